@@ -1,0 +1,3 @@
+from casegen.cli import main
+
+raise SystemExit(main())

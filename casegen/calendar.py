@@ -1,0 +1,161 @@
+"""Working days in China: holidays and 调休 from python-holidays, overridable by a user file.
+
+A year the State Council has announced (in the library's static tables) is exact. A later year is
+estimated from the statutory holidays computed by the 2024 rules, without 调休, and reported as such.
+A year in the user's calendar file is exact: the file's arrangement replaces the library's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+CALENDAR_FILE = "casegen.calendar.yaml"
+FIRST_ANNOUNCED = 2001  # python-holidays carries the State Council's arrangements from 2001
+
+
+@dataclass(frozen=True)
+class YearArrangement:
+    """A user's arrangement for one year: days off (with names) and weekend days worked."""
+
+    holidays: dict[dt.date, str]
+    workdays: frozenset[dt.date]
+
+
+@dataclass
+class WorkCalendar:
+    """Which days are working days; counts them; knows which years it only estimated."""
+
+    overrides: dict[int, YearArrangement] = field(default_factory=dict)
+    override_file: Path | None = None
+
+    @cached_property
+    def _library(self):
+        import holidays
+
+        return holidays.China(language="zh_CN")
+
+    @cached_property
+    def last_announced(self) -> int:
+        from holidays.countries.china import ChinaStaticHolidays
+
+        return max(ChinaStaticHolidays.special_public_holidays)
+
+    def is_exact(self, year: int) -> bool:
+        return year in self.overrides or FIRST_ANNOUNCED <= year <= self.last_announced
+
+    def source(self, year: int) -> str:
+        if year in self.overrides:
+            return f"用户日历文件 {self.override_file}"
+        import holidays
+
+        if self.is_exact(year):
+            return f"国务院办公厅公布的放假安排（holidays {holidays.__version__}）"
+        return (f"尚未公布：按 2024 年起施行的法定节假日规则推算（holidays {holidays.__version__}），"
+                "未含调休")
+
+    def is_working_day(self, day: dt.date) -> bool:
+        arrangement = self.overrides.get(day.year)
+        if arrangement is None:
+            return self._library.is_working_day(day)
+        if day in arrangement.workdays:
+            return True
+        return day.weekday() < 5 and day not in arrangement.holidays
+
+    def working_days(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (the start day is not counted)."""
+        count, day = 0, start
+        while day < end:
+            day += dt.timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
+    def estimated_years(self, start: dt.date, end: dt.date) -> list[int]:
+        return [y for y in range(start.year, end.year + 1) if not self.is_exact(y)]
+
+    def days_off(self, year: int) -> list[tuple[dt.date, str]]:
+        """Holidays of a year with their names (weekends not listed)."""
+        arrangement = self.overrides.get(year)
+        if arrangement is not None:
+            return sorted(arrangement.holidays.items())
+        self._library._populate(year)
+        return sorted((d, n) for d, n in self._library.items() if d.year == year)
+
+    def make_up_days(self, year: int) -> list[dt.date]:
+        """Weekend days that are working days (调休上班)."""
+        arrangement = self.overrides.get(year)
+        if arrangement is not None:
+            return sorted(arrangement.workdays)
+        start = dt.date(year, 1, 1)
+        days = (start + dt.timedelta(days=n) for n in range((dt.date(year + 1, 1, 1) - start).days))
+        return [d for d in days if d.weekday() >= 5 and self.is_working_day(d)]
+
+
+def find_calendar_file(paths: list[Path]) -> Path | None:
+    """The first casegen.calendar.yaml in a given folder, beside a given file, or in a parent."""
+    for path in paths:
+        folder = Path(path).resolve()
+        folder = folder if folder.is_dir() else folder.parent
+        for candidate in (folder, *folder.parents):
+            if (candidate / CALENDAR_FILE).is_file():
+                return candidate / CALENDAR_FILE
+    return None
+
+
+def load_calendar(path: Path) -> WorkCalendar:
+    """Read a user calendar file; raise CaseError naming the line of anything wrong.
+
+    Format, one block per year:
+
+        2027:
+          holidays:                      # 放假：名称: 日期 或 [开始, 结束]
+            元旦: 2027-01-01
+            春节: [2027-02-05, 2027-02-11]
+          workdays: [2027-02-14, 2027-02-20]   # 调休上班的周末
+    """
+    from casegen.errors import CaseError, Finding, Severity
+    from casegen.load import load_raw
+
+    raw = load_raw(path)
+    problems: list[Finding] = []
+
+    def fail(key_path: tuple, message: str) -> None:
+        key = ".".join(str(k) for k in key_path)
+        problems.append(Finding("calendar", Severity.ERROR, message, path,
+                                raw.line_of(key_path), key))
+
+    def as_date(value, key_path) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            fail(key_path, f"应为 YYYY-MM-DD 格式的日期，实际为 \"{value}\"")
+            return None
+
+    overrides = {}
+    for year_text, block in raw.data.items():
+        if not str(year_text).isdigit() or not isinstance(block, dict):
+            fail((year_text,), "应为年份，下面写 holidays 和 workdays")
+            continue
+        year, days_off, workdays = int(year_text), {}, set()
+        for name, when in (block.get("holidays") or {}).items():
+            span = when if isinstance(when, list) else [when, when]
+            dates = [as_date(v, (year_text, "holidays", name)) for v in span[:2]]
+            if len(span) != 2 or None in dates:
+                continue
+            day = dates[0]
+            while day <= dates[1]:
+                days_off[day] = str(name)
+                day += dt.timedelta(days=1)
+        for index, value in enumerate(block.get("workdays") or []):
+            day = as_date(value, (year_text, "workdays", index))
+            if day:
+                workdays.add(day)
+        strays = [d for d in [*days_off, *workdays] if d.year != year]
+        if strays:
+            fail((year_text,), f"日期 {strays[0]} 不在 {year} 年内")
+        overrides[year] = YearArrangement(days_off, frozenset(workdays))
+    if problems:
+        raise CaseError(problems)
+    return WorkCalendar(overrides=overrides, override_file=path)

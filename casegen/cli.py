@@ -1,0 +1,107 @@
+"""The command line: parse arguments, call the stages, print, choose the exit code. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from casegen import __version__
+from casegen.errors import CaseError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 with its own text; ours says it in Chinese
+        raise UsageError(f"用法错误：{message}\n{self.format_usage().strip()}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="casegen", description="低压小微企业典型案例（附件3）生成与核验工具")
+    parser.add_argument("--version", action="version", version=f"casegen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    new = commands.add_parser("new", help="生成一个带中文注释的案例文件模板")
+    new.add_argument("path", type=Path)
+
+    calendar_help = "节假日文件（默认：案例旁或上级文件夹中的 casegen.calendar.yaml）"
+    validate = commands.add_parser("validate", help="核验案例数据（环节、时间、成本）")
+    validate.add_argument("paths", nargs="+", type=Path)
+    validate.add_argument("--json", action="store_true", help="输出 JSON")
+    validate.add_argument("--strict", action="store_true", help="警告也按错误计")
+    validate.add_argument("--calendar", type=Path, help=calendar_help)
+
+    render = commands.add_parser("render", help="生成附件3 Word 文档")
+    render.add_argument("paths", nargs="+", type=Path)
+    render.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
+    render.add_argument("--template", type=Path, help="自定义的附件3 模板 .docx")
+    render.add_argument("--calendar", type=Path, help=calendar_help)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_USAGE
+    except CaseError as e:
+        for finding in e.findings:
+            print(finding, file=sys.stderr)
+        return EXIT_FINDINGS
+    except KeyboardInterrupt:
+        print("已中断：未写完的文件已丢弃", file=sys.stderr)
+        return 130
+
+
+def cmd_new(args) -> int:
+    from casegen.output import write_text
+    from casegen.scaffold import scaffold
+
+    if args.path.exists():
+        raise UsageError(f"{args.path} 已存在：casegen new 不覆盖已有文件")
+    write_text(args.path, scaffold())
+    print(f"已生成 {args.path}：按注释填写后运行 casegen validate {args.path}")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from casegen.build import gather, open_calendar
+    from casegen.report import group_by_file, json_report, summary, text_report
+
+    calendar = open_calendar(args.paths, args.calendar)
+    run = gather(args.paths, calendar)
+    grouped = group_by_file(run.findings, run.files)
+    line, failed = summary(grouped, strict=args.strict)
+    if args.json:
+        print(json_report(grouped, strict=args.strict))
+    else:
+        print(text_report(grouped))
+        print(line)
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def cmd_render(args) -> int:
+    from casegen.build import gather, open_calendar, output_stems, render_one
+    from casegen.report import group_by_file, text_report
+
+    calendar = open_calendar(args.paths, args.calendar)
+    run = gather(args.paths, calendar)
+    if args.template and not args.template.is_file():
+        raise UsageError(f"找不到模板文件：{args.template}")
+    if run.failed:
+        print(text_report(group_by_file([f for fs in run.failed.values() for f in fs],
+                                        list(run.failed))), file=sys.stderr)
+    written = []
+    for case_file, stem in zip(run.ready, output_stems(run.ready), strict=True):
+        written.extend(render_one(case_file, args.out, stem, template=args.template))
+    for path in written:
+        print(f"已生成 {path}")
+    print(f"共 {len(run.files)} 个案例：生成 {len(run.ready)} 个，未生成 {len(run.failed)} 个"
+          + ("（有错误，见上）" if run.failed else ""))
+    return EXIT_FINDINGS if run.failed else EXIT_OK
+
+
+COMMANDS = {"new": cmd_new, "validate": cmd_validate, "render": cmd_render}

@@ -1,0 +1,92 @@
+"""实证材料: which evidence a case needs, and whether each declared file is there and sound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from casegen.model import Case
+
+PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "不适用", "有问题", "自动生成"
+GROUPS = ("系统工单", "工程建设内容", "行政审批", "现场图片")
+
+
+@dataclass(frozen=True)
+class Item:
+    group: str
+    name: str
+    key: tuple  # where it is declared in the case file
+    required: bool
+    applicable: bool
+    file: str | None
+    status: str
+    problem: str | None = None
+
+    @property
+    def is_gap(self) -> bool:
+        """Required and not usable."""
+        return self.required and self.status in (MISSING, BROKEN)
+
+
+def _system_orders(case: Case):
+    orders = case.evidence.system_orders
+    online = case.is_online
+    yield ("application", "客户申请（线上申请书）" if online else "客户申请（客户签字或鲜章的申请报告）",
+           orders.application)
+    yield ("acceptance", "受理申请工单（掌上电力截图）" if online else "受理申请工单（SG186 截图）",
+           orders.acceptance)
+    yield "supply_plan", "供电方案工单", orders.supply_plan
+    yield "energizing", "装表接电工单", orders.energizing
+
+
+def required_items(case: Case, has_works: bool):
+    """(group, name, key path, required, applicable, declared file) for every item of the seed."""
+    for key, name, file in _system_orders(case):
+        yield "系统工单", name, ("evidence", "system_orders", key), True, True, file
+    docs = case.evidence.construction
+    for key, name, file in (("estimate_cover", "工程概算封面", docs.estimate_cover),
+                            ("estimate_notes", "编制说明", docs.estimate_notes)):
+        yield "工程建设内容", name, ("evidence", "construction", key), has_works, has_works, file
+    digs = case.project.kind == "有外线有掘路"
+    permits = case.evidence.permits
+    if permits:
+        for index, file in enumerate(permits):
+            yield "行政审批", "行政审批材料", ("evidence", "permits", index), digs, True, file
+    else:
+        yield "行政审批", "行政审批表、单据或政府部门意见", ("evidence", "permits"), digs, digs, None
+    yield from _photo_items(case, has_works)
+
+
+def _photo_items(case: Case, has_works: bool):
+    photos = case.evidence.photos
+    stages = {p.stage for p in photos}
+    for index, photo in enumerate(photos):
+        name = f"现场图片（{photo.stage}）：{photo.caption or ''}".rstrip("：")
+        yield "现场图片", name, ("evidence", "photos", index), True, True, photo.file
+    wanted = ("施工前", "施工后") if has_works else ("现场",)
+    for stage in wanted:
+        if (stage == "现场" and photos) or stage in stages:
+            continue
+        yield "现场图片", f"现场图片（{stage}）", ("evidence", "photos"), True, True, None
+
+
+def checklist(case: Case, folder: Path, *, has_works: bool) -> list[Item]:
+    """Every evidence item with its status; the generated sketch counts as provided."""
+    from casegen.files import inspect_file
+
+    items = []
+    for group, name, key, required, applicable, file in required_items(case, has_works):
+        if not applicable:
+            items.append(Item(group, name, key, False, False, file, NOT_APPLICABLE))
+            continue
+        if file is None:
+            items.append(Item(group, name, key, required, True, None, MISSING))
+            continue
+        problem = inspect_file(folder, file)
+        status = PROVIDED if problem is None else MISSING if problem.startswith("文件不存在") else BROKEN
+        items.append(Item(group, name, key, required, True, file, status, problem))
+    if has_works:
+        position = max(i for i, item in enumerate(items) if item.group == "工程建设内容") + 1
+        items.insert(position, Item("工程建设内容", "工程建设简图（含工程量和建设资金）",
+                                    ("grid",), True, True, "工程建设简图.png", GENERATED))
+    return items

@@ -1,0 +1,80 @@
+"""Evidence files on disk: is a declared file there, inside the case folder, and what it claims?
+
+Every problem is returned as a Chinese sentence, never raised: a bad file is a finding.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+MAX_IMAGE_PIXELS = 60_000_000  # ~ a 60-megapixel photo; larger is a decompression bomb for us
+_MAGIC = {
+    ".pdf": (b"%PDF",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".bmp": (b"BM",),
+    ".tif": (b"II*\x00", b"MM\x00*"),
+    ".tiff": (b"II*\x00", b"MM\x00*"),
+    ".webp": (b"RIFF",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".xls": (b"\xd0\xcf\x11\xe0",),
+}
+
+
+def resolve_inside(folder: Path, relative: str) -> Path | str:
+    """The real path of `relative` under `folder`, or a message if it leaves the folder."""
+    root = folder.resolve()
+    candidate = (root / relative)
+    real = candidate.resolve()
+    if real != root and root not in real.parents:
+        return f"{relative} 指向案例文件夹之外（{real}）：证据文件须放在案例文件夹内"
+    return real
+
+
+def inspect_file(folder: Path, relative: str) -> str | None:
+    """None when the file is usable evidence, else what is wrong with it."""
+    real = resolve_inside(folder, relative)
+    if isinstance(real, str):
+        return real
+    if not real.exists():
+        return f"文件不存在：{relative}"
+    if not real.is_file():
+        return f"不是文件：{relative}"
+    try:
+        with open(real, "rb") as handle:
+            head = handle.read(16)
+    except OSError as e:
+        return f"无法读取：{relative}（{e.strerror or e}）"
+    if not head:
+        return f"文件是空的：{relative}"
+    suffix = real.suffix.lower()
+    magic = _MAGIC.get(suffix)
+    if magic and not head.startswith(magic):
+        return f"内容与扩展名 {suffix} 不符：{relative}"
+    if suffix in IMAGE_SUFFIXES:
+        return _inspect_image(real, relative)
+    return None
+
+
+def _inspect_image(real: Path, relative: str) -> str | None:
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(real) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    return (f"图片过大（{image.width}×{image.height} 像素，上限 "
+                            f"{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}")
+                image.load()  # decodes every byte: a truncated file fails here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"图片像素数超出安全上限：{relative}"
+    except (OSError, SyntaxError, ValueError) as e:
+        return f"图片已损坏或被截断：{relative}（{e}）"
+    return None

@@ -1,0 +1,166 @@
+"""Read a case file into plain data with line numbers; YAML's own type guesses are not applied.
+
+Every scalar comes out as text (or None for an empty value), so the model, not YAML 1.1, decides
+types: 户号 0012345 stays "0012345" and `no` stays "no" where the contract wants text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from casegen.errors import CaseError, Finding, Severity
+
+try:  # the C composer is several times faster on a folder of thousands of cases
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml missing
+    from yaml import SafeLoader as _Loader
+
+MAX_FILE_BYTES = 1_000_000
+MAX_SCALAR_CHARS = 2_000
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass
+class RawCase:
+    """A case file's content as nested dicts, lists, strings and None, with where each key stands."""
+
+    path: Path
+    data: dict
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, key_path: KeyPath) -> int | None:
+        """The line of a key, or of its nearest parent present in the file."""
+        for cut in range(len(key_path), -1, -1):
+            line = self.lines.get(tuple(key_path[:cut]))
+            if line:
+                return line
+        return None
+
+
+def _fail(path: Path, line: int | None, message: str, rule: str = "load") -> CaseError:
+    return CaseError([Finding(rule, Severity.ERROR, message, file=path, line=line)])
+
+
+def read_text(path: Path) -> str:
+    """The file as text, or a CaseError saying in Chinese why it cannot be read."""
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError as e:
+        raise _fail(path, None, "文件不存在") from e
+    except OSError as e:
+        raise _fail(path, None, f"无法读取文件：{e.strerror or e}") from e
+    if len(blob) > MAX_FILE_BYTES:
+        raise _fail(path, None, f"文件过大（{len(blob)} 字节，上限 {MAX_FILE_BYTES} 字节），不像是案例文件")
+    try:
+        text = blob.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = blob[: e.start].count(b"\n") + 1
+        raise _fail(
+            path, line, "文件不是 UTF-8 编码（可能是 GBK）：请在编辑器中以 UTF-8 编码另存"
+        ) from e
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        raise _fail(path, 1, "文件是空的：请用 casegen new 生成案例模板后填写")
+    return text
+
+
+_YAML_PROBLEMS = [
+    ("found character '\\t'", "使用了制表符（Tab）缩进：YAML 只允许空格缩进"),
+    ("mapping values are not allowed", "此处不应出现“:”：冒号后要有空格，含冒号的值请加引号"),
+    ("could not find expected ':'", "缺少“:”：每一行应为“键: 值”"),
+    ("did not find expected key", "缩进不一致：同一层的键应左对齐"),
+    ("did not find expected '-' indicator", "列表缩进不一致：同一列表的“-”应左对齐"),
+    ("found unexpected end of stream", "引号或括号没有闭合"),
+    ("found undefined alias", "引用了未定义的锚点（*）"),
+    ("expected a single document", "文件中有多个 YAML 文档（---）：一个文件只写一个案例"),
+    ("found unknown escape character", "双引号内有无效的转义字符（\\）：请改用单引号"),
+]
+
+
+def _yaml_message(error: yaml.YAMLError) -> tuple[int | None, str]:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = mark.line + 1 if mark else None
+    problem = f"{getattr(error, 'problem', '') or ''} {getattr(error, 'context', '') or ''}"
+    for needle, message in _YAML_PROBLEMS:
+        if needle in problem:
+            return line, f"YAML 格式错误：{message}"
+    return line, f"YAML 格式错误：{problem.strip() or error}"
+
+
+def load_raw(path: Path) -> RawCase:
+    """Parse one case file; raise CaseError with every structural problem found."""
+    path = Path(path)
+    text = read_text(path)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as e:
+        line, message = _yaml_message(e)
+        raise _fail(path, line, message) from e
+    if not isinstance(root, yaml.MappingNode):
+        line = root.start_mark.line + 1 if root is not None else 1
+        raise _fail(path, line, "案例文件的最外层应为“键: 值”形式（unit、customer、application……）")
+    raw = RawCase(path=path, data={})
+    problems: list[Finding] = []
+    raw.data = _convert(root, (), raw, problems)
+    if problems:
+        raise CaseError(problems)
+    return raw
+
+
+def _convert(node: yaml.Node, key_path: KeyPath, raw: RawCase, problems: list[Finding]):
+    if isinstance(node, yaml.MappingNode):
+        return _convert_mapping(node, key_path, raw, problems)
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, child in enumerate(node.value):
+            raw.lines[(*key_path, index)] = child.start_mark.line + 1
+            items.append(_convert(child, (*key_path, index), raw, problems))
+        return items
+    return _convert_scalar(node, key_path, raw, problems)
+
+
+def _convert_mapping(node, key_path, raw, problems) -> dict:
+    mapping: dict = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(Finding("load", Severity.ERROR, "键必须是简单文字", raw.path, line))
+            continue
+        key = key_node.value
+        child_path = (*key_path, key)
+        dotted = ".".join(str(k) for k in child_path)
+        if key in mapping:
+            first = raw.lines.get(child_path)
+            problems.append(
+                Finding("duplicate-key", Severity.ERROR, f"键重复：第 {first} 行已写过 {dotted}",
+                        raw.path, line, dotted)
+            )
+            continue
+        raw.lines[child_path] = line
+        mapping[key] = _convert(value_node, child_path, raw, problems)
+    return mapping
+
+
+def _convert_scalar(node, key_path, raw, problems) -> str | None:
+    value = node.value
+    if not node.style and value in _NULLS:  # plain (the C composer says "" for plain)
+        return None
+    line = node.start_mark.line + 1
+    dotted = ".".join(str(k) for k in key_path)
+    if len(value) > MAX_SCALAR_CHARS:
+        problems.append(Finding("too-long", Severity.ERROR,
+                                f"内容过长（{len(value)} 字，上限 {MAX_SCALAR_CHARS} 字）",
+                                raw.path, line, dotted or None))
+    elif _CONTROL.search(value):
+        problems.append(Finding("control-char", Severity.ERROR,
+                                "含有不可见的控制字符，Word 文档无法保存：请删除后重新输入",
+                                raw.path, line, dotted or None))
+    return value

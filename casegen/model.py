@@ -1,0 +1,512 @@
+"""The case file contract (DESIGN.md §3): every field typed, labelled in Chinese and documented once.
+
+Values arrive as text from `load`; the types here decide what they mean. The labels and examples
+declared with each field feed the error messages, the scaffold (`casegen new`) and the README table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from casegen.errors import CaseError, Finding, Severity
+
+KINDS = ("无外线", "有外线无掘路", "有外线有掘路")
+CHANNELS = ("掌上电力", "渝快办", "行政服务大厅", "供电营业厅")
+ONLINE_CHANNELS = ("掌上电力", "渝快办")
+EXCLUSIONS = {
+    1: "临时用电",
+    2: "市政公用设施用电",
+    3: "小区整体开发项目",
+    4: "商业综合体、写字楼内局部报装",
+    5: "高可靠性要求客户",
+    6: "高压改低压并装表到户",
+    7: "人为拆分同一地块批量建设项目",
+    8: "同一客户同一地址销户后一年内申请新装",
+}
+ELEMENT_KINDS = {
+    "transformer": "配变",
+    "overhead": "架空线",
+    "cable": "电缆",
+    "pole": "杆",
+    "branch_box": "电缆分支箱",
+    "switch": "开关",
+}
+LINE_KINDS = ("overhead", "cable")
+MAX_ROUTE = 8
+
+
+def _err(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+# --- value types: text in, typed value out, Chinese messages on failure -----------------------
+
+def _parse_bool(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "是", "有", "y"):
+        return True
+    if text in ("false", "no", "否", "无", "n"):
+        return False
+    raise _err("bool", f"应为 true/false（是/否），实际为 \"{value}\"")
+
+
+def _parse_number(value: Any) -> Any:
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    text = str(value).strip().replace(",", "").replace("，", "")
+    try:
+        return float(text)
+    except ValueError:
+        raise _err("number", f"应为数字，实际为 \"{value}\"") from None
+
+
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def _parse_date(value: Any) -> Any:
+    if value is None or isinstance(value, dt.date):
+        return value
+    match = _DATE.match(str(value).strip())
+    if not match:
+        raise _err("date", f"应为 YYYY-MM-DD 格式的日期，实际为 \"{value}\"")
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise _err("date", f"不是有效的日期：\"{value}\"") from None
+
+
+def _parse_ratio(value: Any) -> Any:
+    """Load rate as 0.46 or "46%"."""
+    if value is None:
+        return value
+    text = str(value).strip()
+    if text.endswith(("%", "％")):
+        number = _parse_number(text[:-1])
+        return number / 100
+    number = _parse_number(text)
+    if number > 1.5:
+        raise _err("ratio", f"负载率应写成 0.46 或 \"46%\"，实际为 \"{value}\"")
+    return number
+
+
+def _parse_voltage(value: Any) -> Any:
+    if value is None:
+        return value
+    text = str(value).strip().replace(" ", "").upper().replace("KV", "kV")
+    if not re.fullmatch(r"\d+(\.\d+)?(V|kV)", text):
+        raise _err("voltage", f"应为电压，如 220V 或 380V，实际为 \"{value}\"")
+    return text
+
+
+def _parse_exclusion(value: Any) -> Any:
+    text = str(value).strip()
+    if text.isdigit() and int(text) in EXCLUSIONS:
+        return int(text)
+    for number, name in EXCLUSIONS.items():
+        if text and (text in name or name in text):
+            return number
+    raise _err("exclusion", f"应为 1–8 的序号或情形名称（如 临时用电），实际为 \"{value}\"")
+
+
+def _parse_relpath(value: Any) -> Any:
+    if value is None:
+        return value
+    text = str(value).strip().replace("\\", "/")
+    path = PurePosixPath(text)
+    if path.is_absolute() or re.match(r"^[A-Za-z]:", text):
+        raise _err("path", f"应为相对于案例文件的路径，实际为绝对路径 \"{value}\"")
+    depth = 0
+    for part in path.parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            raise _err("path", f"路径不能离开案例所在文件夹：\"{value}\"")
+    return text
+
+
+def _listify(value: Any) -> Any:
+    """An empty value where a list is expected means an empty list."""
+    return [] if value is None else value
+
+
+def _range(value: Any) -> Any:
+    """A range is [start, end]; a single date means one day."""
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise _err("range", f"应为 [开始日期, 结束日期] 两个日期，实际有 {len(value)} 个")
+        return {"start": value[0], "end": value[1]}
+    if isinstance(value, str | dt.date):
+        return {"start": value, "end": value}
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Bool = Annotated[bool, BeforeValidator(_parse_bool)]
+Number = Annotated[float, BeforeValidator(_parse_number)]
+Date = Annotated[dt.date, BeforeValidator(_parse_date)]
+Ratio = Annotated[float, BeforeValidator(_parse_ratio)]
+Voltage = Annotated[str, BeforeValidator(_parse_voltage)]
+RelPath = Annotated[str, BeforeValidator(_parse_relpath)]
+Exclusion = Annotated[int, BeforeValidator(_parse_exclusion)]
+
+
+def field(label: str, doc: str, example: Any = None, **kwargs: Any) -> Any:
+    """A contract field: Chinese label, one-line doc, and the example the scaffold writes."""
+    extra = {"example": example} if example is not None else {}
+    return Field(title=label, description=doc, json_schema_extra=extra, **kwargs)
+
+
+def optional(label: str, doc: str, example: Any = None, **kwargs: Any) -> Any:
+    """A field that may be left out or left empty."""
+    return field(label, doc, example, default=None, **kwargs)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class DateRange(Section):
+    start: Date = field("开始日期", "range start")
+    end: Date = field("结束日期", "range end")
+
+    @model_validator(mode="after")
+    def _forward(self) -> DateRange:
+        if self.end < self.start:
+            raise _err("range", f"结束日期 {self.end} 早于开始日期 {self.start}")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+Range = Annotated[DateRange, BeforeValidator(_range)]
+
+
+# --- the sections of a case -------------------------------------------------------------------
+
+class Unit(Section):
+    company: Text = field("供电单位", "供电单位全称", "国网重庆市电力公司市区供电分公司")
+    station: Text = field("所在单位", "所在单位 / 供电所", "解放碑供电所")
+    customer_manager: Text | None = optional("营销客户经理", "“1+1”营销客户经理，可省略", "张某")
+    project_manager: Text | None = optional("配电项目经理", "“1+1”配电项目经理，可省略", "李某")
+    service_area: Text | None = optional("服务片区", "服务片区（行政区域），附件1 用，可省略",
+                                      "渝中区解放碑街道")
+    integrated: Bool | None = optional("是否营配融合", "营配融合执行“一岗双责”，附件1 用，可省略",
+                                    False)
+
+
+class Customer(Section):
+    name: Text = field("户名", "客户名称（营业执照上的名称）", "重庆某某餐饮管理有限公司")
+    account_no: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z-]{4,20}$")] = field(
+        "户号", "营销系统户号，按文字保存（保留开头的 0）", "5012345678")
+    address: Text = field("用电地址", "格式：市-区-镇/路-门牌", "重庆市-渝中区-民族路-168号")
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{5,20}$")] | None = optional(
+        "联系电话", "可省略；按文字保存（保留开头的 0）", "13800000000")
+    small_micro: Bool = field("是否小微企业", "true 或 false", True)
+    industry: Text = field("行业分类", "如 餐饮业、零售业", "餐饮业")
+    purpose: Text = field("电力用途", "如 火锅店经营用电", "火锅店经营用电")
+    electricity_category: Text = field("用电类别", "如 一般工商业（居民不适用）", "一般工商业")
+    area: Literal["城市", "农村"] = field("城乡类别", "城市 或 农村", "城市")
+    business_licence: Bool = field("营业执照", "是否提供营业执照", True)
+
+
+class Application(Section):
+    date: Date = field("申请日期", "申请签约 = 业务受理时间，YYYY-MM-DD", "2019-11-04")
+    channel: Literal[CHANNELS] = field("申请方式", " | ".join(CHANNELS), "掌上电力")
+    business_type: Literal["新装", "增容"] = field("业务类型", "新装 或 增容", "新装")
+    capacity_kw: Number = field("申请容量", "千瓦（= 千伏安）", 50, gt=0)
+    supply: Voltage = field("供电电压", "220V 或 380V", "380V")
+    exclusions: Annotated[list[Exclusion], BeforeValidator(_listify)] = field(
+        "不适用情形", "八种投资界面不适用情形，写序号或名称；没有则写 []", [], default_factory=list)
+
+
+class Transformer(Section):
+    name: Text = field("配变名称", "供电的公用配变", "解放碑3号公用配变")
+    capacity_kva: Number = field("配变容量", "千伏安", 400, gt=0)
+    load_rate: Ratio = field("负载率", "0.46 或 \"46%\"", 0.46, ge=0)
+    action: Literal["无", "新增", "更换"] = field("配变改造", "无 | 新增 | 更换", "无")
+
+
+class Project(Section):
+    kind: Literal[KINDS] = field("工程类别", " | ".join(KINDS) + "（与 grid 核对）", "有外线有掘路")
+    connection: Literal["架空线", "电缆"] | None = optional(
+        "接入方式", "架空线 或 电缆（仅有外线工程时）", "电缆")
+    transformer: Transformer = field("供电配变", "为客户供电的公用配变")
+    meter_location: Text = field("装表位置", "电能表及表箱安装位置", "用电地址外墙")
+    cost_yuan: Number = field("工程费用", "工程建设总费用（元），供电企业出资，红线外", 32000,
+                              ge=0, default=0)
+    customer_cost_yuan: Number = field("客户出资", "客户在红线外出资（元），应为 0", 0,
+                                       ge=0, default=0)
+    funding: Text = field("工程资金来源", "如 供电企业", "供电企业", default="供电企业")
+    works_class: Text | None = optional("配套工程情况", "附件2“配套工程情况（6 类）”，可省略",
+                                     "低压架空/电缆线路延伸")
+    description: LongText | None = optional(
+        "工程描述", "可省略：省略时由 grid 生成", None)
+
+
+class Element(Section):
+    kind: Literal[tuple(ELEMENT_KINDS)] = field(
+        "设备类型", " | ".join(ELEMENT_KINDS), "cable")
+    new: Bool = field("是否新建", "true：本次新建（蓝色）；false：现状（黑色）", True)
+    name: Text | None = optional("名称", "可省略", None)
+    length_m: Number | None = optional("长度", "线路长度（米），线路必填", None, gt=0)
+    spec: Text | None = optional("型号", "线路型号，如 YJV22-4×35", None)
+    excavation_m: Number | None = optional("掘路长度", "掘路长度（米），不掘路则省略", None, ge=0)
+    capacity_kva: Number | None = optional("容量", "配变容量（千伏安）", None, gt=0)
+
+    @model_validator(mode="after")
+    def _line_fields(self) -> Element:
+        if self.kind in LINE_KINDS and self.length_m is None:
+            raise _err("line", "线路（overhead/cable）须填写 length_m（长度，米）")
+        if self.kind not in LINE_KINDS and (self.length_m or self.excavation_m):
+            raise _err("line", f"{self.kind} 不是线路，不应填写 length_m / excavation_m")
+        if self.excavation_m and self.length_m and self.excavation_m > self.length_m:
+            raise _err("line", f"掘路长度 {self.excavation_m:g} 米超过线路长度 {self.length_m:g} 米")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or ELEMENT_KINDS[self.kind]
+
+
+class Source(Section):
+    kind: Literal["transformer"] = field("电源类型", "transformer（公用配变）", "transformer",
+                                         default="transformer")
+    name: Text = field("电源名称", "供电的公用配变名称", "解放碑3号公用配变")
+    capacity_kva: Number | None = optional("配变容量", "千伏安", 400, gt=0)
+    new: Bool = field("是否新建", "新增或更换的配变为 true（蓝色）", False, default=False)
+
+
+class MeterBox(Section):
+    new: Bool = field("是否新建", "表箱是否本次新装", True, default=True)
+    name: Text = field("名称", "表箱名称", "计量表箱", default="计量表箱")
+
+
+ROUTE_EXAMPLE = [
+    {"kind": "overhead", "length_m": 120, "new": False, "name": "现状0.4kV架空线"},
+    {"kind": "pole", "new": False, "name": "12号杆"},
+    {"kind": "cable", "length_m": 45, "new": True, "spec": "YJV22-4×35", "excavation_m": 12},
+]
+
+
+class Grid(Section):
+    source: Source = field("电源", "为客户供电的公用配变")
+    route: Annotated[list[Element], BeforeValidator(_listify)] = field(
+        "接入路径", f"从电源到表箱依次列出（最多 {MAX_ROUTE} 项）", ROUTE_EXAMPLE,
+        max_length=MAX_ROUTE)
+    meter_box: MeterBox = field("计量表箱", "客户外墙上的表箱", default_factory=MeterBox)
+
+
+class Timeline(Section):
+    accepted: Date = field("受理申请并签约", "环节 1", "2019-11-04")
+    surveyed: Date | None = optional("现场勘查", "环节 2", "2019-11-05")
+    designed: Date | None = optional("外线设计并生成物料清单", "环节 3（无外线可省略）", "2019-11-06")
+    preparation: Range | None = optional("施工准备", "环节 4，含报行政审批所需材料，[开始, 结束]",
+                                      ["2019-11-06", "2019-11-07"])
+    permit: Range | None = optional("行政审批", "环节 5（仅掘路工程），[开始, 结束]",
+                                 ["2019-11-07", "2019-11-12"])
+    construction: Range | None = optional("接入工程施工", "环节 6（仅有外线工程），[开始, 结束]",
+                                       ["2019-11-13", "2019-11-15"])
+    energized: Date = field("装表接电", "环节 7", "2019-11-15")
+
+
+class Feedback(Section):
+    steps: LongText | None = optional("环节", "客户原话：两个环节，合同与表计位置", None)
+    time: LongText | None = optional("时间", "客户原话：与以前相比的变化", None)
+    cost: LongText | None = optional("成本", "客户原话：外线零成本、一口办理", None)
+
+
+class SystemOrders(Section):
+    application: RelPath | None = optional("客户申请", "线下申请须有签字或盖章", "evidence/申请书.pdf")
+    acceptance: RelPath | None = optional("受理申请工单", "线下 SG186 截图，线上掌电截图",
+                                       "evidence/受理工单.png")
+    supply_plan: RelPath | None = optional("供电方案工单", "", "evidence/供电方案.pdf")
+    energizing: RelPath | None = optional("装表接电工单", "", "evidence/装表接电.pdf")
+
+
+class ConstructionDocs(Section):
+    estimate_cover: RelPath | None = optional("工程概算封面", "仅有外线工程", "evidence/概算封面.pdf")
+    estimate_notes: RelPath | None = optional("编制说明", "仅有外线工程", "evidence/编制说明.pdf")
+
+
+class Mark(Section):
+    label: Text = field("标注文字", "如 表箱", "表箱")
+    at: Annotated[list[Number], Field(min_length=2, max_length=2)] = field(
+        "标注位置", "[横, 纵]，0–1 为图片宽高的比例", [0.62, 0.40])
+    shape: Literal["arrow", "box"] = field("标注形状", "arrow 或 box", "arrow", default="arrow")
+
+
+class Photo(Section):
+    file: RelPath = field("文件", "图片路径", "evidence/施工后.jpg")
+    caption: Text | None = optional("说明", "图片说明", "表箱安装位置")
+    stage: Literal["施工前", "施工后", "其他"] = field("阶段", "施工前 | 施工后 | 其他", "施工后",
+                                                    default="其他")
+    marks: Annotated[list[Mark], BeforeValidator(_listify)] = field(
+        "标注", "标在图片上的工程范围、表计位置", default_factory=list)
+
+
+PHOTO_EXAMPLE = [
+    {"file": "evidence/施工后.jpg", "caption": "表箱安装位置", "stage": "施工后",
+     "marks": [{"label": "表箱", "at": [0.62, 0.40]}]},
+]
+
+
+class Evidence(Section):
+    system_orders: SystemOrders = field("系统工单", "四张系统工单", default_factory=SystemOrders)
+    construction: ConstructionDocs = field("工程建设内容", "工程简图由 casegen 生成",
+                                           default_factory=ConstructionDocs)
+    permits: Annotated[list[RelPath], BeforeValidator(_listify)] = field(
+        "行政审批", "掘路审批材料", ["evidence/掘路许可.pdf"], default_factory=list)
+    photos: Annotated[list[Photo], BeforeValidator(_listify)] = field(
+        "现场图片", "施工前后照片", PHOTO_EXAMPLE, default_factory=list)
+
+
+class Case(Section):
+    unit: Unit = field("供电单位信息", "")
+    customer: Customer = field("客户", "")
+    application: Application = field("申请", "")
+    project: Project = field("工程", "")
+    grid: Grid = field("接入简图", "工程建设简图的依据")
+    timeline: Timeline = field("办理时间", "供电企业内部环节")
+    feedback: Feedback = field("客户反馈", "客户原话，不可编造", default_factory=Feedback)
+    evidence: Evidence = field("实证材料", "与案例文件放在同一文件夹", default_factory=Evidence)
+
+    @property
+    def is_online(self) -> bool:
+        return self.application.channel in ONLINE_CHANNELS
+
+
+# --- labels, unknown keys, and turning validation errors into findings ------------------------
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside an annotation such as `Element`, `list[Element]`, `X | None`."""
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            return current
+        stack.extend(get_args(current))
+    return None
+
+
+def label_of(key_path: tuple) -> str | None:
+    """The Chinese label of a key path such as ('project', 'kind') or ('grid','route',2,'new')."""
+    model: type[BaseModel] | None = Case
+    label = None
+    for key in key_path:
+        if isinstance(key, int) or model is None:
+            continue
+        info = model.model_fields.get(key)
+        if info is None:
+            return label
+        label = info.title
+        model = _submodel(info.annotation)
+    return label
+
+
+def dotted(key_path: tuple) -> str:
+    """grid.route[3].length_m: list positions counted from 1, as people count."""
+    text = ""
+    for key in key_path:
+        text += f"[{key + 1}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
+
+
+def unknown_keys(data: Any, model: type[BaseModel] = Case, prefix: tuple = ()):
+    """Yield (key_path, nearest known key) for every key the contract does not know."""
+    if not isinstance(data, dict):
+        return
+    known = model.model_fields
+    for key, value in data.items():
+        path = (*prefix, key)
+        if key not in known:
+            near = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.5)
+            yield path, (near[0] if near else None), list(known)
+            continue
+        child = _submodel(known[key].annotation)
+        if child is None:
+            continue
+        items = enumerate(value) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            yield from unknown_keys(item, child, path if index is None else (*path, index))
+
+
+_TYPE_NAMES = {dict: "键值", list: "列表", str: "文字"}
+
+
+def _message(error: dict) -> str:
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    shown = f"\"{value}\"" if isinstance(value, str) else _TYPE_NAMES.get(type(value), repr(value))
+    match kind:
+        case "missing":
+            return "必须填写"
+        case "literal_error":
+            expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
+            options = "/".join(part.strip() for part in expected.split(","))
+            return f"应为 {options}，实际为 {shown}"
+        case "string_too_short":
+            return "不能为空"
+        case "string_too_long":
+            return f"过长（上限 {ctx.get('max_length')} 字）"
+        case "string_pattern_mismatch":
+            return f"格式不对，实际为 {shown}"
+        case "string_type":
+            return f"应为文字，实际为{shown}"
+        case "model_type" | "model_attributes_type" | "dict_type":
+            return f"应为“键: 值”形式，实际为 {shown}"
+        case "list_type":
+            return f"应为列表（- 项 或 [a, b]），实际为 {shown}"
+        case "too_long":
+            return f"最多 {ctx.get('max_length')} 项，实际 {ctx.get('actual_length')} 项"
+        case "too_short":
+            return f"至少 {ctx.get('min_length')} 项，实际 {ctx.get('actual_length')} 项"
+        case "greater_than":
+            return f"应大于 {ctx.get('gt')}，实际为 {shown}"
+        case "greater_than_equal":
+            return f"不能小于 {ctx.get('ge')}，实际为 {shown}"
+        case "float_parsing" | "float_type":
+            return f"应为数字，实际为 {shown}"
+        case "bool_parsing" | "bool_type":
+            return f"应为 true/false（是/否），实际为 {shown}"
+    return error["msg"]
+
+
+def build_case(data: dict, where, path=None) -> tuple[Case, list[Finding]]:
+    """Validate plain data against the contract.
+
+    `where(key_path)` gives the line of a key path. Returns the case and its warnings (unknown
+    keys); raises CaseError with every error at once.
+    """
+    warnings = []
+    for key_path, near, known in unknown_keys(data):
+        hint = f"，是否应为 {near}？" if near else f"；这一层可用的键：{', '.join(known)}"
+        warnings.append(Finding("unknown-key", Severity.WARNING, f"是未知的键{hint}", path,
+                                where(key_path), dotted(key_path)))
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as e:
+        errors = []
+        for error in e.errors(include_url=False):
+            key_path = tuple(k for k in error["loc"] if not str(k).startswith("function-"))
+            errors.append(Finding("contract", Severity.ERROR, _message(error), path,
+                                  where(key_path), dotted(key_path) or None, label_of(key_path)))
+        raise CaseError(errors + warnings) from e
+    return case, warnings

@@ -1,0 +1,136 @@
+"""The 附件3 document: a typed case and its facts poured into the docxtpl template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from casegen.derive import Facts, day_text, number_text
+from casegen.errors import CaseError, Finding, Severity
+from casegen.evidence import GENERATED, MISSING, NOT_APPLICABLE, PROVIDED, Item
+from casegen.model import Case
+from casegen.output import atomic_path
+
+PENDING = "【待补充：客户原话】"
+STATUS_COLOURS = {MISSING: "C00000", NOT_APPLICABLE: "808080", PROVIDED: "000000",
+                  GENERATED: "000000"}
+
+
+def default_template() -> Path:
+    """The template shipped in the wheel, or the one in the source tree."""
+    here = Path(__file__).parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "case_template.docx").is_file():
+            return candidate / "case_template.docx"
+    raise FileNotFoundError("casegen 安装不完整：找不到 case_template.docx")
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture to place in the document: its file and its width on the page."""
+
+    path: Path
+    width_mm: float
+    caption: str = ""
+
+
+def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, photos=()) -> dict:
+    """Everything the template shows, as plain values (docxtpl escapes them)."""
+    from docxtpl import RichText
+
+    customer, application = case.customer, case.application
+    estimate = ""
+    if facts.estimated_years:
+        years = "、".join(str(y) for y in facts.estimated_years)
+        estimate = RichText(f"（{years} 年放假安排尚未公布，工作日为估算）", color="C00000")
+    return {
+        "name": customer.name,
+        "account_no": customer.account_no,
+        "address": customer.address,
+        "company": case.unit.company,
+        "business_type": application.business_type,
+        "capacity": number_text(application.capacity_kw),
+        "use": f"{customer.industry}、{customer.purpose}",
+        "applied_on": day_text(application.date, with_year=True),
+        "energized_on": day_text(case.timeline.energized, with_year=True),
+        "kind_text": facts.kind_text,
+        "working_days": facts.working_days,
+        "calendar_days": facts.calendar_days,
+        "estimate_note": RichText(estimate) if isinstance(estimate, str) else estimate,
+        "has_works": facts.has_works,
+        "works_text": facts.works_text,
+        "sketch": sketch,
+        "customer_steps": facts.customer_steps,
+        "steps": facts.steps,
+        "feedback": _feedback(case),
+        "evidence": [_evidence_row(item) for item in evidence],
+        "evidence_summary": _evidence_summary(evidence),
+        "photos": list(photos),
+    }
+
+
+def _feedback(case: Case) -> list[dict]:
+    from docxtpl import RichText
+
+    rows = []
+    for key, aspect in (("steps", "环节"), ("time", "时间"), ("cost", "成本")):
+        words = getattr(case.feedback, key)
+        text = RichText()
+        if words:
+            text.add(f"“{words}”")
+        else:
+            text.add(PENDING, color="C00000", bold=True)  # docxtpl highlight writes an invalid w:shd
+        rows.append({"aspect": aspect, "words": text})
+    return rows
+
+
+def _evidence_row(item: Item) -> dict:
+    from docxtpl import RichText
+
+    status = RichText(item.status, color=STATUS_COLOURS.get(item.status, "C00000"),
+                      bold=item.is_gap)
+    return {"group": item.group, "name": item.name,
+            "required": "是" if item.required else "否",
+            "status": status, "file": item.file or "—"}
+
+
+def _evidence_summary(evidence: list[Item]) -> str:
+    gaps = [item for item in evidence if item.is_gap]
+    if not gaps:
+        return "本案例所需实证材料均已提供，清单如下。"
+    return f"本案例尚有 {len(gaps)} 项必需的实证材料缺失或有问题（表中标红），清单如下。"
+
+
+def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
+                template: Path | None = None, sketch: Picture | None = None,
+                photos: list[Picture] = ()) -> Path:
+    """Write the case document to `target` (atomically)."""
+    import jinja2
+    from docx.shared import Mm
+    from docxtpl import DocxTemplate, InlineImage
+
+    document = DocxTemplate(str(template or default_template()))
+    inline = None
+    if sketch is not None:
+        inline = InlineImage(document, str(sketch.path), width=Mm(sketch.width_mm))
+    photo_rows = [
+        {"number": n, "caption": p.caption,
+         "image": InlineImage(document, str(p.path), width=Mm(p.width_mm))}
+        for n, p in enumerate(photos, start=1)
+    ]
+    try:
+        document.render(context(case, facts, evidence, sketch=inline, photos=photo_rows),
+                        autoescape=True)
+    except jinja2.TemplateError as e:
+        line = getattr(e, "lineno", None)
+        raise CaseError([Finding("template", Severity.ERROR,
+                                 f"模板有误：{e.message or e}（请检查 {{{{ }}}} 与 {{% %}} 标记）",
+                                 Path(document.template_file), line)]) from e
+    core = document.docx.core_properties
+    core.title = f"国网重庆电力小微企业典型案例——{case.customer.name}"
+    core.subject = "低压小微企业典型案例（附件3）"
+    core.author = core.last_modified_by = case.unit.company
+    core.comments = ""
+    with atomic_path(target) as temporary:
+        document.save(str(temporary))
+    return target

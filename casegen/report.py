@@ -1,0 +1,64 @@
+"""Text and JSON for findings, grouped by case: the CLI prints what these return."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from casegen.errors import Finding, sort_findings
+
+
+def group_by_file(findings: list[Finding], files: list[Path]) -> dict[Path, list[Finding]]:
+    grouped: dict[Path, list[Finding]] = {Path(f): [] for f in files}
+    for finding in findings:
+        grouped.setdefault(Path(finding.file) if finding.file else Path("."), []).append(finding)
+    return {path: sort_findings(items) for path, items in grouped.items()}
+
+
+def summary(grouped: dict[Path, list[Finding]], *, strict: bool = False) -> tuple[str, bool]:
+    """One line, and whether the run failed."""
+    counts = defaultdict(int)
+    for items in grouped.values():
+        errors = sum(f.is_error for f in items)
+        warnings = len(items) - errors
+        counts["errors"] += errors
+        counts["warnings"] += warnings
+        failed = errors or (strict and warnings)
+        counts["failed" if failed else "passed"] += 1
+    line = (f"共 {len(grouped)} 个案例：{counts['passed']} 个通过，{counts['failed']} 个未通过；"
+            f"错误 {counts['errors']} 条，警告 {counts['warnings']} 条"
+            + ("（--strict：警告按错误计）" if strict else ""))
+    return line, counts["failed"] > 0
+
+
+def text_report(grouped: dict[Path, list[Finding]]) -> str:
+    blocks = []
+    for path, items in grouped.items():
+        if not items:
+            blocks.append(f"✓ {path}")
+            continue
+        errors = sum(f.is_error for f in items)
+        head = f"✗ {path}" if errors else f"! {path}"
+        lines = [head] + [f"  {f.severity.label} [{f.rule}] {_without_file(f)}" for f in items]
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def _without_file(finding: Finding) -> str:
+    text = str(finding)
+    prefix = str(finding.file) if finding.file else ""
+    if prefix and text.startswith(prefix):
+        text = text[len(prefix):]
+        text = f"第 {finding.line} 行 {text[len(f':{finding.line}'):].strip()}" if finding.line \
+            else text.strip()
+    return text
+
+
+def json_report(grouped: dict[Path, list[Finding]], *, strict: bool = False) -> str:
+    line, failed = summary(grouped, strict=strict)
+    cases = [{"file": str(path), "passed": not any(f.is_error for f in items)
+              and not (strict and items),
+              "findings": [f.as_dict() for f in items]} for path, items in grouped.items()]
+    return json.dumps({"summary": line, "failed": failed, "cases": cases},
+                      ensure_ascii=False, indent=2)

@@ -1,0 +1,69 @@
+"""`casegen new`: a commented case file written from the contract's own declarations."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from casegen.model import Case, _submodel
+
+HEADER = """\
+# 国网重庆电力 低压小微企业典型案例（附件3）案例文件
+# 每个“键: 值”后的注释是中文名称和填写说明。日期写 YYYY-MM-DD；区间写 [开始, 结束]。
+# 没有的环节（如无掘路时的行政审批）整行删除。客户反馈须为客户原话，不可编造。
+# 填好后运行：casegen validate 本文件    生成文档：casegen render 本文件 -o output/
+"""
+
+_PLAIN = re.compile(r"^[\u4e00-\u9fffA-Za-z][^:#\[\]{},&*!|>'\"%@`]*$")
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return text
+    if _PLAIN.match(text) and text.lower() not in ("true", "false", "yes", "no", "null"):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return _scalar(value)
+
+
+def _comment(info) -> str:
+    doc = f"：{info.description}" if info.description else ""
+    return f"  # {info.title}{doc}"
+
+
+def _lines(model: type[BaseModel], indent: int):
+    pad = " " * indent
+    for key, info in model.model_fields.items():
+        example = (info.json_schema_extra or {}).get("example")
+        child = _submodel(info.annotation)
+        if isinstance(example, list) and example and isinstance(example[0], dict):
+            yield f"{pad}{key}:{_comment(info)}"
+            for item in example:
+                yield f"{pad}  - {_flow(item)}"
+        elif child is not None and example is None:
+            yield f"{pad}{key}:{_comment(info)}"
+            yield from _lines(child, indent + 2)
+        elif example is None:
+            yield f"{pad}{key}:{_comment(info)}"
+        else:
+            yield f"{pad}{key}: {_flow(example)}{_comment(info)}"
+
+
+def scaffold() -> str:
+    """The text of a new case file: every key, its Chinese label, an example value."""
+    return HEADER + "\n".join(_lines(Case, 0)) + "\n"
