@@ -58,10 +58,23 @@ def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
                template: Path | None = None) -> list[Path]:
     """The sketch and the document of one prepared case; returns what was written."""
     from casegen.evidence import checklist
-    from casegen.render import render_docx
+    from casegen.render import Picture, render_docx
+    from casegen.sketch import WIDTH_MM
 
     facts = case_file.facts
     evidence = checklist(case_file.case, case_file.path.parent, has_works=facts.has_works)
+    png, svg = draw_one(case_file, out_dir, stem)
     target = out_dir / f"{stem}.docx"
-    render_docx(case_file.case, facts, evidence, target, template=template)
-    return [target]
+    render_docx(case_file.case, facts, evidence, target, template=template,
+                sketch=Picture(png, WIDTH_MM))
+    return [target, png, svg]
+
+
+def draw_one(case_file: CaseFile, out_dir: Path, stem: str) -> tuple[Path, Path]:
+    """The sketch of one prepared case as PNG and SVG."""
+    from casegen.sketch import draw
+
+    png = out_dir / f"{stem}_工程建设简图.png"
+    svg = png.with_suffix(".svg")
+    draw(case_file.case, case_file.facts, png, svg)
+    return png, svg

@@ -140,10 +140,13 @@ def load_calendar(path: Path) -> WorkCalendar:
             continue
         year, days_off, workdays = int(year_text), {}, set()
         for name, when in (block.get("holidays") or {}).items():
-            span = when if isinstance(when, list) else [when, when]
-            dates = [as_date(v, (year_text, "holidays", name)) for v in span[:2]]
-            if len(span) != 2 or None in dates:
+            span = when if isinstance(when, list) else [when]
+            dates = [as_date(v, (year_text, "holidays", name)) for v in span]
+            if len(span) not in (1, 2):
+                fail((year_text, "holidays", name), "应为一个日期或 [开始, 结束]")
+            if None in dates or len(span) not in (1, 2):
                 continue
+            dates = dates * (3 - len(dates))
             day = dates[0]
             while day <= dates[1]:
                 days_off[day] = str(name)

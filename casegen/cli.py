@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
     render.add_argument("--template", type=Path, help="自定义的附件3 模板 .docx")
     render.add_argument("--calendar", type=Path, help=calendar_help)
+
+    draw = commands.add_parser("draw", help="只生成工程建设简图（PNG 和 SVG）")
+    draw.add_argument("paths", nargs="+", type=Path)
+    draw.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
+    draw.add_argument("--calendar", type=Path, help=calendar_help)
     return parser
 
 
@@ -83,25 +88,37 @@ def cmd_validate(args) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def cmd_render(args) -> int:
-    from casegen.build import gather, open_calendar, output_stems, render_one
+def _produce(args, make) -> int:
+    """Gather every case first, report the ones with errors, then write the others."""
+    from casegen.build import gather, open_calendar, output_stems
     from casegen.report import group_by_file, text_report
 
     calendar = open_calendar(args.paths, args.calendar)
     run = gather(args.paths, calendar)
-    if args.template and not args.template.is_file():
-        raise UsageError(f"找不到模板文件：{args.template}")
     if run.failed:
         print(text_report(group_by_file([f for fs in run.failed.values() for f in fs],
                                         list(run.failed))), file=sys.stderr)
-    written = []
     for case_file, stem in zip(run.ready, output_stems(run.ready), strict=True):
-        written.extend(render_one(case_file, args.out, stem, template=args.template))
-    for path in written:
-        print(f"已生成 {path}")
+        for path in make(case_file, args.out, stem):
+            print(f"已生成 {path}")
     print(f"共 {len(run.files)} 个案例：生成 {len(run.ready)} 个，未生成 {len(run.failed)} 个"
           + ("（有错误，见上）" if run.failed else ""))
     return EXIT_FINDINGS if run.failed else EXIT_OK
 
 
-COMMANDS = {"new": cmd_new, "validate": cmd_validate, "render": cmd_render}
+def cmd_render(args) -> int:
+    from casegen.build import render_one
+
+    if args.template and not args.template.is_file():
+        raise UsageError(f"找不到模板文件：{args.template}")
+    return _produce(args, lambda case_file, out, stem: render_one(
+        case_file, out, stem, template=args.template))
+
+
+def cmd_draw(args) -> int:
+    from casegen.build import draw_one
+
+    return _produce(args, draw_one)
+
+
+COMMANDS = {"new": cmd_new, "validate": cmd_validate, "render": cmd_render, "draw": cmd_draw}

@@ -42,7 +42,7 @@ class Finding:
     def __str__(self) -> str:
         subject = ""
         if self.key:
-            subject = f"{self.key}（{self.label}）" if self.label else self.key
+            subject = f"{self.key}（{self.label}）" if self.label else f"{self.key} "
         text = f"{subject}{self.message}" if subject else self.message
         return f"{self.place} {text}".strip()
 

@@ -62,3 +62,19 @@ def pil_font(size: int):
 
     font = cjk_font()
     return ImageFont.truetype(str(font.path), size, index=font.index)
+
+
+@cache
+def _faces():
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    font = cjk_font()
+    dejavu = font_manager.findfont("DejaVu Sans")
+    return FT2Font(str(font.path), face_index=font.index), FT2Font(dejavu)
+
+
+@cache
+def covers(char: str) -> bool:
+    """Can the CJK font, or DejaVu Sans behind it, draw this character?"""
+    return any(face.get_char_index(ord(char)) for face in _faces())

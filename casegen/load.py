@@ -73,7 +73,10 @@ def read_text(path: Path) -> str:
 
 
 _YAML_PROBLEMS = [
-    ("found character '\\t'", "使用了制表符（Tab）缩进：YAML 只允许空格缩进"),
+    ("'\\t'", "使用了制表符（Tab）缩进：YAML 只允许空格缩进"),
+    ("tab character", "使用了制表符（Tab）缩进：YAML 只允许空格缩进"),
+    ("expected ',' or ']'", "方括号 [ ] 没有闭合，或其中的项之间缺少逗号"),
+    ("expected ',' or '}'", "花括号 { } 没有闭合，或其中的项之间缺少逗号"),
     ("mapping values are not allowed", "此处不应出现“:”：冒号后要有空格，含冒号的值请加引号"),
     ("could not find expected ':'", "缺少“:”：每一行应为“键: 值”"),
     ("did not find expected key", "缩进不一致：同一层的键应左对齐"),

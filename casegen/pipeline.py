@@ -5,14 +5,14 @@ Nothing here prints; the CLI decides what to show and how to exit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from casegen.calendar import WorkCalendar
 from casegen.derive import Facts, derive
 from casegen.errors import CaseError, Finding
 from casegen.load import KeyPath, load_raw
-from casegen.model import Case, build_case
+from casegen.model import Case, build_case, label_of
 
 CASE_SUFFIXES = (".yaml", ".yml")
 
@@ -41,9 +41,19 @@ class CaseFile:
 
 def read_case(path: Path) -> CaseFile:
     """Load and type one case file; raise CaseError with every problem found."""
-    raw = load_raw(path)
-    case, warnings = build_case(raw.data, raw.line_of, path)
+    try:
+        raw = load_raw(path)
+    except CaseError as e:  # the loader knows keys, the model knows their Chinese labels
+        raise CaseError([_labelled(f) for f in e.findings]) from e
+    case, warnings = build_case(raw.data, lambda key_path: raw.line_of(key_path) or 1, path)
     return CaseFile(path=path, case=case, lines=raw.lines, findings=list(warnings))
+
+
+def _labelled(finding: Finding) -> Finding:
+    if not finding.key or finding.label:
+        return finding
+    key_path = tuple(int(k) if k.isdigit() else k for k in finding.key.split("."))
+    return replace(finding, label=label_of(key_path))
 
 
 def prepare(path: Path, calendar: WorkCalendar) -> CaseFile:

@@ -90,8 +90,9 @@ def setup_styles(doc) -> None:
     paragraph_style(doc, "CaseFigureTitle", font=HEADING_FONT, indent=False,
                     align=WD_ALIGN_PARAGRAPH.CENTER)
     paragraph_style(doc, "CaseFigure", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, exact=False)
-    paragraph_style(doc, "CaseNote", size=12, indent=False, exact=False,
-                    align=WD_ALIGN_PARAGRAPH.LEFT)
+    note = paragraph_style(doc, "CaseNote", size=12, indent=False, exact=False,
+                           align=WD_ALIGN_PARAGRAPH.LEFT)
+    note.paragraph_format.space_before = note.paragraph_format.space_after = Pt(6)
     paragraph_style(doc, "CaseTableText", size=12, indent=False, exact=False,
                     align=WD_ALIGN_PARAGRAPH.LEFT)
     paragraph_style(doc, "CasePageNumber", font=PAGE_NUMBER_FONT, size=14, indent=False,
@@ -143,7 +144,7 @@ def add(doc, style: str, text: str = "") -> None:
 def evidence_table(doc) -> None:
     """实证材料: one row per item, looped by docxtpl ({%tr %} rows)."""
     headers = ("类别", "材料", "是否必需", "状态", "文件")
-    widths = (Mm(28), Mm(50), Mm(18), Mm(18), Mm(42))
+    widths = (Mm(27), Mm(48), Mm(18), Mm(18), Mm(45))
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -161,6 +162,9 @@ def evidence_table(doc) -> None:
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
+    table_width = table._tbl.tblPr.find(qn("w:tblW"))
+    table_width.set(qn("w:type"), "dxa")
+    table_width.set(qn("w:w"), str(sum(int(w.twips) for w in widths)))
     header = table.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     header.append(repeat)

@@ -1,0 +1,83 @@
+"""Working days: holidays and 调休 from python-holidays, estimates, the user's calendar file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from casegen.calendar import WorkCalendar, find_calendar_file, load_calendar
+from casegen.errors import CaseError
+
+D = dt.date
+
+
+@pytest.mark.parametrize(("start", "end", "working"), [
+    (D(2019, 9, 27), D(2019, 10, 9), 4),  # 9-29 (Sun) is a make-up working day; 10-1..7 off
+    (D(2019, 11, 4), D(2019, 11, 15), 9),  # two plain weeks, start day not counted
+    (D(2019, 11, 4), D(2019, 11, 4), 0),
+    (D(2019, 10, 11), D(2019, 10, 14), 2),  # Sat 10-12 is a make-up working day
+    (D(2024, 9, 29), D(2024, 10, 8), 2),
+    (D(2025, 4, 28), D(2025, 5, 14), 9),
+])
+def test_working_days_across_holidays_and_make_up_days(start, end, working):
+    assert WorkCalendar().working_days(start, end) == working
+
+
+def test_announced_and_estimated_years():
+    calendar = WorkCalendar()
+    assert calendar.estimated_years(D(2019, 9, 27), D(2019, 10, 9)) == []
+    assert calendar.estimated_years(D(2026, 12, 28), D(2027, 1, 6)) == [2027]
+    assert "未含调休" in calendar.source(2027)
+    # National Day 2027 is computed (statutory days), never a crash
+    assert not calendar.is_working_day(D(2027, 10, 1))
+    assert calendar.working_days(D(2027, 9, 30), D(2027, 10, 11)) > 0
+
+
+def test_far_future_and_past_dates_do_not_crash():
+    calendar = WorkCalendar()
+    assert calendar.working_days(D(2099, 1, 1), D(2099, 1, 31)) > 0
+    assert calendar.working_days(D(1995, 1, 1), D(1995, 1, 31)) > 0
+
+
+CALENDAR_2027 = """\
+2027:
+  holidays:
+    元旦: 2027-01-01
+    春节: [2027-02-05, 2027-02-11]
+    国庆节: [2027-10-01, 2027-10-07]
+  workdays: [2027-02-14, 2027-02-20, 2027-09-26, 2027-10-09]
+"""
+
+
+def test_user_calendar_overrides_and_makes_the_year_exact(tmp_path):
+    path = tmp_path / "casegen.calendar.yaml"
+    path.write_text(CALENDAR_2027, encoding="utf-8")
+    calendar = load_calendar(path)
+    assert calendar.is_exact(2027)
+    assert calendar.estimated_years(D(2027, 1, 1), D(2027, 12, 31)) == []
+    assert not calendar.is_working_day(D(2027, 10, 7))  # Thursday, a holiday in the file
+    assert calendar.is_working_day(D(2027, 10, 9))  # Saturday worked
+    assert calendar.is_working_day(D(2027, 10, 8))
+    # 9-30 → 10-11: 10-8 (Fri), 10-9 (Sat, worked), 10-11 (Mon)
+    assert calendar.working_days(D(2027, 9, 30), D(2027, 10, 11)) == 3
+    assert dict(calendar.days_off(2027))[D(2027, 2, 8)] == "春节"
+    assert find_calendar_file([tmp_path]) == path
+
+
+def test_calendar_file_is_found_in_a_parent_folder(tmp_path):
+    (tmp_path / "casegen.calendar.yaml").write_text(CALENDAR_2027, encoding="utf-8")
+    case = tmp_path / "branch" / "case-1" / "case.yaml"
+    case.parent.mkdir(parents=True)
+    case.write_text("x: 1", encoding="utf-8")
+    assert find_calendar_file([case]) == tmp_path / "casegen.calendar.yaml"
+
+
+def test_bad_calendar_file_names_file_and_line(tmp_path):
+    path = tmp_path / "casegen.calendar.yaml"
+    path.write_text("2027:\n  holidays:\n    元旦: 2027-13-01\n", encoding="utf-8")
+    with pytest.raises(CaseError) as caught:
+        load_calendar(path)
+    finding, = caught.value.findings
+    assert finding.line == 3
+    assert "YYYY-MM-DD" in finding.message

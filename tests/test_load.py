@@ -1,0 +1,113 @@
+"""Loading: text typed by the contract, duplicate keys, and the malformed corpus via the CLI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import CORPUS, write_case
+
+from casegen.cli import main
+from casegen.errors import CaseError
+from casegen.pipeline import read_case
+
+# file → what its one message must say (and the line it must name)
+MALFORMED = {
+    "broken-yaml.yaml": (11, "方括号 [ ] 没有闭合"),
+    "tab-indent.yaml": (4, "制表符（Tab）"),
+    "wrong-type-number.yaml": (24, 'application.capacity_kw（申请容量）应为数字，实际为 "一百"'),
+    "wrong-type-bool.yaml": (14, "customer.small_micro（是否小微企业）应为 true/false"),
+    "wrong-type-mapping.yaml": (30, "project.transformer（供电配变）应为“键: 值”形式"),
+    "missing-required.yaml": (9, "customer.address（用电地址）必须填写"),
+    "missing-section.yaml": (1, "timeline（办理时间）必须填写"),
+    "duplicate-key.yaml": (25, "application.capacity_kw（申请容量）键重复：第 24 行已写过"),
+    "bad-date.yaml": (48, '不是有效的日期："2025-02-30"'),
+    "bad-date-format.yaml": (21, "应为 YYYY-MM-DD 格式的日期"),
+    "end-before-start.yaml": (51, "结束日期 2025-05-06 早于开始日期 2025-05-09"),
+    "unknown-kind.yaml": (28, 'project.kind（工程类别）应为 无外线/有外线无掘路/有外线有掘路，实际为 "有掘路"'),
+    "unknown-channel.yaml": (22, "应为 掌上电力/渝快办/行政服务大厅/供电营业厅"),
+    "enormous-string.yaml": (16, "customer.purpose（电力用途）内容过长（6000 字"),
+    "range-three-dates.yaml": (52, "应为 [开始日期, 结束日期] 两个日期，实际有 3 个"),
+    "line-without-length.yaml": (44, "须填写 length_m"),
+    "path-leaves-folder.yaml": (60, "路径不能离开案例所在文件夹"),
+    "top-level-list.yaml": (1, "最外层应为“键: 值”形式"),
+    "not-utf8.yaml": (1, "不是 UTF-8 编码"),
+    "empty.yaml": (1, "文件是空的"),
+    "only-comments.yaml": (1, "文件是空的"),
+}
+
+
+def test_corpus_is_complete():
+    on_disk = {p.name for p in (CORPUS / "malformed").glob("*.yaml")}
+    assert on_disk == set(MALFORMED)
+    assert len(on_disk) >= 15
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+@pytest.mark.parametrize("command", ["validate", "render"])
+def test_malformed_case_gives_one_clear_message(name, command, capsys, tmp_path):
+    path = CORPUS / "malformed" / name
+    args = [command, str(path)] + (["-o", str(tmp_path / "out")] if command == "render" else [])
+    code = main(args)
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    line, expected = MALFORMED[name]
+    errors = [ln for ln in output.splitlines() if "错误 [" in ln]
+    assert code == 1
+    assert len(errors) == 1, output
+    assert expected in errors[0]
+    assert f"第 {line} 行" in errors[0]
+    assert str(path) in output
+    assert "Traceback" not in output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_malformed_case_through_the_real_entry_point():
+    result = subprocess.run([sys.executable, "-m", "casegen", "validate",
+                             str(CORPUS / "malformed" / "not-utf8.yaml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert re.search(r"not-utf8\.yaml\s*:?\s*\n?.*第 1 行.*不是 UTF-8", result.stdout, re.S)
+
+
+def test_values_are_text_by_contract_not_yaml_guesses(tmp_path):
+    text = (CORPUS / "valid.yaml").read_text(encoding="utf-8")
+    text = text.replace('account_no: "5103765432"', "account_no: 0012345")
+    text = text.replace('phone: "023-65201188"', "phone: 02365201188")
+    text = text.replace("purpose: 汽修车间动力用电", "purpose: no")
+    path = tmp_path / "typed.yaml"
+    path.write_text(text, encoding="utf-8")
+    case = read_case(path).case
+    assert case.customer.account_no == "0012345"
+    assert case.customer.phone == "02365201188"
+    assert case.customer.purpose == "no"
+    assert case.project.transformer.load_rate == pytest.approx(0.82)
+
+
+def test_load_rate_as_percent(tmp_path, valid_data):
+    valid_data["project"]["transformer"]["load_rate"] = "46%"
+    assert read_case(write_case(tmp_path, valid_data)).case.project.transformer.load_rate == \
+        pytest.approx(0.46)
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path, valid_data):
+    valid_data["application"]["capacity_kw"] = "很多"
+    valid_data["project"]["kind"] = "有掘路"
+    del valid_data["customer"]["name"]
+    with pytest.raises(CaseError) as caught:
+        read_case(write_case(tmp_path, valid_data))
+    keys = sorted(f.key for f in caught.value.findings)
+    assert keys == ["application.capacity_kw", "customer.name", "project.kind"]
+
+
+def test_unknown_key_is_a_warning_naming_the_nearest_key(tmp_path, valid_data):
+    valid_data["customer"]["adress"] = "重庆市"
+    case_file = read_case(write_case(tmp_path, valid_data))
+    warning, = [f for f in case_file.findings if f.rule == "unknown-key"]
+    assert not warning.is_error
+    assert warning.key == "customer.adress"
+    assert "是否应为 address" in str(warning)
+    assert warning.line is not None

@@ -1,0 +1,162 @@
+"""The 附件3 document: docx text, layout settings, escaping, and the PDF LibreOffice makes of it."""
+
+from __future__ import annotations
+
+import copy
+import re
+import zipfile
+
+import pytest
+from conftest import docx_text, example_paths, load_valid, pdf_text, to_pdf, write_case
+
+from casegen.cli import main
+from casegen.pipeline import read_case
+
+SPECIAL_NAME = 'A&B<餐饮>"有限"公司 🍲'
+
+# what each example must show; working days counted by hand on the 2019–2025 calendars
+EXPECTED = {
+    "01-无外线-山城味道餐饮": dict(
+        name="重庆山城味道餐饮管理有限公司", account="0512034567", days=2, calendar_days=9,
+        kind="无外线工程", capacity="30 千瓦", steps=["受理申请并签约", "现场勘查", "装表接电"]),
+    "02-有外线无掘路-九龙便民超市": dict(
+        name="重庆九龙便民超市有限公司", account="5102998877", days=7, calendar_days=9,
+        kind="有外线无掘路工程", capacity="60 千瓦",
+        steps=["受理申请并签约", "现场勘查", "外线设计并生成物料清单", "施工准备", "接入工程施工",
+               "装表接电"]),
+    "03-有外线有掘路-顺达汽修": dict(
+        name="重庆沙坪坝区顺达汽车维修有限公司", account="5103765432", days=9, calendar_days=16,
+        kind="有外线有掘路工程", capacity="100 千瓦",
+        steps=["受理申请并签约", "现场勘查", "外线设计并生成物料清单", "施工准备", "行政审批时间",
+               "接入工程施工", "装表接电"]),
+}
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory):
+    """The three examples and a case full of XML-special characters, rendered and converted."""
+    out = tmp_path_factory.mktemp("rendered")
+    special = copy.deepcopy(load_valid())
+    special["customer"]["name"] = SPECIAL_NAME
+    special["customer"]["account_no"] = "5109000001"  # not example 3's: one 户号, one address
+    special["customer"]["address"] = "重庆市-沙坪坝区-井口镇-井口工业园B区2号"
+    special["customer"]["purpose"] = "<b>粗体</b> & 'quotes'"
+    special["feedback"]["cost"] = "零投资 ✅ & 没跑腿 <真的>"
+    special_path = write_case(out / "special", special)
+    code = main(["render", *map(str, example_paths()), str(special_path), "-o", str(out / "docx")])
+    assert code == 0
+    docx_files = sorted((out / "docx").glob("*.docx"))
+    pdfs = to_pdf(docx_files, out / "pdf")
+    return {p.stem: (p, pdf) for p, pdf in zip(docx_files, pdfs, strict=True)}
+
+
+def _by_customer(rendered, name):
+    """File names replace the characters Windows refuses (<>:"/\\|?*)."""
+    return next(v for k, v in rendered.items() if k.startswith(name[:3]))
+
+
+def test_one_document_per_case_named_after_the_customer(rendered):
+    names = set(rendered)
+    for expected in EXPECTED.values():
+        assert expected["name"] in names
+    assert len(names) == 4
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_docx_and_pdf_show_the_facts(rendered, folder):
+    expected = EXPECTED[folder]
+    docx_path, pdf_path = rendered[expected["name"]]
+    case = read_case(next(p for p in example_paths() if p.parent.name == folder)).case
+    for text in (docx_text(docx_path), pdf_text(pdf_path)):
+        flat = re.sub(r"\s+", "", text)
+        assert expected["name"] in flat
+        assert f"户号：{expected['account']}" in flat
+        assert re.sub(r"\s+", "", case.customer.address) in flat
+        assert re.sub(r"\s+", "", expected["capacity"]) in flat
+        assert expected["kind"] in flat
+        assert f"接电周期{expected['days']}个工作日（{expected['calendar_days']}个日历日）" in flat
+        for step in expected["steps"]:
+            assert step in flat
+    numbered = re.findall(r"^(\d)\.", docx_text(docx_path), re.M)
+    assert numbered == [str(n) for n in range(1, len(expected["steps"]) + 1)]
+
+
+def test_sections_in_order_numbered_continuously(rendered):
+    text = docx_text(rendered[EXPECTED["01-无外线-山城味道餐饮"]["name"]][0])
+    headings = ["附件3", "国网重庆电力小微企业典型案例", "一、项目简介", "附：工程建设简图",
+                "二、办理流程", "（一）客户环节", "（二）供电企业内部环节", "三、客户反馈", "四、实证材料"]
+    positions = [text.index(h) for h in headings]
+    assert positions == sorted(positions)
+    assert "五、" not in text
+
+
+def test_external_works_paragraph_only_with_works(rendered):
+    without = docx_text(rendered[EXPECTED["01-无外线-山城味道餐饮"]["name"]][0])
+    with_works = docx_text(rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]][0])
+    assert "外线有工程" not in without
+    assert "外线有工程，由电缆接入" in with_works
+    assert "工程建设总费用为12.65万元" in with_works
+    assert "行政审批时间" not in without
+
+
+def test_special_characters_and_emoji_come_out_intact(rendered):
+    docx_path, pdf_path = _by_customer(rendered, SPECIAL_NAME)
+    text = docx_text(docx_path)
+    assert SPECIAL_NAME in text
+    assert "<b>粗体</b> & 'quotes'" in text
+    assert "零投资 ✅ & 没跑腿 <真的>" in text
+    assert 'A&B<餐饮>"有限"公司' in pdf_text(pdf_path)
+
+
+def test_layout_after_gb_t_9704(rendered):
+    import docx
+
+    document = docx.Document(str(rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]][0]))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    margins = (section.top_margin, section.left_margin, section.right_margin, section.bottom_margin)
+    assert [round(m.mm) for m in margins] == [37, 28, 26, 35]
+    styles = document.styles
+    east_asia = {name: styles[name].element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+        for name in ("CaseBody", "CaseTitle", "CaseHeading1", "CaseHeading2")}
+    assert east_asia == {"CaseBody": "仿宋_GB2312", "CaseTitle": "方正小标宋简体",
+                         "CaseHeading1": "黑体", "CaseHeading2": "楷体_GB2312"}
+    assert styles["CaseBody"].font.size.pt == 16 and styles["CaseTitle"].font.size.pt == 22
+
+
+def test_page_numbers_in_the_footer(rendered):
+    _, pdf_path = rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]]
+    text = pdf_text(pdf_path)
+    assert re.search(r"—\s*1\s*—", text) and re.search(r"—\s*2\s*—", text)
+
+
+def test_missing_feedback_shows_a_visible_mark(tmp_path):
+    data = load_valid()
+    del data["feedback"]
+    path = write_case(tmp_path / "c", data)
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
+    text = docx_text(next((tmp_path / "out").glob("*.docx")))
+    assert text.count("【待补充：客户原话】") == 3
+
+
+def test_document_has_the_sketch_picture(rendered):
+    docx_path, _ = rendered[EXPECTED["02-有外线无掘路-九龙便民超市"]["name"]]
+    with zipfile.ZipFile(docx_path) as package:
+        media = [n for n in package.namelist() if n.startswith("word/media/")]
+        body = package.read("word/document.xml").decode()
+    assert media and "<pic:pic" in body
+
+
+def test_rendering_does_not_overwrite_a_good_file_on_failure(tmp_path):
+    good = write_case(tmp_path / "c", load_valid())
+    out = tmp_path / "out"
+    assert main(["render", str(good), "-o", str(out)]) == 0
+    target = next(out.glob("*.docx"))
+    before = target.read_bytes()
+    broken = load_valid()
+    broken["project"]["kind"] = "坏的"
+    write_case(tmp_path / "c", broken)
+    assert main(["render", str(good), "-o", str(out)]) == 1
+    assert target.read_bytes() == before
+    assert not list(out.glob(".*.tmp*"))

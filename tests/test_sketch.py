@@ -1,0 +1,194 @@
+"""The sketch, inspected through the artists handed to matplotlib, plus the saved files."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from conftest import example_paths, load_valid, write_case
+from matplotlib import colors, font_manager
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Rectangle
+
+from casegen import fonts
+from casegen.calendar import WorkCalendar
+from casegen.cli import main
+from casegen.derive import derive
+from casegen.pipeline import read_case
+from casegen.sketch import BOX_LEFT, draw, draw_figure
+
+LONG = "井口工业园区主干道东侧现状低压综合配电箱出线"
+ROUTE_POOL = [
+    {"kind": "switch", "new": False, "name": LONG + "断路器"},
+    {"kind": "cable", "length_m": 40, "new": False, "name": LONG + "电缆"},
+    {"kind": "branch_box", "new": True, "name": "新建" + LONG + "分支箱"},
+    {"kind": "cable", "length_m": 120, "new": True, "spec": "YJV22-0.6/1kV-4×150",
+     "excavation_m": 30},
+    {"kind": "pole", "new": True, "name": "新立A区8号楼前12米水泥杆"},
+    {"kind": "overhead", "length_m": 75, "new": True, "spec": "JKLYJ-1kV-4×70"},
+    {"kind": "overhead", "length_m": 35, "new": True, "spec": "JKLYJ-1kV-4×35"},
+    {"kind": "cable", "length_m": 35, "new": True, "spec": "YJV22-0.6/1kV-4×95", "excavation_m": 12},
+]
+
+
+def figure_of(path):
+    case_file = read_case(path)
+    facts = derive(case_file.case, WorkCalendar())
+    return draw_figure(case_file.case, facts), case_file.case, facts
+
+
+def route_case(tmp_path, n: int):
+    data = load_valid()
+    data["customer"]["name"] = "重庆市沙坪坝区井口镇顺达汽车维修与美容服务有限责任公司"
+    data["grid"]["route"] = ROUTE_POOL[:n]
+    return write_case(tmp_path / f"route{n}", data)
+
+
+def is_blue(colour) -> bool:
+    r, g, b = colors.to_rgb(colour)
+    return b > 0.6 and r < 0.3 and g < 0.5
+
+
+def is_black(colour) -> bool:
+    return colors.to_rgb(colour) == (0.0, 0.0, 0.0)
+
+
+def cases_to_check(tmp_path):
+    return example_paths() + [route_case(tmp_path, n) for n in range(1, 9)]
+
+
+def text_extents(figure):
+    figure.canvas.draw()  # lays out the legend as the saved picture has it
+    renderer = figure.canvas.get_renderer()
+    axes = figure.axes[0]
+    texts = [t for t in axes.texts if t.get_text().strip()]
+    texts += [t for t in axes.get_legend().get_texts()]
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+
+
+def test_colours_of_new_and_existing_elements(tmp_path):
+    for path in cases_to_check(tmp_path):
+        figure, case, _ = figure_of(path)
+        axes = figure.axes[0]
+        for artist in [*axes.lines, *axes.patches]:
+            gid = artist.get_gid() or ""
+            ink = artist.get_color() if isinstance(artist, Line2D) else artist.get_edgecolor()
+            if gid.endswith("-new"):
+                assert is_blue(ink), (path, gid)
+            elif gid.endswith("-existing"):
+                assert is_black(ink), (path, gid)
+        new_lines = [a for a in axes.lines if a.get_gid() == "line-new"]
+        assert len(new_lines) >= sum(e.new and e.kind in ("cable", "overhead")
+                                     for e in case.grid.route)
+
+
+def test_symbols_after_gb_t_4728(tmp_path):
+    figure, _case, _ = figure_of(route_case(tmp_path, 8))
+    patches = figure.axes[0].patches
+    transformer = [p for p in patches if (p.get_gid() or "").startswith("transformer")]
+    assert len(transformer) == 2 and all(isinstance(p, Circle) for p in transformer)
+    assert transformer[0].center != transformer[1].center
+    distance = abs(transformer[0].center[0] - transformer[1].center[0])
+    assert distance < 2 * transformer[0].radius  # the two circles overlap
+    assert any(isinstance(p, Circle) and p.get_gid() == "pole-new" for p in patches)
+    assert any(isinstance(p, Rectangle) and p.get_gid() == "branch_box-new" for p in patches)
+
+
+def test_boundary_is_a_red_dashed_box_with_the_meter_box_on_its_edge(tmp_path):
+    for path in example_paths():
+        figure, _, _ = figure_of(path)
+        patches = figure.axes[0].patches
+        boundary, = [p for p in patches if p.get_gid() == "boundary"]
+        r, g, b = colors.to_rgb(boundary.get_edgecolor())
+        assert r > 0.7 and g < 0.2 and b < 0.2
+        assert boundary.get_linestyle() not in ("-", "solid")  # dashed: (0, (5, 3))
+        assert boundary.get_x() == BOX_LEFT
+        meter, = [p for p in patches if (p.get_gid() or "").startswith("meter_box")]
+        assert meter.get_x() < boundary.get_x() < meter.get_x() + meter.get_width()
+        point = [a for a in figure.axes[0].lines if a.get_gid() == "boundary-point"]
+        assert point and "产权分界点" in " ".join(t.get_text() for t in figure.axes[0].texts)
+
+
+def test_lengths_excavation_and_money_are_labelled(tmp_path):
+    figure, _, _facts = figure_of(example_paths()[2])
+    texts = " ".join(t.get_text().replace("\n", " ") for t in figure.axes[0].texts)
+    assert "新建电缆 65 m" in texts
+    assert "掘路 18 m" in texts
+    assert "新建线路合计 65 m，其中掘路 18 m" in texts
+    assert "供电企业投资 12.65 万元" in texts
+    assert "重庆沙坪坝区顺达汽" in texts.replace(" ", "")
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert legend == ["现状设备", "新建工程", "客户红线", "掘路"]
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_no_text_overlaps_text_or_symbols(tmp_path, n):
+    figure, _, _ = figure_of(route_case(tmp_path, n))
+    extents = text_extents(figure)
+    for (a, box_a), (b, box_b) in itertools.combinations(extents, 2):
+        assert not box_a.overlaps(box_b), f"{a!r} overlaps {b!r}"
+    renderer = figure.canvas.get_renderer()
+    symbols = [p for p in figure.axes[0].patches if p.get_gid() not in ("boundary", None)]
+    symbols += [ln for ln in figure.axes[0].lines if (ln.get_gid() or "").startswith("line-")]
+    for text, box in extents:
+        for symbol in symbols:
+            assert not box.overlaps(symbol.get_window_extent(renderer)), (text, symbol.get_gid())
+        inside = figure.bbox
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0
+
+
+def test_examples_have_no_overlaps():
+    for path in example_paths():
+        extents = text_extents(figure_of(path)[0])
+        for (a, box_a), (b, box_b) in itertools.combinations(extents, 2):
+            assert not box_a.overlaps(box_b), f"{path}: {a!r} overlaps {b!r}"
+
+
+def test_chinese_text_uses_a_cjk_font():
+    figure, _, _ = figure_of(example_paths()[0])
+    cjk = fonts.cjk_font()
+    for text in figure.axes[0].texts:
+        if any(ord(ch) > 0x2E80 for ch in text.get_text()):
+            found = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)
+            assert found == str(cjk.path)
+
+
+def test_no_cjk_font_is_a_loud_error(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(fonts, "bundled_font_path", lambda: None)
+    with pytest.raises(fonts.FontMissing) as caught:
+        fonts.cjk_font(("No Such CJK Font",))
+    assert "找不到中文字体" in str(caught.value)
+    original = fonts.cjk_font
+    monkeypatch.setattr(fonts, "cjk_font", lambda: original(("No Such",)))
+    code = main(["draw", str(example_paths()[0]), "-o", str(tmp_path / "out")])
+    assert code == 1
+    assert "找不到中文字体" in capsys.readouterr().err
+
+
+def test_bundled_font_is_an_ofl_cjk_font():
+    path = fonts.bundled_font_path()
+    assert path is not None and path.suffix == ".otf"
+    from matplotlib.ft2font import FT2Font
+
+    face = FT2Font(str(path))
+    assert face.family_name == "Noto Sans SC"
+    assert all(face.get_char_index(ord(ch)) for ch in "工程建设简图掘路")
+
+
+def test_png_and_svg_are_byte_reproducible(tmp_path):
+    case_file = read_case(example_paths()[2])
+    facts = derive(case_file.case, WorkCalendar())
+    outputs = []
+    for run in ("a", "b"):
+        png, svg = tmp_path / run / "s.png", tmp_path / run / "s.svg"
+        draw(case_file.case, facts, png, svg)
+        outputs.append((png.read_bytes(), svg.read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0].startswith(b"\x89PNG") and b"<svg" in outputs[0][1]
+
+
+def test_draw_command_writes_png_and_svg(tmp_path, capsys):
+    assert main(["draw", *map(str, example_paths()), "-o", str(tmp_path / "out")]) == 0
+    assert len(list((tmp_path / "out").glob("*.png"))) == 3
+    assert len(list((tmp_path / "out").glob("*.svg"))) == 3
+    assert not list((tmp_path / "out").glob("*.docx"))
