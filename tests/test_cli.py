@@ -57,3 +57,14 @@ def test_wrong_usage_exits_2(capsys, tmp_path):
 def test_render_folder_writes_one_docx_per_case(tmp_path, capsys):
     assert main(["render", str(example_paths()[0].parent.parent), "-o", str(tmp_path / "o")]) == 0
     assert len(list((tmp_path / "o").glob("*.docx"))) == 3
+
+
+def test_readme_tables_match_the_declarations():
+    from conftest import ROOT
+
+    from casegen.docs import refresh
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`project.kind` | 工程类别" in readme
+    assert "`time-limit`" in readme
+    assert refresh(readme) == readme, "run: python -m casegen.docs README.md"
