@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     draw.add_argument("paths", nargs="+", type=Path)
     draw.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
     draw.add_argument("--calendar", type=Path, help=calendar_help)
+
+    commands.add_parser("rules", help="列出全部核验规则")
+
+    calendar = commands.add_parser("calendar", help="列出某年的节假日和调休上班日及其来源")
+    calendar.add_argument("year", type=int)
+    calendar.add_argument("--calendar", type=Path, help=calendar_help)
     return parser
 
 
@@ -56,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         for finding in e.findings:
             print(finding, file=sys.stderr)
         return EXIT_FINDINGS
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("已中断：未写完的文件已丢弃", file=sys.stderr)
         return 130
@@ -121,4 +130,31 @@ def cmd_draw(args) -> int:
     return _produce(args, draw_one)
 
 
-COMMANDS = {"new": cmd_new, "validate": cmd_validate, "render": cmd_render, "draw": cmd_draw}
+def cmd_rules(args) -> int:
+    from casegen.rules import RULES
+
+    for rule in RULES:
+        print(f"{rule.id:<22} {rule.severity.label}  {rule.checks}（依据：{rule.basis}）")
+    return EXIT_OK
+
+
+def cmd_calendar(args) -> int:
+    from casegen.build import open_calendar
+
+    if not 1950 <= args.year <= 2200:
+        raise UsageError(f"年份应在 1950–2200 之间，实际为 {args.year}")
+    calendar = open_calendar([Path.cwd()], args.calendar)
+    print(f"{args.year} 年：{calendar.source(args.year)}")
+    print("放假：")
+    for day, name in calendar.days_off(args.year):
+        print(f"  {day}  {_WEEKDAYS[day.weekday()]}  {name}")
+    print("调休上班：")
+    for day in calendar.make_up_days(args.year):
+        print(f"  {day}  {_WEEKDAYS[day.weekday()]}")
+    return EXIT_OK
+
+
+_WEEKDAYS = "一二三四五六日"
+_WEEKDAYS = [f"周{d}" for d in _WEEKDAYS]
+
+COMMANDS = {"rules": cmd_rules, "calendar": cmd_calendar, "new": cmd_new, "validate": cmd_validate, "render": cmd_render, "draw": cmd_draw}
