@@ -157,4 +157,7 @@ def cmd_calendar(args) -> int:
 _WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = [f"周{d}" for d in _WEEKDAYS]
 
-COMMANDS = {"rules": cmd_rules, "calendar": cmd_calendar, "new": cmd_new, "validate": cmd_validate, "render": cmd_render, "draw": cmd_draw}
+COMMANDS = {
+    "rules": cmd_rules, "calendar": cmd_calendar, "new": cmd_new, "validate": cmd_validate,
+    "render": cmd_render, "draw": cmd_draw,
+}
