@@ -68,3 +68,39 @@ def test_readme_tables_match_the_declarations():
     assert "`project.kind` | 工程类别" in readme
     assert "`time-limit`" in readme
     assert refresh(readme) == readme, "run: python -m casegen.docs README.md"
+
+
+def test_rules_command_lists_every_rule(capsys):
+    from casegen.rules import RULES
+
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    for rule in RULES:
+        assert rule.id in out
+    assert "time-limit" in out and "接电周期不超过时限" in out
+
+
+def test_calendar_command_prints_days_and_their_source(capsys, tmp_path):
+    assert main(["calendar", "2019"]) == 0
+    out = capsys.readouterr().out
+    assert "国务院办公厅公布" in out
+    assert "2019-10-01  周二  国庆节" in out
+    assert "2019-10-12  周六" in out.split("调休上班：")[1]
+    assert main(["calendar", "2027"]) == 0
+    assert "未含调休" in capsys.readouterr().out
+    (tmp_path / "casegen.calendar.yaml").write_text(
+        "2027:\n  holidays:\n    国庆节: [2027-10-01, 2027-10-07]\n  workdays: [2027-10-09]\n",
+        encoding="utf-8")
+    assert main(["calendar", "2027"]) == 0  # the autouse fixture made tmp_path the cwd
+    out = capsys.readouterr().out
+    assert "用户日历文件" in out and "2027-10-09  周六" in out
+
+
+def test_validate_report_puts_errors_first(tmp_path, capsys):
+    data = load_valid()
+    data["customer"]["business_licence"] = False  # a warning, earlier in the file
+    data["timeline"]["energized"] = "2025-05-15"  # an error, later in the file
+    path = write_case(tmp_path, data)
+    assert main(["validate", str(path)]) == 1
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  ")]
+    assert [ln.split()[0] for ln in lines] == ["错误", "警告"]
