@@ -344,9 +344,13 @@ def _draw_footer(axes, case: Case, facts: Facts, family: str) -> None:
                          frameon=False, prop={"family": family, "size": FONT_PT},
                          handlelength=2.2, columnspacing=1.4)
     legend.set_gid("legend")
-    dig = f"，其中掘路 {number_text(facts.excavation_m)} m" if facts.excavation_m else "，不涉及掘路"
-    summary = (f"新建线路合计 {number_text(facts.new_line_m)} m{dig}；"
-               f"供电企业投资 {facts.cost_wan:.2f} 万元")
+    if facts.new_line_m:
+        dig = f"，其中掘路 {number_text(facts.excavation_m)} m" if facts.excavation_m else "，不涉及掘路"
+        summary = f"新建线路合计 {number_text(facts.new_line_m)} m{dig}"
+    else:
+        summary = "无外线工程：由现状线路直接装表接电"
+    if facts.cost_wan:
+        summary += f"；供电企业投资 {facts.cost_wan:.2f} 万元"
     axes.text(0.8, 4.4, summary, ha="left", va="bottom", fontsize=FONT_PT, color=EXISTING,
               family=family, gid="summary")
 

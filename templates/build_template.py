@@ -87,8 +87,9 @@ def setup_styles(doc) -> None:
                     align=WD_ALIGN_PARAGRAPH.CENTER)
     paragraph_style(doc, "CaseHeading1", font=HEADING_FONT, outline=1)
     paragraph_style(doc, "CaseHeading2", font=SUBHEADING_FONT, outline=2)
-    paragraph_style(doc, "CaseFigureTitle", font=HEADING_FONT, indent=False,
-                    align=WD_ALIGN_PARAGRAPH.CENTER)
+    figure_title = paragraph_style(doc, "CaseFigureTitle", font=HEADING_FONT, indent=False,
+                                   align=WD_ALIGN_PARAGRAPH.CENTER)
+    figure_title.paragraph_format.keep_with_next = True  # never a title alone above a page break
     paragraph_style(doc, "CaseFigure", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, exact=False)
     note = paragraph_style(doc, "CaseNote", size=12, indent=False, exact=False,
                            align=WD_ALIGN_PARAGRAPH.LEFT)
