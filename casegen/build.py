@@ -17,7 +17,8 @@ class Run:
     """The cases of one command: those ready to use and the findings of every case."""
 
     files: list[Path]
-    ready: list[CaseFile] = field(default_factory=list)
+    cases: list[CaseFile] = field(default_factory=list)  # every case that loaded
+    ready: list[CaseFile] = field(default_factory=list)  # … and has no error
     findings: list[Finding] = field(default_factory=list)
     failed: dict[Path, list[Finding]] = field(default_factory=dict)
 
@@ -37,15 +38,15 @@ def gather(paths: list[Path], calendar: WorkCalendar, *, across: bool = True) ->
             run.findings.extend(e.findings)
             run.failed[path] = [f for f in e.findings if f.is_error]
             continue
-        run.ready.append(case_file)
+        run.cases.append(case_file)
     if across:
-        for finding in check_folder(run.ready):
-            next(c for c in run.ready if c.path == finding.file).findings.append(finding)
-    for case_file in run.ready:
+        for finding in check_folder(run.cases):
+            next(c for c in run.cases if c.path == finding.file).findings.append(finding)
+    for case_file in run.cases:
         run.findings.extend(case_file.findings)
         if case_file.has_errors:
             run.failed[case_file.path] = [f for f in case_file.findings if f.is_error]
-    run.ready = [c for c in run.ready if not c.has_errors]
+    run.ready = [c for c in run.cases if not c.has_errors]
     return run
 
 
@@ -64,10 +65,38 @@ def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
     facts = case_file.facts
     evidence = checklist(case_file.case, case_file.path.parent, has_works=facts.has_works)
     png, svg = draw_one(case_file, out_dir, stem)
+    photos = marked_photos(case_file, evidence, out_dir / f"{stem}_现场图片")
     target = out_dir / f"{stem}.docx"
     render_docx(case_file.case, facts, evidence, target, template=template,
-                sketch=Picture(png, WIDTH_MM))
-    return [target, png, svg]
+                sketch=Picture(png, WIDTH_MM), photos=photos)
+    return [target, png, svg, *(p.path for p in photos)]
+
+
+def marked_photos(case_file: CaseFile, evidence, folder: Path) -> list:
+    """Marked copies of the usable photos (originals untouched); other files are only listed."""
+    from casegen.evidence import PROVIDED
+    from casegen.files import IMAGE_SUFFIXES
+    from casegen.photos import photo_width_mm, prepare_photo
+    from casegen.render import Picture
+
+    usable = {item.file for item in evidence if item.group == "现场图片" and item.status == PROVIDED}
+    pictures = []
+    for number, photo in enumerate(case_file.case.evidence.photos, start=1):
+        if photo.file not in usable or Path(photo.file).suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        target = folder / f"{number:02d}.jpg"
+        size = prepare_photo(case_file.path.parent / photo.file, target, photo.marks)
+        caption = f"{photo.stage}：{photo.caption}" if photo.caption else photo.stage
+        pictures.append(Picture(target, photo_width_mm(size), caption))
+    return pictures
+
+
+def check_evidence(case_file: CaseFile):
+    """The checklist of one case and its gaps as findings."""
+    from casegen.evidence import checklist, evidence_findings
+
+    items = checklist(case_file.case, case_file.path.parent, has_works=case_file.facts.has_works)
+    return items, evidence_findings(items, case_file)
 
 
 def draw_one(case_file: CaseFile, out_dir: Path, stem: str) -> tuple[Path, Path]:

@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     draw.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
     draw.add_argument("--calendar", type=Path, help=calendar_help)
 
+    check = commands.add_parser("check", help="检查实证材料是否齐全（审计用）")
+    check.add_argument("paths", nargs="+", type=Path)
+    check.add_argument("--json", action="store_true", help="输出 JSON")
+    check.add_argument("--csv", action="store_true", help="输出 CSV（每项材料一行）")
+    check.add_argument("--calendar", type=Path, help=calendar_help)
+
     commands.add_parser("rules", help="列出全部核验规则")
 
     calendar = commands.add_parser("calendar", help="列出某年的节假日和调休上班日及其来源")
@@ -130,6 +136,27 @@ def cmd_draw(args) -> int:
     return _produce(args, draw_one)
 
 
+def cmd_check(args) -> int:
+    from casegen.build import check_evidence, gather, open_calendar
+    from casegen.report import evidence_csv, evidence_json, evidence_text
+
+    if args.json and args.csv:
+        raise UsageError("--json 与 --csv 只能选一个")
+    run = gather(args.paths, open_calendar(args.paths, args.calendar), across=False)
+    results = [(c, *check_evidence(c)) for c in run.cases]
+    unreadable = {path: [f for f in run.findings if f.file == path and f.is_error]
+                  for path in run.files if path not in {c.path for c in run.cases}}
+    if args.json:
+        print(evidence_json(results, unreadable))
+    elif args.csv:
+        sys.stdout.write(evidence_csv(results))
+    else:
+        print(evidence_text(results, unreadable))
+    incomplete = unreadable or any(findings and any(f.is_error for f in findings)
+                                   for _, _, findings in results)
+    return EXIT_FINDINGS if incomplete else EXIT_OK
+
+
 def cmd_rules(args) -> int:
     from casegen.rules import RULES
 
@@ -158,6 +185,6 @@ _WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = [f"周{d}" for d in _WEEKDAYS]
 
 COMMANDS = {
-    "rules": cmd_rules, "calendar": cmd_calendar, "new": cmd_new, "validate": cmd_validate,
+    "check": cmd_check, "rules": cmd_rules, "calendar": cmd_calendar, "new": cmd_new, "validate": cmd_validate,
     "render": cmd_render, "draw": cmd_draw,
 }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from casegen.model import Case
+from casegen.errors import Finding, Severity
+from casegen.model import Case, label_of
 
 PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "不适用", "有问题", "自动生成"
 GROUPS = ("系统工单", "工程建设内容", "行政审批", "现场图片")
@@ -57,17 +58,22 @@ def required_items(case: Case, has_works: bool):
     yield from _photo_items(case, has_works)
 
 
+def _photo_name(stage: str) -> str:
+    return "现场照片" if stage in ("其他", "现场") else f"{stage}照片"
+
+
 def _photo_items(case: Case, has_works: bool):
     photos = case.evidence.photos
     stages = {p.stage for p in photos}
     for index, photo in enumerate(photos):
-        name = f"现场图片（{photo.stage}）：{photo.caption or ''}".rstrip("：")
+        name = f"{_photo_name(photo.stage)}：{photo.caption}" if photo.caption else \
+            _photo_name(photo.stage)
         yield "现场图片", name, ("evidence", "photos", index), True, True, photo.file
     wanted = ("施工前", "施工后") if has_works else ("现场",)
     for stage in wanted:
         if (stage == "现场" and photos) or stage in stages:
             continue
-        yield "现场图片", f"现场图片（{stage}）", ("evidence", "photos"), True, True, None
+        yield "现场图片", _photo_name(stage), ("evidence", "photos"), True, True, None
 
 
 def checklist(case: Case, folder: Path, *, has_works: bool) -> list[Item]:
@@ -90,3 +96,23 @@ def checklist(case: Case, folder: Path, *, has_works: bool) -> list[Item]:
         items.insert(position, Item("工程建设内容", "工程建设简图（含工程量和建设资金）",
                                     ("grid",), True, True, "工程建设简图.png", GENERATED))
     return items
+
+
+def evidence_findings(items: list[Item], case_file) -> list[Finding]:
+    """The checklist's gaps as findings with the place they are declared (or should be)."""
+    findings = []
+    for item in items:
+        if item.status not in (MISSING, BROKEN):
+            continue
+        if item.required:
+            rule = "evidence-missing" if item.status == MISSING and item.file is None \
+                else "evidence-broken"
+            severity = Severity.ERROR
+        else:
+            rule, severity = "evidence-unusable", Severity.WARNING
+        what = f"{item.group}·{item.name}"
+        message = (f"缺少 {what}" if item.file is None else f"{what}：{item.problem}")
+        key = ".".join(str(k) for k in item.key)
+        findings.append(Finding(rule, severity, message, case_file.path,
+                                case_file.line_of(item.key), key, label_of(item.key)))
+    return findings

@@ -74,7 +74,7 @@ def _inspect_image(real: Path, relative: str) -> str | None:
                             f"{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}")
                 image.load()  # decodes every byte: a truncated file fails here
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return f"图片像素数超出安全上限：{relative}"
+        return f"图片过大：像素数超出安全上限（{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}"
     except (OSError, SyntaxError, ValueError) as e:
         return f"图片已损坏或被截断：{relative}（{e}）"
     return None

@@ -62,3 +62,55 @@ def json_report(grouped: dict[Path, list[Finding]], *, strict: bool = False) -> 
               "findings": [f.as_dict() for f in items]} for path, items in grouped.items()]
     return json.dumps({"summary": line, "failed": failed, "cases": cases},
                       ensure_ascii=False, indent=2)
+
+
+def _complete(findings: list[Finding]) -> bool:
+    return not any(f.is_error for f in findings)
+
+
+def evidence_text(results, unreadable: dict[Path, list[Finding]]) -> str:
+    """Per case: complete, or what is missing or broken; then one summary line."""
+    blocks = []
+    for case_file, items, findings in results:
+        name = case_file.case.customer.name
+        if _complete(findings):
+            blocks.append(f"✓ {case_file.path}（{name}）实证材料齐全："
+                          f"{sum(i.applicable for i in items)} 项")
+        else:
+            gaps = sum(f.is_error for f in findings)
+            blocks.append(f"✗ {case_file.path}（{name}）缺失或有问题 {gaps} 项：")
+        blocks.extend(f"  {f.severity.label} [{f.rule}] {_without_file(f)}" for f in findings)
+    for path, findings in unreadable.items():
+        blocks.append(f"✗ {path} 案例文件无法读取：")
+        blocks.extend(f"  {f.severity.label} [{f.rule}] {_without_file(f)}" for f in findings)
+    complete = sum(_complete(f) for _, _, f in results)
+    total = len(results) + len(unreadable)
+    blocks.append(f"共 {total} 个案例：{complete} 个实证材料齐全，{total - complete} 个不全或无法读取")
+    return "\n".join(blocks)
+
+
+def evidence_json(results, unreadable: dict[Path, list[Finding]]) -> str:
+    cases = [{"file": str(c.path), "customer": c.case.customer.name,
+              "complete": _complete(findings),
+              "items": [{"group": i.group, "name": i.name, "required": i.required,
+                         "status": i.status, "file": i.file, "problem": i.problem} for i in items],
+              "findings": [f.as_dict() for f in findings]} for c, items, findings in results]
+    cases += [{"file": str(p), "complete": False, "items": [],
+               "findings": [f.as_dict() for f in fs]} for p, fs in unreadable.items()]
+    return json.dumps({"complete": all(c["complete"] for c in cases), "cases": cases},
+                      ensure_ascii=False, indent=2)
+
+
+def evidence_csv(results) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["案例文件", "户名", "类别", "材料", "是否必需", "状态", "文件", "问题"])
+    for case_file, items, _ in results:
+        for item in items:
+            writer.writerow([case_file.path, case_file.case.customer.name, item.group, item.name,
+                             "是" if item.required else "否", item.status, item.file or "",
+                             item.problem or ""])
+    return buffer.getvalue()

@@ -280,6 +280,10 @@ def _feedback(case: Case, facts, calendar) -> Iterable[Hit]:
 
 # --- 跨案例 ---------------------------------------------------------------------------------------
 
+RULES.append(Rule("evidence-missing", ERROR, "必需的实证材料已提供（casegen check）", "附件3 五"))
+RULES.append(Rule("evidence-broken", ERROR, "必需的实证材料文件存在、可读、在案例文件夹内、内容与扩展名相符",
+                  "附件3 五"))
+RULES.append(Rule("evidence-unusable", WARNING, "非必需但已列出的实证材料文件可用", "附件3 五"))
 RULES.append(Rule("duplicate-account", ERROR, "同一户号只出现在一个案例中", "附件2"))
 RULES.append(Rule("one-address", ERROR, "一址一户：一个用电地址只对应一个案例", "通知一"))
 

@@ -94,6 +94,9 @@ def setup_styles(doc) -> None:
     note = paragraph_style(doc, "CaseNote", size=12, indent=False, exact=False,
                            align=WD_ALIGN_PARAGRAPH.LEFT)
     note.paragraph_format.space_before = note.paragraph_format.space_after = Pt(6)
+    caption = paragraph_style(doc, "CaseCaption", size=12, indent=False, exact=False,
+                              align=WD_ALIGN_PARAGRAPH.CENTER)
+    caption.paragraph_format.space_after = Pt(12)
     paragraph_style(doc, "CaseTableText", size=12, indent=False, exact=False,
                     align=WD_ALIGN_PARAGRAPH.LEFT)
     paragraph_style(doc, "CasePageNumber", font=PAGE_NUMBER_FONT, size=14, indent=False,
@@ -166,6 +169,8 @@ def evidence_table(doc) -> None:
     table_width = table._tbl.tblPr.find(qn("w:tblW"))
     table_width.set(qn("w:type"), "dxa")
     table_width.set(qn("w:w"), str(sum(int(w.twips) for w in widths)))
+    for row in table.rows:  # a row never breaks across pages
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     header = table.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     header.append(repeat)
@@ -217,7 +222,7 @@ def build(out: Path = OUT) -> Path:
     add(doc, "CaseFigureTitle", "附：现场图片")
     add(doc, "CaseFigure", "{%p for photo in photos %}")
     add(doc, "CaseFigure", "{{ photo.image }}")
-    add(doc, "CaseNote", "图 {{ photo.number }}　{{ photo.caption }}")
+    add(doc, "CaseCaption", "图 {{ photo.number }}　{{ photo.caption }}")
     add(doc, "CaseFigure", "{%p endfor %}")
     add(doc, "CaseBody", "{%p endif %}")
 

@@ -160,3 +160,12 @@ def test_rendering_does_not_overwrite_a_good_file_on_failure(tmp_path):
     assert main(["render", str(good), "-o", str(out)]) == 1
     assert target.read_bytes() == before
     assert not list(out.glob(".*.tmp*"))
+
+
+def test_evidence_checklist_and_photo_pages_in_the_pdf(rendered):
+    _, pdf_path = rendered[EXPECTED["02-有外线无掘路-九龙便民超市"]["name"]]
+    flat = re.sub(r"\s+", "", pdf_text(pdf_path))
+    assert "类别材料是否必" in flat  # the header row (its cells wrap in the PDF text)
+    assert re.search("编制说明.{0,4}是缺失", flat)
+    assert "施工前照片是缺失" in flat
+    assert "附：现场图片" in flat and "图1施工后：新立6号杆至表箱的架空线及表箱" in flat

@@ -92,7 +92,8 @@ BREAKERS = {
 }
 CHECKED_ELSEWHERE = {"load", "duplicate-key", "too-long", "control-char", "contract",
                      "unknown-key",  # test_load.py
-                     "duplicate-account", "one-address"}  # folder tests below
+                     "duplicate-account", "one-address",  # folder tests below
+                     "evidence-missing", "evidence-broken", "evidence-unusable"}  # test_evidence.py
 
 
 def test_every_rule_has_a_test():

@@ -1,0 +1,206 @@
+"""实证材料: which items a case needs, bad files as findings, marked photo copies, `casegen check`."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import os
+
+import pytest
+from conftest import EXAMPLES, docx_text, example_paths, load_valid, write_case
+from PIL import Image
+
+from casegen.build import check_evidence
+from casegen.calendar import WorkCalendar
+from casegen.cli import main
+from casegen.evidence import BROKEN, MISSING, NOT_APPLICABLE, PROVIDED, checklist
+from casegen.files import inspect_file
+from casegen.model import Mark
+from casegen.photos import prepare_photo
+from casegen.pipeline import prepare, read_case
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def with_evidence(tmp_path, data: dict, files: dict[str, bytes]):
+    for name, blob in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(blob)
+    return prepare(write_case(tmp_path, data), WorkCalendar())
+
+
+def jpeg_bytes(size=(400, 300), colour=(120, 160, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def items_by_name(case_file):
+    return {i.name: i for i in checklist(case_file.case, case_file.path.parent,
+                                         has_works=case_file.facts.has_works)}
+
+
+def test_offline_application_needs_signed_application_and_sg186(tmp_path):
+    items = items_by_name(with_evidence(tmp_path, load_valid(), {}))
+    assert "客户申请（客户签字或鲜章的申请报告）" in items
+    assert "受理申请工单（SG186 截图）" in items
+    assert all(i.status == MISSING and i.required for i in items.values()
+               if i.group == "系统工单")
+
+
+def test_online_application_needs_the_app_screenshot(tmp_path):
+    data = load_valid()
+    data["application"]["channel"] = "掌上电力"
+    items = items_by_name(with_evidence(tmp_path, data, {}))
+    assert "受理申请工单（掌上电力截图）" in items and "客户申请（线上申请书）" in items
+
+
+def test_no_works_means_no_estimate_and_no_permit(tmp_path):
+    case_file = prepare(example_paths()[0], WorkCalendar())
+    items = items_by_name(case_file)
+    for name in ("工程概算封面", "编制说明", "行政审批表、单据或政府部门意见"):
+        assert items[name].status == NOT_APPLICABLE and not items[name].required
+    assert not any("工程建设简图" in n for n in items)
+    photos = [i for i in items.values() if i.group == "现场图片"]
+    assert [i.status for i in photos] == [PROVIDED]
+
+
+def test_works_need_estimate_sketch_and_photos_before_and_after(tmp_path):
+    data = load_valid()
+    data["evidence"] = {"photos": [{"file": "after.jpg", "stage": "施工后"}]}
+    items = items_by_name(with_evidence(tmp_path, data, {"after.jpg": jpeg_bytes()}))
+    assert items["工程概算封面"].required and items["编制说明"].required
+    assert items["工程建设简图（含工程量和建设资金）"].status == "自动生成"
+    assert items["施工前照片"].status == MISSING and items["施工前照片"].required
+    assert items["施工后照片"].status == PROVIDED
+
+
+def test_excavation_requires_permit_papers_and_without_it_they_are_optional(tmp_path):
+    data = load_valid()
+    items = items_by_name(with_evidence(tmp_path / "dig", data, {}))
+    assert items["行政审批表、单据或政府部门意见"].required
+    data = copy.deepcopy(load_valid())
+    data["project"]["kind"] = "有外线无掘路"
+    del data["grid"]["route"][2]["excavation_m"], data["timeline"]["permit"]
+    data["evidence"] = {"permits": ["permit.pdf"]}
+    items = items_by_name(with_evidence(tmp_path / "nodig", data, {"permit.pdf": PDF}))
+    assert not items["行政审批材料"].required and items["行政审批材料"].status == PROVIDED
+
+
+def _truncated_jpeg() -> bytes:
+    blob = jpeg_bytes((800, 600))
+    return blob[: len(blob) // 2]
+
+
+def _bomb_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("1", (12_000, 8_000)).save(buffer, format="PNG")  # 96 MP, a few kB on disk
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("name", "blob", "expected"), [
+    ("missing.pdf", None, "文件不存在"),
+    ("truncated.jpg", "truncated", "已损坏或被截断"),
+    ("garbage.jpg", b"\xff\xd8\xff" + os.urandom(500), "已损坏或被截断"),
+    ("fake.png", PDF, "内容与扩展名 .png 不符"),
+    ("empty.pdf", b"", "文件是空的"),
+    ("bomb.png", "bomb", "图片过大"),
+])
+def test_bad_files_are_findings_not_crashes(tmp_path, name, blob, expected):
+    if blob == "truncated":
+        blob = _truncated_jpeg()
+    elif blob == "bomb":
+        blob = _bomb_png()
+    if blob is not None:
+        (tmp_path / name).write_bytes(blob)
+    problem = inspect_file(tmp_path, name)
+    assert problem is not None and expected in problem
+
+
+def test_symlink_leaving_the_folder_is_a_finding(tmp_path):
+    outside = tmp_path / "outside.pdf"
+    outside.write_bytes(PDF)
+    case_dir = tmp_path / "case"
+    (case_dir / "evidence").mkdir(parents=True)
+    (case_dir / "evidence" / "link.pdf").symlink_to(outside)
+    data = load_valid()
+    data["evidence"] = {"system_orders": {"energizing": "evidence/link.pdf"}}
+    case_file = prepare(write_case(case_dir, data), WorkCalendar())
+    items, findings = check_evidence(case_file)
+    broken = [f for f in findings if f.rule == "evidence-broken"]
+    assert len(broken) == 1 and "案例文件夹之外" in broken[0].message
+    assert broken[0].key == "evidence.system_orders.energizing"
+    assert next(i for i in items if i.name == "装表接电工单").status == BROKEN
+
+
+def test_marks_are_drawn_on_a_copy_and_the_original_is_untouched(tmp_path):
+    original = tmp_path / "photo.jpg"
+    original.write_bytes(jpeg_bytes((800, 600), (120, 160, 200)))
+    before = original.read_bytes()
+    copy_path = tmp_path / "out" / "01.jpg"
+    size = prepare_photo(original, copy_path, [Mark(label="表箱", at=[0.5, 0.5], shape="box"),
+                                              Mark(label="新建线路", at=[0.8, 0.2])])
+    assert original.read_bytes() == before
+    assert size == (800, 600)
+    marked = Image.open(copy_path).convert("RGB")
+    plain = Image.open(original).convert("RGB")
+
+    def reddish(pixel):
+        r, g, b = pixel
+        return r > 140 and r - g > 90 and r - b > 90  # red, allowing for JPEG noise
+
+    # the box edge around the centre, and the arrow tip, are red on the copy only
+    left_edge = (round(400 - 800 * 0.09), 300)
+    assert reddish(marked.getpixel(left_edge)) and not reddish(plain.getpixel(left_edge))
+    tip = (640, 120)
+    near = [marked.getpixel((tip[0] + dx, tip[1] + dy)) for dx in range(-4, 5) for dy in range(-4, 5)]
+    assert any(reddish(p) for p in near)
+    assert marked.getpixel((10, 590)) == pytest.approx(plain.getpixel((10, 590)), abs=6)
+
+
+def test_photo_is_turned_upright_and_resized(tmp_path):
+    sideways = Image.new("RGB", (3000, 4000), (90, 90, 90))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: shown turned by 90°
+    source = tmp_path / "phone.jpg"
+    sideways.save(source, exif=exif)
+    size = prepare_photo(source, tmp_path / "copy.jpg")
+    assert size == (1600, 1200)
+    assert Image.open(tmp_path / "copy.jpg").size == (1600, 1200)
+
+
+def test_check_finds_the_incomplete_example_and_only_it(capsys):
+    assert main(["check", str(EXAMPLES)]) == 1
+    out = capsys.readouterr().out
+    failing = [ln for ln in out.splitlines() if ln.startswith("✗")]
+    assert len(failing) == 1 and "九龙便民超市" in failing[0]
+    assert "缺少 工程建设内容·编制说明" in out and "缺少 现场图片·施工前照片" in out
+    assert "共 3 个案例：2 个实证材料齐全，1 个不全或无法读取" in out
+    assert main(["validate", str(example_paths()[1])]) == 0  # evidence is check's job
+
+
+def test_check_json_and_csv(capsys):
+    assert main(["check", str(EXAMPLES), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [c["complete"] for c in report["cases"]] == [True, False, True]
+    assert main(["check", str(EXAMPLES), "--csv"]) == 1
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][:6] == ["案例文件", "户名", "类别", "材料", "是否必需", "状态"]
+    missing = [r for r in rows[1:] if r[5] == "缺失"]
+    assert {r[3] for r in missing} == {"编制说明", "施工前照片"}
+
+
+def test_check_exit_0_when_complete(capsys):
+    assert main(["check", str(example_paths()[0]), str(example_paths()[2])]) == 0
+
+
+def test_checklist_and_photos_in_the_document(tmp_path):
+    assert main(["render", str(example_paths()[1]), "-o", str(tmp_path)]) == 0
+    text = docx_text(next(tmp_path.glob("*.docx")))
+    assert "本案例尚有 2 项必需的实证材料缺失或有问题" in text
+    assert "工程建设内容 | 编制说明 | 是 | 缺失 | —" in text
+    assert "附：现场图片" in text and "图 1　施工后：新立6号杆至表箱的架空线及表箱" in text
+    assert (tmp_path / "重庆九龙便民超市有限公司_现场图片" / "01.jpg").is_file()
+    assert read_case(example_paths()[1]).case.evidence.photos[0].file == "evidence/施工后.jpg"
