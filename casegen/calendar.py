@@ -56,7 +56,17 @@ class WorkCalendar:
         return (f"尚未公布：按 2024 年起施行的法定节假日规则推算（holidays {holidays.__version__}），"
                 "未含调休")
 
+    @cached_property
+    def _known(self) -> dict[dt.date, bool]:
+        return {}
+
     def is_working_day(self, day: dt.date) -> bool:
+        known = self._known.get(day)
+        if known is None:  # the library's lookup is slow beside a dict; cases share their days
+            known = self._known[day] = self._look_up(day)
+        return known
+
+    def _look_up(self, day: dt.date) -> bool:
         arrangement = self.overrides.get(day.year)
         if arrangement is None:
             return self._library.is_working_day(day)

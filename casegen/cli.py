@@ -49,6 +49,22 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--csv", action="store_true", help="输出 CSV（每项材料一行）")
     check.add_argument("--calendar", type=Path, help=calendar_help)
 
+    ledger = commands.add_parser("ledger", help="生成附件2 低压小微企业项目明细表（.xlsx）")
+    ledger.add_argument("paths", nargs="+", type=Path)
+    ledger.add_argument("-o", "--out", type=Path, required=True, help="输出的 .xlsx 文件")
+    ledger.add_argument("--days", choices=("working", "calendar"), default="working",
+                        help="时长按工作日（默认）或日历天计")
+    ledger.add_argument("--calendar", type=Path, help=calendar_help)
+
+    roster = commands.add_parser("roster", help="生成附件1 “1+1”双经理情况统计（.xlsx）")
+    roster.add_argument("paths", nargs="*", type=Path, help="案例文件或文件夹")
+    roster.add_argument("-o", "--out", type=Path, required=True, help="输出的 .xlsx 文件")
+    roster.add_argument("--teams", type=Path, help="团队名单文件（见 README），代替从案例中汇总")
+
+    importer = commands.add_parser("import", help="从填好的附件2 表格生成案例文件")
+    importer.add_argument("table", type=Path)
+    importer.add_argument("-o", "--out", type=Path, required=True, help="输出文件夹")
+
     commands.add_parser("rules", help="列出全部核验规则")
 
     calendar = commands.add_parser("calendar", help="列出某年的节假日和调休上班日及其来源")
@@ -157,6 +173,61 @@ def cmd_check(args) -> int:
     return EXIT_FINDINGS if incomplete else EXIT_OK
 
 
+def _xlsx_target(path: Path) -> Path:
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(f"输出文件应以 .xlsx 结尾：{path}")
+    return path
+
+
+def cmd_ledger(args) -> int:
+    from casegen.build import open_calendar
+    from casegen.export import write_ledger
+    from casegen.ledger import ledger_rows
+    from casegen.pipeline import find_case_files
+
+    target = _xlsx_target(args.out)
+    rows = ledger_rows(find_case_files(args.paths), open_calendar(args.paths, args.calendar),
+                       days=args.days)
+    write_ledger(rows, target, days=args.days)
+    marked = [r for r in rows if r.problems]
+    for row in marked:
+        print(f"! {row.path}：有 {len(row.problems)} 个错误，已在明细表中标红", file=sys.stderr)
+    print(f"已生成 {target}：{len(rows)} 个案例，其中 {len(marked)} 个有错误（已标出）")
+    return EXIT_FINDINGS if marked else EXIT_OK
+
+
+def cmd_roster(args) -> int:
+    from casegen.export import write_roster
+    from casegen.teams import teams_from_cases, teams_from_file
+
+    target = _xlsx_target(args.out)
+    if args.teams:
+        teams, problems = teams_from_file(args.teams), []
+    elif args.paths:
+        teams, problems = teams_from_cases(args.paths)
+    else:
+        raise UsageError("请给出案例文件或文件夹，或用 --teams 指定团队名单文件")
+    for finding in problems:
+        print(finding, file=sys.stderr)
+    write_roster(teams, target)
+    print(f"已生成 {target}：{len(teams)} 个“1+1”团队")
+    return EXIT_FINDINGS if problems else EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from casegen.importer import import_table
+    from casegen.report import _without_file
+
+    report = import_table(args.table, args.out)
+    for path in report.written:
+        print(f"已生成 {path}")
+    for finding in report.findings:
+        print(f"{finding.severity.label} {args.table} {_without_file(finding)}", file=sys.stderr)
+    print(f"共读取 {report.rows_read} 行：生成 {len(report.written)} 个案例文件，"
+          f"跳过 {report.rows_read - len(report.written)} 行")
+    return EXIT_FINDINGS if report.skipped else EXIT_OK
+
+
 def cmd_rules(args) -> int:
     from casegen.rules import RULES
 
@@ -185,6 +256,6 @@ _WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = [f"周{d}" for d in _WEEKDAYS]
 
 COMMANDS = {
-    "check": cmd_check, "rules": cmd_rules, "calendar": cmd_calendar, "new": cmd_new, "validate": cmd_validate,
+    "ledger": cmd_ledger, "roster": cmd_roster, "import": cmd_import, "check": cmd_check, "rules": cmd_rules, "calendar": cmd_calendar, "new": cmd_new, "validate": cmd_validate,
     "render": cmd_render, "draw": cmd_draw,
 }

@@ -15,9 +15,19 @@ import yaml
 from casegen.errors import CaseError, Finding, Severity
 
 try:  # the C composer is several times faster on a folder of thousands of cases
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - libyaml missing
-    from yaml import SafeLoader as _Loader
+    from yaml import SafeLoader as _BaseLoader
+
+_TAGS = {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.org,2002:seq",
+         yaml.MappingNode: "tag:yaml.org,2002:map"}
+
+
+class _Loader(_BaseLoader):
+    """Composes nodes without YAML 1.1's implicit typing: the contract types every value."""
+
+    def resolve(self, kind, value, implicit):
+        return _TAGS[kind]
 
 MAX_FILE_BYTES = 1_000_000
 MAX_SCALAR_CHARS = 2_000

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from functools import cache
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal, get_args
 
@@ -180,6 +181,14 @@ def optional(label: str, doc: str, example: Any = None, **kwargs: Any) -> Any:
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_absent(cls, data: Any) -> Any:
+        """`key:` left empty is as if it were left out: defaults apply, required keys are named."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 class DateRange(Section):
@@ -430,18 +439,24 @@ def dotted(key_path: tuple) -> str:
     return text
 
 
+@cache
+def _children(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
+    """Each field of a model and the model it holds, if any (asked thousands of times a run)."""
+    return {key: _submodel(info.annotation) for key, info in model.model_fields.items()}
+
+
 def unknown_keys(data: Any, model: type[BaseModel] = Case, prefix: tuple = ()):
     """Yield (key_path, nearest known key) for every key the contract does not know."""
     if not isinstance(data, dict):
         return
-    known = model.model_fields
+    known = _children(model)
     for key, value in data.items():
         path = (*prefix, key)
         if key not in known:
             near = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.5)
             yield path, (near[0] if near else None), list(known)
             continue
-        child = _submodel(known[key].annotation)
+        child = known[key]
         if child is None:
             continue
         items = enumerate(value) if isinstance(value, list) else [(None, value)]
@@ -503,10 +518,19 @@ def build_case(data: dict, where, path=None) -> tuple[Case, list[Finding]]:
     try:
         case = Case.model_validate(data)
     except ValidationError as e:
-        errors = []
-        for error in e.errors(include_url=False):
-            key_path = tuple(k for k in error["loc"] if not str(k).startswith("function-"))
-            errors.append(Finding("contract", Severity.ERROR, _message(error), path,
-                                  where(key_path), dotted(key_path) or None, label_of(key_path)))
-        raise CaseError(errors + warnings) from e
+        raise CaseError(validation_findings(e, where, path) + warnings) from e
     return case, warnings
+
+
+def validation_findings(error: ValidationError, where, path=None, prefix: tuple = ()) -> list:
+    """pydantic's errors as findings: Chinese message, key path, label and line.
+
+    `prefix` places a section validated on its own (a Unit, say) inside the contract's paths.
+    """
+    findings = []
+    for item in error.errors(include_url=False):
+        loc = tuple(k for k in item["loc"] if not str(k).startswith("function-"))
+        key_path = (*prefix, *loc)
+        findings.append(Finding("contract", Severity.ERROR, _message(item), path,
+                                where(loc), dotted(key_path) or None, label_of(key_path)))
+    return findings

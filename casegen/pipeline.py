@@ -11,7 +11,7 @@ from pathlib import Path
 from casegen.calendar import WorkCalendar
 from casegen.derive import Facts, derive
 from casegen.errors import CaseError, Finding
-from casegen.load import KeyPath, load_raw
+from casegen.load import KeyPath, RawCase, load_raw
 from casegen.model import Case, build_case, label_of
 
 CASE_SUFFIXES = (".yaml", ".yml")
@@ -39,12 +39,17 @@ class CaseFile:
         return any(f.is_error for f in self.findings)
 
 
-def read_case(path: Path) -> CaseFile:
-    """Load and type one case file; raise CaseError with every problem found."""
+def read_raw(path: Path) -> RawCase:
+    """The file's plain data; load errors carry the Chinese labels of their keys."""
     try:
-        raw = load_raw(path)
+        return load_raw(path)
     except CaseError as e:  # the loader knows keys, the model knows their Chinese labels
         raise CaseError([_labelled(f) for f in e.findings]) from e
+
+
+def read_case(path: Path, raw: RawCase | None = None) -> CaseFile:
+    """Load and type one case file; raise CaseError with every problem found."""
+    raw = raw or read_raw(path)
     case, warnings = build_case(raw.data, lambda key_path: raw.line_of(key_path) or 1, path)
     return CaseFile(path=path, case=case, lines=raw.lines, findings=list(warnings))
 
@@ -56,11 +61,11 @@ def _labelled(finding: Finding) -> Finding:
     return replace(finding, label=label_of(key_path))
 
 
-def prepare(path: Path, calendar: WorkCalendar) -> CaseFile:
+def prepare(path: Path, calendar: WorkCalendar, raw: RawCase | None = None) -> CaseFile:
     """Read a case, run the rules on it and derive its facts."""
     from casegen.rules import check_case
 
-    case_file = read_case(path)
+    case_file = read_case(path, raw)
     case_file.facts = derive(case_file.case, calendar)
     case_file.findings.extend(check_case(case_file, calendar))
     return case_file

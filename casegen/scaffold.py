@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -21,10 +22,14 @@ _PLAIN = re.compile(r"^[\u4e00-\u9fffA-Za-z][^:#\[\]{},&*!|>'\"%@`]*$")
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return f"{value:g}"
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else repr(round(value, 6))
+        return str(value)
     text = str(value)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return text
@@ -46,24 +51,30 @@ def _comment(info) -> str:
     return f"  # {info.title}{doc}"
 
 
-def _lines(model: type[BaseModel], indent: int):
+def _lines(model: type[BaseModel], indent: int, values: dict | None, prefix: tuple = ()):
+    """Every key of `model`: with its example (`values` None) or its value from `values`."""
     pad = " " * indent
     for key, info in model.model_fields.items():
+        path = (*prefix, key)
         example = (info.json_schema_extra or {}).get("example")
         child = _submodel(info.annotation)
+        if values is not None:
+            example = values.get(path)
         if isinstance(example, list) and example and isinstance(example[0], dict):
             yield f"{pad}{key}:{_comment(info)}"
             for item in example:
                 yield f"{pad}  - {_flow(item)}"
-        elif child is not None and example is None:
+        elif child is not None and example is None and "list" not in str(info.annotation):
             yield f"{pad}{key}:{_comment(info)}"
-            yield from _lines(child, indent + 2)
+            yield from _lines(child, indent + 2, values, path)
         elif example is None:
             yield f"{pad}{key}:{_comment(info)}"
         else:
             yield f"{pad}{key}: {_flow(example)}{_comment(info)}"
 
 
-def scaffold() -> str:
-    """The text of a new case file: every key, its Chinese label, an example value."""
-    return HEADER + "\n".join(_lines(Case, 0)) + "\n"
+def scaffold(values: dict | None = None, note: str = "") -> str:
+    """The text of a case file: every key with its Chinese label, and an example value, or the
+    value given in `values` (key path → value) with the other keys left blank for staff."""
+    head = HEADER + (note + "\n" if note else "")
+    return head + "\n".join(_lines(Case, 0, values)) + "\n"
