@@ -256,6 +256,7 @@ _WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = [f"周{d}" for d in _WEEKDAYS]
 
 COMMANDS = {
-    "ledger": cmd_ledger, "roster": cmd_roster, "import": cmd_import, "check": cmd_check, "rules": cmd_rules, "calendar": cmd_calendar, "new": cmd_new, "validate": cmd_validate,
-    "render": cmd_render, "draw": cmd_draw,
+    "new": cmd_new, "validate": cmd_validate, "render": cmd_render, "draw": cmd_draw,
+    "check": cmd_check, "ledger": cmd_ledger, "roster": cmd_roster, "import": cmd_import,
+    "rules": cmd_rules, "calendar": cmd_calendar,
 }

@@ -36,10 +36,10 @@ def _normal(text: Any) -> str:
     return text.replace("（", "(").replace("）", ")")
 
 
-def _problem(source: Path, row: int | None, message: str, *, error: bool = True,
-             column: str | None = None) -> Finding:
+def _problem(source: Path, row: int | None, message: str, *, error: bool = True) -> Finding:
+    """A finding about a table row (its `line` is the row number); the message names the column."""
     severity = Severity.ERROR if error else Severity.WARNING
-    return Finding("import", severity, message, source, row, column)
+    return Finding("import", severity, message, source, row)
 
 
 def open_sheet(source: Path):
@@ -118,11 +118,10 @@ def read_row(cells: dict[str, Any], source: Path, row: int) -> tuple[dict, list[
                 values[column] = str(value).strip()
         except (ValueError, TypeError):
             kind = "日期" if column in DATE_COLUMNS else "数字"
-            problems.append(_problem(source, row, f"{column}应为{kind}，实际为 \"{value}\"",
-                                     column=column))
+            problems.append(_problem(source, row, f"{column}应为{kind}，实际为 \"{value}\""))
     for column in REQUIRED_COLUMNS:
         if column not in values:
-            problems.append(_problem(source, row, f"缺少{column}", column=column))
+            problems.append(_problem(source, row, f"缺少{column}"))
     return values, problems
 
 
