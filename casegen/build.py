@@ -50,13 +50,20 @@ def gather(paths: list[Path], calendar: WorkCalendar, *, across: bool = True) ->
     return run
 
 
-def output_stems(case_files: list[CaseFile]) -> list[str]:
-    """One file name per case, from the customer name; 户号 added where two names clash."""
-    return unique_names([(c.case.customer.name, c.case.customer.account_no) for c in case_files])
+def output_stems(case_files: list[CaseFile], *, redact: bool = False) -> list[str]:
+    """One file name per case, from the customer name; 户号 added where two names clash
+    (masked in copies for publication)."""
+    from casegen.redact import mask_account
+
+    def account(case_file: CaseFile) -> str:
+        number = case_file.case.customer.account_no
+        return mask_account(number) if redact else number
+
+    return unique_names([(c.case.customer.name, account(c)) for c in case_files])
 
 
 def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
-               template: Path | None = None) -> list[Path]:
+               template: Path | None = None, redact: bool = False) -> list[Path]:
     """The sketch and the document of one prepared case; returns what was written."""
     from casegen.evidence import checklist
     from casegen.render import Picture, render_docx
@@ -64,12 +71,12 @@ def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
 
     facts = case_file.facts
     evidence = checklist(case_file.case, case_file.path.parent, has_works=facts.has_works)
-    png, svg = draw_one(case_file, out_dir, stem)
+    png = draw_one(case_file, out_dir, stem, svg=False)[0]
     photos = marked_photos(case_file, evidence, out_dir / f"{stem}_现场图片")
-    target = out_dir / f"{stem}.docx"
+    target = out_dir / f"{stem}{'_公开版' if redact else ''}.docx"
     render_docx(case_file.case, facts, evidence, target, template=template,
-                sketch=Picture(png, WIDTH_MM), photos=photos)
-    return [target, png, svg, *(p.path for p in photos)]
+                sketch=Picture(png, WIDTH_MM), photos=photos, clear_metadata=redact)
+    return [target, png, *(p.path for p in photos)]
 
 
 def marked_photos(case_file: CaseFile, evidence, folder: Path) -> list:
@@ -99,11 +106,11 @@ def check_evidence(case_file: CaseFile):
     return items, evidence_findings(items, case_file)
 
 
-def draw_one(case_file: CaseFile, out_dir: Path, stem: str) -> tuple[Path, Path]:
-    """The sketch of one prepared case as PNG and SVG."""
+def draw_one(case_file: CaseFile, out_dir: Path, stem: str, *, svg: bool = True) -> list[Path]:
+    """The sketch of one prepared case as PNG (for the document) and SVG (for print)."""
     from casegen.sketch import draw
 
     png = out_dir / f"{stem}_工程建设简图.png"
-    svg = png.with_suffix(".svg")
-    draw(case_file.case, case_file.facts, png, svg)
-    return png, svg
+    vector = png.with_suffix(".svg") if svg else None
+    draw(case_file.case, case_file.facts, png, vector)
+    return [png, vector] if vector else [png]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -37,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
     render.add_argument("--template", type=Path, help="自定义的附件3 模板 .docx")
     render.add_argument("--calendar", type=Path, help=calendar_help)
+    render.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 生成 PDF")
+    render.add_argument("--redact", action="store_true",
+                        help="生成对外发布的公开版：户号、电话部分隐藏，去掉门牌和经理姓名，清除作者信息")
+    render.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                        help="并行进程数（默认：CPU 核数）")
+    render.add_argument("--force", action="store_true", help="输出比输入新时也重新生成")
 
     draw = commands.add_parser("draw", help="只生成工程建设简图（PNG 和 SVG）")
     draw.add_argument("paths", nargs="+", type=Path)
@@ -73,7 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # so that every temporary file is removed on the way out
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -138,12 +151,82 @@ def _produce(args, make) -> int:
 
 
 def cmd_render(args) -> int:
-    from casegen.build import render_one
+    from casegen.batch import start_pool
+    from casegen.calendar import find_calendar_file
+    from casegen.export import ToolMissing, libreoffice
 
     if args.template and not args.template.is_file():
         raise UsageError(f"找不到模板文件：{args.template}")
-    return _produce(args, lambda case_file, out, stem: render_one(
-        case_file, out, stem, template=args.template))
+    if args.jobs < 1:
+        raise UsageError(f"--jobs 应为正整数，实际为 {args.jobs}")
+    if args.pdf:
+        try:
+            libreoffice()
+        except ToolMissing as e:
+            print(e, file=sys.stderr)
+            return EXIT_FINDINGS
+    calendar_file = args.calendar or find_calendar_file(args.paths)
+    pool = start_pool(args.jobs)
+    try:
+        return _render_batch(args, pool, calendar_file)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _render_batch(args, pool, calendar_file) -> int:
+    from casegen.batch import FAILED, RENDERED, SKIPPED, Job, remove_stale_temporaries, run_jobs
+    from casegen.build import gather, open_calendar, output_stems
+    from casegen.report import group_by_file, text_report
+
+    run = gather(args.paths, open_calendar(args.paths, args.calendar))
+    if run.failed:
+        print(text_report(group_by_file([f for fs in run.failed.values() for f in fs],
+                                        list(run.failed))), file=sys.stderr)
+    remove_stale_temporaries(args.out)
+    jobs = [Job(c, stem, args.out, args.template, args.pdf, args.redact, calendar_file)
+            for c, stem in zip(run.ready, output_stems(run.ready, redact=args.redact), strict=True)]
+    progress = _Progress(len(jobs))
+    counts = {RENDERED: 0, SKIPPED: 0, FAILED: 0}
+    failures = []
+    for outcome in run_jobs(jobs, pool=pool, force=args.force):
+        counts[outcome.status] += 1
+        if outcome.status == FAILED:
+            failures.append(outcome)
+        progress.step(outcome)
+    progress.close()
+    for outcome in failures:
+        print(f"✗ {outcome.path}：{outcome.reason}", file=sys.stderr)
+    failed = counts[FAILED] + len(run.failed)
+    print(f"共 {len(run.files)} 个案例：生成 {counts[RENDERED]} 个，跳过 {counts[SKIPPED]} 个"
+          f"（已是最新，--force 可重新生成），失败 {failed} 个"
+          + ("（原因见上）" if failed else ""))
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+class _Progress:
+    """A bar on a terminal; one plain line per case otherwise (logs, CI)."""
+
+    def __init__(self, total: int):
+        self.total, self.done = total, 0
+        self.bar = sys.stderr.isatty()
+
+    def step(self, outcome) -> None:
+        from casegen.batch import FAILED, SKIPPED
+
+        self.done += 1
+        if self.bar:
+            filled = round(30 * self.done / max(self.total, 1))
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
+            sys.stderr.flush()
+            return
+        word = {FAILED: "失败", SKIPPED: "跳过"}.get(outcome.status, "已生成")
+        shown = outcome.outputs[0] if outcome.outputs else outcome.path
+        print(f"{word} {shown}")
+
+    def close(self) -> None:
+        if self.bar:
+            sys.stderr.write("\n")
 
 
 def cmd_draw(args) -> int:

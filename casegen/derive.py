@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from casegen.calendar import WorkCalendar
-from casegen.model import ELEMENT_KINDS, Case, DateRange, Element
+from casegen.model import ELEMENT_KINDS, LINE_KINDS, Case, DateRange, Element
 
 KIND_LIMIT_DAYS = {"无外线": 4, "有外线无掘路": 10, "有外线有掘路": 15}
 STEP_LABELS = {
@@ -112,9 +112,11 @@ def _route_text(case: Case) -> str:
     parts = []
     for element in case.grid.route:
         kind_name = ELEMENT_KINDS[element.kind]
-        if element.new:
-            spec = f"{element.spec}" if element.spec else ""
-            text = f"新建{spec}{kind_name}"
+        if element.new and element.kind in LINE_KINDS:
+            text = f"新建{element.spec or ''}{kind_name}"
+        elif element.new:
+            label = element.name or kind_name
+            text = label if label.startswith("新") else f"新建{label}"
         else:
             label = element.name or kind_name
             text = label if label.startswith(("现状", "既有")) else f"现状{label}"

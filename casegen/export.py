@@ -111,3 +111,48 @@ def write_roster(teams: list[TeamRow], target: Path) -> Path:
     with atomic_path(target) as temporary:
         book.save(temporary)
     return target
+
+
+class ToolMissing(Exception):
+    """A program casegen drives (LibreOffice) is not installed."""
+
+
+LIBREOFFICE_HINT = ("未找到 LibreOffice（soffice）：生成 PDF 需要它。"
+                    "请安装：apt-get update && apt-get install -y libreoffice-writer-nogui fonts-noto-cjk")
+
+
+def libreoffice() -> str:
+    import shutil
+
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found:
+        raise ToolMissing(LIBREOFFICE_HINT)
+    return found
+
+
+def to_pdf(docx: Path, target: Path, *, timeout: float = 180, retries: int = 1) -> Path:
+    """A PDF of `docx` by LibreOffice headless, with a profile of this process's own (two
+    LibreOffice instances sharing one profile block each other); written atomically."""
+    import os
+    import subprocess
+    import tempfile
+
+    soffice = libreoffice()
+    profile = Path(tempfile.gettempdir()) / f"casegen-lo-{os.getpid()}"
+    last_error = ""
+    for _ in range(retries + 1):
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".pdf-") as scratch:
+            try:
+                result = subprocess.run(
+                    [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                     "--convert-to", "pdf", "--outdir", scratch, str(docx)],
+                    capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                last_error = f"LibreOffice 超过 {timeout:.0f} 秒未完成"
+                continue
+            produced = Path(scratch) / f"{docx.stem}.pdf"
+            if result.returncode == 0 and produced.is_file() and produced.stat().st_size:
+                os.replace(produced, target)
+                return target
+            last_error = (result.stderr or result.stdout or "").strip()[-300:] or "没有生成 PDF"
+    raise RuntimeError(f"LibreOffice 转换 PDF 失败：{last_error}")

@@ -62,6 +62,19 @@ def inspect_file(folder: Path, relative: str) -> str | None:
     return None
 
 
+def _check_complete(image, real: Path) -> None:
+    """Raise OSError for a truncated or damaged image, as cheaply as the format allows."""
+    if image.format == "JPEG":
+        with open(real, "rb") as handle:  # every JPEG ends with the EOI marker
+            handle.seek(-2, 2)
+            if handle.read(2) != b"\xff\xd9":
+                raise OSError("文件末尾缺少 JPEG 结束标记")
+    elif image.format == "PNG":
+        image.verify()  # walks every chunk and checks its CRC, without decoding pixels
+    else:
+        image.load()  # decodes every byte: a truncated file fails here
+
+
 def _inspect_image(real: Path, relative: str) -> str | None:
     from PIL import Image
 
@@ -72,7 +85,7 @@ def _inspect_image(real: Path, relative: str) -> str | None:
                 if image.width * image.height > MAX_IMAGE_PIXELS:
                     return (f"图片过大（{image.width}×{image.height} 像素，上限 "
                             f"{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}")
-                image.load()  # decodes every byte: a truncated file fails here
+                _check_complete(image, real)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return f"图片过大：像素数超出安全上限（{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}"
     except (OSError, SyntaxError, ValueError) as e:

@@ -56,6 +56,7 @@ def cjk_font(families: tuple[str, ...] = SYSTEM_FAMILIES) -> CjkFont:
     return CjkFont(BUNDLED_FAMILY, bundled, 0, "bundled")
 
 
+@cache
 def pil_font(size: int):
     """The same CJK font for Pillow drawing."""
     from PIL import ImageFont

@@ -62,7 +62,6 @@ def text_extents(figure):
     renderer = figure.canvas.get_renderer()
     axes = figure.axes[0]
     texts = [t for t in axes.texts if t.get_text().strip()]
-    texts += [t for t in axes.get_legend().get_texts()]
     return [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
 
 
@@ -117,7 +116,7 @@ def test_lengths_excavation_and_money_are_labelled(tmp_path):
     assert "新建线路合计 65 m，其中掘路 18 m" in texts
     assert "供电企业投资 12.65 万元" in texts
     assert "重庆沙坪坝区顺达汽" in texts.replace(" ", "")
-    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "legend"]
     assert legend == ["现状设备", "新建工程", "客户红线", "掘路"]
 
 

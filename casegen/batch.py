@@ -1,0 +1,152 @@
+"""Rendering many cases: in parallel processes, skipping what is up to date, never stopping
+for one bad case. Each case's outputs are written atomically by the stages themselves."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casegen.errors import CaseError
+from casegen.pipeline import CaseFile
+
+RENDERED, SKIPPED, FAILED = "rendered", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    case_file: CaseFile
+    stem: str
+    out_dir: Path
+    template: Path | None = None
+    pdf: bool = False
+    redact: bool = False
+    calendar_file: Path | None = None
+
+    @property
+    def target(self) -> Path:
+        suffix = "_公开版" if self.redact else ""
+        return self.out_dir / f"{self.stem}{suffix}.docx"
+
+    def outputs(self) -> list[Path]:
+        return [self.target] + ([self.target.with_suffix(".pdf")] if self.pdf else [])
+
+    def inputs(self) -> list[Path]:
+        folder = self.case_file.path.parent
+        photos = [folder / p.file for p in self.case_file.case.evidence.photos]
+        extra = [self.template, self.calendar_file]
+        return [self.case_file.path, *photos, *(p for p in extra if p)]
+
+    def up_to_date(self) -> bool:
+        """Every output exists and is newer than every input that exists."""
+        try:
+            oldest_output = min(p.stat().st_mtime for p in self.outputs())
+        except FileNotFoundError:
+            return False
+        newest_input = max((p.stat().st_mtime for p in self.inputs() if p.exists()), default=0)
+        return oldest_output > newest_input
+
+
+@dataclass
+class Outcome:
+    path: Path
+    status: str
+    outputs: list[Path] = field(default_factory=list)
+    reason: str = ""
+
+
+def render_job(job: Job) -> Outcome:
+    """Render one case (in a worker process): the sketch, photos, document, and PDF if asked."""
+    from casegen.build import render_one
+    from casegen.export import to_pdf
+
+    try:
+        case_file = job.case_file
+        if job.redact:
+            from casegen.redact import redact
+
+            case_file = CaseFile(case_file.path, redact(case_file.case), case_file.lines,
+                                 case_file.findings, case_file.facts)
+        outputs = render_one(case_file, job.out_dir, job.stem, template=job.template,
+                             redact=job.redact)
+        if job.pdf:
+            outputs.append(to_pdf(job.target, job.target.with_suffix(".pdf")))
+        return Outcome(job.case_file.path, RENDERED, outputs)
+    except CaseError as e:
+        return Outcome(job.case_file.path, FAILED, reason="；".join(f.message for f in e.findings))
+    except Exception as e:  # one bad case must not stop the batch; the reason is reported
+        return Outcome(job.case_file.path, FAILED, reason=f"{type(e).__name__}: {e}")
+
+
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp(\.\w+)?$")
+
+
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Temporary files left by a run that was killed (its process is gone)."""
+    removed = []
+    if not out_dir.is_dir():
+        return removed
+    for path in out_dir.rglob(".*.tmp*"):
+        match = _TEMPORARY.match(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start_pool(workers: int) -> ProcessPoolExecutor | None:
+    """Worker processes, started before the cases are gathered so that their imports of the
+    drawing and document libraries overlap with the parent's reading of the case files."""
+    if workers <= 1:
+        return None
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_warm_up)
+    for _ in range(workers):
+        pool.submit(int)  # makes every worker start now
+    return pool
+
+
+def run_jobs(jobs: list[Job], *, pool: ProcessPoolExecutor | None = None,
+             force: bool = False) -> Iterator[Outcome]:
+    """Outcomes as cases finish; up-to-date cases are skipped unless `force`."""
+    todo = []
+    for job in jobs:
+        if not force and job.up_to_date():
+            yield Outcome(job.case_file.path, SKIPPED, job.outputs(), "输出比输入新，未重新生成")
+        else:
+            todo.append(job)
+    if pool is None or len(todo) <= 1:
+        for job in todo:
+            yield render_job(job)
+        return
+    futures = [pool.submit(render_job, job) for job in todo]
+    try:
+        for future in as_completed(futures):
+            yield future.result()
+    except BaseException:
+        for future in futures:  # a case in progress finishes (atomically); the rest never start
+            future.cancel()
+        raise
+
+
+def _warm_up() -> None:
+    """Import the heavy libraries and find the font once per worker, before the first case."""
+    import docxtpl  # noqa: F401
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure  # noqa: F401
+
+    from casegen.fonts import cjk_font
+
+    cjk_font()
