@@ -104,7 +104,11 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    status = Path(f"/proc/{pid}/status")  # a killed worker nobody reaped is a zombie: dead
+    try:
+        return "\nState:\tZ" not in status.read_text()
+    except OSError:
+        return True
 
 
 def start_pool(workers: int) -> ProcessPoolExecutor | None:
