@@ -299,13 +299,11 @@ def cmd_roster(args) -> int:
 
 def cmd_import(args) -> int:
     from casegen.importer import import_table
-    from casegen.report import _without_file
-
     report = import_table(args.table, args.out)
     for path in report.written:
         print(f"已生成 {path}")
     for finding in report.findings:
-        print(f"{finding.severity.label} {args.table} {_without_file(finding)}", file=sys.stderr)
+        print(f"{finding.severity.label} {args.table} {finding.in_file}", file=sys.stderr)
     print(f"共读取 {report.rows_read} 行：生成 {len(report.written)} 个案例文件，"
           f"跳过 {report.rows_read - len(report.written)} 行")
     return EXIT_FINDINGS if report.skipped else EXIT_OK

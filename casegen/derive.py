@@ -39,8 +39,6 @@ class Facts:
     new_line_m: float
     excavation_m: float
     cost_wan: float
-    construction_working_days: int | None
-    construction_calendar_days: int | None
     steps: tuple[Step, ...]
     customer_steps: str
     works_text: str
@@ -71,7 +69,6 @@ def new_lines(case: Case) -> list[Element]:
 
 def derive(case: Case, calendar: WorkCalendar) -> Facts:
     timeline = case.timeline
-    construction = timeline.construction
     lines = new_lines(case)
     return Facts(
         kind_text=f"{case.project.kind}工程",
@@ -83,12 +80,6 @@ def derive(case: Case, calendar: WorkCalendar) -> Facts:
         new_line_m=sum(e.length_m for e in lines),
         excavation_m=sum(e.excavation_m or 0 for e in lines),
         cost_wan=round(case.project.cost_yuan / 10_000, 2),
-        construction_working_days=(
-            # inclusive of the first day: works begin on it
-            calendar.working_days(construction.start - dt.timedelta(days=1), construction.end)
-            if construction else None
-        ),
-        construction_calendar_days=construction.days if construction else None,
         steps=tuple(_steps(case)),
         customer_steps=(f"申请签约（{day_text(case.application.date)}），"
                         f"装表接电（{day_text(timeline.energized)}）"),

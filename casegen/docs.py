@@ -11,13 +11,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from casegen.model import Case, _submodel
+from casegen.model import Case, submodel
 
 
 def _rows(model: type[BaseModel], prefix: str = ""):
     for key, info in model.model_fields.items():
         path = f"{prefix}{key}"
-        child = _submodel(info.annotation)
+        child = submodel(info.annotation)
         required = "必填" if info.is_required() else "可省略"
         yield f"| `{path}` | {info.title} | {required} | {info.description or ''} |"
         if child is not None:

@@ -39,12 +39,21 @@ class Finding:
             where += f":{self.line}"
         return where
 
+    @property
+    def text(self) -> str:
+        """What is wrong, with the key and its Chinese label, without the place."""
+        if not self.key:
+            return self.message
+        subject = f"{self.key}（{self.label}）" if self.label else f"{self.key} "
+        return f"{subject}{self.message}"
+
+    @property
+    def in_file(self) -> str:
+        """For a report grouped by file: "第 12 行 project.kind（工程类别）应为 …"."""
+        return f"第 {self.line} 行 {self.text}" if self.line else self.text
+
     def __str__(self) -> str:
-        subject = ""
-        if self.key:
-            subject = f"{self.key}（{self.label}）" if self.label else f"{self.key} "
-        text = f"{subject}{self.message}" if subject else self.message
-        return f"{self.place} {text}".strip()
+        return f"{self.place} {self.text}".strip()
 
     def as_dict(self) -> dict:
         return {

@@ -9,7 +9,6 @@ from casegen.errors import Finding, Severity
 from casegen.model import Case, label_of
 
 PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "不适用", "有问题", "自动生成"
-GROUPS = ("系统工单", "工程建设内容", "行政审批", "现场图片")
 
 
 @dataclass(frozen=True)

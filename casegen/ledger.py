@@ -48,7 +48,6 @@ SOURCES: dict[str, tuple | None] = {
     "城乡类别": ("customer", "area"),
 }
 DATE_COLUMNS = {"业务受理时间", "工程实施时间", "工程竣工时间", "装表送电时间"}
-NUMBER_COLUMNS = {"工程金额（万元）", "容量（kVA）", "全流程时长（天）", "配套工程时长(天)"}
 
 
 @dataclass

@@ -46,12 +46,16 @@ class RawCase:
     lines: dict[KeyPath, int] = field(default_factory=dict)
 
     def line_of(self, key_path: KeyPath) -> int | None:
-        """The line of a key, or of its nearest parent present in the file."""
-        for cut in range(len(key_path), -1, -1):
-            line = self.lines.get(tuple(key_path[:cut]))
-            if line:
-                return line
-        return None
+        return nearest_line(self.lines, key_path)
+
+
+def nearest_line(lines: dict[KeyPath, int], key_path: KeyPath) -> int | None:
+    """The line of a key, or of its nearest parent present in the file."""
+    for cut in range(len(key_path), -1, -1):
+        line = lines.get(tuple(key_path[:cut]))
+        if line:
+            return line
+    return None
 
 
 def _fail(path: Path, line: int | None, message: str, rule: str = "load") -> CaseError:

@@ -405,7 +405,7 @@ class Case(Section):
 
 # --- labels, unknown keys, and turning validation errors into findings ------------------------
 
-def _submodel(annotation: Any) -> type[BaseModel] | None:
+def submodel(annotation: Any) -> type[BaseModel] | None:
     """The model class inside an annotation such as `Element`, `list[Element]`, `X | None`."""
     stack = [annotation]
     while stack:
@@ -427,7 +427,7 @@ def label_of(key_path: tuple) -> str | None:
         if info is None:
             return label
         label = info.title
-        model = _submodel(info.annotation)
+        model = submodel(info.annotation)
     return label
 
 
@@ -442,7 +442,7 @@ def dotted(key_path: tuple) -> str:
 @cache
 def _children(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
     """Each field of a model and the model it holds, if any (asked thousands of times a run)."""
-    return {key: _submodel(info.annotation) for key, info in model.model_fields.items()}
+    return {key: submodel(info.annotation) for key, info in model.model_fields.items()}
 
 
 def unknown_keys(data: Any, model: type[BaseModel] = Case, prefix: tuple = ()):

@@ -11,7 +11,7 @@ from pathlib import Path
 from casegen.calendar import WorkCalendar
 from casegen.derive import Facts, derive
 from casegen.errors import CaseError, Finding
-from casegen.load import KeyPath, RawCase, load_raw
+from casegen.load import KeyPath, RawCase, load_raw, nearest_line
 from casegen.model import Case, build_case, label_of
 
 CASE_SUFFIXES = (".yaml", ".yml")
@@ -28,11 +28,7 @@ class CaseFile:
     facts: Facts | None = None
 
     def line_of(self, key_path: KeyPath) -> int | None:
-        for cut in range(len(key_path), -1, -1):
-            line = self.lines.get(tuple(key_path[:cut]))
-            if line:
-                return line
-        return None
+        return nearest_line(self.lines, key_path)
 
     @property
     def has_errors(self) -> bool:

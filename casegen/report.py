@@ -40,19 +40,9 @@ def text_report(grouped: dict[Path, list[Finding]]) -> str:
             continue
         errors = sum(f.is_error for f in items)
         head = f"✗ {path}" if errors else f"! {path}"
-        lines = [head] + [f"  {f.severity.label} [{f.rule}] {_without_file(f)}" for f in items]
+        lines = [head] + [f"  {f.severity.label} [{f.rule}] {f.in_file}" for f in items]
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
-
-
-def _without_file(finding: Finding) -> str:
-    text = str(finding)
-    prefix = str(finding.file) if finding.file else ""
-    if prefix and text.startswith(prefix):
-        text = text[len(prefix):]
-        text = f"第 {finding.line} 行 {text[len(f':{finding.line}'):].strip()}" if finding.line \
-            else text.strip()
-    return text
 
 
 def json_report(grouped: dict[Path, list[Finding]], *, strict: bool = False) -> str:
@@ -79,10 +69,10 @@ def evidence_text(results, unreadable: dict[Path, list[Finding]]) -> str:
         else:
             gaps = sum(f.is_error for f in findings)
             blocks.append(f"✗ {case_file.path}（{name}）缺失或有问题 {gaps} 项：")
-        blocks.extend(f"  {f.severity.label} [{f.rule}] {_without_file(f)}" for f in findings)
+        blocks.extend(f"  {f.severity.label} [{f.rule}] {f.in_file}" for f in findings)
     for path, findings in unreadable.items():
         blocks.append(f"✗ {path} 案例文件无法读取：")
-        blocks.extend(f"  {f.severity.label} [{f.rule}] {_without_file(f)}" for f in findings)
+        blocks.extend(f"  {f.severity.label} [{f.rule}] {f.in_file}" for f in findings)
     complete = sum(_complete(f) for _, _, f in results)
     total = len(results) + len(unreadable)
     blocks.append(f"共 {total} 个案例：{complete} 个实证材料齐全，{total - complete} 个不全或无法读取")

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from casegen.model import Case, _submodel
+from casegen.model import Case, submodel
 
 HEADER = """\
 # 国网重庆电力 低压小微企业典型案例（附件3）案例文件
@@ -57,7 +57,7 @@ def _lines(model: type[BaseModel], indent: int, values: dict | None, prefix: tup
     for key, info in model.model_fields.items():
         path = (*prefix, key)
         example = (info.json_schema_extra or {}).get("example")
-        child = _submodel(info.annotation)
+        child = submodel(info.annotation)
         if values is not None:
             example = values.get(path)
         if isinstance(example, list) and example and isinstance(example[0], dict):

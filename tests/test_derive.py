@@ -22,7 +22,6 @@ def test_quantities_days_and_money(tmp_path, valid_data):
     assert facts.new_line_m == 65
     assert facts.excavation_m == 18
     assert facts.cost_wan == 12.65
-    assert facts.construction_working_days == 3
     assert "YJV22-0.6/1kV-4×95电缆65米（其中掘路18米）" in facts.works_text
     assert "126500" not in facts.works_text and "12.65万元" in facts.works_text
 
