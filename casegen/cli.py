@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return EXIT_OK
+    except OSError as e:  # an output folder that cannot be written, a full disk …
+        print(f"无法读写文件：{e.filename or ''}（{e.strerror or e}）", file=sys.stderr)
+        return EXIT_FINDINGS
     except KeyboardInterrupt:
         print("已中断：未写完的文件已丢弃", file=sys.stderr)
         return 130

@@ -104,3 +104,12 @@ def test_validate_report_puts_errors_first(tmp_path, capsys):
     assert main(["validate", str(path)]) == 1
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  ")]
     assert [ln.split()[0] for ln in lines] == ["错误", "警告"]
+
+
+def test_an_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    code = main(["ledger", str(example_paths()[0]), "-o", str(blocker / "附件2.xlsx")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "无法读写文件" in err and "Traceback" not in err
