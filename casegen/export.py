@@ -67,6 +67,12 @@ def _format(column: str, value) -> str | None:
 
 
 def write_ledger(rows: list[LedgerRow], target: Path, *, days: str = "working") -> Path:
+    with atomic_path(target) as temporary:  # entered first: an unwritable folder fails early
+        _ledger_book(rows, days).save(temporary)
+    return target
+
+
+def _ledger_book(rows: list[LedgerRow], days: str):
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -86,9 +92,7 @@ def write_ledger(rows: list[LedgerRow], target: Path, *, days: str = "working") 
         "工程金额（万元）为供电企业出资的工程建设总费用（红线外），保留两位小数。",
     ):
         note.append([line])
-    with atomic_path(target) as temporary:
-        book.save(temporary)
-    return target
+    return book
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,11 @@ class TeamRow:
 def write_roster(teams: list[TeamRow], target: Path) -> Path:
     from openpyxl import Workbook
 
-    book = Workbook(write_only=True)
-    rows = [[n, t.company, t.station, t.area, t.integrated, t.customer_manager, t.project_manager]
-            for n, t in enumerate(teams, start=1)]
-    _table_sheet(book, "“1+1”双经理情况统计", ROSTER_COLUMNS, rows)
     with atomic_path(target) as temporary:
+        book = Workbook(write_only=True)
+        rows = [[n, t.company, t.station, t.area, t.integrated, t.customer_manager,
+                 t.project_manager] for n, t in enumerate(teams, start=1)]
+        _table_sheet(book, "“1+1”双经理情况统计", ROSTER_COLUMNS, rows)
         book.save(temporary)
     return target
 
