@@ -164,8 +164,8 @@ def _draw_boundary(axes, case: Case, family: str) -> None:
     axes.add_patch(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
                              fill=False, edgecolor=BOUNDARY, linestyle=(0, (5, 3)), linewidth=1.4,
                              gid="boundary"))
-    name = wrap(drawable(f"客户：{case.customer.name}"), 10)
-    axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.6, BOX_TOP - 1.0, name, ha="center", va="top",
+    name = wrap(drawable(f"客户：{case.customer.name}"), 9)
+    axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.3, BOX_TOP - 1.0, name, ha="center", va="top",
               fontsize=FONT_PT, color=BOUNDARY, family=family, gid="customer")
     axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.6, BOX_BOTTOM + 0.8, "客户红线（客户出资范围）",
               ha="center", va="bottom", fontsize=FONT_PT - 0.5, color=BOUNDARY, family=family,

@@ -134,6 +134,11 @@ def test_no_text_overlaps_text_or_symbols(tmp_path, n):
             assert not box.overlaps(symbol.get_window_extent(renderer)), (text, symbol.get_gid())
         inside = figure.bbox
         assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0
+    boundary = next(p for p in figure.axes[0].patches if p.get_gid() == "boundary")
+    edge = boundary.get_window_extent(renderer)
+    name = next(t for t in figure.axes[0].texts if t.get_gid() == "customer")
+    text = name.get_window_extent(renderer)
+    assert edge.x0 + 2 < text.x0 and text.x1 < edge.x1 - 2 and text.y1 < edge.y1 - 2
 
 
 def test_examples_have_no_overlaps():
