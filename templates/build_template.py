@@ -148,7 +148,7 @@ def add(doc, style: str, text: str = "") -> None:
 def evidence_table(doc) -> None:
     """实证材料: one row per item, looped by docxtpl ({%tr %} rows)."""
     headers = ("类别", "材料", "是否必需", "状态", "文件")
-    widths = (Mm(27), Mm(48), Mm(18), Mm(18), Mm(45))
+    widths = (Mm(30), Mm(45), Mm(21), Mm(21), Mm(39))  # 156 mm: the type area; headers on one line
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
