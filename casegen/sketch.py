@@ -112,8 +112,9 @@ def line_label(element: Element) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    """Runs of Latin letters, digits and signs stay whole (a cable spec); CJK breaks anywhere."""
-    return re.findall(r"[A-Za-z0-9.\-/×*+()（）]+\s*|\s+|.", text)
+    """Runs of Latin letters, digits and signs stay whole (a cable spec); CJK breaks anywhere,
+    but an opening bracket never ends a line and closing punctuation never starts one."""
+    return re.findall(r"[（“]?(?:[A-Za-z0-9.\-/×*+()]+\s*|\s+|.)[）”，、。：]?", text)
 
 
 def _width(token: str) -> float:
@@ -158,7 +159,7 @@ def draw_figure(case: Case, facts: Facts):
     return figure
 
 
-def _draw_boundary(axes, case: Case, family: str) -> None:
+def _draw_boundary(axes, case: Case, family: list[str]) -> None:
     from matplotlib.patches import Rectangle
 
     axes.add_patch(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
@@ -221,7 +222,8 @@ def _draw_node(axes, node: Node) -> None:
                                  edgecolor="white", zorder=3))
         axes.plot([node.x - 0.9, node.x + 0.8], [MAIN_Y, MAIN_Y + 1.2], color=ink, linewidth=1.6,
                   zorder=4, gid=gid)
-        axes.plot([node.x + 0.9], [MAIN_Y], marker="x", markersize=5, color=ink, zorder=4)
+        axes.plot([node.x + 0.9], [MAIN_Y], marker="x", markersize=5, color=ink, zorder=4,
+                  gid=gid)
     elif node.kind == "joint":
         axes.plot([node.x], [MAIN_Y], marker="o", markersize=2.5, color=ink, zorder=4, gid=gid)
 
@@ -256,7 +258,7 @@ def _edge_labels(edges: list[Edge]) -> list[Label]:
         if edge.element is None:
             continue
         x = (edge.start.x + edge.end.x) / 2
-        below = -3.6 if edge.element.excavation_m else -1.6 - 0.1
+        below = -3.6 if edge.element.excavation_m else -1.7
         labels.append(Label(line_label(edge.element), x, colour(edge.new),
                             (below, below - 4.6, 1.3, 5.1, 8.9), "label-line"))
     return labels
@@ -333,7 +335,7 @@ LEGEND = (("现状设备", "line", EXISTING), ("新建工程", "line", NEW), ("�
           ("掘路", "road", ROAD))
 
 
-def _draw_footer(axes, case: Case, facts: Facts, family) -> None:
+def _draw_footer(axes, case: Case, facts: Facts, family: list[str]) -> None:
     """Summary line and legend, drawn by hand: matplotlib's Legend costs more than the rest."""
     if facts.new_line_m:
         dig = f"，其中掘路 {number_text(facts.excavation_m)} m" if facts.excavation_m else "，不涉及掘路"
@@ -347,7 +349,7 @@ def _draw_footer(axes, case: Case, facts: Facts, family) -> None:
     _draw_legend(axes, family)
 
 
-def _draw_legend(axes, family) -> None:
+def _draw_legend(axes, family: list[str]) -> None:
     from matplotlib.patches import Rectangle
 
     renderer = axes.figure.canvas.get_renderer()

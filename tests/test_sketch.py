@@ -196,3 +196,13 @@ def test_draw_command_writes_png_and_svg(tmp_path, capsys):
     assert len(list((tmp_path / "out").glob("*.png"))) == 3
     assert len(list((tmp_path / "out").glob("*.svg"))) == 3
     assert not list((tmp_path / "out").glob("*.docx"))
+
+
+def test_wrapping_keeps_specs_whole_and_brackets_with_their_words():
+    from casegen.sketch import wrap
+
+    assert wrap("YJV22-0.6/1kV-4×95", 5) == "YJV22-0.6/1kV-4×95"
+    lines = wrap("井口工业园2号公用配变（更换）", 9).split("\n")
+    assert lines == ["井口工业园2号公用", "配变（更换）"]
+    assert not any(line.endswith("（") or line.startswith("）") for line in
+                   wrap("甲乙丙丁戊己庚（辛壬癸）子丑寅卯", 7).split("\n"))
