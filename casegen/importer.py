@@ -14,6 +14,7 @@ from typing import Any
 
 from casegen.errors import CaseError, Finding, Severity
 from casegen.ledger import COLUMNS, DATE_COLUMNS, SOURCES
+from casegen.model import parse_number
 from casegen.output import safe_name, write_text
 
 REQUIRED_COLUMNS = ("户号", "户名")
@@ -97,12 +98,6 @@ def _date(value) -> dt.date:
     return dt.date(*map(int, match.groups()))
 
 
-def _number(value) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return float(str(value).strip().replace(",", ""))
-
-
 def read_row(cells: dict[str, Any], source: Path, row: int) -> tuple[dict, list[Finding]]:
     """Typed values of one row, or the problems that make it unreadable."""
     values, problems = {}, []
@@ -113,7 +108,7 @@ def read_row(cells: dict[str, Any], source: Path, row: int) -> tuple[dict, list[
             if column in DATE_COLUMNS:
                 values[column] = _date(value)
             elif column in ("工程金额（万元）", "容量（kVA）"):
-                values[column] = _number(value)
+                values[column] = float(parse_number(value))
             else:
                 values[column] = str(value).strip()
         except (ValueError, TypeError):

@@ -13,7 +13,7 @@ from typing import Any
 
 from casegen.calendar import WorkCalendar
 from casegen.errors import CaseError, Finding
-from casegen.model import _parse_bool, _parse_date, _parse_number
+from casegen.model import parse_bool, parse_date, parse_number
 
 COLUMNS = (
     "供电单位", "所在单位", "户号", "户名", "用电地址", "联系电话", "申请方式", "是否小微企业",
@@ -89,13 +89,13 @@ def cells_of(data: dict, calendar: WorkCalendar, *, days: str = "working") -> di
             continue
         value = _dig(data, source)
         if column in DATE_COLUMNS:
-            value = _quietly(_parse_date, value)
+            value = _quietly(parse_date, value)
         elif column == "工程金额（万元）":
-            value = _quietly(lambda v: round(_parse_number(v) / 10_000, 2), value)
+            value = _quietly(lambda v: round(parse_number(v) / 10_000, 2), value)
         elif column == "容量（kVA）":
-            value = _quietly(_parse_number, value)
+            value = _quietly(parse_number, value)
         elif column == "是否小微企业":
-            value = {True: "是", False: "否"}.get(_quietly(_parse_bool, value), value)
+            value = {True: "是", False: "否"}.get(_quietly(parse_bool, value), value)
         elif value is not None:
             value = str(value)
         cells[column] = value

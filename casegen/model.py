@@ -57,7 +57,7 @@ def _err(kind: str, message: str) -> PydanticCustomError:
 
 # --- value types: text in, typed value out, Chinese messages on failure -----------------------
 
-def _parse_bool(value: Any) -> Any:
+def parse_bool(value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         return value
     text = str(value).strip().lower()
@@ -68,7 +68,7 @@ def _parse_bool(value: Any) -> Any:
     raise _err("bool", f"应为 true/false（是/否），实际为 \"{value}\"")
 
 
-def _parse_number(value: Any) -> Any:
+def parse_number(value: Any) -> Any:
     if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
         return value
     text = str(value).strip().replace(",", "").replace("，", "")
@@ -81,7 +81,7 @@ def _parse_number(value: Any) -> Any:
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
-def _parse_date(value: Any) -> Any:
+def parse_date(value: Any) -> Any:
     if value is None or isinstance(value, dt.date):
         return value
     match = _DATE.match(str(value).strip())
@@ -99,9 +99,9 @@ def _parse_ratio(value: Any) -> Any:
         return value
     text = str(value).strip()
     if text.endswith(("%", "％")):
-        number = _parse_number(text[:-1])
+        number = parse_number(text[:-1])
         return number / 100
-    number = _parse_number(text)
+    number = parse_number(text)
     if number > 1.5:
         raise _err("ratio", f"负载率应写成 0.46 或 \"46%\"，实际为 \"{value}\"")
     return number
@@ -159,9 +159,9 @@ def _range(value: Any) -> Any:
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Bool = Annotated[bool, BeforeValidator(_parse_bool)]
-Number = Annotated[float, BeforeValidator(_parse_number)]
-Date = Annotated[dt.date, BeforeValidator(_parse_date)]
+Bool = Annotated[bool, BeforeValidator(parse_bool)]
+Number = Annotated[float, BeforeValidator(parse_number)]
+Date = Annotated[dt.date, BeforeValidator(parse_date)]
 Ratio = Annotated[float, BeforeValidator(_parse_ratio)]
 Voltage = Annotated[str, BeforeValidator(_parse_voltage)]
 RelPath = Annotated[str, BeforeValidator(_parse_relpath)]
