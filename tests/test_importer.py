@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import openpyxl
 from openpyxl import Workbook
 
 from casegen.cli import main
@@ -96,7 +95,3 @@ def test_not_a_workbook(tmp_path, capsys):
     assert "无法作为 Excel 工作簿（.xlsx）读取" in output
     assert "Traceback" not in output
 
-
-def test_written_workbooks_open_in_openpyxl(tmp_path):
-    path = table(tmp_path, [row(1)])
-    assert openpyxl.load_workbook(path).worksheets[0].max_row == 2
