@@ -77,7 +77,7 @@ def _photo_items(case: Case, has_works: bool):
 
 def checklist(case: Case, folder: Path, *, has_works: bool) -> list[Item]:
     """Every evidence item with its status; the generated sketch counts as provided."""
-    from casegen.files import inspect_file
+    from casegen.files import Missing, inspect_file
 
     items = []
     for group, name, key, required, applicable, file in required_items(case, has_works):
@@ -88,7 +88,7 @@ def checklist(case: Case, folder: Path, *, has_works: bool) -> list[Item]:
             items.append(Item(group, name, key, required, True, None, MISSING))
             continue
         problem = inspect_file(folder, file)
-        status = PROVIDED if problem is None else MISSING if problem.startswith("文件不存在") else BROKEN
+        status = PROVIDED if problem is None else MISSING if isinstance(problem, Missing) else BROKEN
         items.append(Item(group, name, key, required, True, file, status, problem))
     if has_works:
         position = max(i for i, item in enumerate(items) if item.group == "工程建设内容") + 1

@@ -37,13 +37,18 @@ def resolve_inside(folder: Path, relative: str) -> Path | str:
     return real
 
 
+class Missing(str):
+    """A problem that is the file's absence (as against a file that is there but unusable)."""
+
+
 def inspect_file(folder: Path, relative: str) -> str | None:
-    """None when the file is usable evidence, else what is wrong with it."""
+    """None when the file is usable evidence, else what is wrong with it (a `Missing` when it
+    is simply not there)."""
     real = resolve_inside(folder, relative)
     if isinstance(real, str):
         return real
     if not real.exists():
-        return f"文件不存在：{relative}"
+        return Missing(f"文件不存在：{relative}")
     if not real.is_file():
         return f"不是文件：{relative}"
     try:
