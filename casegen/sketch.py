@@ -113,8 +113,9 @@ def line_label(element: Element) -> str:
 
 def _tokens(text: str) -> list[str]:
     """Runs of Latin letters, digits and signs stay whole (a cable spec); CJK breaks anywhere,
-    but an opening bracket never ends a line and closing punctuation never starts one."""
-    return re.findall(r"[（“]?(?:[A-Za-z0-9.\-/×*+()]+\s*|\s+|.)[）”，、。：]?", text)
+    but a short bracketed word stays whole, an opening bracket never ends a line and closing
+    punctuation never starts one."""
+    return re.findall(r"（[^（）]{1,4}）|[（“]?(?:[A-Za-z0-9.\-/×*+()]+\s*|\s+|.)[）”，、。：]?", text)
 
 
 def _width(token: str) -> float:
@@ -133,6 +134,8 @@ def wrap(text: str, width: int) -> str:
             else:
                 line, used = line + token, used + _width(token)
         lines.append(line.rstrip())
+        if len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-2]) > 3:
+            lines[-2:] = [lines[-2][:-1], lines[-2][-1] + lines[-1]]  # no lone last character
     return "\n".join(lines)
 
 

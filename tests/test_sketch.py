@@ -204,5 +204,7 @@ def test_wrapping_keeps_specs_whole_and_brackets_with_their_words():
     assert wrap("YJV22-0.6/1kV-4×95", 5) == "YJV22-0.6/1kV-4×95"
     lines = wrap("井口工业园2号公用配变（更换）", 9).split("\n")
     assert lines == ["井口工业园2号公用", "配变（更换）"]
+    assert wrap("井口工业园2号公用配变（更换）", 13) == "井口工业园2号公用配变\n（更换）"
+    assert wrap("客户：重庆沙坪坝区顺达汽车维修有限公司", 9).split("\n")[-1] != "司"
     assert not any(line.endswith("（") or line.startswith("）") for line in
                    wrap("甲乙丙丁戊己庚（辛壬癸）子丑寅卯", 7).split("\n"))
