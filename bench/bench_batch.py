@@ -48,7 +48,7 @@ def stage_medians(cases: Path) -> dict[str, float]:
     from casegen.evidence import checklist
     from casegen.pipeline import find_case_files, prepare
     from casegen.render import Picture, render_docx
-    from casegen.sketch import WIDTH_MM, draw
+    from casegen.sketch import WIDTH_MM, SketchInput, draw
 
     calendar = WorkCalendar()
     timings: dict[str, list[float]] = {"load+validate": [], "sketch": [], "photos": [], "docx": []}
@@ -60,7 +60,7 @@ def stage_medians(cases: Path) -> dict[str, float]:
             case_file = prepare(path, calendar)
             t1 = time.perf_counter()
             stem = output_stems([case_file])[0]
-            png = draw(case_file.case, case_file.facts, out / f"{stem}.png")
+            png = draw(SketchInput.from_case(case_file.case), out / f"{stem}.png")
             t2 = time.perf_counter()
             evidence = checklist(case_file.case, path.parent, has_works=case_file.facts.has_works)
             photos = marked_photos(case_file, evidence, out / stem)

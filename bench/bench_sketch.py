@@ -13,10 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from casegen.calendar import WorkCalendar
-from casegen.derive import derive
 from casegen.pipeline import read_case
-from casegen.sketch import draw_figure, save_sketch
+from casegen.sketch import SketchInput, draw_figure, save_sketch
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 0.08
@@ -26,18 +24,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    calendar = WorkCalendar()
     cases = []
     for path in sorted((ROOT / "cases").glob("*/case.yaml")):
-        case = read_case(path).case
-        cases.append((path.parent.name, case, derive(case, calendar)))
+        cases.append((path.parent.name, read_case(path).case))
     with tempfile.TemporaryDirectory() as folder:
-        save_sketch(draw_figure(cases[0][1], cases[0][2]), Path(folder) / "warm.png")  # fonts
-        for name, case, facts in cases:
+        save_sketch(draw_figure(SketchInput.from_case(cases[0][1])), Path(folder) / "warm.png")  # fonts
+        for name, case in cases:
             times = []
             for run in range(args.runs):
                 start = time.perf_counter()
-                save_sketch(draw_figure(case, facts), Path(folder) / f"{run}.png")
+                save_sketch(draw_figure(SketchInput.from_case(case)), Path(folder) / f"{run}.png")
                 times.append(time.perf_counter() - start)
             median = statistics.median(times)
             print(f"{name}: median {median:.3f} s over {args.runs} runs "

@@ -6,21 +6,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from casegen.calendar import WorkCalendar, find_calendar_file, load_calendar
-from casegen.errors import CaseError, Finding
+from casegen.errors import Finding
 from casegen.output import unique_names
 from casegen.pipeline import CaseFile, find_case_files, prepare
+from casegen.policy import FindingClass, Product
 from casegen.rules import check_folder
 
 
 @dataclass
 class Run:
-    """The cases of one command: those ready to use and the findings of every case."""
+    """The case files of one command, each with its findings (folder rules included)."""
 
     files: list[Path]
-    cases: list[CaseFile] = field(default_factory=list)  # every case that loaded
-    ready: list[CaseFile] = field(default_factory=list)  # … and has no error
-    findings: list[Finding] = field(default_factory=list)
-    failed: dict[Path, list[Finding]] = field(default_factory=dict)
+    cases: list[CaseFile] = field(default_factory=list)  # one per file, in order
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for c in self.cases for f in c.findings]
+
+    @property
+    def typed(self) -> list[CaseFile]:
+        """The cases that passed the contract."""
+        return [c for c in self.cases if c.case is not None]
+
+    def ready(self, product: Product) -> list[CaseFile]:
+        """The cases nothing stops from becoming `product` (a case that failed the contract
+        always has a data finding that stops the document)."""
+        return [c for c in self.cases if not c.stopped(product)]
+
+    def stopped(self, product: Product) -> dict[Path, list[Finding]]:
+        return {c.path: stops for c in self.cases if (stops := c.stopped(product))}
 
 
 def open_calendar(paths: list[Path], calendar_file: Path | None = None) -> WorkCalendar:
@@ -31,22 +46,11 @@ def open_calendar(paths: list[Path], calendar_file: Path | None = None) -> WorkC
 def gather(paths: list[Path], calendar: WorkCalendar, *, across: bool = True) -> Run:
     """Load, type and check every case; folder-wide rules when `across`."""
     run = Run(files=find_case_files(paths))
-    for path in run.files:
-        try:
-            case_file = prepare(path, calendar)
-        except CaseError as e:
-            run.findings.extend(e.findings)
-            run.failed[path] = [f for f in e.findings if f.is_error]
-            continue
-        run.cases.append(case_file)
+    run.cases = [prepare(path, calendar) for path in run.files]
     if across:
-        for finding in check_folder(run.cases):
-            next(c for c in run.cases if c.path == finding.file).findings.append(finding)
-    for case_file in run.cases:
-        run.findings.extend(case_file.findings)
-        if case_file.has_errors:
-            run.failed[case_file.path] = [f for f in case_file.findings if f.is_error]
-    run.ready = [c for c in run.cases if not c.has_errors]
+        by_path = {c.path: c for c in run.cases}
+        for finding in check_folder(run.typed):
+            by_path[finding.file].findings.append(finding)
     return run
 
 
@@ -56,10 +60,19 @@ def output_stems(case_files: list[CaseFile], *, redact: bool = False) -> list[st
     from casegen.redact import mask_account
 
     def account(case_file: CaseFile) -> str:
-        number = case_file.case.customer.account_no
+        number = case_file.case.customer.account_no if case_file.case else case_file.path.parent.name
         return mask_account(number) if redact else number
 
-    return unique_names([(c.case.customer.name, account(c)) for c in case_files])
+    return unique_names([(customer_name(c), account(c)) for c in case_files])
+
+
+def customer_name(case_file: CaseFile) -> str:
+    """The customer's name, also for a case that did not pass the contract (for its sketch)."""
+    if case_file.case is not None:
+        return case_file.case.customer.name
+    raw = case_file.raw.data if case_file.raw else {}
+    name = raw.get("customer", {}).get("name") if isinstance(raw.get("customer"), dict) else None
+    return name if isinstance(name, str) and name.strip() else case_file.path.parent.name
 
 
 def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
@@ -74,8 +87,10 @@ def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
     png = draw_one(case_file, out_dir, stem, svg=False)[0]
     photos = marked_photos(case_file, evidence, out_dir / f"{stem}_现场图片")
     target = out_dir / f"{stem}{'_公开版' if redact else ''}.docx"
+    targets_missed = [f for f in case_file.findings if f.cls is FindingClass.TARGET]
     render_docx(case_file.case, facts, evidence, target, template=template,
-                sketch=Picture(png, WIDTH_MM), photos=photos, clear_metadata=redact)
+                sketch=Picture(png, WIDTH_MM), photos=photos, clear_metadata=redact,
+                notes=targets_missed)
     return [target, png, *(p.path for p in photos)]
 
 
@@ -108,9 +123,13 @@ def check_evidence(case_file: CaseFile):
 
 def draw_one(case_file: CaseFile, out_dir: Path, stem: str, *, svg: bool = True) -> list[Path]:
     """The sketch of one prepared case as PNG (for the document) and SVG (for print)."""
-    from casegen.sketch import draw
+    from casegen.sketch import SketchInput, draw
 
     png = out_dir / f"{stem}_工程建设简图.png"
     vector = png.with_suffix(".svg") if svg else None
-    draw(case_file.case, case_file.facts, png, vector)
+    if case_file.case is not None:
+        drawing = SketchInput.from_case(case_file.case)
+    else:  # the contract failed elsewhere in the file: the grid alone is enough to draw
+        drawing = SketchInput.from_data(case_file.raw.data, customer_name(case_file))
+    draw(drawing, png, vector)
     return [png, vector] if vector else [png]

@@ -90,8 +90,11 @@ class WorkCalendar:
         arrangement = self.overrides.get(year)
         if arrangement is not None:
             return sorted(arrangement.holidays.items())
-        self._library._populate(year)
-        return sorted((d, n) for d, n in self._library.items() if d.year == year)
+        import holidays
+
+        # a listing of its own: the counting instance is never repopulated behind its back
+        listing = holidays.China(years=year, language="zh_CN")
+        return sorted((d, n) for d, n in listing.items() if d.year == year)
 
     def make_up_days(self, year: int) -> list[dt.date]:
         """Weekend days that are working days (调休上班)."""
@@ -125,16 +128,14 @@ def load_calendar(path: Path) -> WorkCalendar:
             春节: [2027-02-05, 2027-02-11]
           workdays: [2027-02-14, 2027-02-20]   # 调休上班的周末
     """
-    from casegen.errors import CaseError, Finding, Severity
+    from casegen.errors import CaseError, Finding
     from casegen.load import load_raw
 
     raw = load_raw(path)
     problems: list[Finding] = []
 
     def fail(key_path: tuple, message: str) -> None:
-        key = ".".join(str(k) for k in key_path)
-        problems.append(Finding("calendar", Severity.ERROR, message, path,
-                                raw.line_of(key_path), key))
+        problems.append(Finding("calendar", message, path, raw.line_of(key_path), key_path))
 
     def as_date(value, key_path) -> dt.date | None:
         try:

@@ -121,36 +121,43 @@ def cmd_new(args) -> int:
 
 def cmd_validate(args) -> int:
     from casegen.build import gather, open_calendar
-    from casegen.report import group_by_file, json_report, summary, text_report
+    from casegen.report import json_report, summary, text_report
 
     calendar = open_calendar(args.paths, args.calendar)
     run = gather(args.paths, calendar)
-    grouped = group_by_file(run.findings, run.files)
-    line, failed = summary(grouped, strict=args.strict)
+    line, failed = summary(run.cases, strict=args.strict)
     if args.json:
-        print(json_report(grouped, strict=args.strict))
+        print(json_report(run.cases, strict=args.strict))
     else:
-        print(text_report(grouped))
+        print(text_report(run.cases, strict=args.strict))
         print(line)
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def _produce(args, make) -> int:
-    """Gather every case first, report the ones with errors, then write the others."""
+def _print_stopped(run, product) -> None:
+    from casegen.report import finding_line
+
+    for path, findings in run.stopped(product).items():
+        print(f"✗ {path}：未生成", file=sys.stderr)
+        for finding in findings:
+            print(finding_line(finding), file=sys.stderr)
+
+
+def _produce(args, make, product) -> int:
+    """Gather every case first, report the ones stopped, then write the others."""
     from casegen.build import gather, open_calendar, output_stems
-    from casegen.report import group_by_file, text_report
 
     calendar = open_calendar(args.paths, args.calendar)
     run = gather(args.paths, calendar)
-    if run.failed:
-        print(text_report(group_by_file([f for fs in run.failed.values() for f in fs],
-                                        list(run.failed))), file=sys.stderr)
-    for case_file, stem in zip(run.ready, output_stems(run.ready), strict=True):
+    _print_stopped(run, product)
+    ready = run.ready(product)
+    for case_file, stem in zip(ready, output_stems(ready), strict=True):
         for path in make(case_file, args.out, stem):
             print(f"已生成 {path}")
-    print(f"共 {len(run.files)} 个案例：生成 {len(run.ready)} 个，未生成 {len(run.failed)} 个"
-          + ("（有错误，见上）" if run.failed else ""))
-    return EXIT_FINDINGS if run.failed else EXIT_OK
+    stopped = len(run.cases) - len(ready)
+    print(f"共 {len(run.cases)} 个案例：生成 {len(ready)} 个，未生成 {stopped} 个"
+          + ("（原因见上）" if stopped else ""))
+    return EXIT_FINDINGS if stopped else EXIT_OK
 
 
 def cmd_render(args) -> int:
@@ -180,15 +187,19 @@ def cmd_render(args) -> int:
 def _render_batch(args, pool, calendar_file) -> int:
     from casegen.batch import FAILED, RENDERED, SKIPPED, Job, remove_stale_temporaries, run_jobs
     from casegen.build import gather, open_calendar, output_stems
-    from casegen.report import group_by_file, text_report
+    from casegen.policy import FindingClass, Product
+    from casegen.render import target_note_text
 
     run = gather(args.paths, open_calendar(args.paths, args.calendar))
-    if run.failed:
-        print(text_report(group_by_file([f for fs in run.failed.values() for f in fs],
-                                        list(run.failed))), file=sys.stderr)
+    _print_stopped(run, Product.RENDER)
     remove_stale_temporaries(args.out)
+    ready = run.ready(Product.RENDER)
+    for case_file in ready:
+        for finding in case_file.findings:
+            if finding.cls is FindingClass.TARGET:
+                print(f"! {case_file.path}：文档中标注 {target_note_text(finding)}", file=sys.stderr)
     jobs = [Job(c, stem, args.out, args.template, args.pdf, args.redact, calendar_file)
-            for c, stem in zip(run.ready, output_stems(run.ready, redact=args.redact), strict=True)]
+            for c, stem in zip(ready, output_stems(ready, redact=args.redact), strict=True)]
     progress = _Progress(len(jobs))
     counts = {RENDERED: 0, SKIPPED: 0, FAILED: 0}
     failures = []
@@ -200,8 +211,8 @@ def _render_batch(args, pool, calendar_file) -> int:
     progress.close()
     for outcome in failures:
         print(f"✗ {outcome.path}：{outcome.reason}", file=sys.stderr)
-    failed = counts[FAILED] + len(run.failed)
-    print(f"共 {len(run.files)} 个案例：生成 {counts[RENDERED]} 个，跳过 {counts[SKIPPED]} 个"
+    failed = counts[FAILED] + len(run.cases) - len(ready)
+    print(f"共 {len(run.cases)} 个案例：生成 {counts[RENDERED]} 个，跳过 {counts[SKIPPED]} 个"
           f"（已是最新，--force 可重新生成），失败 {failed} 个"
           + ("（原因见上）" if failed else ""))
     return EXIT_FINDINGS if failed else EXIT_OK
@@ -234,28 +245,29 @@ class _Progress:
 
 def cmd_draw(args) -> int:
     from casegen.build import draw_one
+    from casegen.policy import Product
 
-    return _produce(args, draw_one)
+    return _produce(args, draw_one, Product.DRAW)
 
 
 def cmd_check(args) -> int:
     from casegen.build import check_evidence, gather, open_calendar
+    from casegen.policy import Product, gate
     from casegen.report import evidence_csv, evidence_json, evidence_text
 
     if args.json and args.csv:
         raise UsageError("--json 与 --csv 只能选一个")
     run = gather(args.paths, open_calendar(args.paths, args.calendar), across=False)
-    results = [(c, *check_evidence(c)) for c in run.cases]
-    unreadable = {path: [f for f in run.findings if f.file == path and f.is_error]
-                  for path in run.files if path not in {c.path for c in run.cases}}
+    results = [(c, *check_evidence(c)) for c in run.typed]
+    unreadable = {c.path: [f for f in c.findings if f.is_error] for c in run.cases
+                  if c.case is None}
     if args.json:
         print(evidence_json(results, unreadable))
     elif args.csv:
         sys.stdout.write(evidence_csv(results))
     else:
         print(evidence_text(results, unreadable))
-    incomplete = unreadable or any(findings and any(f.is_error for f in findings)
-                                   for _, _, findings in results)
+    incomplete = unreadable or any(gate(findings, Product.CHECK) for _, _, findings in results)
     return EXIT_FINDINGS if incomplete else EXIT_OK
 
 
@@ -266,19 +278,18 @@ def _xlsx_target(path: Path) -> Path:
 
 
 def cmd_ledger(args) -> int:
-    from casegen.build import open_calendar
+    from casegen.build import gather, open_calendar
     from casegen.export import write_ledger
     from casegen.ledger import ledger_rows
-    from casegen.pipeline import find_case_files
 
     target = _xlsx_target(args.out)
-    rows = ledger_rows(find_case_files(args.paths), open_calendar(args.paths, args.calendar),
-                       days=args.days)
+    calendar = open_calendar(args.paths, args.calendar)
+    rows = ledger_rows(gather(args.paths, calendar), calendar, days=args.days)
     write_ledger(rows, target, days=args.days)
-    marked = [r for r in rows if r.problems]
+    marked = [r for r in rows if r.mark]
     for row in marked:
-        print(f"! {row.path}：有 {len(row.problems)} 个错误，已在明细表中标红", file=sys.stderr)
-    print(f"已生成 {target}：{len(rows)} 个案例，其中 {len(marked)} 个有错误（已标出）")
+        print(f"! {row.path}：{row.mark}（{len(row.problems)} 条），已在明细表中标出", file=sys.stderr)
+    print(f"已生成 {target}：{len(rows)} 个案例，其中 {len(marked)} 个已标出（错误、超时或未达标）")
     return EXIT_FINDINGS if marked else EXIT_OK
 
 
@@ -313,10 +324,13 @@ def cmd_import(args) -> int:
 
 
 def cmd_rules(args) -> int:
-    from casegen.rules import RULES
+    from casegen.policy import NOTICE, RULES
 
-    for rule in RULES:
-        print(f"{rule.id:<22} {rule.severity.label}  {rule.checks}（依据：{rule.basis}）")
+    for rule in RULES.values():
+        print(f"{rule.id:<22} {rule.cls.value}  {rule.severity.label}  {rule.title}")
+        print(f"{'':<22} 阻止：{rule.stops_text}")
+        basis = f"{NOTICE} {rule.clause}" if rule.clause.words else str(rule.clause)
+        print(f"{'':<22} 依据：{basis}")
     return EXIT_OK
 
 

@@ -31,10 +31,12 @@ def field_table() -> str:
 
 
 def rule_table() -> str:
-    from casegen.rules import RULES
+    from casegen.policy import RULES
 
-    head = "| 规则 | 级别 | 检查内容 | 依据 |\n|---|---|---|---|"
-    rows = [f"| `{r.id}` | {r.severity.label} | {r.checks} | {r.basis} |" for r in RULES]
+    head = ("| 规则 | 类别 | 级别 | 阻止 | 检查内容 | 依据（渝电营〔2019〕32号） |\n"
+            "|---|---|---|---|---|---|")
+    rows = [f"| `{r.id}` | {r.cls.value} | {r.severity.label} | {r.stops_text} | {r.title} | {r.clause} |"
+            for r in RULES.values()]
     return head + "\n" + "\n".join(rows)
 
 

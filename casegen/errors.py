@@ -1,36 +1,65 @@
-"""Findings: problems found in a case, as values with a rule id, a severity and a place."""
+"""Findings: problems found in a case, as values made through their rule's declaration."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
+from casegen.policy import RULES, FindingClass, Severity
 
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
+__all__ = ["CaseError", "Finding", "FindingClass", "Severity", "UsageError", "dotted",
+           "sort_findings"]
 
-    @property
-    def label(self) -> str:
-        return "错误" if self is Severity.ERROR else "警告"
+
+def dotted(key_path: tuple | None) -> str:
+    """grid.route[3].length_m: list positions counted from 1, as people count."""
+    text = ""
+    for key in key_path or ():
+        text += f"[{key + 1}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem: which rule, how bad, what (in Chinese), and where in which file."""
+    """One problem: which rule (its class, severity and clause come from the rule's declaration
+    in `policy`), what (in Chinese), and where in which file."""
 
     rule: str
-    severity: Severity
     message: str
     file: Path | None = None
     line: int | None = None
-    key: str | None = None
+    key_path: tuple | None = None
     label: str | None = None
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise ValueError(f"finding of undeclared rule {self.rule!r}")
+        if self.key_path is not None and not isinstance(self.key_path, tuple):
+            raise TypeError("key_path is a tuple")
+
+    @property
+    def declared(self):
+        return RULES[self.rule]
+
+    @property
+    def severity(self) -> Severity:
+        return self.declared.severity
+
+    @property
+    def cls(self) -> FindingClass:
+        return self.declared.cls
+
+    @property
+    def clause(self):
+        return self.declared.clause
 
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+    @property
+    def key(self) -> str | None:
+        return dotted(self.key_path) or None
 
     @property
     def place(self) -> str:
@@ -48,28 +77,40 @@ class Finding:
         return f"{subject}{self.message}"
 
     @property
+    def basis(self) -> str:
+        return f"〔依据：{self.clause.short}〕"
+
+    @property
     def in_file(self) -> str:
-        """For a report grouped by file: "第 12 行 project.kind（工程类别）应为 …"."""
-        return f"第 {self.line} 行 {self.text}" if self.line else self.text
+        """For a report grouped by file: "第 12 行 project.kind（工程类别）应为 … 〔依据：…〕"."""
+        where = f"第 {self.line} 行 " if self.line else ""
+        return f"{where}{self.text} {self.basis}"
 
     def __str__(self) -> str:
-        return f"{self.place} {self.text}".strip()
+        return f"{self.place} {self.text} {self.basis}".strip()
 
     def as_dict(self) -> dict:
         return {
             "rule": self.rule,
+            "class": self.cls.value,
             "severity": self.severity.value,
             "message": str(self),
             "file": str(self.file) if self.file else None,
             "line": self.line,
             "key": self.key,
+            "key_path": list(self.key_path) if self.key_path else None,
             "label": self.label,
+            "clause": str(self.clause),
         }
 
 
+CLASS_ORDER = {cls: n for n, cls in enumerate(FindingClass)}
+
+
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    """Errors first, then by position in the file."""
-    return sorted(findings, key=lambda f: (not f.is_error, str(f.file or ""), f.line or 0))
+    """Errors first, by class, then by position in the file."""
+    return sorted(findings, key=lambda f: (not f.is_error, CLASS_ORDER[f.cls], str(f.file or ""),
+                                           f.line or 0))
 
 
 class CaseError(Exception):

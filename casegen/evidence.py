@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from casegen.errors import Finding, Severity
-from casegen.model import Case, label_of
+from casegen.errors import Finding
+from casegen.model import CHANNELS, Case, label_of
 
 PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "不适用", "有问题", "自动生成"
 
@@ -28,13 +28,21 @@ class Item:
         return self.required and self.status in (MISSING, BROKEN)
 
 
+def acceptance_name(case: Case) -> str:
+    """附件3 五 一: SG186 screenshot offline, the app's screenshot online (named after the app the
+    customer used: 掌上电力, 网上国网, 渝快办 …)."""
+    if not case.is_online:
+        return "受理申请工单（SG186 截图）"
+    channel = case.application.channel
+    return f"受理申请工单（{channel if channel in CHANNELS else '线上渠道'}截图）"
+
+
 def _system_orders(case: Case):
     orders = case.evidence.system_orders
     online = case.is_online
     yield ("application", "客户申请（线上申请书）" if online else "客户申请（客户签字或鲜章的申请报告）",
            orders.application)
-    yield ("acceptance", "受理申请工单（掌上电力截图）" if online else "受理申请工单（SG186 截图）",
-           orders.acceptance)
+    yield "acceptance", acceptance_name(case), orders.acceptance
     yield "supply_plan", "供电方案工单", orders.supply_plan
     yield "energizing", "装表接电工单", orders.energizing
 
@@ -47,7 +55,7 @@ def required_items(case: Case, has_works: bool):
     for key, name, file in (("estimate_cover", "工程概算封面", docs.estimate_cover),
                             ("estimate_notes", "编制说明", docs.estimate_notes)):
         yield "工程建设内容", name, ("evidence", "construction", key), has_works, has_works, file
-    digs = case.project.kind == "有外线有掘路"
+    digs = case.project.kind.digs
     permits = case.evidence.permits
     if permits:
         for index, file in enumerate(permits):
@@ -98,7 +106,8 @@ def checklist(case: Case, folder: Path, *, has_works: bool) -> list[Item]:
 
 
 def evidence_findings(items: list[Item], case_file) -> list[Finding]:
-    """The checklist's gaps as findings with the place they are declared (or should be)."""
+    """The checklist's gaps, and photos that do not show what the notice asks, as findings with
+    the place they are declared (or should be)."""
     findings = []
     for item in items:
         if item.status not in (MISSING, BROKEN):
@@ -106,12 +115,32 @@ def evidence_findings(items: list[Item], case_file) -> list[Finding]:
         if item.required:
             rule = "evidence-missing" if item.status == MISSING and item.file is None \
                 else "evidence-broken"
-            severity = Severity.ERROR
         else:
-            rule, severity = "evidence-unusable", Severity.WARNING
+            rule = "evidence-unusable"
         what = f"{item.group}·{item.name}"
         message = (f"缺少 {what}" if item.file is None else f"{what}：{item.problem}")
-        key = ".".join(str(k) for k in item.key)
-        findings.append(Finding(rule, severity, message, case_file.path,
-                                case_file.line_of(item.key), key, label_of(item.key)))
+        findings.append(_finding(rule, message, case_file, item.key))
+    for message, key in unmarked_photos(case_file.case):
+        findings.append(_finding("evidence-unmarked", message, case_file, key))
     return findings
+
+
+def _finding(rule: str, message: str, case_file, key: tuple) -> Finding:
+    return Finding(rule, message, case_file.path, case_file.line_of(key), key, label_of(key))
+
+
+METER_WORDS = ("表", "计量")
+
+
+def unmarked_photos(case: Case):
+    """附件3 五 四: "图片上须注明工程建设范围、表计安装位置": each photo carries a mark, and one of
+    them marks the meter."""
+    photos = case.evidence.photos
+    for index, photo in enumerate(photos):
+        if not photo.marks:
+            yield (f"第 {index + 1} 张图片没有标注：须注明工程建设范围、表计安装位置（marks）",
+                   ("evidence", "photos", index))
+    labels = [mark.label for photo in photos for mark in photo.marks]
+    if labels and not any(word in label for label in labels for word in METER_WORDS):
+        yield ("没有一张图片标注表计安装位置：请在表箱所在的照片上加一个含“表箱”或“表计”的标注",
+               ("evidence", "photos"))

@@ -6,18 +6,30 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from casegen.ledger import COLUMNS, DATE_COLUMNS, LedgerRow
+from casegen.ledger import BY_HEADER, CYCLE, HEADERS, MARK_ERROR, WORKS, LedgerRow
 from casegen.output import atomic_path
 
 ROSTER_COLUMNS = ("序号", "供电单位", "供电所", "服务片区（行政区域）", "是否营配融合", "营销客户经理",
                   "配电项目经理")
-HEADER_FILL, ERROR_FILL = "D9D9D9", "FFC7CE"
+HEADER_FILL, ERROR_FILL, TARGET_FILL = "D9D9D9", "FFC7CE", "FFEB9C"
+UNIT = {"working": "工作日", "calendar": "日历天"}
 DAYS_NOTE = {
-    "working": "全流程时长（天）为工作日：自业务受理次日起至装表送电当日（受理当日不计），节假日与调休按"
-               "国务院办公厅公布的安排；配套工程时长(天)为工程实施至竣工的工作日（含实施当日）。",
-    "calendar": "全流程时长（天）为日历天数：装表送电日期减业务受理日期；配套工程时长(天)为工程实施至竣工的"
-                "日历天数（含实施当日）。",
+    "working": "节假日与调休按国务院办公厅公布的安排（尚未公布的年份按法定节假日推算，见 casegen validate）。",
+    "calendar": "按日历天计，不区分工作日与节假日。",
 }
+
+
+def column_notes(days: str) -> list[str]:
+    """What each derived column means, in the words of the 说明 sheet."""
+    unit = UNIT[days]
+    return [
+        f"{CYCLE}：业务受理时间至装表送电时间的{unit}数，受理当日不计、送电当日计"
+        "（《民法典》第二百零一条的计算方法，与附件3 文档中的接电周期一致）。" + DAYS_NOTE[days],
+        f"{WORKS}：配套工程第一个环节（外线设计、施工准备、行政审批或施工中最早的一个）至工程竣工时间的"
+        f"{unit}数，与全流程时长同样计算（第一天不计、竣工当天计）；无外线工程为空。",
+        "工程实施时间、工程竣工时间：接入工程施工的起止日期（只有一天时两者相同）。",
+        "工程金额（万元）：供电企业出资的工程建设总费用（红线外），保留两位小数。",
+    ]
 
 
 def display_width(value) -> float:
@@ -40,7 +52,7 @@ def _cell(sheet, value, *, bold=False, fill=None, number_format=None):
     return cell
 
 
-def _table_sheet(book, title: str, columns, rows: list[list], marked: set[int] = frozenset()):
+def _table_sheet(book, title: str, columns, rows: list[list], fills: dict[int, str] | None = None):
     """A sheet with a frozen, filtered header and widths fitted to the content."""
     from openpyxl.utils import get_column_letter
 
@@ -52,18 +64,17 @@ def _table_sheet(book, title: str, columns, rows: list[list], marked: set[int] =
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     sheet.append([_cell(sheet, c, bold=True, fill=HEADER_FILL) for c in columns])
     for number, values in enumerate(rows):
-        fill = ERROR_FILL if number in marked else None
+        fill = (fills or {}).get(number)
         sheet.append([_cell(sheet, v, fill=fill, number_format=_format(columns[i], v))
                       for i, v in enumerate(values)])
     return sheet
 
 
-def _format(column: str, value) -> str | None:
-    if column in DATE_COLUMNS and isinstance(value, dt.date):
-        return "yyyy-mm-dd"
-    if column == "工程金额（万元）" and isinstance(value, float | int):
-        return "0.00"
-    return None
+def _format(header: str, value) -> str | None:
+    column = BY_HEADER.get(header)
+    if column is None or value is None or isinstance(value, str):
+        return None
+    return column.kind.number_format
 
 
 def write_ledger(rows: list[LedgerRow], target: Path, *, days: str = "working") -> Path:
@@ -76,20 +87,24 @@ def _ledger_book(rows: list[LedgerRow], days: str):
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    values = [[row.cells.get(c) for c in COLUMNS] for row in rows]
-    marked = {i for i, row in enumerate(rows) if row.problems}
-    _table_sheet(book, "低压小微企业项目明细表", COLUMNS, values, marked)
-    problems = [[row.cells.get("户号"), row.cells.get("户名"), str(row.path), f.rule, str(f)]
+    values = [[row.cells.get(c) for c in HEADERS] for row in rows]
+    fills = {i: ERROR_FILL if row.mark == MARK_ERROR else TARGET_FILL
+             for i, row in enumerate(rows) if row.mark}
+    _table_sheet(book, "低压小微企业项目明细表", HEADERS, values, fills)
+    problems = [[row.cells.get("户号"), row.cells.get("户名"), str(row.path), row.mark, f.cls.value,
+                 f.rule, str(f), str(f.clause)]
                 for row in rows for f in row.problems]
-    _table_sheet(book, "核验问题", ("户号", "户名", "案例文件", "规则", "问题"), problems)
+    _table_sheet(book, "核验问题", ("户号", "户名", "案例文件", "标记", "类别", "规则", "问题", "依据"),
+                 problems)
     note = book.create_sheet("说明")
     note.column_dimensions["A"].width = 110
+    errors = sum(row.mark == MARK_ERROR for row in rows)
+    missed = sum(bool(row.mark) for row in rows) - errors
     for line in (
         "附件2 低压小微企业项目明细表（casegen 生成）",
-        f"生成日期：{dt.date.today().isoformat()}；案例 {len(rows)} 个，其中有错误 {len(marked)} 个"
-        "（红底标出，问题见“核验问题”表）。",
-        DAYS_NOTE[days],
-        "工程金额（万元）为供电企业出资的工程建设总费用（红线外），保留两位小数。",
+        f"生成日期：{dt.date.today().isoformat()}；案例 {len(rows)} 个，其中数据错误或超出适用范围 {errors} 个"
+        f"（红底），超时或未达服务目标 {missed} 个（黄底）；问题见“核验问题”表。",
+        *column_notes(days),
     ):
         note.append([line])
     return book

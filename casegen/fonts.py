@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from casegen.errors import CaseError, Finding, Severity
+from casegen.errors import CaseError, Finding
 
 SYSTEM_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
 BUNDLED_FAMILY = "Noto Sans SC"
@@ -24,7 +24,7 @@ class CjkFont:
 
 class FontMissing(CaseError):
     def __init__(self, detail: str):
-        super().__init__([Finding("font", Severity.ERROR,
+        super().__init__([Finding("font",
                                   f"找不到中文字体，简图中的中文会显示为方框，因此停止。{detail}"
                                   "请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk），"
                                   "或重新安装 casegen 以带上 pylopdf-fonts-zh-cn。")])
@@ -44,7 +44,11 @@ def cjk_font(families: tuple[str, ...] = SYSTEM_FAMILIES) -> CjkFont:
     """The CJK font to draw with, registered with matplotlib."""
     from matplotlib import font_manager
 
-    by_name = {entry.name: entry for entry in font_manager.fontManager.ttflist}
+    by_name = {}
+    for entry in font_manager.fontManager.ttflist:  # the regular face of each family, not its bold
+        kept = by_name.get(entry.name)
+        if kept is None or _regularity(entry) < _regularity(kept):
+            by_name[entry.name] = entry
     for family in families:
         entry = by_name.get(family)
         if entry is not None and Path(entry.fname).is_file():
@@ -54,6 +58,11 @@ def cjk_font(families: tuple[str, ...] = SYSTEM_FAMILIES) -> CjkFont:
         raise FontMissing(f"系统中没有 {'、'.join(families)}，随包字体也不存在。")
     font_manager.fontManager.addfont(str(bundled))
     return CjkFont(BUNDLED_FAMILY, bundled, 0, "bundled")
+
+
+def _regularity(entry) -> tuple:
+    weight = entry.weight if isinstance(entry.weight, int) else 400
+    return (entry.style != "normal", abs(weight - 400), entry.fname)
 
 
 @cache

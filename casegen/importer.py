@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from casegen.errors import CaseError, Finding, Severity
-from casegen.ledger import COLUMNS, DATE_COLUMNS, SOURCES
-from casegen.model import parse_number
+from casegen.errors import CaseError, Finding
+from casegen.ledger import BY_HEADER, HEADERS
 from casegen.output import safe_name, write_text
 
 REQUIRED_COLUMNS = ("户号", "户名")
@@ -39,8 +38,7 @@ def _normal(text: Any) -> str:
 
 def _problem(source: Path, row: int | None, message: str, *, error: bool = True) -> Finding:
     """A finding about a table row (its `line` is the row number); the message names the column."""
-    severity = Severity.ERROR if error else Severity.WARNING
-    return Finding("import", severity, message, source, row)
+    return Finding("import" if error else "import-note", message, source, row)
 
 
 def open_sheet(source: Path):
@@ -58,11 +56,11 @@ def open_sheet(source: Path):
 
 def find_header(sheet, source: Path) -> tuple[int, dict[str, int], list[Finding]]:
     """The header row and the column of each 附件2 header found there."""
-    wanted = {_normal(c): c for c in COLUMNS}
+    wanted = {_normal(c): c for c in HEADERS}
     for row in sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS):
         found = {wanted[_normal(c.value)]: c.column for c in row if _normal(c.value) in wanted}
         if all(name in found for name in REQUIRED_COLUMNS):
-            missing = [c for c in COLUMNS if c not in found and SOURCES[c] is not None]
+            missing = [c for c in HEADERS if c not in found and not BY_HEADER[c].derived]
             notes = [_problem(source, row[0].row, f"缺少列：{'、'.join(missing)}（这些值留空）",
                               error=False)] if missing else []
             return row[0].row, found, notes
@@ -87,56 +85,36 @@ def _unmerge(sheet, header_row: int, source: Path) -> list[Finding]:
     return notes
 
 
-def _date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", str(value).strip())
-    if not match:
-        raise ValueError
-    return dt.date(*map(int, match.groups()))
-
-
 def read_row(cells: dict[str, Any], source: Path, row: int) -> tuple[dict, list[Finding]]:
-    """Typed values of one row, or the problems that make it unreadable."""
+    """The case file's values of one row (by column header), or the problems that make it
+    unreadable."""
     values, problems = {}, []
-    for column, value in cells.items():
-        if value is None or str(value).strip() == "":
+    for header, value in cells.items():
+        column = BY_HEADER[header]
+        if value is None or str(value).strip() == "" or column.derived:
             continue
         try:
-            if column in DATE_COLUMNS:
-                values[column] = _date(value)
-            elif column in ("工程金额（万元）", "容量（kVA）"):
-                values[column] = float(parse_number(value))
-            else:
-                values[column] = str(value).strip()
-        except (ValueError, TypeError):
-            kind = "日期" if column in DATE_COLUMNS else "数字"
-            problems.append(_problem(source, row, f"{column}应为{kind}，实际为 \"{value}\""))
-    for column in REQUIRED_COLUMNS:
-        if column not in values:
-            problems.append(_problem(source, row, f"缺少{column}"))
+            values[header] = column.kind.from_cell(value)
+        except (ValueError, TypeError, ArithmeticError):  # the contract's parsers raise ValueError
+            problems.append(_problem(source, row, f"{header}应为{column.kind.name}，实际为 \"{value}\""))
+    for header in REQUIRED_COLUMNS:
+        if header not in values:
+            problems.append(_problem(source, row, f"缺少{header}"))
     return values, problems
 
 
 def case_values(values: dict) -> dict[tuple, Any]:
-    """Key path → value for the case file, from a row's typed values."""
+    """Key path → value for the case file, from a row's converted values."""
     out: dict[tuple, Any] = {}
-    for column, value in values.items():
-        source = SOURCES.get(column)
-        if source is None or isinstance(source[-1], int):
-            continue
-        if column == "工程金额（万元）":
-            value = round(value * 10_000, 2)
-        elif column == "是否小微企业":
-            value = {"是": True, "否": False}.get(value, value)
-        out[source] = value
+    for header, value in values.items():
+        key_path = BY_HEADER[header].key_path
+        if key_path[-1] not in ("start", "end"):
+            out[key_path] = value
     if "业务受理时间" in values:
         out[("application", "date")] = values["业务受理时间"]
-    if "工程实施时间" in values or "工程竣工时间" in values:
-        start = values.get("工程实施时间") or values.get("工程竣工时间")
-        out[("timeline", "construction")] = [start, values.get("工程竣工时间") or start]
+    start, end = values.get("工程实施时间"), values.get("工程竣工时间")
+    if start or end:
+        out[("timeline", "construction")] = [start or end, end or start]
     return out
 
 

@@ -1,138 +1,228 @@
-"""附件2 rows from case files, leniently: a case with errors is still a row, marked, never dropped.
+"""附件2 rows from case files: one column table that the ledger, the workbook and the import read.
 
-Each row is read from the file's plain data with the contract's own value parsers, so a case that
-fails validation (an imported one not yet completed, say) still gives every cell it can.
+Each column is declared once: its header, where it lives in a case file and how a value crosses
+between the case and the cell, both ways. Cells come from the typed case and its derived facts; a
+case that fails the contract (an imported one not yet completed, say) still gives every cell it
+can, read leniently from its plain data, and its row is marked, never dropped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from casegen.calendar import WorkCalendar
-from casegen.errors import CaseError, Finding
-from casegen.model import parse_bool, parse_date, parse_number
+from casegen.errors import Finding
+from casegen.model import DateRange, Timeline, parse_bool, parse_date, parse_number
+from casegen.policy import FindingClass, Product, gate
 
-COLUMNS = (
-    "供电单位", "所在单位", "户号", "户名", "用电地址", "联系电话", "申请方式", "是否小微企业",
-    "配套工程情况（6 类）", "工程资金来源", "工程金额（万元）", "业务类型", "行业分类", "用电类别",
-    "容量（kVA）", "电压等级", "业务受理时间", "工程实施时间", "工程竣工时间", "装表送电时间",
-    "全流程时长（天）", "配套工程时长(天)", "城乡类别",
+
+def _yes_no(value: Any) -> Any:
+    return {True: "是", False: "否"}.get(parse_bool(value), value)
+
+
+def _wan(value: Any) -> Any:
+    return round(parse_number(value) / 10_000, 2)
+
+
+def _whole(value: Any) -> Any:
+    number = parse_number(value)
+    return int(number) if float(number).is_integer() else number
+
+
+def _cell_date(value: Any) -> dt.date:
+    """A date as Excel users type it: a date cell, 2025-09-26, 2025/9/26, 2025.9.26, 2025年9月26日."""
+    import re
+
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", str(value).strip())
+    if not match:
+        raise ValueError(value)
+    return dt.date(*map(int, match.groups()))
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a column's value crosses between a case file and a cell."""
+
+    name: str  # 文字 | 日期 | 数字 …, for messages
+    to_cell: Callable[[Any], Any]  # a typed (or raw) case value → the cell
+    from_cell: Callable[[Any], Any]  # a cell → the case file's value
+    number_format: str | None = None
+
+
+TEXT = Kind("文字", lambda v: None if v is None else str(v), lambda v: str(v).strip())
+DATE = Kind("日期", parse_date, _cell_date, "yyyy-mm-dd")
+WAN = Kind("数字", _wan, lambda v: round(float(parse_number(v)) * 10_000, 2), "0.00")
+NUMBER = Kind("数字", _whole, lambda v: float(parse_number(v)))
+YES_NO = Kind("是/否", _yes_no, lambda v: {"是": True, "否": False}.get(str(v).strip(), str(v)))
+DAYS = Kind("数字", lambda v: v, lambda v: v)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key_path: tuple | None  # where the value lives in a case file; None: derived from the dates
+    kind: Kind = TEXT
+
+    @property
+    def derived(self) -> bool:
+        return self.key_path is None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("供电单位", ("unit", "company")),
+    Column("所在单位", ("unit", "station")),
+    Column("户号", ("customer", "account_no")),
+    Column("户名", ("customer", "name")),
+    Column("用电地址", ("customer", "address")),
+    Column("联系电话", ("customer", "phone")),
+    Column("申请方式", ("application", "channel")),
+    Column("是否小微企业", ("customer", "small_micro"), YES_NO),
+    Column("配套工程情况（6 类）", ("project", "works_class")),
+    Column("工程资金来源", ("project", "funding")),
+    Column("工程金额（万元）", ("project", "cost_yuan"), WAN),
+    Column("业务类型", ("application", "business_type")),
+    Column("行业分类", ("customer", "industry")),
+    Column("用电类别", ("customer", "electricity_category")),
+    Column("容量（kVA）", ("application", "capacity_kw"), NUMBER),
+    Column("电压等级", ("application", "supply")),
+    Column("业务受理时间", ("timeline", "accepted"), DATE),
+    Column("工程实施时间", ("timeline", "construction", "start"), DATE),
+    Column("工程竣工时间", ("timeline", "construction", "end"), DATE),
+    Column("装表送电时间", ("timeline", "energized"), DATE),
+    Column("全流程时长（天）", None, DAYS),
+    Column("配套工程时长(天)", None, DAYS),
+    Column("城乡类别", ("customer", "area")),
 )
-# where each column comes from in the case file (None: computed)
-SOURCES: dict[str, tuple | None] = {
-    "供电单位": ("unit", "company"),
-    "所在单位": ("unit", "station"),
-    "户号": ("customer", "account_no"),
-    "户名": ("customer", "name"),
-    "用电地址": ("customer", "address"),
-    "联系电话": ("customer", "phone"),
-    "申请方式": ("application", "channel"),
-    "是否小微企业": ("customer", "small_micro"),
-    "配套工程情况（6 类）": ("project", "works_class"),
-    "工程资金来源": ("project", "funding"),
-    "工程金额（万元）": ("project", "cost_yuan"),
-    "业务类型": ("application", "business_type"),
-    "行业分类": ("customer", "industry"),
-    "用电类别": ("customer", "electricity_category"),
-    "容量（kVA）": ("application", "capacity_kw"),
-    "电压等级": ("application", "supply"),
-    "业务受理时间": ("timeline", "accepted"),
-    "工程实施时间": ("timeline", "construction", 0),
-    "工程竣工时间": ("timeline", "construction", 1),
-    "装表送电时间": ("timeline", "energized"),
-    "全流程时长（天）": None,
-    "配套工程时长(天)": None,
-    "城乡类别": ("customer", "area"),
-}
-DATE_COLUMNS = {"业务受理时间", "工程实施时间", "工程竣工时间", "装表送电时间"}
+HEADERS = tuple(c.header for c in COLUMNS)
+BY_HEADER = {c.header: c for c in COLUMNS}
+CYCLE, WORKS = "全流程时长（天）", "配套工程时长(天)"
+
+# How a row is marked: errors (data, scope) before missed targets
+MARK_ERROR, MARK_LATE, MARK_MISSED = "错误", "超时", "未达标"
 
 
 @dataclass
 class LedgerRow:
     path: Path
     cells: dict[str, Any]
-    problems: list[Finding] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # what makes validate fail
+
+    @property
+    def mark(self) -> str | None:
+        classes = {f.cls for f in self.problems}
+        if classes & {FindingClass.DATA, FindingClass.SCOPE}:
+            return MARK_ERROR
+        if any(f.rule == "time-limit" for f in self.problems):
+            return MARK_LATE
+        return MARK_MISSED if FindingClass.TARGET in classes else None
 
     @property
     def sort_key(self):
+        from casegen.collation import pinyin_key
+
         accepted = self.cells.get("业务受理时间")
-        return (str(self.cells.get("供电单位") or ""), str(self.cells.get("所在单位") or ""),
-                accepted or dt.date.max, str(self.path))
+        return (pinyin_key(self.cells.get("供电单位")), pinyin_key(self.cells.get("所在单位")),
+                accepted if isinstance(accepted, dt.date) else dt.date.max, str(self.path))
 
 
-def _dig(data: Any, key_path: tuple):
+def _typed_value(case, key_path: tuple):
+    value = case
     for key in key_path:
-        if isinstance(key, int):
-            data = data[key] if isinstance(data, list) and len(data) > key else None
-        else:
-            data = data.get(key) if isinstance(data, dict) else None
+        value = getattr(value, key, None)
+        if value is None:
+            return None
+    return value
+
+
+def _raw_value(data: Any, key_path: tuple):
+    from casegen.model import _range
+
+    for key in key_path:
+        if key in ("start", "end") and not isinstance(data, dict):
+            try:
+                data = _range(data)
+            except Exception:  # a malformed range is validate's to report
+                return None
+        data = data.get(key) if isinstance(data, dict) else None
     return data
 
 
-def _quietly(parse, value):
-    """The parsed value, or the text as written when it does not parse (the row is marked)."""
+def _quietly(kind: Kind, value):
+    """The cell of a value, or the text as written when it does not convert (the row is marked)."""
     if value is None:
         return None
     try:
-        return parse(value)
+        return kind.to_cell(value)
     except Exception:  # a bad value is the validator's to report; the ledger shows it as written
         return str(value)
 
 
-def cells_of(data: dict, calendar: WorkCalendar, *, days: str = "working") -> dict[str, Any]:
+def _spans(timeline: Timeline | None, calendar: WorkCalendar, days: str) -> tuple:
+    """全流程时长 and 配套工程时长, each from its first day (not counted) to its last (counted)."""
+    from casegen.derive import first_works_day
+
+    if timeline is None:
+        return None, None
+
+    def span(start, end):
+        if start is None or end is None or end < start:
+            return None
+        return calendar.working_days(start, end) if days == "working" else (end - start).days
+    works_end = timeline.construction.end if timeline.construction else None
+    return span(timeline.accepted, timeline.energized), span(first_works_day(timeline), works_end)
+
+
+def cells_of(case_file, calendar: WorkCalendar, *, days: str = "working") -> dict[str, Any]:
+    """The row of one case: typed when the case passed the contract, leniently otherwise."""
+    case = case_file.case
+    data = case_file.raw.data if case_file.raw else {}
     cells: dict[str, Any] = {}
-    for column, source in SOURCES.items():
-        if source is None:
+    for column in COLUMNS:
+        if column.derived:
             continue
-        value = _dig(data, source)
-        if column in DATE_COLUMNS:
-            value = _quietly(parse_date, value)
-        elif column == "工程金额（万元）":
-            value = _quietly(lambda v: round(parse_number(v) / 10_000, 2), value)
-        elif column == "容量（kVA）":
-            value = _quietly(parse_number, value)
-        elif column == "是否小微企业":
-            value = {True: "是", False: "否"}.get(_quietly(parse_bool, value), value)
-        elif value is not None:
-            value = str(value)
-        cells[column] = value
-    cells["全流程时长（天）"] = _span(cells["业务受理时间"], cells["装表送电时间"], calendar, days)
-    start, end = cells["工程实施时间"], cells["工程竣工时间"]
-    if isinstance(start, dt.date) and isinstance(end, dt.date):
-        # the works' own days include their first day
-        cells["配套工程时长(天)"] = _span(start - dt.timedelta(days=1), end, calendar, days)
-    else:
-        cells["配套工程时长(天)"] = None
-    if isinstance(cells["容量（kVA）"], float) and cells["容量（kVA）"].is_integer():
-        cells["容量（kVA）"] = int(cells["容量（kVA）"])
+        if case is not None:
+            value = _typed_value(case, column.key_path)
+            cells[column.header] = None if value is None else column.kind.to_cell(value)
+        else:
+            cells[column.header] = _quietly(column.kind, _raw_value(data, column.key_path))
+    timeline = case.timeline if case is not None else _lenient_timeline(data)
+    cells[CYCLE], cells[WORKS] = _spans(timeline, calendar, days)
+    if case is None and cells[CYCLE] is None:
+        accepted, energized = cells["业务受理时间"], cells["装表送电时间"]
+        if isinstance(accepted, dt.date) and isinstance(energized, dt.date) and energized >= accepted:
+            cells[CYCLE] = (calendar.working_days(accepted, energized) if days == "working"
+                            else (energized - accepted).days)
     return cells
 
 
-def _span(start, end, calendar: WorkCalendar, days: str):
-    if not (isinstance(start, dt.date) and isinstance(end, dt.date)) or end < start:
+def _lenient_timeline(data: dict) -> Timeline | None:
+    from pydantic import ValidationError
+
+    try:
+        return Timeline.model_validate(data.get("timeline") if isinstance(data, dict) else None)
+    except ValidationError:
         return None
-    return calendar.working_days(start, end) if days == "working" else (end - start).days
 
 
-def ledger_rows(paths: list[Path], calendar: WorkCalendar, *, days: str = "working"):
-    """One row per case file, with the problems that mark it."""
-    from casegen.pipeline import prepare, read_raw
-
+def ledger_rows(run, calendar: WorkCalendar, *, days: str = "working") -> list[LedgerRow]:
+    """One row per case of a run (folder rules included), with the findings that mark it."""
     rows = []
-    for path in paths:
-        try:
-            raw = read_raw(path)
-        except CaseError as e:
-            rows.append(LedgerRow(path, {"户名": path.stem}, e.findings))
+    for case_file in run.cases:
+        if case_file.raw is None:  # the file could not be read at all
+            rows.append(LedgerRow(case_file.path, {"户名": case_file.path.parent.name},
+                                  list(case_file.findings)))
             continue
-        row = LedgerRow(path, cells_of(raw.data, calendar, days=days))
-        try:
-            case_file = prepare(path, calendar, raw)
-            row.problems = [f for f in case_file.findings if f.is_error]
-        except CaseError as e:
-            row.problems = [f for f in e.findings if f.is_error]
-        rows.append(row)
+        rows.append(LedgerRow(case_file.path, cells_of(case_file, calendar, days=days),
+                              gate(case_file.findings, Product.VALIDATE)))
     return sorted(rows, key=lambda r: r.sort_key)
+
+
+__all__ = ["BY_HEADER", "COLUMNS", "HEADERS", "DateRange", "LedgerRow", "ledger_rows"]

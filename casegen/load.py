@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from casegen.errors import CaseError, Finding, Severity
+from casegen.errors import CaseError, Finding
 
 try:  # the C composer is several times faster on a folder of thousands of cases
     from yaml import CSafeLoader as _BaseLoader
@@ -44,6 +44,7 @@ class RawCase:
     path: Path
     data: dict
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    problems: list[Finding] = field(default_factory=list)  # what was read around (duplicate keys …)
 
     def line_of(self, key_path: KeyPath) -> int | None:
         return nearest_line(self.lines, key_path)
@@ -59,7 +60,7 @@ def nearest_line(lines: dict[KeyPath, int], key_path: KeyPath) -> int | None:
 
 
 def _fail(path: Path, line: int | None, message: str, rule: str = "load") -> CaseError:
-    return CaseError([Finding(rule, Severity.ERROR, message, file=path, line=line)])
+    return CaseError([Finding(rule, message, file=path, line=line)])
 
 
 def read_text(path: Path) -> str:
@@ -112,8 +113,11 @@ def _yaml_message(error: yaml.YAMLError) -> tuple[int | None, str]:
     return line, f"YAML 格式错误：{problem.strip() or error}"
 
 
-def load_raw(path: Path) -> RawCase:
-    """Parse one case file; raise CaseError with every structural problem found."""
+def load_raw(path: Path, *, lenient: bool = False) -> RawCase:
+    """Parse one case file; raise CaseError with every structural problem found.
+
+    With `lenient`, problems that leave the rest of the file readable (a duplicate key, an
+    over-long value) are kept in `problems` instead, so later stages can still use the rest."""
     path = Path(path)
     text = read_text(path)
     try:
@@ -125,10 +129,9 @@ def load_raw(path: Path) -> RawCase:
         line = root.start_mark.line + 1 if root is not None else 1
         raise _fail(path, line, "案例文件的最外层应为“键: 值”形式（unit、customer、application……）")
     raw = RawCase(path=path, data={})
-    problems: list[Finding] = []
-    raw.data = _convert(root, (), raw, problems)
-    if problems:
-        raise CaseError(problems)
+    raw.data = _convert(root, (), raw, raw.problems)
+    if raw.problems and not lenient:
+        raise CaseError(raw.problems)
     return raw
 
 
@@ -149,17 +152,14 @@ def _convert_mapping(node, key_path, raw, problems) -> dict:
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
-            problems.append(Finding("load", Severity.ERROR, "键必须是简单文字", raw.path, line))
+            problems.append(Finding("load", "键必须是简单文字", raw.path, line, key_path or None))
             continue
         key = key_node.value
         child_path = (*key_path, key)
-        dotted = ".".join(str(k) for k in child_path)
         if key in mapping:
             first = raw.lines.get(child_path)
-            problems.append(
-                Finding("duplicate-key", Severity.ERROR, f"键重复：第 {first} 行已写过 {dotted}",
-                        raw.path, line, dotted)
-            )
+            problems.append(Finding("duplicate-key", f"键重复：第 {first} 行已写过这个键", raw.path,
+                                    line, child_path))
             continue
         raw.lines[child_path] = line
         mapping[key] = _convert(value_node, child_path, raw, problems)
@@ -171,13 +171,13 @@ def _convert_scalar(node, key_path, raw, problems) -> str | None:
     if not node.style and value in _NULLS:  # plain (the C composer says "" for plain)
         return None
     line = node.start_mark.line + 1
-    dotted = ".".join(str(k) for k in key_path)
     if len(value) > MAX_SCALAR_CHARS:
-        problems.append(Finding("too-long", Severity.ERROR,
-                                f"内容过长（{len(value)} 字，上限 {MAX_SCALAR_CHARS} 字）",
-                                raw.path, line, dotted or None))
-    elif _CONTROL.search(value):
-        problems.append(Finding("control-char", Severity.ERROR,
+        problems.append(Finding("too-long", f"内容过长（{len(value)} 字，上限 {MAX_SCALAR_CHARS} 字）",
+                                raw.path, line, key_path or None))
+        return value
+    if _CONTROL.search(value):
+        problems.append(Finding("control-char",
                                 "含有不可见的控制字符，Word 文档无法保存：请删除后重新输入",
-                                raw.path, line, dotted or None))
+                                raw.path, line, key_path or None))
+        return _CONTROL.sub("", value)
     return value

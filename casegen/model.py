@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
+from enum import StrEnum
 from functools import cache
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal, get_args
@@ -24,11 +26,48 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from casegen.errors import CaseError, Finding, Severity
+from casegen.errors import CaseError, Finding
 
-KINDS = ("无外线", "有外线无掘路", "有外线有掘路")
-CHANNELS = ("掌上电力", "渝快办", "行政服务大厅", "供电营业厅")
-ONLINE_CHANNELS = ("掌上电力", "渝快办")
+
+class Kind(StrEnum):
+    """The three kinds of the notice (二（二）), each with its works, digging and time limit."""
+
+    NO_WORKS = "无外线"
+    WORKS = "有外线无掘路"
+    DIGGING = "有外线有掘路"
+
+    @property
+    def has_works(self) -> bool:
+        return self is not Kind.NO_WORKS
+
+    @property
+    def digs(self) -> bool:
+        return self is Kind.DIGGING
+
+    @property
+    def limit_days(self) -> int:
+        """Working days from acceptance to energising (通知二（二）: 4, 10, 15)."""
+        return {Kind.NO_WORKS: 4, Kind.WORKS: 10, Kind.DIGGING: 15}[self]
+
+    @classmethod
+    def of(cls, *, works: bool, digging: bool) -> Kind:
+        return cls.DIGGING if digging else cls.WORKS if works else cls.NO_WORKS
+
+
+KINDS = tuple(k.value for k in Kind)
+# The notice names 掌上电力 and 渝快办 "等" (an open list; 网上国网 is 掌上电力's successor) online,
+# and the two halls offline. Another channel is accepted with a hint.
+ONLINE_CHANNELS = ("掌上电力", "网上国网", "渝快办")
+OFFLINE_CHANNELS = ("行政服务大厅", "供电营业厅")
+CHANNELS = ONLINE_CHANNELS + OFFLINE_CHANNELS
+_OFFLINE_WORDS = ("厅", "线下", "现场", "柜台", "窗口")
+
+
+def is_online(channel: str) -> bool:
+    """Online unless it is one of the halls, or reads like an office counter."""
+    if channel in CHANNELS:
+        return channel in ONLINE_CHANNELS
+    return not any(word in channel for word in _OFFLINE_WORDS)
 EXCLUSIONS = {
     1: "临时用电",
     2: "市政公用设施用电",
@@ -46,6 +85,7 @@ ELEMENT_KINDS = {
     "pole": "杆",
     "branch_box": "电缆分支箱",
     "switch": "开关",
+    "cabinet": "低压柜",
 }
 LINE_KINDS = ("overhead", "cable")
 MAX_ROUTE = 8
@@ -73,9 +113,12 @@ def parse_number(value: Any) -> Any:
         return value
     text = str(value).strip().replace(",", "").replace("，", "")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise _err("number", f"应为数字，实际为 \"{value}\"") from None
+    if not math.isfinite(number):
+        raise _err("number", f"应为有限的数字，实际为 \"{value}\"")
+    return number
 
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -103,17 +146,35 @@ def _parse_ratio(value: Any) -> Any:
         return number / 100
     number = parse_number(text)
     if number > 1.5:
-        raise _err("ratio", f"负载率应写成 0.46 或 \"46%\"，实际为 \"{value}\"")
+        raise _err("ratio", f"负荷率应写成 0.46 或 \"46%\"，实际为 \"{value}\"")
     return number
+
+
+_VOLTAGE = re.compile(r"(\d+(?:\.\d+)?)(V|KV|伏|千伏)")
 
 
 def _parse_voltage(value: Any) -> Any:
     if value is None:
         return value
-    text = str(value).strip().replace(" ", "").upper().replace("KV", "kV")
-    if not re.fullmatch(r"\d+(\.\d+)?(V|kV)", text):
-        raise _err("voltage", f"应为电压，如 220V 或 380V，实际为 \"{value}\"")
-    return text
+    text = str(value).strip().replace(" ", "").upper()
+    match = _VOLTAGE.fullmatch(text)
+    if not match:
+        raise _err("voltage", f"应为电压，如 220V、380V 或 0.4kV，实际为 \"{value}\"")
+    number, unit = match.groups()
+    unit = "kV" if unit in ("KV", "千伏") else "V"
+    return f"{number}{unit}"
+
+
+def volts(supply: str) -> float:
+    """380V → 380, 0.4kV → 400."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(V|kV)", supply)
+    number = float(match.group(1))
+    return number * 1000 if match.group(2) == "kV" else number
+
+
+def phases(supply: str) -> str:
+    """220V (230V) is single-phase; 380V / 400V / 0.4kV three-phase (通知三（二）, 附件3)."""
+    return "单相" if volts(supply) < 300 else "三相"
 
 
 def _parse_exclusion(value: Any) -> Any:
@@ -239,32 +300,39 @@ class Customer(Section):
 
 class Application(Section):
     date: Date = field("申请日期", "申请签约 = 业务受理时间，YYYY-MM-DD", "2019-11-04")
-    channel: Literal[CHANNELS] = field("申请方式", " | ".join(CHANNELS), "掌上电力")
+    channel: Text = field("申请方式", " | ".join(CHANNELS) + "（通知列举“等”，其他渠道也可写）",
+                          "网上国网")
     business_type: Literal["新装", "增容"] = field("业务类型", "新装 或 增容", "新装")
-    capacity_kw: Number = field("申请容量", "千瓦（= 千伏安）", 50, gt=0)
-    supply: Voltage = field("供电电压", "220V 或 380V", "380V")
+    capacity_kw: Number = field("申请容量", "千瓦（= 千伏安）", 50, gt=0, le=1e6)
+    supply: Voltage = field("供电电压", "220V（单相）或 380V（三相）；0.4 千伏及以下", "380V")
+    contacts: Annotated[int, BeforeValidator(parse_number)] | None = optional(
+        "交互次数", "业务办理全程与客户的交互次数（通知：不超过 2 次）", 2, ge=0, le=1000)
     exclusions: Annotated[list[Exclusion], BeforeValidator(_listify)] = field(
         "不适用情形", "八种投资界面不适用情形，写序号或名称；没有则写 []", [], default_factory=list)
 
 
 class Transformer(Section):
     name: Text = field("配变名称", "供电的公用配变", "解放碑3号公用配变")
-    capacity_kva: Number = field("配变容量", "千伏安", 400, gt=0)
-    load_rate: Ratio = field("负载率", "0.46 或 \"46%\"", 0.46, ge=0)
+    capacity_kva: Number = field("配变容量", "千伏安", 400, gt=0, le=1e6)
+    load_rate: Ratio = field("负荷率", "0.46 或 \"46%\"", 0.46, ge=0, le=1.5)
     action: Literal["无", "新增", "更换"] = field("配变改造", "无 | 新增 | 更换", "无")
+    new_capacity_kva: Number | None = optional(
+        "新配变容量", "新增或更换后的配变容量（千伏安），配变改造为 新增/更换 时填写", None, gt=0, le=1e6)
 
 
 class Project(Section):
-    kind: Literal[KINDS] = field("工程类别", " | ".join(KINDS) + "（与 grid 核对）", "有外线有掘路")
+    kind: Kind = field("工程类别", " | ".join(KINDS) + "（与 grid 核对）", "有外线有掘路")
     connection: Literal["架空线", "电缆"] | None = optional(
         "接入方式", "架空线 或 电缆（仅有外线工程时）", "电缆")
     transformer: Transformer = field("供电配变", "为客户供电的公用配变")
     meter_location: Text = field("装表位置", "电能表及表箱安装位置", "用电地址外墙")
-    cost_yuan: Number = field("工程费用", "工程建设总费用（元），供电企业出资，红线外", 32000,
-                              ge=0, default=0)
-    customer_cost_yuan: Number = field("客户出资", "客户在红线外出资（元），应为 0", 0,
-                                       ge=0, default=0)
-    funding: Text = field("工程资金来源", "如 供电企业", "供电企业", default="供电企业")
+    cost_yuan: Number | None = optional("工程费用", "工程建设总费用（元），供电企业出资，红线外", 32000,
+                                        ge=0, le=1e10)
+    customer_cost_yuan: Number | None = optional(
+        "客户出资", "客户在红线外出资（元），应为 0；有外线工程时须填写", 0, ge=0, le=1e10)
+    funding: Text | None = optional("工程资金来源", "如 供电企业；有外线工程时须填写", "供电企业")
+    permit_by: Literal["供电企业", "客户"] | None = optional(
+        "审批办理方", "掘路等行政审批由谁办理：供电企业 或 客户（通知：零审批）", "供电企业")
     works_class: Text | None = optional("配套工程情况", "附件2“配套工程情况（6 类）”，可省略",
                                      "低压架空/电缆线路延伸")
     description: LongText | None = optional(
@@ -276,10 +344,11 @@ class Element(Section):
         "设备类型", " | ".join(ELEMENT_KINDS), "cable")
     new: Bool = field("是否新建", "true：本次新建（蓝色）；false：现状（黑色）", True)
     name: Text | None = optional("名称", "可省略", None)
-    length_m: Number | None = optional("长度", "线路长度（米），线路必填", None, gt=0)
+    length_m: Number | None = optional("长度", "线路长度（米），线路必填", None, gt=0, le=1e5)
     spec: Text | None = optional("型号", "线路型号，如 YJV22-4×35", None)
-    excavation_m: Number | None = optional("掘路长度", "掘路长度（米），不掘路则省略", None, ge=0)
-    capacity_kva: Number | None = optional("容量", "配变容量（千伏安）", None, gt=0)
+    excavation_m: Number | None = optional("掘路长度", "掘路长度（米），不掘路则省略", None, ge=0,
+                                           le=1e5)
+    capacity_kva: Number | None = optional("容量", "配变容量（千伏安）", None, gt=0, le=1e6)
 
     @model_validator(mode="after")
     def _line_fields(self) -> Element:
@@ -300,7 +369,7 @@ class Source(Section):
     kind: Literal["transformer"] = field("电源类型", "transformer（公用配变）", "transformer",
                                          default="transformer")
     name: Text = field("电源名称", "供电的公用配变名称", "解放碑3号公用配变")
-    capacity_kva: Number | None = optional("配变容量", "千伏安", 400, gt=0)
+    capacity_kva: Number | None = optional("配变容量", "千伏安", 400, gt=0, le=1e6)
     new: Bool = field("是否新建", "新增或更换的配变为 true（蓝色）", False, default=False)
 
 
@@ -358,7 +427,8 @@ class ConstructionDocs(Section):
 
 class Mark(Section):
     label: Text = field("标注文字", "如 表箱", "表箱")
-    at: Annotated[list[Number], Field(min_length=2, max_length=2)] = field(
+    at: Annotated[list[Annotated[float, BeforeValidator(parse_number), Field(ge=0, le=1)]],
+                  Field(min_length=2, max_length=2)] = field(
         "标注位置", "[横, 纵]，0–1 为图片宽高的比例", [0.62, 0.40])
     shape: Literal["arrow", "box"] = field("标注形状", "arrow 或 box", "arrow", default="arrow")
 
@@ -400,7 +470,7 @@ class Case(Section):
 
     @property
     def is_online(self) -> bool:
-        return self.application.channel in ONLINE_CHANNELS
+        return is_online(self.application.channel)
 
 
 # --- labels, unknown keys, and turning validation errors into findings ------------------------
@@ -429,14 +499,6 @@ def label_of(key_path: tuple) -> str | None:
         label = info.title
         model = submodel(info.annotation)
     return label
-
-
-def dotted(key_path: tuple) -> str:
-    """grid.route[3].length_m: list positions counted from 1, as people count."""
-    text = ""
-    for key in key_path:
-        text += f"[{key + 1}]" if isinstance(key, int) else (f".{key}" if text else str(key))
-    return text
 
 
 @cache
@@ -473,7 +535,7 @@ def _message(error: dict) -> str:
     match kind:
         case "missing":
             return "必须填写"
-        case "literal_error":
+        case "literal_error" | "enum":
             expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
             options = "/".join(part.strip() for part in expected.split(","))
             return f"应为 {options}，实际为 {shown}"
@@ -497,6 +559,12 @@ def _message(error: dict) -> str:
             return f"应大于 {ctx.get('gt')}，实际为 {shown}"
         case "greater_than_equal":
             return f"不能小于 {ctx.get('ge')}，实际为 {shown}"
+        case "less_than_equal":
+            return f"不能大于 {ctx.get('le'):g}，实际为 {shown}"
+        case "less_than":
+            return f"应小于 {ctx.get('lt'):g}，实际为 {shown}"
+        case "int_parsing" | "int_type" | "int_from_float":
+            return f"应为整数，实际为 {shown}"
         case "float_parsing" | "float_type":
             return f"应为数字，实际为 {shown}"
         case "bool_parsing" | "bool_type":
@@ -513,8 +581,8 @@ def build_case(data: dict, where, path=None) -> tuple[Case, list[Finding]]:
     warnings = []
     for key_path, near, known in unknown_keys(data):
         hint = f"，是否应为 {near}？" if near else f"；这一层可用的键：{', '.join(known)}"
-        warnings.append(Finding("unknown-key", Severity.WARNING, f"是未知的键{hint}", path,
-                                where(key_path), dotted(key_path)))
+        warnings.append(Finding("unknown-key", f"是未知的键{hint}", path, where(key_path),
+                                tuple(key_path)))
     try:
         case = Case.model_validate(data)
     except ValidationError as e:
@@ -531,6 +599,6 @@ def validation_findings(error: ValidationError, where, path=None, prefix: tuple 
     for item in error.errors(include_url=False):
         loc = tuple(k for k in item["loc"] if not str(k).startswith("function-"))
         key_path = (*prefix, *loc)
-        findings.append(Finding("contract", Severity.ERROR, _message(item), path,
-                                where(loc), dotted(key_path) or None, label_of(key_path)))
+        findings.append(Finding("contract", _message(item), path, where(loc), key_path or None,
+                                label_of(key_path)))
     return findings

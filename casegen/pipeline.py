@@ -1,11 +1,12 @@
-"""The stages put together for one case file: load → model → (calendar) → derive.
+"""The stages put together for one case file: load → model → (calendar) → derive → rules.
 
-Nothing here prints; the CLI decides what to show and how to exit.
+A case file always comes back as a `CaseFile`: its findings say what is wrong, and `policy.gate`
+decides what they stop. Nothing here prints; the CLI decides what to show and how to exit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from casegen.calendar import WorkCalendar
@@ -13,19 +14,22 @@ from casegen.derive import Facts, derive
 from casegen.errors import CaseError, Finding
 from casegen.load import KeyPath, RawCase, load_raw, nearest_line
 from casegen.model import Case, build_case, label_of
+from casegen.policy import Product, gate
 
 CASE_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
 class CaseFile:
-    """A case that passed the contract, with where its keys stand in the file."""
+    """One case file: its typed case (None when it does not pass the contract), its derived facts,
+    every finding about it, and where its keys stand in the file."""
 
     path: Path
-    case: Case
-    lines: dict[KeyPath, int]
+    case: Case | None
+    lines: dict[KeyPath, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     facts: Facts | None = None
+    raw: RawCase | None = None
 
     def line_of(self, key_path: KeyPath) -> int | None:
         return nearest_line(self.lines, key_path)
@@ -34,34 +38,52 @@ class CaseFile:
     def has_errors(self) -> bool:
         return any(f.is_error for f in self.findings)
 
+    def stopped(self, product: Product) -> list[Finding]:
+        """The findings that stop `product` for this case."""
+        return gate(self.findings, product)
 
-def read_raw(path: Path) -> RawCase:
+
+def _labelled(finding: Finding) -> Finding:
+    if not finding.key_path or finding.label:
+        return finding
+    from dataclasses import replace
+
+    return replace(finding, label=label_of(finding.key_path))
+
+
+def read_raw(path: Path, *, lenient: bool = False) -> RawCase:
     """The file's plain data; load errors carry the Chinese labels of their keys."""
     try:
-        return load_raw(path)
+        raw = load_raw(path, lenient=lenient)
     except CaseError as e:  # the loader knows keys, the model knows their Chinese labels
         raise CaseError([_labelled(f) for f in e.findings]) from e
+    raw.problems = [_labelled(f) for f in raw.problems]
+    return raw
 
 
 def read_case(path: Path, raw: RawCase | None = None) -> CaseFile:
     """Load and type one case file; raise CaseError with every problem found."""
     raw = raw or read_raw(path)
     case, warnings = build_case(raw.data, lambda key_path: raw.line_of(key_path) or 1, path)
-    return CaseFile(path=path, case=case, lines=raw.lines, findings=list(warnings))
+    return CaseFile(path=path, case=case, lines=raw.lines, findings=list(warnings), raw=raw)
 
 
-def _labelled(finding: Finding) -> Finding:
-    if not finding.key or finding.label:
-        return finding
-    key_path = tuple(int(k) if k.isdigit() else k for k in finding.key.split("."))
-    return replace(finding, label=label_of(key_path))
-
-
-def prepare(path: Path, calendar: WorkCalendar, raw: RawCase | None = None) -> CaseFile:
-    """Read a case, run the rules on it and derive its facts."""
+def prepare(path: Path, calendar: WorkCalendar) -> CaseFile:
+    """Read a case, type it, derive its facts and run the rules on it. Never raises for a bad
+    case: an unreadable file or a broken contract comes back as findings on a CaseFile."""
     from casegen.rules import check_case
 
-    case_file = read_case(path, raw)
+    try:
+        raw = read_raw(path, lenient=True)
+    except CaseError as e:
+        return CaseFile(path=path, case=None, findings=list(e.findings))
+    try:
+        case_file = read_case(path, raw)
+    except CaseError as e:
+        reported = {f.key_path for f in raw.problems}  # said once, by the loader
+        findings = raw.problems + [f for f in e.findings if f.key_path not in reported]
+        return CaseFile(path=path, case=None, lines=raw.lines, findings=findings, raw=raw)
+    case_file.findings[:0] = raw.problems
     case_file.facts = derive(case_file.case, calendar)
     case_file.findings.extend(check_case(case_file, calendar))
     return case_file
@@ -77,7 +99,8 @@ def find_case_files(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             found.extend(sorted(
                 p for p in path.rglob("*") if p.suffix in CASE_SUFFIXES and p.is_file()
-                and p.name != CALENDAR_FILE and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and p.name != CALENDAR_FILE
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             ))
         elif path.exists():
             found.append(path)

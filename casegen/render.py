@@ -8,10 +8,11 @@ from functools import cache
 from pathlib import Path
 
 from casegen.derive import Facts, day_text, number_text
-from casegen.errors import CaseError, Finding, Severity
+from casegen.errors import CaseError, Finding
 from casegen.evidence import GENERATED, MISSING, NOT_APPLICABLE, PROVIDED, Item
 from casegen.model import Case
 from casegen.output import atomic_path
+from casegen.policy import NOTICE
 
 PENDING = "【待补充：客户原话】"
 STATUS_COLOURS = {MISSING: "C00000", NOT_APPLICABLE: "808080", PROVIDED: "000000",
@@ -36,7 +37,8 @@ class Picture:
     caption: str = ""
 
 
-def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, photos=()) -> dict:
+def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, photos=(),
+            notes=()) -> dict:
     """Everything the template shows, as plain values (docxtpl escapes them)."""
     from docxtpl import RichText
 
@@ -68,7 +70,23 @@ def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, phot
         "evidence": [_evidence_row(item) for item in evidence],
         "evidence_summary": _evidence_summary(evidence),
         "photos": list(photos),
+        "target_notes": [_target_note(f) for f in notes],
     }
+
+
+def target_note_text(finding) -> str:
+    """A missed service target as the document states it: the target, the figure, the clause."""
+    told = finding.message
+    if finding.label and told.startswith(("为", "未")):
+        told = f"{finding.label}{told}"
+    clause = finding.clause
+    return f"【核验提示】{told}（{NOTICE} {clause.section}：“{clause.words}”）"
+
+
+def _target_note(finding):
+    from docxtpl import RichText
+
+    return RichText(target_note_text(finding), color="C00000", bold=True)
 
 
 def _feedback(case: Case) -> list[dict]:
@@ -127,7 +145,8 @@ def _jinja_environment():
 
 def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
                 template: Path | None = None, sketch: Picture | None = None,
-                photos: list[Picture] = (), clear_metadata: bool = False) -> Path:
+                photos: list[Picture] = (), clear_metadata: bool = False,
+                notes: list = ()) -> Path:
     """Write the case document to `target` (atomically)."""
     import jinja2
     from docx.shared import Mm
@@ -143,11 +162,11 @@ def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
         for n, p in enumerate(photos, start=1)
     ]
     try:
-        document.render(context(case, facts, evidence, sketch=inline, photos=photo_rows),
+        document.render(context(case, facts, evidence, sketch=inline, photos=photo_rows, notes=notes),
                          jinja_env=_jinja_environment(), autoescape=True)
     except jinja2.TemplateError as e:
         line = getattr(e, "lineno", None)
-        raise CaseError([Finding("template", Severity.ERROR,
+        raise CaseError([Finding("template",
                                  f"模板有误：{e.message or e}（请检查 {{{{ }}}} 与 {{% %}} 标记）",
                                  Path(document.template_file), line)]) from e
     core = document.docx.core_properties

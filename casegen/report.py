@@ -1,64 +1,90 @@
-"""Text and JSON for findings, grouped by case: the CLI prints what these return."""
+"""Text, JSON and CSV for the findings of a run, case by case: the CLI prints what these return.
+
+A case's verdict for a command is `policy.gate` of its findings; the counts are by class.
+"""
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from pathlib import Path
+from collections import Counter
 
 from casegen.errors import Finding, sort_findings
+from casegen.policy import FindingClass, Product, gate
 
 
-def group_by_file(findings: list[Finding], files: list[Path]) -> dict[Path, list[Finding]]:
-    grouped: dict[Path, list[Finding]] = {Path(f): [] for f in files}
-    for finding in findings:
-        grouped.setdefault(Path(finding.file) if finding.file else Path("."), []).append(finding)
-    return {path: sort_findings(items) for path, items in grouped.items()}
+def counts_by_class(findings: list[Finding]) -> dict[str, int]:
+    counted = Counter(f.cls for f in findings)
+    return {cls.value: counted.get(cls, 0) for cls in FindingClass}
 
 
-def summary(grouped: dict[Path, list[Finding]], *, strict: bool = False) -> tuple[str, bool]:
-    """One line, and whether the run failed."""
-    counts = defaultdict(int)
-    for items in grouped.values():
-        errors = sum(f.is_error for f in items)
-        warnings = len(items) - errors
-        counts["errors"] += errors
-        counts["warnings"] += warnings
-        failed = errors or (strict and warnings)
-        counts["failed" if failed else "passed"] += 1
-    line = (f"共 {len(grouped)} 个案例：{counts['passed']} 个通过，{counts['failed']} 个未通过；"
-            f"错误 {counts['errors']} 条，警告 {counts['warnings']} 条"
-            + ("（--strict：警告按错误计）" if strict else ""))
-    return line, counts["failed"] > 0
+def days_text(case_file) -> str:
+    facts = case_file.facts
+    if facts is None:
+        return "（未通过案例文件约定，无法计算接电周期）"
+    estimate = "（估算）" if facts.estimated_years else ""
+    return f"{facts.kind}  {facts.working_days}/{facts.limit_days} 个工作日{estimate}"
 
 
-def text_report(grouped: dict[Path, list[Finding]]) -> str:
+def finding_line(finding: Finding) -> str:
+    return f"  {finding.cls.value} [{finding.rule}] {finding.in_file}"
+
+
+def _validate_failures(case_file, strict: bool) -> list[Finding]:
+    return gate(case_file.findings, Product.VALIDATE, strict=strict)
+
+
+def text_report(cases, *, strict: bool = False) -> str:
+    """One line per case (its mark, kind and working days against the limit), then its findings,
+    errors first."""
     blocks = []
-    for path, items in grouped.items():
-        if not items:
-            blocks.append(f"✓ {path}")
-            continue
-        errors = sum(f.is_error for f in items)
-        head = f"✗ {path}" if errors else f"! {path}"
-        lines = [head] + [f"  {f.severity.label} [{f.rule}] {f.in_file}" for f in items]
+    for case_file in cases:
+        failed = _validate_failures(case_file, strict)
+        mark = "✗" if failed else "!" if case_file.findings else "✓"
+        lines = [f"{mark} {case_file.path}  {days_text(case_file)}"]
+        lines += [finding_line(f) for f in sort_findings(case_file.findings)]
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 
 
-def json_report(grouped: dict[Path, list[Finding]], *, strict: bool = False) -> str:
-    line, failed = summary(grouped, strict=strict)
-    cases = [{"file": str(path), "passed": not any(f.is_error for f in items)
-              and not (strict and items),
-              "findings": [f.as_dict() for f in items]} for path, items in grouped.items()]
-    return json.dumps({"summary": line, "failed": failed, "cases": cases},
+def summary(cases, *, strict: bool = False) -> tuple[str, bool]:
+    """One line, and whether the run failed."""
+    failed = sum(bool(_validate_failures(c, strict)) for c in cases)
+    counts = counts_by_class([f for c in cases for f in c.findings])
+    shown = "，".join(f"{cls} {n} 条" for cls, n in counts.items() if n) or "没有问题"
+    line = (f"共 {len(cases)} 个案例：{len(cases) - failed} 个通过，{failed} 个未通过；{shown}"
+            + ("（--strict：警告按错误计）" if strict else ""))
+    return line, failed > 0
+
+
+def case_summary(case_file, *, strict: bool = False) -> dict:
+    """What `validate --json` says of one case."""
+    facts = case_file.facts
+    return {
+        "file": str(case_file.path),
+        "customer": case_file.case.customer.name if case_file.case else None,
+        "kind": facts.kind.value if facts else None,
+        "working_days": facts.working_days if facts else None,
+        "calendar_days": facts.calendar_days if facts else None,
+        "limit_days": facts.limit_days if facts else None,
+        "estimated_years": list(facts.estimated_years) if facts else [],
+        "passed": not _validate_failures(case_file, strict),
+        "counts": counts_by_class(case_file.findings),
+        "findings": [f.as_dict() for f in sort_findings(case_file.findings)],
+    }
+
+
+def json_report(cases, *, strict: bool = False) -> str:
+    line, failed = summary(cases, strict=strict)
+    return json.dumps({"summary": line, "failed": failed,
+                       "cases": [case_summary(c, strict=strict) for c in cases]},
                       ensure_ascii=False, indent=2)
 
 
 def _complete(findings: list[Finding]) -> bool:
-    return not any(f.is_error for f in findings)
+    return not gate(findings, Product.CHECK)
 
 
-def evidence_text(results, unreadable: dict[Path, list[Finding]]) -> str:
+def evidence_text(results, unreadable: dict) -> str:
     """Per case: complete, or what is missing or broken; then one summary line."""
     blocks = []
     for case_file, items, findings in results:
@@ -67,19 +93,19 @@ def evidence_text(results, unreadable: dict[Path, list[Finding]]) -> str:
             blocks.append(f"✓ {case_file.path}（{name}）实证材料齐全："
                           f"{sum(i.applicable for i in items)} 项")
         else:
-            gaps = sum(f.is_error for f in findings)
+            gaps = len(gate(findings, Product.CHECK))
             blocks.append(f"✗ {case_file.path}（{name}）缺失或有问题 {gaps} 项：")
-        blocks.extend(f"  {f.severity.label} [{f.rule}] {f.in_file}" for f in findings)
+        blocks.extend(finding_line(f) for f in findings)
     for path, findings in unreadable.items():
         blocks.append(f"✗ {path} 案例文件无法读取：")
-        blocks.extend(f"  {f.severity.label} [{f.rule}] {f.in_file}" for f in findings)
+        blocks.extend(finding_line(f) for f in findings)
     complete = sum(_complete(f) for _, _, f in results)
     total = len(results) + len(unreadable)
     blocks.append(f"共 {total} 个案例：{complete} 个实证材料齐全，{total - complete} 个不全或无法读取")
     return "\n".join(blocks)
 
 
-def evidence_json(results, unreadable: dict[Path, list[Finding]]) -> str:
+def evidence_json(results, unreadable: dict) -> str:
     cases = [{"file": str(c.path), "customer": c.case.customer.name,
               "complete": _complete(findings),
               "items": [{"group": i.group, "name": i.name, "required": i.required,

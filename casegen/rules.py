@@ -1,118 +1,123 @@
-"""The policy rules (数据核验): each with a stable id, a severity, and a Chinese message with a place.
+"""The policy rules (数据核验): checks of one typed case and of a folder of cases.
 
-Every rule reads a typed case and its derived facts and yields hits; it never prints and never
-raises for bad data. `RULES` is the one list that `casegen rules` and the README table show.
+What each finding means (class, severity, what it stops, clause) is declared in `policy`; here are
+only the checks. Every check reads a typed case and its derived facts and yields hits; it never
+prints and never raises for bad data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from casegen.calendar import WorkCalendar
-from casegen.derive import STEP_LABELS, new_lines
-from casegen.errors import Finding, Severity
-from casegen.model import EXCLUSIONS, Case, label_of
-
-ERROR, WARNING = Severity.ERROR, Severity.WARNING
+from casegen.derive import STEP_LABELS, kind_from_grid, new_equipment, number_text
+from casegen.errors import Finding
+from casegen.model import CHANNELS, EXCLUSIONS, Case, is_online, label_of, volts
+from casegen.policy import RULES
 
 Hit = tuple[str, tuple]  # (message, key path)
+CHECKS: dict[str, Callable] = {}  # rule id → check(case, facts, calendar) -> Iterable[Hit]
+
+IN_FORCE = dt.date(2019, 11, 1)  # 通知四（一）
+MAX_CAPACITY_KW = 160  # 通知一
+MAX_VOLTS = 400  # 通知一: 0.4 千伏及以下
+MAX_CONTACTS = 2  # 通知四（二）
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    checks: str  # what it checks, in Chinese, for `casegen rules`
-    basis: str  # where the requirement comes from
-    check: Callable | None = None  # (case_file, calendar) -> Iterable[Hit]; None: checked elsewhere
+def check(rule_id: str):
+    """Register the check of a declared rule."""
+    if rule_id not in RULES:
+        raise ValueError(f"check for undeclared rule {rule_id}")
 
-
-RULES: list[Rule] = [
-    Rule("load", ERROR, "文件可读、UTF-8 编码、YAML 格式正确、非空", "案例文件约定"),
-    Rule("duplicate-key", ERROR, "同一层没有重复的键", "案例文件约定"),
-    Rule("too-long", ERROR, "单个值不超过 2000 字", "案例文件约定"),
-    Rule("control-char", ERROR, "值中没有不可见的控制字符", "案例文件约定"),
-    Rule("contract", ERROR, "每个字段类型、格式、取值符合案例文件约定；必填项已填", "案例文件约定"),
-    Rule("unknown-key", WARNING, "没有约定之外的键（多为拼写错误）", "案例文件约定"),
-]
-
-
-def rule(rule_id: str, severity: Severity, checks: str, basis: str):
-    """Register a rule function in RULES."""
-    def register(check):
-        RULES.append(Rule(rule_id, severity, checks, basis, check))
-        return check
+    def register(function):
+        CHECKS[rule_id] = function
+        return function
     return register
-
-
-def _rule(rule_id: str) -> Rule:
-    return next(r for r in RULES if r.id == rule_id)
 
 
 def check_case(case_file, calendar: WorkCalendar) -> list[Finding]:
     """Every per-case rule on one case file."""
     findings = []
-    for current in RULES:
-        if current.check is None:
-            continue
-        for message, key_path in current.check(case_file.case, case_file.facts, calendar):
-            findings.append(_finding(current, message, case_file, key_path))
+    for rule_id, function in CHECKS.items():
+        for message, key_path in function(case_file.case, case_file.facts, calendar):
+            findings.append(make_finding(rule_id, message, case_file, key_path))
     return findings
 
 
-def _finding(current: Rule, message: str, case_file, key_path: tuple) -> Finding:
-    key = ".".join(str(k) for k in key_path) if key_path else None
-    return Finding(current.id, current.severity, message, case_file.path,
-                   case_file.line_of(key_path), key, label_of(key_path) if key_path else None)
+def make_finding(rule_id: str, message: str, case_file, key_path: tuple) -> Finding:
+    return Finding(rule_id, message, case_file.path, case_file.line_of(key_path),
+                   key_path or None, label_of(key_path) if key_path else None)
 
 
 # --- 一、服务内容：适用范围 ------------------------------------------------------------------------
 
-@rule("scope-capacity", ERROR, "申请容量不超过 160 千伏安/千瓦", "通知一")
+@check("scope-capacity")
 def _capacity(case: Case, facts, calendar) -> Iterable[Hit]:
     capacity = case.application.capacity_kw
-    if capacity > 160:
-        yield f"为 {capacity:g} 千瓦，超过低压小微企业 160 千瓦的上限", ("application", "capacity_kw")
+    if capacity > MAX_CAPACITY_KW:
+        yield (f"为 {number_text(capacity)} 千瓦，超过低压小微企业 {MAX_CAPACITY_KW} 千瓦的上限",
+               ("application", "capacity_kw"))
 
 
-@rule("scope-voltage", ERROR, "供电电压为 220V 或 380V（0.4 千伏及以下）", "通知一")
+@check("scope-voltage")
 def _voltage(case: Case, facts, calendar) -> Iterable[Hit]:
-    if case.application.supply not in ("220V", "380V"):
-        yield (f"为 {case.application.supply}，低压小微企业应为 220V 单相或 380V 三相供电",
+    supply = case.application.supply
+    if volts(supply) > MAX_VOLTS:
+        yield (f"为 {supply}，低压小微企业供电电压应为 0.4 千伏及以下（220V 单相或 380V 三相）",
                ("application", "supply"))
 
 
-@rule("scope-category", ERROR, "用电类别非居民", "通知一")
+# 居民 as a category, but not 非居民 (非居民照明 is a non-residential category)
+_RESIDENTIAL = re.compile(r"(?<!非)居民")
+
+
+@check("scope-category")
 def _category(case: Case, facts, calendar) -> Iterable[Hit]:
-    if "居民" in case.customer.electricity_category:
-        yield (f"为 {case.customer.electricity_category}：居民用电不属于小微企业“三零”服务",
-               ("customer", "electricity_category"))
+    category = case.customer.electricity_category
+    if _RESIDENTIAL.search(category):
+        yield (f"为 {category}：居民用电不属于小微企业“三零”服务", ("customer", "electricity_category"))
 
 
-@rule("scope-exclusion", ERROR, "不属于八种投资界面不适用情形", "通知一")
+@check("scope-exclusion")
 def _exclusions(case: Case, facts, calendar) -> Iterable[Hit]:
-    for number in case.application.exclusions:
+    for index, number in enumerate(case.application.exclusions):
         yield (f"声明了不适用情形 {number}.{EXCLUSIONS[number]}：不属于“三零”投资界面",
-               ("application", "exclusions"))
+               ("application", "exclusions", index))
 
 
-@rule("scope-licence", WARNING, "提供营业执照", "通知一")
+@check("scope-in-force")
+def _in_force(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.timeline.accepted < IN_FORCE:
+        yield (f"受理于 {case.timeline.accepted}，早于通知执行日 {IN_FORCE}：不按本通知核验",
+               ("timeline", "accepted"))
+
+
+@check("scope-licence")
 def _licence(case: Case, facts, calendar) -> Iterable[Hit]:
     if not case.customer.business_licence:
         yield "为 false：用电主体原则上应提供营业执照", ("customer", "business_licence")
 
 
-@rule("scope-small-micro", WARNING, "客户为小微企业", "通知一")
+@check("scope-small-micro")
 def _small_micro(case: Case, facts, calendar) -> Iterable[Hit]:
     if not case.customer.small_micro:
         yield "为 false：典型案例应为小微企业", ("customer", "small_micro")
 
 
-@rule("address-format", WARNING, "用电地址按 市-区-镇/路-门牌 书写", "附件3")
+@check("channel-unknown")
+def _channel(case: Case, facts, calendar) -> Iterable[Hit]:
+    channel = case.application.channel
+    if channel not in CHANNELS:
+        treated = "线上" if is_online(channel) else "线下"
+        yield (f"“{channel}”不是通知列举的渠道（{'、'.join(CHANNELS)}）：按{treated}申请核对实证材料",
+               ("application", "channel"))
+
+
+@check("address-format")
 def _address(case: Case, facts, calendar) -> Iterable[Hit]:
     if len([p for p in re.split(r"[-－—]", case.customer.address) if p.strip()]) < 3:
         yield (f"“{case.customer.address}”未按 市-区-镇/路-门牌 格式书写（用“-”分隔）",
@@ -121,41 +126,38 @@ def _address(case: Case, facts, calendar) -> Iterable[Hit]:
 
 # --- 工程类别与简图、时间线的一致 ----------------------------------------------------------------
 
-def _kind_from_grid(case: Case) -> str:
-    lines = new_lines(case)
-    if not lines:
-        return "无外线"
-    return "有外线有掘路" if any(e.excavation_m for e in lines) else "有外线无掘路"
-
-
-@rule("kind-grid", ERROR, "工程类别与简图一致：无新建线路为无外线，有掘路为有掘路", "通知二（二）")
+@check("kind-grid")
 def _kind_grid(case: Case, facts, calendar) -> Iterable[Hit]:
-    expected = _kind_from_grid(case)
-    if case.project.kind != expected:
-        lines = new_lines(case)
-        reason = ("grid.route 中没有新建线路" if not lines else
-                  f"grid.route 中新建线路{facts.new_line_m:g}米、掘路{facts.excavation_m:g}米")
-        yield (f"为 {case.project.kind}，但{reason}，应为 {expected}", ("project", "kind"))
+    expected = kind_from_grid(case)
+    if case.project.kind == expected:
+        return
+    built = new_equipment(case)
+    if not built:
+        reason = "grid 中没有新建或更换的电网设备（具备直接装表条件）"
+    else:
+        digging = facts.excavation_m
+        reason = (f"grid 中新建或更换了{'、'.join(built)}"
+                  + (f"，掘路{number_text(digging)}米" if digging else "，没有掘路"))
+    yield f"为 {case.project.kind}，但{reason}，应为 {expected}", ("project", "kind")
 
 
-@rule("kind-permit", ERROR, "有掘路才有行政审批环节，有掘路必须有行政审批", "通知二（二）")
+@check("kind-permit")
 def _kind_permit(case: Case, facts, calendar) -> Iterable[Hit]:
-    digs = case.project.kind == "有外线有掘路"
+    digs = case.project.kind.digs
     if digs and case.timeline.permit is None:
         yield "缺少行政审批环节：有掘路工程须写明 permit 的起止日期", ("timeline",)
     if not digs and case.timeline.permit is not None:
         yield f"工程为 {case.project.kind}，不涉及掘路，不应有行政审批环节", ("timeline", "permit")
 
 
-@rule("kind-construction", ERROR, "有外线工程才有接入工程施工环节，且必须有", "通知三（二）")
+@check("kind-construction")
 def _kind_construction(case: Case, facts, calendar) -> Iterable[Hit]:
-    if facts.has_works and case.timeline.construction is None:
+    has_works = case.project.kind.has_works
+    if has_works and case.timeline.construction is None:
         yield "缺少接入工程施工环节：有外线工程须写明 construction 的起止日期", ("timeline",)
-    if not facts.has_works and case.timeline.construction is not None:
+    if not has_works and case.timeline.construction is not None:
         yield "工程为 无外线，不应有接入工程施工环节", ("timeline", "construction")
 
-
-# --- 时间 ---------------------------------------------------------------------------------------
 
 def _checkpoints(case: Case):
     """(key path, date) in the order the steps must happen."""
@@ -170,7 +172,7 @@ def _checkpoints(case: Case):
     return [(k, d) for k, d in points if d is not None]
 
 
-@rule("timeline-order", ERROR, "环节依次进行：受理≤勘查≤设计≤施工准备≤审批≤施工≤接电", "附件3")
+@check("timeline-order")
 def _order(case: Case, facts, calendar) -> Iterable[Hit]:
     points = _checkpoints(case)
     for (before_key, before), (key, day) in itertools.pairwise(points):
@@ -181,34 +183,70 @@ def _order(case: Case, facts, calendar) -> Iterable[Hit]:
         span = getattr(t, key)
         if span and span.end > t.energized:
             yield f"{STEP_LABELS[key]}结束于 {span.end}，晚于装表接电 {t.energized}", ("timeline", key)
+    # works start once the permit is granted: the day it ends at the earliest
     if t.permit and t.construction and t.construction.start < t.permit.end:
         yield (f"接入工程施工开始（{t.construction.start}）早于行政审批完成（{t.permit.end}）",
                ("timeline", "construction"))
 
 
-@rule("application-date", ERROR, "申请日期与受理日期一致", "附件2")
+@check("application-date")
 def _application_date(case: Case, facts, calendar) -> Iterable[Hit]:
     if case.application.date != case.timeline.accepted:
         yield (f"为 {case.application.date}，与受理申请并签约 {case.timeline.accepted} 不一致",
                ("application", "date"))
 
 
-@rule("time-limit", ERROR, "接电周期不超过时限：无外线 4、无掘路 10、有掘路 15 个工作日", "通知二（二）")
+@check("transformer-grid")
+def _source(case: Case, facts, calendar) -> Iterable[Hit]:
+    source, transformer = case.grid.source, case.project.transformer
+    if transformer.action != "新增" and source.name != transformer.name:
+        yield (f"为 {source.name}，与 project.transformer.name（{transformer.name}）不一致",
+               ("grid", "source", "name"))
+    if source.new != (transformer.action != "无"):
+        yield (f"为 {str(source.new).lower()}，但配变改造为“{transformer.action}”",
+               ("grid", "source", "new"))
+    expected = transformer.capacity_kva if transformer.action == "无" else transformer.new_capacity_kva
+    if transformer.action != "无" and transformer.new_capacity_kva is None:
+        yield (f"配变改造为“{transformer.action}”：须写明 new_capacity_kva（新配变容量）",
+               ("project", "transformer", "action"))
+    elif source.capacity_kva is not None and expected is not None and source.capacity_kva != expected:
+        what = "配变容量" if transformer.action == "无" else f"{transformer.action}后的配变容量"
+        yield (f"为 {number_text(source.capacity_kva)}kVA，与{what} {number_text(expected)}kVA 不一致",
+               ("grid", "source", "capacity_kva"))
+
+
+@check("team-duties")
+def _duties(case: Case, facts, calendar) -> Iterable[Hit]:
+    unit = case.unit
+    if unit.integrated is None or not (unit.customer_manager and unit.project_manager):
+        return
+    same = unit.customer_manager == unit.project_manager
+    if unit.integrated and not same:
+        yield (f"为 true（营配融合，一岗双责），但客户经理 {unit.customer_manager} 与项目经理 "
+               f"{unit.project_manager} 不是同一人", ("unit", "integrated"))
+    if not unit.integrated and same:
+        yield (f"为 false（营配分离），但客户经理与项目经理都是 {unit.customer_manager}：应为两人",
+               ("unit", "integrated"))
+
+
+# --- 二、服务目标：时间 ----------------------------------------------------------------------------
+
+@check("time-limit")
 def _time_limit(case: Case, facts, calendar) -> Iterable[Hit]:
     if facts.working_days > facts.limit_days:
-        yield (f"从受理到接电 {facts.working_days} 个工作日，超过{case.project.kind}工程 "
-               f"{facts.limit_days} 个工作日的时限", ("timeline", "energized"))
+        yield (f"从受理到接电 {facts.working_days} 个工作日，超过{facts.kind_text} "
+               f"{facts.limit_days} 个工作日的时限 {facts.over_limit} 个工作日", ("timeline", "energized"))
 
 
-@rule("energize-same-day", ERROR, "工程完工当天装表接电", "通知三（二）")
+@check("energize-same-day")
 def _same_day(case: Case, facts, calendar) -> Iterable[Hit]:
     construction = case.timeline.construction
     if construction and construction.end < case.timeline.energized:
-        yield (f"工程 {construction.end} 完工，{case.timeline.energized} 才装表接电：应在完工当天接电",
+        yield (f"工程 {construction.end} 完工，{case.timeline.energized} 才装表接电：未在完工当天接电",
                ("timeline", "energized"))
 
 
-@rule("calendar-estimate", WARNING, "日期所在年份的放假安排已公布（否则天数为估算）", "国务院放假安排")
+@check("calendar-estimate")
 def _estimate(case: Case, facts, calendar) -> Iterable[Hit]:
     for year in facts.estimated_years:
         yield (f"{year} 年的放假安排尚未公布：工作日按法定节假日推算，未含调休，"
@@ -216,61 +254,90 @@ def _estimate(case: Case, facts, calendar) -> Iterable[Hit]:
                ("timeline", "energized"))
 
 
+@check("contacts-limit")
+def _contacts(case: Case, facts, calendar) -> Iterable[Hit]:
+    contacts = case.application.contacts
+    if contacts is not None and contacts > MAX_CONTACTS:
+        yield (f"为 {contacts} 次，超过业务办理全程交互不超过 {MAX_CONTACTS} 次的要求",
+               ("application", "contacts"))
+
+
+@check("contacts-unstated")
+def _contacts_unstated(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.application.contacts is None:
+        yield "未填写：无法核验“业务办理全程交互不超过 2 次”", ("application", "contacts")
+
+
+@check("permit-by-utility")
+def _permit_by(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.project.permit_by == "客户":
+        yield "为 客户：外线工程相关许可手续应由电网企业办理（零审批）", ("project", "permit_by")
+
+
+@check("permit-by-unstated")
+def _permit_by_unstated(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.project.kind.digs and case.project.permit_by is None:
+        yield "未填写：掘路工程须写明行政审批由谁办理，才能核验“零审批”", ("project", "permit_by")
+
+
 # --- 成本 ---------------------------------------------------------------------------------------
 
-@rule("cost-customer", ERROR, "客户红线外零投资", "通知二（三）")
+@check("cost-stated")
+def _cost_stated(case: Case, facts, calendar) -> Iterable[Hit]:
+    if not case.project.kind.has_works:
+        return
+    if case.project.customer_cost_yuan is None:
+        yield "未填写：有外线工程须写明客户出资，零投资写 0", ("project", "customer_cost_yuan")
+    if case.project.funding is None:
+        yield "未填写：有外线工程须写明工程资金来源，如 供电企业", ("project", "funding")
+
+
+@check("cost-customer")
 def _customer_cost(case: Case, facts, calendar) -> Iterable[Hit]:
-    if case.project.customer_cost_yuan > 0:
-        yield (f"为 {case.project.customer_cost_yuan:g} 元：红线外工程应由供电企业出资，客户零投资",
+    cost = case.project.customer_cost_yuan
+    if cost is not None and cost > 0:
+        yield (f"为 {number_text(cost)} 元：红线外工程应由供电企业出资，客户零投资",
                ("project", "customer_cost_yuan"))
 
 
-@rule("cost-utility", ERROR, "有外线工程时写明供电企业出资的工程费用", "附件3")
+@check("cost-utility")
 def _utility_cost(case: Case, facts, calendar) -> Iterable[Hit]:
-    if facts.has_works and case.project.cost_yuan <= 0:
-        yield "为 0：有外线工程须写明工程建设总费用（供电企业出资）", ("project", "cost_yuan")
+    cost = case.project.cost_yuan
+    if case.project.kind.has_works and not cost:
+        told = "未填写" if cost is None else "为 0"
+        yield f"{told}：有外线工程须写明工程建设总费用（供电企业出资）", ("project", "cost_yuan")
 
 
-@rule("cost-funding", WARNING, "工程资金来源为供电企业", "通知二（三）")
+@check("cost-funding")
 def _funding(case: Case, facts, calendar) -> Iterable[Hit]:
-    if facts.has_works and "供电" not in case.project.funding:
-        yield f"为 {case.project.funding}：红线外工程应由供电企业出资", ("project", "funding")
+    funding = case.project.funding
+    if case.project.kind.has_works and funding is not None and "供电" not in funding:
+        yield f"为 {funding}：红线外工程应由供电企业出资", ("project", "funding")
 
 
 # --- 装表与配变 ----------------------------------------------------------------------------------
 
-@rule("meter-wall", WARNING, "电能表及表箱安装在用电地址外墙", "通知三（二）")
+@check("meter-wall")
 def _meter_wall(case: Case, facts, calendar) -> Iterable[Hit]:
     if "外墙" not in case.project.meter_location:
         yield (f"为 {case.project.meter_location}：电能表及表箱应安装在用户用电地址外墙",
                ("project", "meter_location"))
 
 
-@rule("transformer-capacity", WARNING, "不新增、不更换配变时，配变剩余容量足以接入申请容量", "附件3")
+@check("transformer-capacity")
 def _spare(case: Case, facts, calendar) -> Iterable[Hit]:
     transformer = case.project.transformer
     spare = transformer.capacity_kva * (1 - transformer.load_rate)
     if transformer.action == "无" and spare < case.application.capacity_kw:
-        yield (f"{transformer.name} 容量 {transformer.capacity_kva:g}kVA、负载率 "
+        yield (f"{transformer.name} 容量 {number_text(transformer.capacity_kva)}kVA、负荷率 "
                f"{transformer.load_rate:.0%}，剩余约 {spare:.0f}kVA，小于申请容量 "
-               f"{case.application.capacity_kw:g}kW，却未计划新增或更换配变",
+               f"{number_text(case.application.capacity_kw)}kW，却未计划新增或更换配变",
                ("project", "transformer", "load_rate"))
-
-
-@rule("transformer-grid", WARNING, "简图电源与供电配变一致（名称；新增/更换的配变画为新建）", "附件3")
-def _source(case: Case, facts, calendar) -> Iterable[Hit]:
-    source, transformer = case.grid.source, case.project.transformer
-    if source.name != transformer.name:
-        yield (f"为 {source.name}，与 project.transformer.name（{transformer.name}）不一致",
-               ("grid", "source", "name"))
-    if source.new != (transformer.action != "无"):
-        yield (f"为 {str(source.new).lower()}，但配变改造为“{transformer.action}”",
-               ("grid", "source", "new"))
 
 
 # --- 客户反馈 -------------------------------------------------------------------------------------
 
-@rule("feedback-missing", WARNING, "客户反馈（环节、时间、成本）已填写客户原话", "附件3")
+@check("feedback-missing")
 def _feedback(case: Case, facts, calendar) -> Iterable[Hit]:
     for key, label in (("steps", "环节"), ("time", "时间"), ("cost", "成本")):
         if getattr(case.feedback, key) is None:
@@ -280,25 +347,21 @@ def _feedback(case: Case, facts, calendar) -> Iterable[Hit]:
 
 # --- 跨案例 ---------------------------------------------------------------------------------------
 
-RULES.append(Rule("evidence-missing", ERROR, "必需的实证材料已提供（casegen check）", "附件3 五"))
-RULES.append(Rule("evidence-broken", ERROR, "必需的实证材料文件存在、可读、在案例文件夹内、内容与扩展名相符",
-                  "附件3 五"))
-RULES.append(Rule("evidence-unusable", WARNING, "非必需但已列出的实证材料文件可用", "附件3 五"))
-RULES.append(Rule("duplicate-account", ERROR, "同一户号只出现在一个案例中", "附件2"))
-RULES.append(Rule("one-address", ERROR, "一址一户：一个用电地址只对应一个案例", "通知一"))
-
-
 def _normalise_address(address: str) -> str:
     return re.sub(r"[\s\-－—·]", "", address)
+
+
+FOLDER_RULES = (
+    ("duplicate-account", ("customer", "account_no"), "户号", lambda c: c.customer.account_no),
+    ("one-address", ("customer", "address"), "用电地址",
+     lambda c: _normalise_address(c.customer.address)),
+)
 
 
 def check_folder(case_files: list) -> list[Finding]:
     """Rules across cases: one 户号 once, one address one customer."""
     findings = []
-    for rule_id, key_path, value_of in (
-        ("duplicate-account", ("customer", "account_no"), lambda c: c.customer.account_no),
-        ("one-address", ("customer", "address"), lambda c: _normalise_address(c.customer.address)),
-    ):
+    for rule_id, key_path, what, value_of in FOLDER_RULES:
         groups = defaultdict(list)
         for case_file in case_files:
             groups[value_of(case_file.case)].append(case_file)
@@ -307,7 +370,6 @@ def check_folder(case_files: list) -> list[Finding]:
                 continue
             for case_file in group:
                 others = "、".join(str(o.path) for o in group if o is not case_file)
-                what = "户号" if rule_id == "duplicate-account" else "用电地址"
                 message = f"与 {others} 的{what}相同（{value}）"
-                findings.append(_finding(_rule(rule_id), message, case_file, key_path))
+                findings.append(make_finding(rule_id, message, case_file, key_path))
     return findings

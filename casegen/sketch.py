@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from casegen.derive import Facts, number_text
-from casegen.model import ELEMENT_KINDS, LINE_KINDS, Case, Element
+from casegen.derive import number_text
+from casegen.model import ELEMENT_KINDS, LINE_KINDS, Case, Element, Grid, Transformer, parse_number
 from casegen.output import atomic_path
 
 EXISTING, NEW, BOUNDARY, ROAD = "#000000", "#0047D6", "#D40000", "#8C8C8C"
@@ -44,6 +44,49 @@ def colour(new: bool) -> str:
     return NEW if new else EXISTING
 
 
+@dataclass(frozen=True)
+class SketchInput:
+    """What the sketch is drawn from: the grid, the customer's name, the transformer and the
+    cost. Made from a typed case, or from the plain data of a case whose other parts fail the
+    contract (`draw` still draws it; `policy.SKETCH_NEEDS` names these same parts)."""
+
+    customer: str
+    grid: Grid
+    transformer: Transformer | None
+    cost_yuan: float
+
+    @classmethod
+    def from_case(cls, case: Case) -> SketchInput:
+        return cls(case.customer.name, case.grid, case.project.transformer, case.project.cost_yuan or 0)
+
+    @classmethod
+    def from_data(cls, data: dict, customer: str) -> SketchInput:
+        project = data.get("project") if isinstance(data.get("project"), dict) else {}
+        transformer = project.get("transformer")
+        try:
+            cost = float(parse_number(project.get("cost_yuan")) or 0)
+        except ValueError:  # a bad cost is reported by validate; the sketch leaves it out
+            cost = 0.0
+        return cls(customer, Grid.model_validate(data.get("grid")),
+                   Transformer.model_validate(transformer) if transformer else None, cost)
+
+    @property
+    def new_lines(self) -> list[Element]:
+        return [e for e in self.grid.route if e.new and e.kind in LINE_KINDS]
+
+    @property
+    def new_line_m(self) -> float:
+        return sum(e.length_m for e in self.new_lines)
+
+    @property
+    def excavation_m(self) -> float:
+        return sum(e.excavation_m or 0 for e in self.new_lines)
+
+    @property
+    def cost_wan(self) -> float:
+        return round(self.cost_yuan / 10_000, 2)
+
+
 @dataclass
 class Node:
     """A point on the main line: source, pole, box, switch, joint or the meter box."""
@@ -64,17 +107,17 @@ class Edge:
     end: Node | None = None
 
 
-def layout(case: Case) -> tuple[list[Node], list[Edge]]:
+def layout(drawing: SketchInput) -> tuple[list[Node], list[Edge]]:
     """Turn the route into nodes and the edges between them, positioned along x."""
-    source = case.grid.source
+    source, transformer = drawing.grid.source, drawing.transformer
     capacity = f"\n{number_text(source.capacity_kva)}kVA" if source.capacity_kva else ""
-    if not source.new:
-        capacity += f" 负载率{case.project.transformer.load_rate:.0%}"
-    action = {"新增": "（新增）", "更换": "（更换）"}.get(case.project.transformer.action, "")
+    if not source.new and transformer is not None:
+        capacity += f" 负荷率{transformer.load_rate:.0%}"
+    action = {"新增": "（新增）", "更换": "（更换）"}.get(transformer.action if transformer else "", "")
     nodes = [Node("transformer", source.new, f"{source.name}{action}{capacity}")]
     edges: list[Edge] = []
     pending: Edge | None = None
-    for element in case.grid.route:
+    for element in drawing.grid.route:
         if element.kind in LINE_KINDS:
             if pending is not None:  # two lines in a row meet at a joint
                 nodes.append(Node("joint", pending.new, ""))
@@ -82,11 +125,11 @@ def layout(case: Case) -> tuple[list[Node], list[Edge]]:
             pending = Edge(element.new, element)
             continue
         nodes.append(Node(element.kind, element.new, element.label))
-        edges.append(pending or Edge(element.new, None))
+        edges.append(pending or Edge(_lead_is_new(nodes[-2], element.new), None))
         pending = None
-    box = case.grid.meter_box
+    box = drawing.grid.meter_box
     nodes.append(Node("meter_box", box.new, box.name))
-    edges.append(pending or Edge(box.new, None))
+    edges.append(pending or Edge(_lead_is_new(nodes[-2], box.new), None))
     for edge, start, end in zip(edges, nodes[:-1], nodes[1:], strict=True):
         edge.start, edge.end = start, end
     weights = [3.0 if e.element else 1.3 for e in edges]
@@ -98,6 +141,12 @@ def layout(case: Case) -> tuple[list[Node], list[Edge]]:
         x += weight * scale
         node.x = x
     return nodes, edges
+
+
+def _lead_is_new(upstream: Node, downstream_new: bool) -> bool:
+    """A lead with no line of its own (equipment joined directly) is new only when both ends
+    are: a new meter box on an existing pole is fed by the existing lead, drawn black."""
+    return upstream.new and downstream_new
 
 
 def line_label(element: Element) -> str:
@@ -139,7 +188,7 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def draw_figure(case: Case, facts: Facts):
+def draw_figure(drawing: SketchInput):
     """The sketch as a matplotlib Figure (not saved): tests inspect its artists."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -151,24 +200,24 @@ def draw_figure(case: Case, facts: Facts):
     axes.set_xlim(0, W)
     axes.set_ylim(0, H)
     axes.set_axis_off()
-    nodes, edges = layout(case)
-    _draw_boundary(axes, case, family)
+    nodes, edges = layout(drawing)
+    _draw_boundary(axes, drawing.customer, family)
     for edge in edges:
         _draw_edge(axes, edge)
     for node in nodes:
         _draw_node(axes, node)
-    _draw_footer(axes, case, facts, family)
+    _draw_footer(axes, drawing, family)
     _place(figure, axes, _node_labels(nodes) + _edge_labels(edges), _forbidden(axes, edges))
     return figure
 
 
-def _draw_boundary(axes, case: Case, family: list[str]) -> None:
+def _draw_boundary(axes, customer: str, family: list[str]) -> None:
     from matplotlib.patches import Rectangle
 
     axes.add_patch(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
                              fill=False, edgecolor=BOUNDARY, linestyle=(0, (5, 3)), linewidth=1.4,
                              gid="boundary"))
-    name = wrap(drawable(f"客户：{case.customer.name}"), 9)
+    name = wrap(drawable(f"客户：{customer}"), 9)
     axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.3, BOX_TOP - 1.0, name, ha="center", va="top",
               fontsize=FONT_PT, color=BOUNDARY, family=family, gid="customer")
     axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.6, BOX_BOTTOM + 0.8, "客户红线（客户出资范围）",
@@ -338,11 +387,13 @@ LEGEND = (("现状设备", "line", EXISTING), ("新建工程", "line", NEW), ("�
           ("掘路", "road", ROAD))
 
 
-def _draw_footer(axes, case: Case, facts: Facts, family: list[str]) -> None:
+def _draw_footer(axes, facts: SketchInput, family: list[str]) -> None:
     """Summary line and legend, drawn by hand: matplotlib's Legend costs more than the rest."""
     if facts.new_line_m:
         dig = f"，其中掘路 {number_text(facts.excavation_m)} m" if facts.excavation_m else "，不涉及掘路"
         summary = f"新建线路合计 {number_text(facts.new_line_m)} m{dig}"
+    elif facts.grid.source.new or any(e.new for e in facts.grid.route):
+        summary = "无新建线路，不涉及掘路"
     else:
         summary = "无外线工程：由现状线路直接装表接电"
     if facts.cost_wan:
@@ -386,6 +437,6 @@ def save_sketch(figure, png: Path, svg: Path | None = None) -> None:
                 figure.savefig(temporary, format="svg", metadata={"Date": None, "Creator": None})
 
 
-def draw(case: Case, facts: Facts, png: Path, svg: Path | None = None) -> Path:
-    save_sketch(draw_figure(case, facts), png, svg)
+def draw(drawing: SketchInput, png: Path, svg: Path | None = None) -> Path:
+    save_sketch(draw_figure(drawing), png, svg)
     return png

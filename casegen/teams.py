@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casegen.errors import CaseError, Finding, Severity
+from casegen.errors import CaseError, Finding
 from casegen.export import TeamRow
 from casegen.load import load_raw
 from casegen.model import Unit, validation_findings
@@ -36,7 +36,7 @@ def teams_from_cases(paths: list[Path]) -> tuple[list[TeamRow], list[Finding]]:
         try:
             unit = read_case(path).case.unit
         except CaseError as e:
-            problems.append(Finding("roster", Severity.WARNING,
+            problems.append(Finding("roster",
                                     f"无法读取，未计入名单：{e.findings[0]}", path))
             continue
         rows.append(_row(unit))
@@ -50,7 +50,7 @@ def teams_from_file(path: Path) -> list[TeamRow]:
     raw = load_raw(path)
     teams = raw.data.get("teams")
     if not isinstance(teams, list):
-        raise CaseError([Finding("roster", Severity.ERROR, "团队名单文件应有 teams: 列表", path, 1)])
+        raise CaseError([Finding("contract", "团队名单文件应有 teams: 列表", path, 1)])
     rows, problems = [], []
     for index, team in enumerate(teams):
         try:

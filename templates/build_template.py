@@ -206,6 +206,9 @@ def build(out: Path = OUT) -> Path:
     add(doc, "CaseBody")
     add(doc, "CaseBody", "{{ name }}为低压供电非居民客户，属于{{ kind_text }}项目。客户已送电，"
         "接电周期 {{ working_days }} 个工作日（{{ calendar_days }} 个日历日）。{{r estimate_note }}")
+    add(doc, "CaseBody", "{%p for note in target_notes %}")
+    add(doc, "CaseBody", "{{r note }}")
+    add(doc, "CaseBody", "{%p endfor %}")
 
     add(doc, "CaseHeading1", "一、项目简介")
     add(doc, "CaseBody", "{{ name }}（户号：{{ account_no }}）位于{{ address }}，于{{ applied_on }}"

@@ -18,7 +18,7 @@ def test_new_writes_a_scaffold_that_validates(tmp_path, capsys):
     capsys.readouterr()
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "错误 0 条" in out
+    assert "1 个通过，0 个未通过；提示 3 条" in out
     assert "feedback-missing" in out  # the customer's words are never invented
 
 
@@ -30,9 +30,11 @@ def test_new_never_overwrites(tmp_path, capsys):
     assert "已存在" in capsys.readouterr().err
 
 
-def test_validate_examples_clean(capsys):
+def test_validate_examples_clean_with_their_days(capsys):
     assert main(["validate", *map(str, example_paths())]) == 0
-    assert "共 3 个案例：3 个通过" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "共 3 个案例：3 个通过" in out
+    assert "无外线  2/4 个工作日" in out and "有外线无掘路  7/10 个工作日" in out
 
 
 def test_validate_json_and_strict(tmp_path, capsys):
@@ -41,8 +43,13 @@ def test_validate_json_and_strict(tmp_path, capsys):
     path = write_case(tmp_path, data)
     assert main(["validate", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    rules = [f["rule"] for f in report["cases"][0]["findings"]]
-    assert rules == ["scope-licence"]
+    case = report["cases"][0]
+    assert [f["rule"] for f in case["findings"]] == ["scope-licence"]
+    # 2025-04-28 → 05-14 across May Day, counted by hand: Apr 29, 30, May 6–9, 12–14
+    assert (case["kind"], case["working_days"], case["calendar_days"], case["limit_days"]) == \
+        ("有外线有掘路", 9, 16, 15)
+    assert case["counts"] == {"数据错误": 0, "适用范围": 0, "服务目标": 0, "实证材料": 0, "提示": 1}
+    assert case["findings"][0]["clause"].startswith("通知一：“")
     assert main(["validate", str(path), "--strict"]) == 1
 
 
@@ -70,14 +77,17 @@ def test_readme_tables_match_the_declarations():
     assert refresh(readme) == readme, "run: python -m casegen.docs README.md"
 
 
-def test_rules_command_lists_every_rule(capsys):
-    from casegen.rules import RULES
+def test_rules_command_lists_every_rule_with_class_stops_and_clause(capsys):
+    from casegen.policy import RULES
 
     assert main(["rules"]) == 0
     out = capsys.readouterr().out
-    for rule in RULES:
-        assert rule.id in out
-    assert "time-limit" in out and "接电周期不超过时限" in out
+    for rule_id in RULES:
+        assert rule_id in out
+    block = out[out.index("time-limit"):out.index("energize-same-day")]
+    assert "服务目标" in block and "接电周期不超过时限" in block
+    assert "阻止：validate 退出码 1" in block
+    assert "依据：渝电营〔2019〕32号 通知二（二）：“无外线工程的客户在 4 天内接电" in block
 
 
 def test_calendar_command_prints_days_and_their_source(capsys, tmp_path):
@@ -102,8 +112,10 @@ def test_validate_report_puts_errors_first(tmp_path, capsys):
     data["timeline"]["energized"] = "2025-05-15"  # an error, later in the file
     path = write_case(tmp_path, data)
     assert main(["validate", str(path)]) == 1
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  ")]
-    assert [ln.split()[0] for ln in lines] == ["错误", "警告"]
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("  ")]
+    assert [ln.split()[0] for ln in lines] == ["服务目标", "提示"]
+    assert f"✗ {path}  有外线有掘路  10/15 个工作日" in out
 
 
 def test_an_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys):

@@ -22,8 +22,33 @@ def test_quantities_days_and_money(tmp_path, valid_data):
     assert facts.new_line_m == 65
     assert facts.excavation_m == 18
     assert facts.cost_wan == 12.65
-    assert "YJV22-0.6/1kV-4×95电缆65米（其中掘路18米）" in facts.works_text
-    assert "126500" not in facts.works_text and "12.65万元" in facts.works_text
+    assert facts.works_days == 7  # Apr 30 (design) → May 14, first day not counted: 5/6–9, 12–14
+    assert facts.works_text == (
+        "客户由380V三相供电，外线有工程，由电缆接入。电源由井口工业园2号公用配变引出，经现状低压出线电缆40米、"
+        "新建电缆分支箱、新建YJV22-0.6/1kV-4×95电缆65米，接至用电地址外墙新装三相计量表箱，涉及掘路18米。"
+        "周边电源有井口工业园2号公用配变，容量400kVA，负荷率82%，剩余容量不满足接入条件，本次更换为630kVA配变。"
+        "工程建设总费用为12.65万元，仅含供电企业出资部分（即红线外投资部分）。")
+
+
+def test_each_fact_said_once(tmp_path, valid_data):
+    text = facts_of(tmp_path, valid_data).works_text
+    assert text.count("掘路") == 1 and text.count("400kVA") == 1 and text.count("65米") == 1
+
+
+def test_single_phase_decimal_lengths_and_no_digging(tmp_path, valid_data):
+    valid_data["application"]["supply"] = "220V"
+    valid_data["grid"]["route"][2].update(length_m="12.5", excavation_m=None)
+    valid_data["grid"]["route"].append({"kind": "overhead", "length_m": 7.25, "new": True})
+    text = facts_of(tmp_path, valid_data).works_text
+    assert text.startswith("客户由220V单相供电")
+    assert "电缆12.5米" in text and "架空线7.25米" in text
+    assert "新建线路共19.75米，不涉及掘路。" in text
+
+
+def test_nearby_transformer_without_change(tmp_path, valid_data):
+    valid_data["project"]["transformer"].update(action="无", new_capacity_kva=None, load_rate="46%")
+    text = facts_of(tmp_path, valid_data).works_text
+    assert "周边电源有井口工业园2号公用配变，容量400kVA，负荷率46%，满足接入条件，无需新增或更换配变。" in text
 
 
 def test_absent_steps_are_omitted_and_numbering_stays_continuous(tmp_path, valid_data):
@@ -34,6 +59,17 @@ def test_absent_steps_are_omitted_and_numbering_stays_continuous(tmp_path, valid
     assert [s.label for s in steps] == ["受理申请并签约", "现场勘查",
                                         "施工准备（含报行政审批所需材料的时间）", "接入工程施工", "装表接电"]
     assert steps[2].when == "4月30日—5月6日"
+
+
+def test_every_step_form_in_words(tmp_path, valid_data):
+    timeline = valid_data["timeline"]
+    timeline["permit"] = "2025-05-09"  # a single date is one day
+    timeline["construction"] = ["2025-12-30", "2026-01-02"]  # across the year
+    timeline["energized"] = "2026-01-02"
+    steps = {s.key: s.when for s in facts_of(tmp_path, valid_data).steps}
+    assert steps == {"accepted": "4月28日", "surveyed": "4月29日", "designed": "4月30日",
+                     "preparation": "4月30日—5月6日", "permit": "5月9日",
+                     "construction": "2025年12月30日—2026年1月2日", "energized": "1月2日"}
 
 
 def test_description_given_by_the_user_wins(tmp_path, valid_data):

@@ -7,7 +7,7 @@ import datetime as dt
 from openpyxl import Workbook
 
 from casegen.cli import main
-from casegen.ledger import COLUMNS
+from casegen.ledger import HEADERS as COLUMNS
 
 
 def table(tmp_path, rows, *, columns=COLUMNS, title_rows=0, merge=None):

@@ -50,7 +50,8 @@ def test_cells_dates_amounts_and_durations(ledger):
     assert dig["业务受理时间"] == dt.datetime(2025, 4, 28)
     # across May Day 2025: Apr 29, 30, then May 6–9 and 12–14 (counted by hand)
     assert dig["全流程时长（天）"] == 9
-    assert dig["配套工程时长(天)"] == 3
+    # from the design (Apr 30, not counted) to completion (May 14): May 6–9, 12–14
+    assert dig["配套工程时长(天)"] == 7
     holiday = by_name["重庆山城味道餐饮管理有限公司"]
     assert holiday["户号"] == "0512034567"  # leading zero kept: a text cell
     assert holiday["全流程时长（天）"] == 2  # Sep 30, Oct 8 across National Day 2024
@@ -82,7 +83,7 @@ def test_calendar_days_option_and_its_note(tmp_path):
     header = rows[0]
     row = next(r for r in rows if r[3] == "重庆沙坪坝区顺达汽车维修有限公司")
     assert row[header.index("全流程时长（天）")] == 16
-    assert row[header.index("配套工程时长(天)")] == 3
+    assert row[header.index("配套工程时长(天)")] == 14  # Apr 30 → May 14
     _, notes = sheet_rows(target, 2)
     assert any("日历天数" in (n[0] or "") for n in notes)
 
@@ -101,7 +102,8 @@ def test_cases_with_errors_are_listed_and_marked(tmp_path):
     marked = [sheet.cell(row=n, column=1).fill.start_color.rgb for n in (2, 3)]
     assert all(str(colour).endswith("FFC7CE") for colour in marked)
     _, problems = sheet_rows(target, 1)
-    assert {p[3] for p in problems[1:]} == {"scope-capacity", "load"}
+    assert [p[3:6] for p in sorted(problems[1:], key=lambda p: p[5])] == [
+        ["错误", "数据错误", "load"], ["错误", "适用范围", "scope-capacity"]]
 
 
 def test_round_trip_ledger_import_ledger(tmp_path, ledger, capsys):
@@ -110,7 +112,11 @@ def test_round_trip_ledger_import_ledger(tmp_path, ledger, capsys):
     assert len(list(cases.glob("*/case.yaml"))) == 3
     again = tmp_path / "again.xlsx"
     main(["ledger", str(cases), "-o", str(again)])  # incomplete cases: marked, still listed
-    assert sheet_rows(again)[1] == sheet_rows(ledger)[1]
+    works = ANNEX_2.index("配套工程时长(天)")  # counted from the design, which 附件2 does not carry
+
+    def without_works(rows):
+        return [row[:works] + row[works + 1:] for row in rows]
+    assert without_works(sheet_rows(again)[1]) == without_works(sheet_rows(ledger)[1])
     # never overwrites: a second import writes nothing and says so
     before = {p: p.read_bytes() for p in cases.glob("*/case.yaml")}
     capsys.readouterr()
@@ -135,7 +141,7 @@ def test_roster_from_cases_and_from_a_team_file(tmp_path):
     assert rows[0] == ["序号", "供电单位", "供电所", "服务片区（行政区域）", "是否营配融合", "营销客户经理",
                        "配电项目经理"]
     assert rows[1] == [1, "国网重庆市电力公司九龙坡供电分公司", "杨家坪供电所", "九龙坡区杨家坪街道", "是",
-                       "王丽", "陈志强"]
+                       "王丽", "王丽"]
     teams = tmp_path / "teams.yaml"
     teams.write_text("teams:\n  - {company: 甲公司, station: 乙所, integrated: true, "
                      "customer_manager: 张三, project_manager: 张三}\n", encoding="utf-8")

@@ -15,7 +15,7 @@ from casegen.calendar import WorkCalendar
 from casegen.cli import main
 from casegen.derive import derive
 from casegen.pipeline import read_case
-from casegen.sketch import BOX_LEFT, draw, draw_figure
+from casegen.sketch import BOX_LEFT, SketchInput, draw, draw_figure
 
 LONG = "井口工业园区主干道东侧现状低压综合配电箱出线"
 ROUTE_POOL = [
@@ -34,7 +34,7 @@ ROUTE_POOL = [
 def figure_of(path):
     case_file = read_case(path)
     facts = derive(case_file.case, WorkCalendar())
-    return draw_figure(case_file.case, facts), case_file.case, facts
+    return draw_figure(SketchInput.from_case(case_file.case)), case_file.case, facts
 
 
 def route_case(tmp_path, n: int):
@@ -181,11 +181,10 @@ def test_bundled_font_is_an_ofl_cjk_font():
 
 def test_png_and_svg_are_byte_reproducible(tmp_path):
     case_file = read_case(example_paths()[2])
-    facts = derive(case_file.case, WorkCalendar())
     outputs = []
     for run in ("a", "b"):
         png, svg = tmp_path / run / "s.png", tmp_path / run / "s.svg"
-        draw(case_file.case, facts, png, svg)
+        draw(SketchInput.from_case(case_file.case), png, svg)
         outputs.append((png.read_bytes(), svg.read_bytes()))
     assert outputs[0] == outputs[1]
     assert outputs[0][0].startswith(b"\x89PNG") and b"<svg" in outputs[0][1]
