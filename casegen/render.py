@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -79,6 +80,8 @@ def target_note_text(finding) -> str:
     told = finding.message
     if finding.label and told.startswith(("为", "未")):
         told = f"{finding.label}{told}"
+    told = re.sub(r" ?(\d{4})-(\d{2})-(\d{2}) ?",
+                  lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", told)  # dates as the text writes them
     clause = finding.clause
     return f"【核验提示】{told}（{NOTICE} {clause.section}：“{clause.words}”）"
 

@@ -81,3 +81,48 @@ def test_bad_calendar_file_names_file_and_line(tmp_path):
     finding, = caught.value.findings
     assert finding.line == 3
     assert "YYYY-MM-DD" in finding.message
+
+
+def test_every_day_of_2020_to_2026_agrees_with_chinesecalendar():
+    import chinese_calendar
+
+    calendar = WorkCalendar()
+    day, disagreements = D(2020, 1, 1), []
+    while day <= D(2026, 12, 31):
+        if calendar.is_working_day(day) != chinese_calendar.is_workday(day):
+            disagreements.append(day)
+        day += dt.timedelta(days=1)
+    assert disagreements == []
+
+
+def test_listing_a_year_does_not_change_counting():
+    calendar = WorkCalendar()
+    listed_off = {d for d, _ in calendar.days_off(2026)}
+    for d in (D(2026, 4, 7), D(2026, 5, 6), D(2026, 10, 8)):
+        assert d not in listed_off and calendar.is_working_day(d)
+    assert calendar.working_days(D(2026, 4, 3), D(2026, 4, 8)) == 2  # Apr 7, 8 (6th is 补假)
+
+
+@pytest.mark.parametrize("year", range(2020, 2027))
+def test_listing_and_counting_agree(year):
+    calendar = WorkCalendar()
+    off = {d for d, _ in calendar.days_off(year)}
+    made_up = set(calendar.make_up_days(year))
+    day = D(year, 1, 1)
+    while day.year == year:
+        expected = day in made_up or (day.weekday() < 5 and day not in off)
+        assert calendar.is_working_day(day) == expected, day
+        day += dt.timedelta(days=1)
+
+
+def test_user_calendar_single_date_holiday_and_saturday_workday(tmp_path):
+    path = tmp_path / "casegen.calendar.yaml"
+    path.write_text("2027:\n  holidays:\n    某节: 2027-03-03\n  workdays: [2027-03-06]\n",
+                    encoding="utf-8")
+    calendar = load_calendar(path)
+    assert not calendar.is_working_day(D(2027, 3, 3))  # a Wednesday off
+    assert calendar.is_working_day(D(2027, 3, 6))  # a Saturday worked
+    assert not calendar.is_working_day(D(2027, 3, 13))  # other Saturdays are not
+    # Mar 1 (Mon) → Mar 8 (Mon): 2, 4, 5, 6 (Sat worked), 8; the 3rd is off
+    assert calendar.working_days(D(2027, 3, 1), D(2027, 3, 8)) == 5
+    assert calendar.estimated_years(D(2027, 3, 1), D(2027, 3, 8)) == []

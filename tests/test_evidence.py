@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, docx_text, example_paths, load_valid, write_case
@@ -204,3 +206,53 @@ def test_checklist_and_photos_in_the_document(tmp_path):
     assert "附：现场图片" in text and "图 1　施工后：新立6号杆至表箱的架空线及表箱" in text
     assert (tmp_path / "重庆九龙便民超市有限公司_现场图片" / "01.jpg").is_file()
     assert read_case(example_paths()[1]).case.evidence.photos[0].file == "evidence/施工后.jpg"
+
+
+# the seed's 附件3 五, written out: (channel, kind) → the names of the required items
+SYSTEM_OFFLINE = ["客户申请（客户签字或鲜章的申请报告）", "受理申请工单（SG186 截图）", "供电方案工单", "装表接电工单"]
+
+
+def required_names(channel: str, kind: str) -> list[str]:
+    data = load_valid()
+    data["application"]["channel"] = channel
+    if kind == "无外线":
+        data["project"]["kind"] = kind
+        data["grid"]["route"] = [{"kind": "pole", "new": False}]
+        data["grid"]["source"].update(new=False, capacity_kva=400)
+        data["project"]["transformer"].update(action="无", new_capacity_kva=None, load_rate=0.2)
+        del data["timeline"]["permit"], data["timeline"]["construction"]
+    elif kind == "有外线无掘路":
+        data["project"]["kind"] = kind
+        del data["grid"]["route"][2]["excavation_m"], data["timeline"]["permit"]
+    case = read_case(write_case(Path(tempfile.mkdtemp()), data)).case
+    return [i.name for i in checklist(case, Path("."), has_works=case.project.kind.has_works)
+            if i.required]
+
+
+@pytest.mark.parametrize(("channel", "kind", "expected"), [
+    ("供电营业厅", "有外线有掘路", SYSTEM_OFFLINE + ["工程概算封面", "编制说明", "工程建设简图（含工程量和建设资金）",
+                                          "行政审批表、单据或政府部门意见", "施工前照片", "施工后照片"]),
+    ("行政服务大厅", "有外线无掘路", SYSTEM_OFFLINE + ["工程概算封面", "编制说明", "工程建设简图（含工程量和建设资金）",
+                                           "施工前照片", "施工后照片"]),
+    ("掌上电力", "无外线", ["客户申请（线上申请书）", "受理申请工单（掌上电力截图）", "供电方案工单", "装表接电工单",
+                        "现场照片"]),
+    ("渝快办", "无外线", ["客户申请（线上申请书）", "受理申请工单（渝快办截图）", "供电方案工单", "装表接电工单",
+                       "现场照片"]),
+    ("网上国网", "有外线无掘路", ["客户申请（线上申请书）", "受理申请工单（网上国网截图）", "供电方案工单", "装表接电工单",
+                           "工程概算封面", "编制说明", "工程建设简图（含工程量和建设资金）", "施工前照片",
+                           "施工后照片"]),
+])
+def test_the_exact_evidence_list_per_channel_and_kind(channel, kind, expected):
+    assert required_names(channel, kind) == expected
+
+
+def test_photos_must_mark_the_works_and_the_meter(tmp_path):
+    data = load_valid()
+    data["evidence"] = {"photos": [
+        {"file": "before.jpg", "stage": "施工前"},
+        {"file": "after.jpg", "stage": "施工后", "marks": [{"label": "新建电缆", "at": [0.5, 0.5]}]}]}
+    case_file = with_evidence(tmp_path, data, {"before.jpg": jpeg_bytes(), "after.jpg": jpeg_bytes()})
+    unmarked = [f for f in check_evidence(case_file)[1] if f.rule == "evidence-unmarked"]
+    assert [f.key for f in unmarked] == ["evidence.photos[1]", "evidence.photos"]
+    assert "第 1 张图片没有标注" in unmarked[0].message and "表计安装位置" in unmarked[1].message
+    assert all(f.cls.value == "实证材料" for f in unmarked)

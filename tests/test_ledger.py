@@ -148,3 +148,65 @@ def test_roster_from_cases_and_from_a_team_file(tmp_path):
     assert main(["roster", "--teams", str(teams), "-o", str(target)]) == 0
     _, rows = sheet_rows(target)
     assert rows[1] == [1, "甲公司", "乙所", None, "是", "张三", "张三"]
+
+
+def row_of(target, name):
+    sheet, rows = sheet_rows(target)
+    header = rows[0]
+    number = next(i for i, r in enumerate(rows) if r[header.index("户名")] == name)
+    return sheet, number + 1, dict(zip(header, rows[number], strict=True))
+
+
+def test_one_day_construction_fills_both_works_dates(tmp_path):
+    data = load_valid()
+    data["timeline"]["construction"] = "2025-05-14"
+    write_case(tmp_path / "c", data)
+    target = tmp_path / "l.xlsx"
+    assert main(["ledger", str(tmp_path), "-o", str(target)]) == 0
+    _, _, cells = row_of(target, data["customer"]["name"])
+    assert cells["工程实施时间"] == cells["工程竣工时间"] == dt.datetime(2025, 5, 14)
+
+
+def test_over_limit_is_marked_late_not_an_error(tmp_path, capsys):
+    data = load_valid()
+    data["timeline"]["construction"] = ["2025-05-12", "2025-06-30"]
+    data["timeline"]["energized"] = "2025-06-30"
+    write_case(tmp_path / "c", data)
+    target = tmp_path / "l.xlsx"
+    assert main(["ledger", str(tmp_path), "-o", str(target)]) == 1
+    assert "超时" in capsys.readouterr().err
+    sheet, number, cells = row_of(target, data["customer"]["name"])
+    assert cells["全流程时长（天）"] == 41
+    assert str(sheet.cell(row=number, column=1).fill.start_color.rgb).endswith("FFEB9C")
+    _, problems = sheet_rows(target, 1)
+    assert problems[1][3:6] == ["超时", "服务目标", "time-limit"]
+
+
+def test_folder_rules_run_in_the_ledger(tmp_path):
+    a = load_valid()
+    b = load_valid()
+    b["customer"]["address"] = "重庆市-沙坪坝区-井口镇-井口工业园C区1号"
+    write_case(tmp_path / "a", a)
+    write_case(tmp_path / "b", b)
+    target = tmp_path / "l.xlsx"
+    assert main(["ledger", str(tmp_path), "-o", str(target)]) == 1
+    _, problems = sheet_rows(target, 1)
+    assert sorted(p[5] for p in problems[1:]) == ["duplicate-account", "duplicate-account"]
+
+
+def test_no_silent_funding_default(tmp_path):
+    data = load_valid()
+    del data["project"]["funding"]
+    write_case(tmp_path / "c", data)
+    target = tmp_path / "l.xlsx"
+    assert main(["ledger", str(tmp_path), "-o", str(target)]) == 1
+    sheet, number, cells = row_of(target, data["customer"]["name"])
+    assert cells["工程资金来源"] is None
+    assert str(sheet.cell(row=number, column=1).fill.start_color.rgb).endswith("FFC7CE")
+
+
+def test_notes_sheet_defines_the_derived_columns(ledger):
+    _, notes = sheet_rows(ledger, 2)
+    text = "\n".join(n[0] or "" for n in notes)
+    assert "全流程时长（天）：业务受理时间至装表送电时间的工作日数，受理当日不计、送电当日计" in text
+    assert "配套工程时长(天)：配套工程第一个环节" in text

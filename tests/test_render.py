@@ -169,3 +169,50 @@ def test_evidence_checklist_and_photo_pages_in_the_pdf(rendered):
     assert re.search("编制说明.{0,4}是缺失", flat)
     assert "施工前照片是缺失" in flat
     assert "附：现场图片" in flat and "图1施工后：新立6号杆至表箱的架空线及表箱" in flat
+
+
+def test_late_energising_renders_the_true_dates_and_a_verification_note(tmp_path, capsys):
+    data = load_valid()
+    data["timeline"]["energized"] = "2025-05-15"  # works completed 05-14: a day late
+    path = write_case(tmp_path / "c", data)
+    assert main(["validate", str(path)]) == 1
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
+    assert "核验提示" in capsys.readouterr().err
+    docx_path = next((tmp_path / "out").glob("*.docx"))
+    text = docx_text(docx_path)
+    assert "7.装表接电：5月15日" in text and "6.接入工程施工：5月12日—5月14日" in text
+    assert "2025年5月15日完成送电" in text
+    note = next(line for line in text.splitlines() if line.startswith("【核验提示】"))
+    assert "2025年5月14日完工，2025年5月15日才装表接电" in note
+    assert "渝电营〔2019〕32号 通知三（二）：“电网企业在规定办理时限内完成外线工程建设，工程完工当天装表接电”" in note
+    import docx
+
+    run = next(r for p in docx.Document(str(docx_path)).paragraphs for r in p.runs
+               if "核验提示" in r.text)
+    assert str(run.font.color.rgb) == "C00000"
+
+
+def test_an_on_time_case_carries_no_verification_note(rendered):
+    for docx_path, _ in rendered.values():
+        assert "核验提示" not in docx_text(docx_path)
+
+
+def test_out_of_scope_case_gets_no_document_but_its_sketch(tmp_path, capsys):
+    data = load_valid()
+    data["application"]["capacity_kw"] = 200
+    path = write_case(tmp_path / "c", data)
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 1
+    assert "scope-capacity" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("*.docx"))
+    assert main(["draw", str(path), "-o", str(tmp_path / "sketch")]) == 0
+    assert len(list((tmp_path / "sketch").glob("*.png"))) == 1
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_each_document_embeds_its_own_sketch(tmp_path, folder):
+    path = next(p for p in example_paths() if p.parent.name == folder)
+    assert main(["render", str(path), "-o", str(tmp_path)]) == 0
+    sketch = next(tmp_path.glob("*_工程建设简图.png")).read_bytes()
+    with zipfile.ZipFile(next(tmp_path.glob("*.docx"))) as package:
+        media = [package.read(n) for n in package.namelist() if n.startswith("word/media/")]
+    assert sketch in media

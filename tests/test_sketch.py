@@ -207,3 +207,25 @@ def test_wrapping_keeps_specs_whole_and_brackets_with_their_words():
     assert wrap("客户：重庆沙坪坝区顺达汽车维修有限公司", 9).split("\n")[-1] != "司"
     assert not any(line.endswith("（") or line.startswith("）") for line in
                    wrap("甲乙丙丁戊己庚（辛壬癸）子丑寅卯", 7).split("\n"))
+
+
+def test_draw_draws_a_case_whose_grid_is_valid_though_the_rest_is_not(tmp_path, capsys):
+    data = load_valid()
+    data["timeline"]["energized"] = "昨天"  # a data error outside the sketch
+    data["application"]["capacity_kw"] = 500  # and out of scope
+    good = write_case(tmp_path / "good", data)
+    broken = load_valid()
+    broken["customer"]["account_no"] = "5100000002"
+    broken["grid"]["route"][2]["length_m"] = "很长"  # the sketch's own data
+    bad = write_case(tmp_path / "bad", broken)
+    assert main(["draw", str(good), str(bad), "-o", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert f"✗ {bad}：未生成" in captured.err and "grid.route[3].length_m" in captured.err
+    assert str(good) not in captured.err
+    assert [p.name for p in (tmp_path / "out").glob("*.png")] == ["重庆沙坪坝区顺达汽车维修有限公司_工程建设简图.png"]
+
+
+def test_a_new_meter_box_on_an_existing_pole_is_fed_by_a_black_lead():
+    figure, _, _ = figure_of(example_paths()[0])  # 无外线: nothing blue but the meter box
+    lines = [a for a in figure.axes[0].lines if (a.get_gid() or "").startswith("line-")]
+    assert lines and all(a.get_gid() == "line-existing" for a in lines)
