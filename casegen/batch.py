@@ -56,6 +56,7 @@ class Outcome:
     status: str
     outputs: list[Path] = field(default_factory=list)
     reason: str = ""
+    marks: list[str] = field(default_factory=list)  # red marks in the document
 
 
 def render_job(job: Job) -> Outcome:
@@ -70,11 +71,12 @@ def render_job(job: Job) -> Outcome:
 
             case_file = CaseFile(case_file.path, redact(case_file.case), case_file.lines,
                                  case_file.findings, case_file.facts)
-        outputs = render_one(case_file, job.out_dir, job.stem, template=job.template,
-                             redact=job.redact)
+        rendered = render_one(case_file, job.out_dir, job.stem, template=job.template,
+                              redact=job.redact)
+        outputs = rendered.outputs
         if job.pdf:
             outputs.append(to_pdf(job.target, job.target.with_suffix(".pdf")))
-        return Outcome(job.case_file.path, RENDERED, outputs)
+        return Outcome(job.case_file.path, RENDERED, outputs, marks=rendered.marks)
     except CaseError as e:
         return Outcome(job.case_file.path, FAILED, reason="；".join(f.message for f in e.findings))
     except Exception as e:  # one bad case must not stop the batch; the reason is reported
@@ -111,30 +113,21 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def start_pool(workers: int) -> ProcessPoolExecutor | None:
-    """Worker processes, started before the cases are gathered so that their imports of the
-    drawing and document libraries overlap with the parent's reading of the case files."""
-    if workers <= 1:
-        return None
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_warm_up)
-    for _ in range(workers):
-        pool.submit(int)  # makes every worker start now
-    return pool
-
-
-def run_jobs(jobs: list[Job], *, pool: ProcessPoolExecutor | None = None,
-             force: bool = False) -> Iterator[Outcome]:
-    """Outcomes as cases finish; up-to-date cases are skipped unless `force`."""
+def run_jobs(jobs: list[Job], *, workers: int = 1, force: bool = False) -> Iterator[Outcome]:
+    """Outcomes as cases finish; up-to-date cases are skipped unless `force`. Worker processes
+    only when there are two cases or more to render and more than one worker is allowed: one
+    case renders in this process, without paying for a pool whose workers import it all again."""
     todo = []
     for job in jobs:
         if not force and job.up_to_date():
             yield Outcome(job.case_file.path, SKIPPED, job.outputs(), "输出比输入新，未重新生成")
         else:
             todo.append(job)
-    if pool is None or len(todo) <= 1:
+    if workers <= 1 or len(todo) <= 1:
         for job in todo:
             yield render_job(job)
         return
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_warm_up)
     futures = [pool.submit(render_job, job) for job in todo]
     try:
         for future in as_completed(futures):
@@ -143,10 +136,27 @@ def run_jobs(jobs: list[Job], *, pool: ProcessPoolExecutor | None = None,
         for future in futures:  # a case in progress finishes (atomically); the rest never start
             future.cancel()
         raise
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the process that started it dies (even by kill -9),
+    instead of living on, holding memory and the terminal."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
 
 
 def _warm_up() -> None:
     """Import the heavy libraries and find the font once per worker, before the first case."""
+    _die_with_parent()
     import docxtpl  # noqa: F401
     import matplotlib.backends.backend_agg
     import matplotlib.figure  # noqa: F401

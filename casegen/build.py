@@ -75,8 +75,31 @@ def customer_name(case_file: CaseFile) -> str:
     return name if isinstance(name, str) and name.strip() else case_file.path.parent.name
 
 
+@dataclass
+class Rendered:
+    """What one render wrote, and the red marks its document carries (for the user to see)."""
+
+    outputs: list[Path]
+    marks: list[str] = field(default_factory=list)
+
+
+def red_marks(case_file: CaseFile, evidence) -> list[str]:
+    """The red marks of a document: pending customer words, evidence gaps, missed targets."""
+    from casegen.render import target_note_text
+
+    marks = []
+    pending = [f.label for f in case_file.findings if f.rule == "feedback-missing"]
+    if pending:
+        marks.append(f"客户反馈 {len(pending)} 处“待补充”（{'、'.join(pending)}）")
+    gaps = [item.name for item in evidence if item.is_gap]
+    if gaps:
+        marks.append(f"实证材料缺失或有问题 {len(gaps)} 项（{'、'.join(gaps)}）")
+    marks += [target_note_text(f) for f in case_file.findings if f.cls is FindingClass.TARGET]
+    return marks
+
+
 def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
-               template: Path | None = None, redact: bool = False) -> list[Path]:
+               template: Path | None = None, redact: bool = False) -> Rendered:
     """The sketch and the document of one prepared case; returns what was written."""
     from casegen.evidence import checklist
     from casegen.render import Picture, render_docx
@@ -91,7 +114,7 @@ def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
     render_docx(case_file.case, facts, evidence, target, template=template,
                 sketch=Picture(png, WIDTH_MM), photos=photos, clear_metadata=redact,
                 notes=targets_missed)
-    return [target, png, *(p.path for p in photos)]
+    return Rendered([target, png, *(p.path for p in photos)], red_marks(case_file, evidence))
 
 
 def marked_photos(case_file: CaseFile, evidence, folder: Path) -> list:

@@ -21,21 +21,25 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="casegen", description="低压小微企业典型案例（附件3）生成与核验工具")
-    parser.add_argument("--version", action="version", version=f"casegen {__version__}")
+    parser.add_argument("--version", action="version", version=f"casegen {__version__}",
+                        help="显示版本号")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     new = commands.add_parser("new", help="生成一个带中文注释的案例文件模板")
-    new.add_argument("path", type=Path)
+    new.add_argument("path", type=Path,
+                     help="要生成的案例文件，如 cases/某某公司/case.yaml（同时建好旁边的 evidence/ 文件夹）")
 
     calendar_help = "节假日文件（默认：案例旁或上级文件夹中的 casegen.calendar.yaml）"
+    paths_help = "案例文件（.yaml），或含案例文件的文件夹（逐层查找）；可给多个"
     validate = commands.add_parser("validate", help="核验案例数据（环节、时间、成本）")
-    validate.add_argument("paths", nargs="+", type=Path)
-    validate.add_argument("--json", action="store_true", help="输出 JSON")
-    validate.add_argument("--strict", action="store_true", help="警告也按错误计")
+    validate.add_argument("paths", nargs="+", type=Path, help=paths_help)
+    validate.add_argument("--json", action="store_true",
+                          help="输出 JSON：每个案例的工程类别、工作日、时限和各类问题")
+    validate.add_argument("--strict", action="store_true", help="提示（警告）也按问题计，退出码为 1")
     validate.add_argument("--calendar", type=Path, help=calendar_help)
 
     render = commands.add_parser("render", help="生成附件3 Word 文档")
-    render.add_argument("paths", nargs="+", type=Path)
+    render.add_argument("paths", nargs="+", type=Path, help=paths_help)
     render.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
     render.add_argument("--template", type=Path, help="自定义的附件3 模板 .docx")
     render.add_argument("--calendar", type=Path, help=calendar_help)
@@ -47,18 +51,21 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--force", action="store_true", help="输出比输入新时也重新生成")
 
     draw = commands.add_parser("draw", help="只生成工程建设简图（PNG 和 SVG）")
-    draw.add_argument("paths", nargs="+", type=Path)
+    draw.add_argument("paths", nargs="+", type=Path, help=paths_help)
     draw.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
     draw.add_argument("--calendar", type=Path, help=calendar_help)
 
     check = commands.add_parser("check", help="检查实证材料是否齐全（审计用）")
-    check.add_argument("paths", nargs="+", type=Path)
+    check.add_argument("paths", nargs="+", type=Path, help=paths_help)
     check.add_argument("--json", action="store_true", help="输出 JSON")
-    check.add_argument("--csv", action="store_true", help="输出 CSV（每项材料一行）")
+    check.add_argument("--csv", action="store_true",
+                       help="输出 CSV（每项材料一行，带 UTF-8 BOM，Excel 可直接打开）")
+    check.add_argument("--csv-encoding", choices=("utf-8-sig", "gbk"), default="utf-8-sig",
+                       help="CSV 的编码：utf-8-sig（默认）或 gbk（旧版 Excel）")
     check.add_argument("--calendar", type=Path, help=calendar_help)
 
     ledger = commands.add_parser("ledger", help="生成附件2 低压小微企业项目明细表（.xlsx）")
-    ledger.add_argument("paths", nargs="+", type=Path)
+    ledger.add_argument("paths", nargs="+", type=Path, help=paths_help)
     ledger.add_argument("-o", "--out", type=Path, required=True, help="输出的 .xlsx 文件")
     ledger.add_argument("--days", choices=("working", "calendar"), default="working",
                         help="时长按工作日（默认）或日历天计")
@@ -70,13 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     roster.add_argument("--teams", type=Path, help="团队名单文件（见 README），代替从案例中汇总")
 
     importer = commands.add_parser("import", help="从填好的附件2 表格生成案例文件")
-    importer.add_argument("table", type=Path)
+    importer.add_argument("table", type=Path, help="填好的附件2 表格（.xlsx）")
     importer.add_argument("-o", "--out", type=Path, required=True, help="输出文件夹")
 
     commands.add_parser("rules", help="列出全部核验规则")
 
     calendar = commands.add_parser("calendar", help="列出某年的节假日和调休上班日及其来源")
-    calendar.add_argument("year", type=int)
+    calendar.add_argument("year", type=int, help="年份，如 2026")
     calendar.add_argument("--calendar", type=Path, help=calendar_help)
     return parser
 
@@ -110,12 +117,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_new(args) -> int:
     from casegen.output import write_text
-    from casegen.scaffold import scaffold
+    from casegen.scaffold import EVIDENCE_GUIDE_NAME, evidence_guide, scaffold
 
     if args.path.exists():
         raise UsageError(f"{args.path} 已存在：casegen new 不覆盖已有文件")
     write_text(args.path, scaffold())
-    print(f"已生成 {args.path}：按注释填写后运行 casegen validate {args.path}")
+    evidence = args.path.parent / "evidence"
+    evidence.mkdir(exist_ok=True)
+    guide = evidence / EVIDENCE_GUIDE_NAME
+    if not guide.exists():
+        write_text(guide, evidence_guide())
+    print(f"已生成 {args.path} 和实证材料文件夹 {evidence}/（放什么见其中的 {EVIDENCE_GUIDE_NAME}）：\n"
+          f"按注释填写后运行 casegen validate {args.path}")
     return EXIT_OK
 
 
@@ -161,7 +174,6 @@ def _produce(args, make, product) -> int:
 
 
 def cmd_render(args) -> int:
-    from casegen.batch import start_pool
     from casegen.calendar import find_calendar_file
     from casegen.export import ToolMissing, libreoffice
 
@@ -175,68 +187,68 @@ def cmd_render(args) -> int:
         except ToolMissing as e:
             print(e, file=sys.stderr)
             return EXIT_FINDINGS
-    calendar_file = args.calendar or find_calendar_file(args.paths)
-    pool = start_pool(args.jobs)
-    try:
-        return _render_batch(args, pool, calendar_file)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    return _render_batch(args, args.calendar or find_calendar_file(args.paths))
 
 
-def _render_batch(args, pool, calendar_file) -> int:
+def _render_batch(args, calendar_file) -> int:
     from casegen.batch import FAILED, RENDERED, SKIPPED, Job, remove_stale_temporaries, run_jobs
     from casegen.build import gather, open_calendar, output_stems
-    from casegen.policy import FindingClass, Product
-    from casegen.render import target_note_text
+    from casegen.policy import Product
 
     run = gather(args.paths, open_calendar(args.paths, args.calendar))
     _print_stopped(run, Product.RENDER)
     remove_stale_temporaries(args.out)
     ready = run.ready(Product.RENDER)
-    for case_file in ready:
-        for finding in case_file.findings:
-            if finding.cls is FindingClass.TARGET:
-                print(f"! {case_file.path}：文档中标注 {target_note_text(finding)}", file=sys.stderr)
     jobs = [Job(c, stem, args.out, args.template, args.pdf, args.redact, calendar_file)
             for c, stem in zip(ready, output_stems(ready, redact=args.redact), strict=True)]
+    hints = {c.path: [f for f in c.findings if not f.is_error] for c in ready}
     progress = _Progress(len(jobs))
     counts = {RENDERED: 0, SKIPPED: 0, FAILED: 0}
-    failures = []
-    for outcome in run_jobs(jobs, pool=pool, force=args.force):
+    failures, marked = [], 0
+    for outcome in run_jobs(jobs, workers=args.jobs, force=args.force):
         counts[outcome.status] += 1
+        marked += bool(outcome.marks)
         if outcome.status == FAILED:
             failures.append(outcome)
-        progress.step(outcome)
+        progress.step(outcome, hints.get(outcome.path, []))
     progress.close()
     for outcome in failures:
         print(f"✗ {outcome.path}：{outcome.reason}", file=sys.stderr)
     failed = counts[FAILED] + len(run.cases) - len(ready)
     print(f"共 {len(run.cases)} 个案例：生成 {counts[RENDERED]} 个，跳过 {counts[SKIPPED]} 个"
           f"（已是最新，--force 可重新生成），失败 {failed} 个"
-          + ("（原因见上）" if failed else ""))
+          + ("（原因见上）" if failed else "")
+          + (f"；{marked} 个文档带有红色标记，发布前请补齐或核对" if marked else ""))
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
 class _Progress:
-    """A bar on a terminal; one plain line per case otherwise (logs, CI)."""
+    """A bar on a terminal; one plain line per case otherwise (logs, CI). Either way, what each
+    document carries in red, and the case's hints, are printed with it."""
 
     def __init__(self, total: int):
         self.total, self.done = total, 0
         self.bar = sys.stderr.isatty()
 
-    def step(self, outcome) -> None:
+    def step(self, outcome, hints) -> None:
         from casegen.batch import FAILED, SKIPPED
+        from casegen.report import finding_line
 
         self.done += 1
         if self.bar:
             filled = round(30 * self.done / max(self.total, 1))
             sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
             sys.stderr.flush()
+        if outcome.status == FAILED:
             return
-        word = {FAILED: "失败", SKIPPED: "跳过"}.get(outcome.status, "已生成")
+        word = "跳过" if outcome.status == SKIPPED else "已生成"
         shown = outcome.outputs[0] if outcome.outputs else outcome.path
-        print(f"{word} {shown}")
+        lines = [f"{word} {shown}"]
+        lines += [f"  ! 文档中标红：{mark}" for mark in outcome.marks]
+        lines += [finding_line(f) for f in hints] if outcome.status != SKIPPED else []
+        if self.bar:
+            sys.stderr.write("\r" + " " * 44 + "\r")
+        print("\n".join(lines))
 
     def close(self) -> None:
         if self.bar:
@@ -263,8 +275,10 @@ def cmd_check(args) -> int:
                   if c.case is None}
     if args.json:
         print(evidence_json(results, unreadable))
-    elif args.csv:
-        sys.stdout.write(evidence_csv(results))
+    elif args.csv:  # bytes: Excel on a Chinese Windows needs the BOM (or GBK) to read it
+        sys.stdout.flush()
+        sys.stdout.buffer.write(evidence_csv(results).encode(args.csv_encoding, errors="replace"))
+        sys.stdout.buffer.flush()
     else:
         print(evidence_text(results, unreadable))
     incomplete = unreadable or any(gate(findings, Product.CHECK) for _, _, findings in results)

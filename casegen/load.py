@@ -88,8 +88,9 @@ def read_text(path: Path) -> str:
 
 
 _YAML_PROBLEMS = [
-    ("'\\t'", "使用了制表符（Tab）缩进：YAML 只允许空格缩进"),
-    ("tab character", "使用了制表符（Tab）缩进：YAML 只允许空格缩进"),
+    ("'\\t'", "有制表符（Tab）：YAML 只允许空格，请把 Tab 换成空格"),
+    ("tab character", "有制表符（Tab）：YAML 只允许空格，请把 Tab 换成空格"),
+    ("while scanning a quoted scalar", "引号没有闭合：这一行的引号缺少配对的结束引号"),
     ("expected ',' or ']'", "方括号 [ ] 没有闭合，或其中的项之间缺少逗号"),
     ("expected ',' or '}'", "花括号 { } 没有闭合，或其中的项之间缺少逗号"),
     ("mapping values are not allowed", "此处不应出现“:”：冒号后要有空格，含冒号的值请加引号"),
@@ -103,14 +104,48 @@ _YAML_PROBLEMS = [
 ]
 
 
+# Where the problem began, not where the parser gave up (an unclosed quote is found at the end)
+_STARTED_AT = ("while scanning a quoted scalar", "while parsing a flow sequence",
+               "while parsing a flow mapping")
+
+
 def _yaml_message(error: yaml.YAMLError) -> tuple[int | None, str]:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if getattr(error, "context", None) in _STARTED_AT and error.context_mark is not None:
+        mark = error.context_mark
     line = mark.line + 1 if mark else None
     problem = f"{getattr(error, 'problem', '') or ''} {getattr(error, 'context', '') or ''}"
     for needle, message in _YAML_PROBLEMS:
         if needle in problem:
             return line, f"YAML 格式错误：{message}"
     return line, f"YAML 格式错误：{problem.strip() or error}"
+
+
+_KEY = r"^[ \u3000]*(?:- )?([A-Za-z_][A-Za-z0-9_]*)"
+_TYPING = [  # mistakes a hurried person makes, told before the parser misreads them a line later
+    (re.compile(r"\t"), "有制表符（Tab）：YAML 只允许空格，请把 Tab 换成空格"),
+    (re.compile(_KEY + r"[ \u3000]*："),
+     "键后用了全角冒号“：”：应为半角冒号加空格，如“{key}: 值”"),
+    (re.compile(r"^ *\u3000|" + _KEY + r"\u3000|" + _KEY + r": *\u3000"),
+     "用了全角空格（“　”）：缩进和冒号后只能用半角空格"),
+    (re.compile(_KEY + r":(?=[^\s#])"), "冒号后缺少空格：应写作“{key}: 值”"),
+]
+
+
+def typing_mistakes(text: str) -> list[tuple[int, str]]:
+    """(line, message) for each line with a full-width colon or space, a tab, or a colon
+    without its space after a key."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        for pattern, message in _TYPING:
+            match = pattern.search(line)
+            if match:
+                key = next((g for g in match.groups() if g), "键") if match.groups() else "键"
+                found.append((number, "YAML 格式错误：" + message.format(key=key)))
+                break
+    return found
 
 
 def load_raw(path: Path, *, lenient: bool = False) -> RawCase:
@@ -120,6 +155,9 @@ def load_raw(path: Path, *, lenient: bool = False) -> RawCase:
     over-long value) are kept in `problems` instead, so later stages can still use the rest."""
     path = Path(path)
     text = read_text(path)
+    mistakes = typing_mistakes(text)
+    if mistakes:
+        raise CaseError([Finding("load", message, file=path, line=line) for line, message in mistakes])
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as e:

@@ -115,6 +115,9 @@ def parse_number(value: Any) -> Any:
     try:
         number = float(text)
     except ValueError:
+        with_unit = _WITH_UNIT.fullmatch(text)
+        if with_unit:
+            raise _err("number", f"只写数字：{with_unit.group(1)}（单位见说明），实际为 \"{value}\"") from None
         raise _err("number", f"应为数字，实际为 \"{value}\"") from None
     if not math.isfinite(number):
         raise _err("number", f"应为有限的数字，实际为 \"{value}\"")
@@ -122,6 +125,9 @@ def parse_number(value: Any) -> Any:
 
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_OTHER_DATE = re.compile(r"^(\d{4})\s*[/.年]\s*(\d{1,2})\s*[/.月]\s*(\d{1,2})\s*日?$")
+# a number written with its unit: 140kW, 45 米, 3.2万元
+_WITH_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:kW|KW|kw|千瓦|kVA|KVA|kva|千伏安|m|M|米|元|万元|%|％|次)")
 
 
 def parse_date(value: Any) -> Any:
@@ -129,6 +135,10 @@ def parse_date(value: Any) -> Any:
         return value
     match = _DATE.match(str(value).strip())
     if not match:
+        other = _OTHER_DATE.match(str(value).strip())
+        if other:
+            year, month, day = (int(part) for part in other.groups())
+            raise _err("date", f"应写作 {year:04d}-{month:02d}-{day:02d}，实际为 \"{value}\"")
         raise _err("date", f"应为 YYYY-MM-DD 格式的日期，实际为 \"{value}\"")
     try:
         return dt.date(*(int(part) for part in match.groups()))

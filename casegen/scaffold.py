@@ -78,3 +78,29 @@ def scaffold(values: dict | None = None, note: str = "") -> str:
     value given in `values` (key path → value) with the other keys left blank for staff."""
     head = HEADER + (note + "\n" if note else "")
     return head + "\n".join(_lines(Case, 0, values)) + "\n"
+
+
+EVIDENCE_GUIDE_NAME = "放在这里的材料.txt"
+
+
+def evidence_guide() -> str:
+    """What goes in a case's evidence/ folder: the seed's 附件3 五, with the case-file keys."""
+    return """\
+实证材料（渝电营〔2019〕32号 附件3 五）：把文件放在本文件夹，在 case.yaml 的 evidence 下写相对路径，
+如 evidence/申请书.pdf。casegen check 检查是否齐全。
+
+一、系统工单（evidence.system_orders）
+  application  客户申请：线下申请须为客户签字或鲜章的申请报告
+  acceptance   受理申请工单：线下提供 SG186 截图，线上提供所用 APP（掌上电力、网上国网、渝快办）的截图
+  supply_plan  供电方案工单
+  energizing   装表接电工单
+二、工程建设内容（evidence.construction，仅有外线工程）
+  estimate_cover  工程概算封面
+  estimate_notes  编制说明
+  工程建设简图由 casegen 生成，不用放
+三、行政审批（evidence.permits，有掘路工程必需）
+  行政审批表、单据或相关政府部门的意见回复
+四、现场图片（evidence.photos）
+  有外线工程：施工前、施工后照片各至少一张；无外线工程：至少一张。
+  每张照片在 marks 中标出工程建设范围和表计安装位置。
+"""

@@ -125,3 +125,35 @@ def test_an_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert "无法读写文件" in err and "Traceback" not in err
+
+
+def test_new_makes_the_evidence_folder_with_its_guide(tmp_path, capsys):
+    path = tmp_path / "某公司" / "case.yaml"
+    assert main(["new", str(path)]) == 0
+    guide = path.parent / "evidence" / "放在这里的材料.txt"
+    text = guide.read_text(encoding="utf-8")
+    assert "SG186" in text and "施工前、施工后照片" in text and "marks" in text
+    assert "evidence/" in capsys.readouterr().out
+
+
+def test_every_argument_has_help():
+    from casegen.cli import _parser
+
+    parser = _parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if action.dest != "help":
+                assert action.help, f"casegen {name} {action.dest}"
+
+
+def test_render_tells_what_the_document_carries_in_red(tmp_path, capsys):
+    data = load_valid()
+    del data["feedback"]["time"]
+    path = write_case(tmp_path / "c", data)
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "! 文档中标红：客户反馈 1 处“待补充”（时间）" in out
+    assert "! 文档中标红：实证材料缺失或有问题" in out  # the valid case brings no evidence files
+    assert "提示 [feedback-missing]" in out
+    assert "1 个文档带有红色标记，发布前请补齐或核对" in out

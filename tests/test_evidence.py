@@ -188,7 +188,9 @@ def test_check_json_and_csv(capsys):
     report = json.loads(capsys.readouterr().out)
     assert [c["complete"] for c in report["cases"]] == [True, False, True]
     assert main(["check", str(EXAMPLES), "--csv"]) == 1
-    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    text = capsys.readouterr().out
+    assert text.startswith("\ufeff")  # the BOM Excel needs to read UTF-8
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0][:6] == ["案例文件", "户名", "类别", "材料", "是否必需", "状态"]
     missing = [r for r in rows[1:] if r[5] == "缺失"]
     assert {r[3] for r in missing} == {"编制说明", "施工前照片"}
@@ -256,3 +258,20 @@ def test_photos_must_mark_the_works_and_the_meter(tmp_path):
     assert [f.key for f in unmarked] == ["evidence.photos[1]", "evidence.photos"]
     assert "第 1 张图片没有标注" in unmarked[0].message and "表计安装位置" in unmarked[1].message
     assert all(f.cls.value == "实证材料" for f in unmarked)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
+def test_check_csv_reads_back_as_excel_reads_it(encoding):
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "casegen", "check", str(EXAMPLES), "--csv"]
+    if encoding == "gbk":
+        args += ["--csv-encoding", "gbk"]
+    blob = subprocess.run(args, capture_output=True, check=False).stdout
+    # Excel on a Chinese Windows: a BOM means UTF-8, no BOM means the system code page (GBK)
+    text = blob[3:].decode("utf-8") if blob.startswith(b"\xef\xbb\xbf") else blob.decode("gbk")
+    assert (encoding == "utf-8-sig") == blob.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:4] == ["案例文件", "户名", "类别", "材料"]
+    assert any(r[1] == "重庆九龙便民超市有限公司" and r[3] == "编制说明" for r in rows)

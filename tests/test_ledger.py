@@ -210,3 +210,18 @@ def test_notes_sheet_defines_the_derived_columns(ledger):
     text = "\n".join(n[0] or "" for n in notes)
     assert "全流程时长（天）：业务受理时间至装表送电时间的工作日数，受理当日不计、送电当日计" in text
     assert "配套工程时长(天)：配套工程第一个环节" in text
+
+
+def test_rows_ordered_by_unit_in_pinyin_as_excel_users_expect(tmp_path):
+    units = ["国网重庆市电力公司市区供电分公司", "国网重庆市电力公司沙坪坝供电分公司",
+             "国网重庆市电力公司九龙坡供电分公司", "国网重庆市电力公司市北供电分公司"]
+    for n, unit in enumerate(units):
+        data = load_valid()
+        data["unit"]["company"] = unit
+        data["customer"].update(account_no=f"510900000{n}", address=f"重庆市-沙坪坝区-井口镇-{n}号")
+        write_case(tmp_path / str(n), data)
+    target = tmp_path / "l.xlsx"
+    main(["ledger", str(tmp_path), "-o", str(target)])
+    _, rows = sheet_rows(target)
+    shown = [r[0].removeprefix("国网重庆市电力公司").removesuffix("供电分公司") for r in rows[1:]]
+    assert shown == ["九龙坡", "沙坪坝", "市北", "市区"]  # jiu, sha, shi bei, shi qu
