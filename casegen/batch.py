@@ -143,15 +143,14 @@ def run_jobs(jobs: list[Job], *, workers: int = 1, force: bool = False) -> Itera
 def _die_with_parent() -> None:
     """Linux: a worker gets SIGTERM when the process that started it dies (even by kill -9),
     instead of living on, holding memory and the terminal."""
+    import contextlib
     import ctypes
     import signal
     import sys
 
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
 
 
 def _warm_up() -> None:
