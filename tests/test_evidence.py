@@ -241,8 +241,8 @@ def required_names(channel: str, kind: str) -> list[str]:
     ("渝快办", "无外线", ["客户申请（线上申请书）", "受理申请工单（渝快办截图）", "供电方案工单", "装表接电工单",
                        "现场照片"]),
     ("网上国网", "有外线无掘路", ["客户申请（线上申请书）", "受理申请工单（网上国网截图）", "供电方案工单",
-                           "装表接电工单", "工程概算封面", "编制说明", "工程建设简图（含工程量和建设资金）", "施工前照片",
-                           "施工后照片"]),
+                           "装表接电工单", "工程概算封面", "编制说明", "工程建设简图（含工程量和建设资金）",
+                           "施工前照片", "施工后照片"]),
 ])
 def test_the_exact_evidence_list_per_channel_and_kind(channel, kind, expected):
     assert required_names(channel, kind) == expected
