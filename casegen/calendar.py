@@ -25,6 +25,53 @@ class YearArrangement:
 
 
 @dataclass
+class YearCache:
+    """The library's arrangements, year by year, kept on disk per holidays version."""
+
+    path: Path | None
+    years: dict[int, tuple[frozenset, frozenset]] = field(default_factory=dict)
+    last_announced: int | None = None
+
+    @classmethod
+    def open(cls) -> YearCache:
+        import json
+        import os
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            library = version("holidays")
+        except PackageNotFoundError:
+            return cls(None)
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        cache = cls(root / "casegen" / f"holidays-{library}.json")
+        try:
+            stored = json.loads(cache.path.read_text(encoding="utf-8"))
+            cache.last_announced = stored.get("last_announced")
+            for year, (off, worked) in stored.get("years", {}).items():
+                cache.years[int(year)] = (frozenset(map(dt.date.fromisoformat, off)),
+                                          frozenset(map(dt.date.fromisoformat, worked)))
+        except (OSError, ValueError, TypeError, AttributeError):  # absent or damaged: rebuilt
+            cache.years.clear()
+        return cache
+
+    def save(self) -> None:
+        """Best effort: a cache that cannot be written costs time, never a result."""
+        import json
+
+        if self.path is None:
+            return
+        data = {"last_announced": self.last_announced,
+                "years": {str(year): [sorted(map(str, off)), sorted(map(str, worked))]
+                          for year, (off, worked) in sorted(self.years.items())}}
+        try:
+            from casegen.output import write_text
+
+            write_text(self.path, json.dumps(data))
+        except OSError:
+            pass
+
+
+@dataclass
 class WorkCalendar:
     """Which days are working days; counts them; knows which years it only estimated."""
 
@@ -38,10 +85,17 @@ class WorkCalendar:
         return holidays.China(language="zh_CN")
 
     @cached_property
-    def last_announced(self) -> int:
-        from holidays.countries.china import ChinaStaticHolidays
+    def _cache(self) -> YearCache:
+        return YearCache.open()
 
-        return max(ChinaStaticHolidays.special_public_holidays)
+    @cached_property
+    def last_announced(self) -> int:
+        if self._cache.last_announced is None:
+            from holidays.countries.china import ChinaStaticHolidays
+
+            self._cache.last_announced = max(ChinaStaticHolidays.special_public_holidays)
+            self._cache.save()
+        return self._cache.last_announced
 
     def is_exact(self, year: int) -> bool:
         return year in self.overrides or FIRST_ANNOUNCED <= year <= self.last_announced
@@ -56,23 +110,29 @@ class WorkCalendar:
         return (f"尚未公布：按 2024 年起施行的法定节假日规则推算（holidays {holidays.__version__}），"
                 "未含调休")
 
-    @cached_property
-    def _known(self) -> dict[dt.date, bool]:
-        return {}
-
     def is_working_day(self, day: dt.date) -> bool:
-        known = self._known.get(day)
-        if known is None:  # the library's lookup is slow beside a dict; cases share their days
-            known = self._known[day] = self._look_up(day)
-        return known
-
-    def _look_up(self, day: dt.date) -> bool:
         arrangement = self.overrides.get(day.year)
-        if arrangement is None:
-            return self._library.is_working_day(day)
-        if day in arrangement.workdays:
-            return True
-        return day.weekday() < 5 and day not in arrangement.holidays
+        if arrangement is not None:
+            if day in arrangement.workdays:
+                return True
+            return day.weekday() < 5 and day not in arrangement.holidays
+        weekdays_off, weekends_worked = self._year(day.year)
+        if day.weekday() < 5:
+            return day not in weekdays_off
+        return day in weekends_worked
+
+    def _year(self, year: int) -> tuple[frozenset, frozenset]:
+        """The library's year as two sets: weekdays off and weekend days worked. Read from the
+        cache when it has the year: importing the holidays package costs more than a render."""
+        table = self._cache.years.get(year)
+        if table is None:
+            days = days_of(year)
+            worked = {day: self._library.is_working_day(day) for day in days}
+            table = (frozenset(d for d in days if d.weekday() < 5 and not worked[d]),
+                     frozenset(d for d in days if d.weekday() >= 5 and worked[d]))
+            self._cache.years[year] = table
+            self._cache.save()
+        return table
 
     def working_days(self, start: dt.date, end: dt.date) -> int:
         """Working days after `start` up to and including `end` (the start day is not counted)."""
@@ -101,9 +161,14 @@ class WorkCalendar:
         arrangement = self.overrides.get(year)
         if arrangement is not None:
             return sorted(arrangement.workdays)
-        start = dt.date(year, 1, 1)
-        days = (start + dt.timedelta(days=n) for n in range((dt.date(year + 1, 1, 1) - start).days))
-        return [d for d in days if d.weekday() >= 5 and self.is_working_day(d)]
+        return [d for d in days_of(year) if d.weekday() >= 5 and self.is_working_day(d)]
+
+
+def days_of(year: int) -> list[dt.date]:
+    """Every day of a year (9999 included: no 1 January 10000 needed)."""
+    first = dt.date(year, 1, 1)
+    last = dt.date(year, 12, 31)
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def find_calendar_file(paths: list[Path]) -> Path | None:

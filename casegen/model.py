@@ -125,6 +125,8 @@ def parse_number(value: Any) -> Any:
 
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# the dates a case can hold: the policy is of 2019; a year 1 or 9999 is a typing mistake
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 _OTHER_DATE = re.compile(r"^(\d{4})\s*[/.年]\s*(\d{1,2})\s*[/.月]\s*(\d{1,2})\s*日?$")
 # a number written with its unit: 140kW, 45 米, 3.2万元
 _WITH_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:kW|KW|kw|千瓦|kVA|KVA|kva|千伏安|m|M|米|元|万元|%|％|次)")
@@ -141,9 +143,12 @@ def parse_date(value: Any) -> Any:
             raise _err("date", f"应写作 {year:04d}-{month:02d}-{day:02d}，实际为 \"{value}\"")
         raise _err("date", f"应为 YYYY-MM-DD 格式的日期，实际为 \"{value}\"")
     try:
-        return dt.date(*(int(part) for part in match.groups()))
+        day = dt.date(*(int(part) for part in match.groups()))
     except ValueError:
         raise _err("date", f"不是有效的日期：\"{value}\"") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise _err("date", f"应在 {FIRST_DAY.year}–{LAST_DAY.year} 年之间，实际为 \"{value}\"")
+    return day
 
 
 def _parse_ratio(value: Any) -> Any:

@@ -126,3 +126,31 @@ def test_user_calendar_single_date_holiday_and_saturday_workday(tmp_path):
     # Mar 1 (Mon) → Mar 8 (Mon): 2, 4, 5, 6 (Sat worked), 8; the 3rd is off
     assert calendar.working_days(D(2027, 3, 1), D(2027, 3, 8)) == 5
     assert calendar.estimated_years(D(2027, 3, 1), D(2027, 3, 8)) == []
+
+
+def test_the_year_cache_is_rebuilt_when_damaged_and_gives_the_same_days(tmp_path, monkeypatch):
+    import json
+    from importlib.metadata import version
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = tmp_path / "casegen" / f"holidays-{version('holidays')}.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text("{not json", encoding="utf-8")
+    assert WorkCalendar().working_days(D(2024, 9, 29), D(2024, 10, 8)) == 2
+    stored = json.loads(cache.read_text(encoding="utf-8"))
+    assert "2024-10-07" in stored["years"]["2024"][0]  # a weekday off
+    assert "2024-10-12" in stored["years"]["2024"][1]  # a Saturday worked
+    assert WorkCalendar().working_days(D(2024, 9, 29), D(2024, 10, 8)) == 2  # read back
+
+
+def test_dates_outside_2000_to_2099_are_typing_mistakes(tmp_path, capsys):
+    from conftest import load_valid, write_case
+
+    from casegen.cli import main
+
+    data = load_valid()
+    data["timeline"]["energized"] = "9999-12-31"
+    path = write_case(tmp_path / "c", data)
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert '应在 2000–2099 年之间，实际为 "9999-12-31"' in out

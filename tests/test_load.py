@@ -15,7 +15,7 @@ from casegen.pipeline import read_case
 
 # file → what its one message must say (and the line it must name)
 MALFORMED = {
-    "broken-yaml.yaml": (11, "方括号 [ ] 没有闭合"),
+    "broken-yaml.yaml": (10, "方括号 [ ] 没有闭合"),  # the line the bracket opens
     "tab-indent.yaml": (4, "制表符（Tab）"),
     "wrong-type-number.yaml": (24, 'application.capacity_kw（申请容量）应为数字，实际为 "一百"'),
     "wrong-type-bool.yaml": (14, "customer.small_micro（是否小微企业）应为 true/false"),
@@ -24,7 +24,7 @@ MALFORMED = {
     "missing-section.yaml": (1, "timeline（办理时间）必须填写"),
     "duplicate-key.yaml": (25, "application.capacity_kw（申请容量）键重复：第 24 行已写过"),
     "bad-date.yaml": (52, '不是有效的日期："2025-02-30"'),
-    "bad-date-format.yaml": (21, "应为 YYYY-MM-DD 格式的日期"),
+    "bad-date-format.yaml": (21, '应写作 2025-04-28，实际为 "2025年4月28日"'),
     "end-before-start.yaml": (55, "结束日期 2025-05-06 早于开始日期 2025-05-09"),
     "unknown-kind.yaml": (29, 'project.kind（工程类别）应为 无外线/有外线无掘路/有外线有掘路，实际为 "有掘路"'),
     "bad-voltage.yaml": (25, '供电电压）应为电压，如 220V、380V 或 0.4kV，实际为 "三百八十伏"'),

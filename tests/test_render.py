@@ -177,7 +177,7 @@ def test_late_energising_renders_the_true_dates_and_a_verification_note(tmp_path
     path = write_case(tmp_path / "c", data)
     assert main(["validate", str(path)]) == 1
     assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
-    assert "核验提示" in capsys.readouterr().err
+    assert "! 文档中标红：【核验提示】" in capsys.readouterr().out
     docx_path = next((tmp_path / "out").glob("*.docx"))
     text = docx_text(docx_path)
     assert "7.装表接电：5月15日" in text and "6.接入工程施工：5月12日—5月14日" in text

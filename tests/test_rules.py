@@ -192,8 +192,9 @@ def test_every_rule_has_a_test():
 
 
 def test_every_rule_cites_a_clause_and_every_notice_clause_its_words():
-    seed = (ROOT.parent / "shared" / "seed").glob("*.txt")
-    notice = re.sub(r"\s+", "", next(seed).read_text(encoding="utf-8"))
+    seed = ROOT.parent / "shared" / "seed"
+    assert seed.is_dir(), "the notice is read from ../shared/seed, beside the project"
+    notice = re.sub(r"\s+", "", next(seed.glob("*.txt")).read_text(encoding="utf-8"))
     for declared in RULES.values():
         assert declared.clause.section
         if declared.clause.words and "……" not in declared.clause.words:

@@ -1,0 +1,72 @@
+"""One case rendered start to finish, against the floor of importing what it needs.
+
+    python bench/bench_one_case.py [--runs 5]
+
+Prints, as CPU seconds (user + system) of the whole process, medians over the runs:
+- the import floor: a Python that only imports matplotlib (Agg), docxtpl and python-docx;
+- `casegen render` of one example case (--force, default --jobs), and the ratio to the floor
+  (target: at most 1.5);
+- the three examples rendered with --jobs 1 and with --jobs 2, in wall-clock seconds: a pool must
+  not make a batch slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR = "import matplotlib.figure, matplotlib.backends.backend_agg, docxtpl, docx"
+TARGET_RATIO = 1.5
+
+
+# as a user's shell has it: byte code cached (a development shell may turn that off)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def cpu_seconds(command: list[str]) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=ENV)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+
+
+def median_of(command: list[str], runs: int) -> tuple[float, float]:
+    results = [cpu_seconds(command) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    casegen = [sys.executable, "-m", "casegen"]
+    one = str(ROOT / "cases" / "03-有外线有掘路-顺达汽修" / "case.yaml")
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run([*casegen, "render", one, "-o", folder], check=True, capture_output=True,
+                       env=ENV)  # warm: byte code, font and calendar caches
+        floor, _ = median_of([sys.executable, "-c", FLOOR], args.runs)
+        single, single_wall = median_of([*casegen, "render", one, "-o", folder, "--force"], args.runs)
+        jobs1 = median_of([*casegen, "render", str(ROOT / "cases"), "-o", folder, "--force",
+                           "--jobs", "1"], args.runs)[1]
+        jobs2 = median_of([*casegen, "render", str(ROOT / "cases"), "-o", folder, "--force",
+                           "--jobs", "2"], args.runs)[1]
+    print(f"import floor (matplotlib, docxtpl, python-docx): {floor:.2f} s CPU")
+    print(f"one case rendered: {single:.2f} s CPU ({single_wall:.2f} s wall); "
+          f"ratio to the floor {single / floor:.2f} (target at most {TARGET_RATIO})")
+    print(f"three examples: --jobs 1 {jobs1:.2f} s wall, --jobs 2 {jobs2:.2f} s wall "
+          f"(ratio {jobs2 / jobs1:.2f}; at most 1.00 wanted)")
+
+
+if __name__ == "__main__":
+    main()
