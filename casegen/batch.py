@@ -4,7 +4,6 @@ for one bad case. Each case's outputs are written atomically by the stages thems
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -79,23 +78,31 @@ def render_job(job: Job) -> Outcome:
         return Outcome(job.case_file.path, RENDERED, outputs, marks=rendered.marks)
     except CaseError as e:
         return Outcome(job.case_file.path, FAILED, reason="；".join(f.message for f in e.findings))
+    except OSError as e:  # a full disk, a folder that cannot be written
+        from casegen.load import os_reason
+
+        where = f"{e.filename}：" if e.filename else ""
+        return Outcome(job.case_file.path, FAILED, reason=f"写文件失败：{where}{os_reason(e)}")
     except Exception as e:  # one bad case must not stop the batch; the reason is reported
-        return Outcome(job.case_file.path, FAILED, reason=f"{type(e).__name__}: {e}")
-
-
-_TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp(\.\w+)?$")
+        return Outcome(job.case_file.path, FAILED,
+                       reason=f"生成时出错（程序内部错误 {type(e).__name__}，请把这个案例文件发给维护者）")
 
 
 def remove_stale_temporaries(out_dir: Path) -> list[Path]:
-    """Temporary files left by a run that was killed (its process is gone)."""
+    """casegen's own temporary files left by a run that was killed (its process is gone), in the
+    folders casegen writes: the output folder and its photo folders. Nothing else is touched."""
+    from casegen.output import TEMPORARY, TEMPORARY_PREFIX
+
     removed = []
     if not out_dir.is_dir():
         return removed
-    for path in out_dir.rglob(".*.tmp*"):
-        match = _TEMPORARY.match(path.name)
-        if match and not _alive(int(match.group(1))):
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    folders = [out_dir, *(p for p in out_dir.glob("*_现场图片") if p.is_dir())]
+    for folder in folders:
+        for path in folder.glob(f"{TEMPORARY_PREFIX}*"):
+            match = TEMPORARY.match(path.name)
+            if match and path.is_file() and not _alive(int(match.group(1))):
+                path.unlink(missing_ok=True)
+                removed.append(path)
     return removed
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,12 +12,23 @@ __all__ = ["CaseError", "Finding", "FindingClass", "Severity", "UsageError", "do
            "sort_findings"]
 
 
+# C0/C1 controls, bidi overrides and isolates, line and paragraph separators: a message must not
+# move the terminal's cursor, reorder its text or break a line where none was written
+UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                          r"\u2028\u2029\ufeff]")
+
+
+def clean(text: str) -> str:
+    """Text safe to print or to put in a file name: unsafe characters shown as "?"."""
+    return UNSAFE_CHARS.sub("?", str(text))
+
+
 def dotted(key_path: tuple | None) -> str:
     """grid.route[3].length_m: list positions counted from 1, as people count."""
     text = ""
     for key in key_path or ():
         text += f"[{key + 1}]" if isinstance(key, int) else (f".{key}" if text else str(key))
-    return text
+    return clean(text)
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,7 @@ class Finding:
 
     @property
     def place(self) -> str:
-        where = str(self.file) if self.file else ""
+        where = clean(self.file) if self.file else ""
         if self.line:
             where += f":{self.line}"
         return where
@@ -71,10 +83,11 @@ class Finding:
     @property
     def text(self) -> str:
         """What is wrong, with the key and its Chinese label, without the place."""
+        message = clean(self.message)
         if not self.key:
-            return self.message
+            return message
         subject = f"{self.key}（{self.label}）" if self.label else f"{self.key} "
-        return f"{subject}{self.message}"
+        return f"{subject}{message}"
 
     @property
     def basis(self) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 MAX_IMAGE_PIXELS = 60_000_000  # ~ a 60-megapixel photo; larger is a decompression bomb for us
+MAX_ASPECT = 20  # a photo of a site is not a 1 × 59,000,000 strip
+MIN_SIDE = 16
 _MAGIC = {
     ".pdf": (b"%PDF",),
     ".png": (b"\x89PNG\r\n\x1a\n",),
@@ -27,11 +29,23 @@ _MAGIC = {
 }
 
 
+MAX_NAME_BYTES = 255  # what a Linux file name holds
+
+
 def resolve_inside(folder: Path, relative: str) -> Path | str:
-    """The real path of `relative` under `folder`, or a message if it leaves the folder."""
-    root = folder.resolve()
-    candidate = (root / relative)
-    real = candidate.resolve()
+    """The real path of `relative` under `folder`, or a message if it leaves the folder or
+    cannot be followed (a symbolic-link loop, a name too long)."""
+    from casegen.load import os_reason
+
+    if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in Path(relative).parts):
+        return f"文件名过长（超过 {MAX_NAME_BYTES} 字节）：{relative}"
+    try:
+        root = folder.resolve()
+        real = (root / relative).resolve()
+    except RuntimeError:  # Python 3.11 raises this for a symbolic-link loop
+        return f"符号链接循环，无法打开：{relative}"
+    except OSError as e:
+        return f"无法打开：{relative}（{os_reason(e)}）"
     if real != root and root not in real.parents:
         return f"{relative} 指向案例文件夹之外（{real}）：证据文件须放在案例文件夹内"
     return real
@@ -44,18 +58,20 @@ class Missing(str):
 def inspect_file(folder: Path, relative: str) -> str | None:
     """None when the file is usable evidence, else what is wrong with it (a `Missing` when it
     is simply not there)."""
+    from casegen.load import os_reason
+
     real = resolve_inside(folder, relative)
     if isinstance(real, str):
         return real
-    if not real.exists():
-        return Missing(f"文件不存在：{relative}")
-    if not real.is_file():
-        return f"不是文件：{relative}"
     try:
+        if not real.exists():
+            return Missing(f"文件不存在：{relative}")
+        if not real.is_file():
+            return f"不是普通文件：{relative}"
         with open(real, "rb") as handle:
             head = handle.read(16)
     except OSError as e:
-        return f"无法读取：{relative}（{e.strerror or e}）"
+        return f"无法读取：{relative}（{os_reason(e)}）"
     if not head:
         return f"文件是空的：{relative}"
     suffix = real.suffix.lower()
@@ -74,10 +90,12 @@ def _check_complete(image, real: Path) -> None:
             handle.seek(-2, 2)
             if handle.read(2) != b"\xff\xd9":
                 raise OSError("文件末尾缺少 JPEG 结束标记")
-    elif image.format == "PNG":
-        image.verify()  # walks every chunk and checks its CRC, without decoding pixels
+        image.draft("RGB", (max(image.width // 8, 1), max(image.height // 8, 1)))
+        image.load()  # every coded byte is read; at 1/8 scale the transform costs little
     else:
-        image.load()  # decodes every byte: a truncated file fails here
+        # decodes every byte: a truncated file fails here, and so does a PNG whose IDAT is
+        # corrupt behind good checksums (verify() alone would pass it)
+        image.load()
 
 
 def _inspect_image(real: Path, relative: str) -> str | None:
@@ -87,12 +105,15 @@ def _inspect_image(real: Path, relative: str) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(real) as image:
-                if image.width * image.height > MAX_IMAGE_PIXELS:
-                    return (f"图片过大（{image.width}×{image.height} 像素，上限 "
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    return (f"图片过大（{width}×{height} 像素，上限 "
                             f"{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}")
+                if min(width, height) < MIN_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
+                    return f"图片尺寸不像现场照片（{width}×{height} 像素）：{relative}"
                 _check_complete(image, real)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return f"图片过大：像素数超出安全上限（{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}"
-    except (OSError, SyntaxError, ValueError) as e:
-        return f"图片已损坏或被截断：{relative}（{e}）"
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError):  # Pillow's words are English
+        return f"图片已损坏或被截断，无法解码：{relative}"
     return None

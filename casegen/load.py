@@ -6,7 +6,9 @@ types: 户号 0012345 stays "0012345" and `no` stays "no" where the contract wan
 
 from __future__ import annotations
 
+import errno
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,16 +65,44 @@ def _fail(path: Path, line: int | None, message: str, rule: str = "load") -> Cas
     return CaseError([Finding(rule, message, file=path, line=line)])
 
 
-def read_text(path: Path) -> str:
-    """The file as text, or a CaseError saying in Chinese why it cannot be read."""
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, refused before reading when it is not a regular file (a FIFO,
+    /dev/zero, a folder) or is larger than `limit`."""
     try:
-        blob = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise _fail(path, None, "不是普通文件（可能是文件夹、设备或管道）：请给出 .yaml 案例文件")
+        if info.st_size > limit:
+            raise _fail(path, None, f"文件过大（{info.st_size} 字节，上限 {limit} 字节），不像是案例文件")
+        with open(path, "rb") as handle:
+            blob = handle.read(limit + 1)
     except FileNotFoundError as e:
         raise _fail(path, None, "文件不存在") from e
     except OSError as e:
-        raise _fail(path, None, f"无法读取文件：{e.strerror or e}") from e
-    if len(blob) > MAX_FILE_BYTES:
-        raise _fail(path, None, f"文件过大（{len(blob)} 字节，上限 {MAX_FILE_BYTES} 字节），不像是案例文件")
+        raise _fail(path, None, f"无法读取文件：{os_reason(e)}") from e
+    if len(blob) > limit:  # grew while we read it
+        raise _fail(path, None, f"文件过大（超过 {limit} 字节），不像是案例文件")
+    return blob
+
+
+def os_reason(error: OSError) -> str:
+    """An operating-system error in Chinese (never Python's English text)."""
+    reasons = {errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+               errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.ENAMETOOLONG: "文件名过长",
+               errno.EISDIR: "这是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹",
+               errno.ELOOP: "符号链接循环", errno.EDQUOT: "超出磁盘配额", errno.EIO: "读写出错（磁盘故障？）",
+               errno.EMFILE: "打开的文件太多", errno.EXDEV: "不能跨磁盘改名"}
+    if error.errno is None:  # raised by code, not the system: its own words if they are ours
+        text = str(error)
+        return "系统错误" if text.isascii() else text
+    return reasons.get(error.errno, f"系统错误 {error.errno}")
+
+
+def read_text(path: Path) -> str:
+    """The file as text, or a CaseError saying in Chinese why it cannot be read."""
+    blob = read_bytes(path)
+    if blob.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(blob) > 3 and blob[1:4:2] == b"\x00\x00"):
+        raise _fail(path, 1, "文件是 UTF-16 编码：请在编辑器中以 UTF-8 编码另存")
     try:
         text = blob.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -118,7 +148,8 @@ def _yaml_message(error: yaml.YAMLError) -> tuple[int | None, str]:
     for needle, message in _YAML_PROBLEMS:
         if needle in problem:
             return line, f"YAML 格式错误：{message}"
-    return line, f"YAML 格式错误：{problem.strip() or error}"
+    return line, ("YAML 格式错误：这里的写法无法识别：请对照 casegen new 生成的模板，检查冒号、缩进、"
+                  "引号和括号")
 
 
 _KEY = r"^[ \u3000]*(?:- )?([A-Za-z_][A-Za-z0-9_]*)"
@@ -163,29 +194,61 @@ def load_raw(path: Path, *, lenient: bool = False) -> RawCase:
     except yaml.YAMLError as e:
         line, message = _yaml_message(e)
         raise _fail(path, line, message) from e
+    except RecursionError as e:  # thousands of nested brackets
+        raise _fail(path, 1, f"YAML 格式错误：括号嵌套过深（案例文件不超过 {MAX_DEPTH} 层）") from e
     if not isinstance(root, yaml.MappingNode):
         line = root.start_mark.line + 1 if root is not None else 1
-        raise _fail(path, line, "案例文件的最外层应为“键: 值”形式（unit、customer、application……）")
+        raise _fail(path, line, "最外层应为“键: 值”形式（unit、customer、application……）")
     raw = RawCase(path=path, data={})
-    raw.data = _convert(root, (), raw, raw.problems)
+    raw.data = _convert(root, (), raw, raw.problems, _Walk())
+    refused = [f for f in raw.problems if f.rule == "load"]  # aliases, depth: nothing to go on
+    if refused:
+        raise CaseError(refused)
     if raw.problems and not lenient:
         raise CaseError(raw.problems)
     return raw
 
 
-def _convert(node: yaml.Node, key_path: KeyPath, raw: RawCase, problems: list[Finding]):
+MAX_DEPTH = 12  # the contract nests 5 deep (evidence.photos[].marks[].at)
+MAX_NODES = 50_000  # a case file has a few hundred values
+
+
+@dataclass
+class _Walk:
+    """What the conversion has seen: YAML aliases (*a) point at a node seen before, which is how
+    a 1 KB "billion laughs" file becomes billions of values; casegen's files need none."""
+
+    seen: set[int] = field(default_factory=set)
+    count: int = 0
+
+
+def _convert(node: yaml.Node, key_path: KeyPath, raw: RawCase, problems: list[Finding],
+             walk: _Walk):
+    line = node.start_mark.line + 1
+    walk.count += 1
+    if id(node) in walk.seen:
+        if not any(f.rule == "load" for f in problems):  # the first one says it all
+            problems.append(Finding("load", "YAML 格式错误：不支持锚点和引用（& 与 *）：请把值直接写出来",
+                                    raw.path, line, key_path or None))
+        return None
+    if len(key_path) > MAX_DEPTH or walk.count > MAX_NODES:
+        if not any(f.rule == "load" for f in problems):
+            problems.append(Finding("load", f"YAML 格式错误：嵌套过深或内容过多（案例文件不超过 {MAX_DEPTH} 层）",
+                                    raw.path, line, None))
+        return None
+    walk.seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        return _convert_mapping(node, key_path, raw, problems)
+        return _convert_mapping(node, key_path, raw, problems, walk)
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, child in enumerate(node.value):
             raw.lines[(*key_path, index)] = child.start_mark.line + 1
-            items.append(_convert(child, (*key_path, index), raw, problems))
+            items.append(_convert(child, (*key_path, index), raw, problems, walk))
         return items
     return _convert_scalar(node, key_path, raw, problems)
 
 
-def _convert_mapping(node, key_path, raw, problems) -> dict:
+def _convert_mapping(node, key_path, raw, problems, walk) -> dict:
     mapping: dict = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
@@ -200,7 +263,7 @@ def _convert_mapping(node, key_path, raw, problems) -> dict:
                                     line, child_path))
             continue
         raw.lines[child_path] = line
-        mapping[key] = _convert(value_node, child_path, raw, problems)
+        mapping[key] = _convert(value_node, child_path, raw, problems, walk)
     return mapping
 
 

@@ -205,7 +205,9 @@ def _parse_exclusion(value: Any) -> Any:
 def _parse_relpath(value: Any) -> Any:
     if value is None:
         return value
-    text = str(value).strip().replace("\\", "/")
+    if not isinstance(value, str):
+        raise _err("path", f"应为一个文件路径（文字），实际为{_TYPE_NAMES.get(type(value), '其他')}")
+    text = value.strip().replace("\\", "/")
     path = PurePosixPath(text)
     if path.is_absolute() or re.match(r"^[A-Za-z]:", text):
         raise _err("path", f"应为相对于案例文件的路径，实际为绝对路径 \"{value}\"")
@@ -546,7 +548,10 @@ _TYPE_NAMES = {dict: "键值", list: "列表", str: "文字"}
 
 def _message(error: dict) -> str:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
-    shown = f"\"{value}\"" if isinstance(value, str) else _TYPE_NAMES.get(type(value), repr(value))
+    if isinstance(value, str):
+        shown = f"\"{value[:40]}…\"" if len(value) > 40 else f"\"{value}\""
+    else:
+        shown = _TYPE_NAMES.get(type(value), "其他")
     match kind:
         case "missing":
             return "必须填写"
@@ -584,7 +589,10 @@ def _message(error: dict) -> str:
             return f"应为数字，实际为 {shown}"
         case "bool_parsing" | "bool_type":
             return f"应为 true/false（是/否），实际为 {shown}"
-    return error["msg"]
+    message = error["msg"]
+    if message.isascii():  # one of pydantic's own English messages: never shown as it is
+        return f"不符合案例文件约定（{kind}），实际为 {shown}"
+    return message
 
 
 def build_case(data: dict, where, path=None) -> tuple[Case, list[Finding]]:

@@ -17,7 +17,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces `target` in one step."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
+    temporary = target.with_name(temporary_name(target.stem, target.suffix))
     try:
         yield temporary
         with open(temporary, "rb+") as handle:
@@ -36,13 +36,27 @@ def write_text(target: Path, text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
 
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+TEMPORARY_PREFIX = ".casegen-"
+TEMPORARY = re.compile(r"^\.casegen-.*\.(\d+)\.tmp(\.\w+)?$")
 
 
-def safe_name(text: str, limit: int = 80) -> str:
-    """A file name from a customer name: no characters Windows or Linux refuse, not too long."""
+def temporary_name(stem: str, suffix: str) -> str:
+    """Hidden, marked as casegen's, and carrying the writer's process id, so that only casegen's
+    own leftovers of a killed run are ever removed."""
+    return f"{TEMPORARY_PREFIX}{stem}.{os.getpid()}.tmp{suffix}"
+
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]')
+NAME_BYTES = 120  # room for "_工程建设简图.png", "_公开版" and the temporary prefix within 255 bytes
+
+
+def safe_name(text: str, limit: int = NAME_BYTES) -> str:
+    """A file name from a customer name: no characters Windows or Linux refuse or that reorder
+    text, and at most `limit` bytes of UTF-8 (a Linux name holds 255 bytes, not characters)."""
     name = _UNSAFE.sub("_", text).strip(" .") or "案例"
-    return name[:limit]
+    while len(name.encode("utf-8")) > limit:
+        name = name[:-1]
+    return name
 
 
 def unique_names(stems: list[tuple[str, str]]) -> list[str]:

@@ -6,7 +6,9 @@ shows the works and the meter position as the notice asks.
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 from pathlib import Path
 
 from casegen.model import Mark
@@ -27,8 +29,23 @@ def prepare_photo(source: Path, target: Path, marks: list[Mark] = (), *,
     for mark in marks:
         draw_mark(image, mark)
     with atomic_path(target) as temporary:
-        image.save(temporary, format="JPEG", quality=88)
+        with open(temporary, "wb") as handle:
+            image.save(handle, format="JPEG", quality=88)
+            handle.flush()
+            os.fsync(handle.fileno())  # a full disk shows here, not after the rename
+        _verify(temporary, image.size)
     return image.size
+
+
+def _verify(path: Path, size: tuple[int, int]) -> None:
+    """Read the written copy back whole: a short write (a full disk Pillow did not notice) must
+    never be published under the final name."""
+    from PIL import Image
+
+    with Image.open(path) as written:
+        written.load()
+        if written.size != size:
+            raise OSError(errno.EIO, "written photo does not read back")
 
 
 def mark_point(size: tuple[int, int], mark: Mark) -> tuple[int, int]:

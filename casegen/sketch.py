@@ -190,6 +190,14 @@ def wrap(text: str, width: int) -> str:
 
 def draw_figure(drawing: SketchInput):
     """The sketch as a matplotlib Figure (not saved): tests inspect its artists."""
+    import matplotlib
+
+    # a name holding "$" is text, never mathtext (r"$\\foo{$" would not parse)
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _draw_figure(drawing)
+
+
+def _draw_figure(drawing: SketchInput):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
