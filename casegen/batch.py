@@ -160,8 +160,22 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def _worker_stop(signum, frame):
+    """SIGTERM in a worker (its parent died, or the batch was stopped): unwind the case in
+    progress, which removes its temporary files, then leave for sure: the pool's loop would
+    otherwise catch the interruption and wait for work that never comes."""
+    import os
+    import threading
+
+    threading.Timer(2.0, os._exit, args=(1,)).start()
+    raise KeyboardInterrupt
+
+
 def _warm_up() -> None:
     """Import the heavy libraries and find the font once per worker, before the first case."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _worker_stop)
     _die_with_parent()
     import docxtpl  # noqa: F401
     import matplotlib.backends.backend_agg

@@ -8,6 +8,7 @@ A year in the user's calendar file is exact: the file's arrangement replaces the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -196,44 +197,70 @@ def load_calendar(path: Path) -> WorkCalendar:
     from casegen.errors import CaseError, Finding
     from casegen.load import load_raw
 
-    raw = load_raw(path)
+    try:
+        raw = load_raw(path)
+    except CaseError as e:  # its own words for an empty file: not "use casegen new"
+        raise CaseError([Finding("calendar", "节假日文件是空的：请按 README 的格式写出年份、holidays 和 workdays",
+                                 path, 1) if "文件是空的" in f.message else f for f in e.findings]) from e
     problems: list[Finding] = []
 
     def fail(key_path: tuple, message: str) -> None:
         problems.append(Finding("calendar", message, path, raw.line_of(key_path), key_path))
 
-    def as_date(value, key_path) -> dt.date | None:
+    def as_date(value, key_path, year: int) -> dt.date | None:
         try:
-            return dt.date.fromisoformat(str(value).strip())
+            day = dt.date.fromisoformat(value.strip()) if isinstance(value, str) else None
         except ValueError:
+            day = None
+        if day is None:
             fail(key_path, f"应为 YYYY-MM-DD 格式的日期，实际为 \"{value}\"")
+        elif day.year != year:
+            fail(key_path, f"日期 {day} 不在 {year} 年内")
             return None
+        return day
 
     overrides = {}
     for year_text, block in raw.data.items():
-        if not str(year_text).isdigit() or not isinstance(block, dict):
-            fail((year_text,), "应为年份，下面写 holidays 和 workdays")
+        if not (isinstance(year_text, str) and re.fullmatch(r"20\d\d", year_text)):
+            fail((year_text,), f"应为 2000–2099 之间的年份（如 2027），实际为 \"{year_text}\"")
             continue
+        if not isinstance(block, dict):
+            fail((year_text,), "年份下面应写 holidays: 和 workdays:（“键: 值”形式）")
+            continue
+        for key in block:
+            if key not in ("holidays", "workdays"):
+                fail((year_text, key), "是未知的键：这一层只能写 holidays（放假）和 workdays（调休上班）")
         year, days_off, workdays = int(year_text), {}, set()
-        for name, when in (block.get("holidays") or {}).items():
+        holidays = block.get("holidays") or {}
+        if not isinstance(holidays, dict):
+            fail((year_text, "holidays"), "应为“名称: 日期”或“名称: [开始, 结束]”的列表")
+            holidays = {}
+        for name, when in holidays.items():
+            key_path = (year_text, "holidays", name)
             span = when if isinstance(when, list) else [when]
-            dates = [as_date(v, (year_text, "holidays", name)) for v in span]
             if len(span) not in (1, 2):
-                fail((year_text, "holidays", name), "应为一个日期或 [开始, 结束]")
-            if None in dates or len(span) not in (1, 2):
+                fail(key_path, "应为一个日期或 [开始, 结束]")
                 continue
-            dates = dates * (3 - len(dates))
-            day = dates[0]
-            while day <= dates[1]:
-                days_off[day] = str(name)
-                day += dt.timedelta(days=1)
-        for index, value in enumerate(block.get("workdays") or []):
-            day = as_date(value, (year_text, "workdays", index))
-            if day:
+            dates = [as_date(v, key_path, year) for v in span]
+            if None in dates:
+                continue
+            first, last = dates[0], dates[-1]
+            if last < first:
+                fail(key_path, f"结束日期 {last} 早于开始日期 {first}")
+                continue
+            while first <= last:
+                days_off[first] = str(name)
+                first += dt.timedelta(days=1)
+        listed = block.get("workdays") or []
+        if not isinstance(listed, list):
+            fail((year_text, "workdays"), "应为日期的列表，如 [2027-02-14, 2027-02-20]")
+            listed = []
+        for index, value in enumerate(listed):
+            day = as_date(value, (year_text, "workdays", index), year)
+            if day and day.weekday() < 5:
+                fail((year_text, "workdays", index), f"{day} 不是周末：调休上班日应为周六或周日")
+            elif day:
                 workdays.add(day)
-        strays = [d for d in [*days_off, *workdays] if d.year != year]
-        if strays:
-            fail((year_text,), f"日期 {strays[0]} 不在 {year} 年内")
         overrides[year] = YearArrangement(days_off, frozenset(workdays))
     if problems:
         raise CaseError(problems)

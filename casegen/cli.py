@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("table", type=Path, help="填好的附件2 表格（.xlsx）")
     importer.add_argument("-o", "--out", type=Path, required=True, help="输出文件夹")
 
+    template = commands.add_parser("template", help="检查自定义的附件3 模板")
+    template_commands = template.add_subparsers(dest="template_command", required=True,
+                                                parser_class=_Parser, help="check：检查模板")
+    template_check = template_commands.add_parser(
+        "check", help="检查模板：被 Word 拆开的标记、casegen 不提供的名称、缺少的通知章节")
+    template_check.add_argument("file", type=Path, help="模板 .docx 文件")
+
     commands.add_parser("rules", help="列出全部核验规则")
 
     calendar = commands.add_parser("calendar", help="列出某年的节假日和调休上班日及其来源")
@@ -179,6 +186,8 @@ def cmd_render(args) -> int:
 
     if args.template and not args.template.is_file():
         raise UsageError(f"找不到模板文件：{args.template}")
+    if args.template and _template_problems(args.template):
+        return EXIT_FINDINGS
     if args.jobs < 1:
         raise UsageError(f"--jobs 应为正整数，实际为 {args.jobs}")
     if args.pdf:
@@ -337,6 +346,28 @@ def cmd_import(args) -> int:
     return EXIT_FINDINGS if report.skipped else EXIT_OK
 
 
+def cmd_template(args) -> int:
+    if not args.file.is_file():
+        raise UsageError(f"找不到模板文件：{args.file}")
+    problems = _template_problems(args.file)
+    if not problems:
+        print(f"✓ {args.file}：模板可以使用")
+    return EXIT_FINDINGS if problems else EXIT_OK
+
+
+def _template_problems(path: Path) -> list:
+    """Check a template; print each problem (the CLI's words); return them."""
+    from casegen.report import finding_line
+    from casegen.template_check import check_template
+
+    problems = check_template(path)
+    if problems:
+        print(f"✗ {path}：模板有 {len(problems)} 个问题", file=sys.stderr)
+        for finding in problems:
+            print(finding_line(finding), file=sys.stderr)
+    return problems
+
+
 def cmd_rules(args) -> int:
     from casegen.policy import NOTICE, RULES
 
@@ -370,5 +401,5 @@ _WEEKDAYS = [f"周{d}" for d in _WEEKDAYS]
 COMMANDS = {
     "new": cmd_new, "validate": cmd_validate, "render": cmd_render, "draw": cmd_draw,
     "check": cmd_check, "ledger": cmd_ledger, "roster": cmd_roster, "import": cmd_import,
-    "rules": cmd_rules, "calendar": cmd_calendar,
+    "rules": cmd_rules, "calendar": cmd_calendar, "template": cmd_template,
 }

@@ -12,6 +12,7 @@ from casegen.output import atomic_path
 ROSTER_COLUMNS = ("序号", "供电单位", "供电所", "服务片区（行政区域）", "是否营配融合", "营销客户经理",
                   "配电项目经理")
 HEADER_FILL, ERROR_FILL, TARGET_FILL = "D9D9D9", "FFC7CE", "FFEB9C"
+FORMULA_STARTS = ("=", "+", "-", "@")
 UNIT = {"working": "工作日", "calendar": "日历天"}
 DAYS_NOTE = {
     "working": "节假日与调休按国务院办公厅公布的安排（尚未公布的年份按法定节假日推算，见 casegen validate）。",
@@ -42,6 +43,8 @@ def _cell(sheet, value, *, bold=False, fill=None, number_format=None):
     from openpyxl.styles import Alignment, Font, PatternFill
 
     cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"  # a name such as "=HYPERLINK(…)" is text, never a live formula
     if bold:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")

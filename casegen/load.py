@@ -25,7 +25,7 @@ _TAGS = {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.
          yaml.MappingNode: "tag:yaml.org,2002:map"}
 
 
-class _Loader(_BaseLoader):
+class Loader(_BaseLoader):
     """Composes nodes without YAML 1.1's implicit typing: the contract types every value."""
 
     def resolve(self, kind, value, implicit):
@@ -34,7 +34,9 @@ class _Loader(_BaseLoader):
 MAX_FILE_BYTES = 1_000_000
 MAX_SCALAR_CHARS = 2_000
 _NULLS = {"", "~", "null", "Null", "NULL"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# invisible characters Word cannot hold, or that move or reorder text (C1, bidi overrides)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                      "\u2028\u2029\ufffe\uffff]")
 
 KeyPath = tuple[str | int, ...]
 
@@ -139,12 +141,21 @@ _STARTED_AT = ("while scanning a quoted scalar", "while parsing a flow sequence"
                "while parsing a flow mapping")
 
 
-def _yaml_message(error: yaml.YAMLError) -> tuple[int | None, str]:
+def _yaml_message(error: yaml.YAMLError, text: str) -> tuple[int | None, str]:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     if getattr(error, "context", None) in _STARTED_AT and error.context_mark is not None:
         mark = error.context_mark
     line = mark.line + 1 if mark else None
     problem = f"{getattr(error, 'problem', '') or ''} {getattr(error, 'context', '') or ''}"
+    lines = text.splitlines()
+    for number in (line, (line or 1) - 1):  # the parser often stops a line after the mistake
+        if number and 0 < number <= len(lines):
+            written = lines[number - 1]
+            indent = len(written) - len(written.lstrip(" "))
+            if len(written) > 1000:
+                return number, "YAML 格式错误：这一行的键过长（YAML 的键不能超过 1024 个字符）"
+            if indent % 2 and written.strip() and not written.lstrip().startswith("#"):
+                return number, "YAML 格式错误：缩进不一致：同一层的键应左对齐，每层缩进 2 个空格"
     for needle, message in _YAML_PROBLEMS:
         if needle in problem:
             return line, f"YAML 格式错误：{message}"
@@ -161,6 +172,22 @@ _TYPING = [  # mistakes a hurried person makes, told before the parser misreads 
      "用了全角空格（“　”）：缩进和冒号后只能用半角空格"),
     (re.compile(_KEY + r":(?=[^\s#])"), "冒号后缺少空格：应写作“{key}: 值”"),
 ]
+
+
+def _too_deep(text: str) -> list[tuple[int, str]]:
+    """Nesting deeper than any case file needs, found before the parser (whose recursion would
+    crash the interpreter on a hundred thousand brackets) sees it."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    indents = [len(line) - len(line.lstrip(" ")) for line in text.splitlines()]
+    if deepest > MAX_DEPTH * 4 or max(indents, default=0) > MAX_DEPTH * 8:
+        return [(1, f"YAML 格式错误：括号或缩进嵌套过深（案例文件不超过 {MAX_DEPTH} 层）")]
+    return []
 
 
 def typing_mistakes(text: str) -> list[tuple[int, str]]:
@@ -186,13 +213,13 @@ def load_raw(path: Path, *, lenient: bool = False) -> RawCase:
     over-long value) are kept in `problems` instead, so later stages can still use the rest."""
     path = Path(path)
     text = read_text(path)
-    mistakes = typing_mistakes(text)
+    mistakes = typing_mistakes(text) or _too_deep(text)
     if mistakes:
         raise CaseError([Finding("load", message, file=path, line=line) for line, message in mistakes])
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=Loader)
     except yaml.YAMLError as e:
-        line, message = _yaml_message(e)
+        line, message = _yaml_message(e, text)
         raise _fail(path, line, message) from e
     except RecursionError as e:  # thousands of nested brackets
         raise _fail(path, 1, f"YAML 格式错误：括号嵌套过深（案例文件不超过 {MAX_DEPTH} 层）") from e
@@ -278,7 +305,7 @@ def _convert_scalar(node, key_path, raw, problems) -> str | None:
         return value
     if _CONTROL.search(value):
         problems.append(Finding("control-char",
-                                "含有不可见的控制字符，Word 文档无法保存：请删除后重新输入",
+                                "含有不可见的控制字符（Word 无法保存，或会打乱文字顺序）：请删除后重新输入",
                                 raw.path, line, key_path or None))
         return _CONTROL.sub("", value)
     return value

@@ -544,6 +544,7 @@ def unknown_keys(data: Any, model: type[BaseModel] = Case, prefix: tuple = ()):
 
 
 _TYPE_NAMES = {dict: "键值", list: "列表", str: "文字"}
+MAX_UNKNOWN_TOLD = 20
 
 
 def _message(error: dict) -> str:
@@ -602,10 +603,14 @@ def build_case(data: dict, where, path=None) -> tuple[Case, list[Finding]]:
     keys); raises CaseError with every error at once.
     """
     warnings = []
-    for key_path, near, known in unknown_keys(data):
+    unknown = list(unknown_keys(data))
+    for key_path, near, known in unknown[:MAX_UNKNOWN_TOLD]:
         hint = f"，是否应为 {near}？" if near else f"；这一层可用的键：{', '.join(known)}"
         warnings.append(Finding("unknown-key", f"是未知的键{hint}", path, where(key_path),
                                 tuple(key_path)))
+    if len(unknown) > MAX_UNKNOWN_TOLD:
+        warnings.append(Finding("unknown-key", f"还有 {len(unknown) - MAX_UNKNOWN_TOLD} 个未知的键未逐一列出",
+                                path, where(unknown[MAX_UNKNOWN_TOLD][0]), None))
     try:
         case = Case.model_validate(data)
     except ValidationError as e:

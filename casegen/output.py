@@ -13,27 +13,31 @@ from pathlib import Path
 
 
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces `target` in one step."""
+def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces `target` in one step.
+
+    `durable` flushes the file to the disk before the rename (a power cut then leaves the old
+    file or the new one, never an empty one); a bulk writer may instead sync once at its end."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(temporary_name(target.stem, target.suffix))
     try:
         yield temporary
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
+        if durable:
+            with open(temporary, "rb+") as handle:
+                os.fsync(handle.fileno())
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as temporary:
+def write_bytes(target: Path, data: bytes, *, durable: bool = True) -> None:
+    with atomic_path(target, durable=durable) as temporary:
         temporary.write_bytes(data)
 
 
-def write_text(target: Path, text: str) -> None:
-    write_bytes(target, text.encode("utf-8"))
+def write_text(target: Path, text: str, *, durable: bool = True) -> None:
+    write_bytes(target, text.encode("utf-8"), durable=durable)
 
 
 TEMPORARY_PREFIX = ".casegen-"

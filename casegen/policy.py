@@ -203,6 +203,9 @@ def rule(rule_id: str) -> Rule:
     return RULES[rule_id]
 
 
+FILE_LEVEL = {"load"}  # the file could not be read at all: nothing to draw from
+
+
 def _concerns_sketch(key_path: tuple | None) -> bool:
     if not key_path:
         return True  # the file as a whole: nothing to draw from
@@ -217,7 +220,8 @@ def gate(findings: Iterable, product: Product, *, strict: bool = False) -> list:
     for finding in findings:
         declared = RULES[finding.rule]
         if product in declared.stops:
-            if product is Product.DRAW and not _concerns_sketch(finding.key_path):
+            if product is Product.DRAW and finding.rule not in FILE_LEVEL \
+                    and not _concerns_sketch(finding.key_path):
                 continue
             stopping.append(finding)
         elif strict and declared.severity is Severity.WARNING and product in (

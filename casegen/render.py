@@ -38,6 +38,13 @@ class Picture:
     caption: str = ""
 
 
+# every name the template may use: what `context` gives (a test holds the two together)
+TEMPLATE_NAMES = ("name", "account_no", "address", "company", "business_type", "capacity", "use",
+                  "applied_on", "energized_on", "kind_text", "working_days", "calendar_days",
+                  "estimate_note", "has_works", "works_text", "sketch", "customer_steps", "steps",
+                  "feedback", "evidence", "evidence_summary", "photos", "target_notes")
+
+
 def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, photos=(),
             notes=()) -> dict:
     """Everything the template shows, as plain values (docxtpl escapes them)."""
@@ -125,14 +132,16 @@ def _evidence_summary(evidence: list[Item]) -> str:
 
 
 @cache
-def _jinja_environment():
-    """A Jinja environment that compiles each template part once per process.
-
-    docxtpl compiles the document XML on every render; in a batch that XML is the same for
-    every case, so the compiled template is kept, keyed by the XML text itself."""
+def jinja_environment():
+    """The Jinja environment every template is rendered in: sandboxed (a template, which users
+    may swap, can read the case's values and nothing else: no attribute of Python's own, no
+    function call into the system), strict (a name the case does not provide is an error, not
+    an empty string), and compiling each template part once per process (in a batch the XML is
+    the same for every case)."""
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    class CachingEnvironment(jinja2.Environment):
+    class CachingSandbox(SandboxedEnvironment):
         def __init__(self, **options):
             super().__init__(**options)
             self.compiled = {}
@@ -143,7 +152,22 @@ def _jinja_environment():
                 self.compiled[key] = super().from_string(source, *args, **kwargs)
             return self.compiled[key]
 
-    return CachingEnvironment(autoescape=True)
+    return CachingSandbox(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def template_problem(error) -> str:
+    """A Jinja error in Chinese (its own text is English)."""
+    import jinja2
+
+    if isinstance(error, jinja2.exceptions.SecurityError):
+        return "模板中有不允许的写法：模板只能使用案例的字段（见 casegen template check）"
+    if isinstance(error, jinja2.UndefinedError):
+        name = re.search(r"'([^']+)'", error.message or "")
+        told = f"“{name.group(1)}”" if name else "某个名称"
+        return f"模板用到了案例没有提供的名称{told}（见 casegen template check）"
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return "模板的 {{ }} 或 {% %} 标记写法有误或没有闭合（见 casegen template check）"
+    return "模板无法使用（见 casegen template check）"
 
 
 def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
@@ -166,12 +190,9 @@ def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
     ]
     try:
         document.render(context(case, facts, evidence, sketch=inline, photos=photo_rows, notes=notes),
-                         jinja_env=_jinja_environment(), autoescape=True)
+                         jinja_env=jinja_environment(), autoescape=True)
     except jinja2.TemplateError as e:
-        line = getattr(e, "lineno", None)
-        raise CaseError([Finding("template",
-                                 f"模板有误：{e.message or e}（请检查 {{{{ }}}} 与 {{% %}} 标记）",
-                                 Path(document.template_file), line)]) from e
+        raise CaseError([Finding("template", template_problem(e), Path(document.template_file))]) from e
     core = document.docx.core_properties
     core.title = f"国网重庆电力小微企业典型案例——{case.customer.name}"
     core.subject = "低压小微企业典型案例（附件3）"

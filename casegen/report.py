@@ -126,7 +126,15 @@ def evidence_csv(results) -> str:
     writer.writerow(["案例文件", "户名", "类别", "材料", "是否必需", "状态", "文件", "问题"])
     for case_file, items, _ in results:
         for item in items:
-            writer.writerow([case_file.path, case_file.case.customer.name, item.group, item.name,
-                             "是" if item.required else "否", item.status, item.file or "",
-                             item.problem or ""])
+            writer.writerow([_inert(v) for v in (
+                case_file.path, case_file.case.customer.name, item.group, item.name,
+                "是" if item.required else "否", item.status, item.file or "", item.problem or "")])
     return buffer.getvalue()
+
+
+def _inert(value) -> str:
+    """A cell Excel will not run: text starting = + - @ gets a leading apostrophe."""
+    from casegen.errors import clean
+
+    text = clean(str(value))
+    return f"'{text}" if text.startswith(("=", "+", "-", "@")) else text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,7 +20,7 @@ HEADER = """\
 # 填好后运行：casegen validate 本文件    生成文档：casegen render 本文件 -o output/
 """
 
-_PLAIN = re.compile(r"^[\u4e00-\u9fffA-Za-z][^:#\[\]{},&*!|>'\"%@`]*$")
+_PLAIN = re.compile(r"^[\u4e00-\u9fffA-Za-z][^:#\[\]{},&*!|>'\"%@`\n\r\t\x00-\x1f\x7f-\x9f]*$")
 
 
 def _scalar(value: Any) -> str:
@@ -33,9 +35,20 @@ def _scalar(value: Any) -> str:
     text = str(value)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return text
-    if _PLAIN.match(text) and text.lower() not in ("true", "false", "yes", "no", "null"):
+    if _PLAIN.match(text) and text.lower() not in ("true", "false", "yes", "no", "null") \
+            and text == text.strip():
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return _quoted(text)
+
+
+# what YAML may hold raw (YAML 1.1 §5.1); everything else is written as an escape
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _quoted(text: str) -> str:
+    """A double-quoted YAML scalar for any text: JSON's escapes (YAML reads them), and \\uXXXX
+    for the characters YAML refuses raw (DEL, C1 controls, lone surrogates)."""
+    return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def _flow(value: Any) -> str:
@@ -51,33 +64,53 @@ def _comment(info) -> str:
     return f"  # {info.title}{doc}"
 
 
-def _lines(model: type[BaseModel], indent: int, values: dict | None, prefix: tuple = ()):
-    """Every key of `model`: with its example (`values` None) or its value from `values`."""
-    pad = " " * indent
+@dataclass(frozen=True)
+class _Entry:
+    """One key of the contract, as the scaffold writes it (worked out once per process)."""
+
+    pad: str
+    key: str
+    path: tuple
+    comment: str
+    example: Any
+    children: tuple  # the entries of a sub-section written below it, if any
+
+
+@cache
+def _plan(model: type[BaseModel] = Case, indent: int = 0, prefix: tuple = ()) -> tuple[_Entry, ...]:
+    entries = []
     for key, info in model.model_fields.items():
         path = (*prefix, key)
-        example = (info.json_schema_extra or {}).get("example")
         child = submodel(info.annotation)
-        if values is not None:
-            example = values.get(path)
-        if isinstance(example, list) and example and isinstance(example[0], dict):
-            yield f"{pad}{key}:{_comment(info)}"
-            for item in example:
-                yield f"{pad}  - {_flow(item)}"
-        elif child is not None and example is None and "list" not in str(info.annotation):
-            yield f"{pad}{key}:{_comment(info)}"
-            yield from _lines(child, indent + 2, values, path)
-        elif example is None:
-            yield f"{pad}{key}:{_comment(info)}"
+        nested = child is not None and "list" not in str(info.annotation)
+        entries.append(_Entry(" " * indent, key, path, _comment(info),
+                              (info.json_schema_extra or {}).get("example"),
+                              _plan(child, indent + 2, path) if nested else ()))
+    return tuple(entries)
+
+
+def _lines(entries: tuple[_Entry, ...], values: dict | None):
+    """Every key: with its example (`values` None) or its value from `values`."""
+    for entry in entries:
+        value = entry.example if values is None else values.get(entry.path)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            yield f"{entry.pad}{entry.key}:{entry.comment}"
+            for item in value:
+                yield f"{entry.pad}  - {_flow(item)}"
+        elif entry.children and value is None:
+            yield f"{entry.pad}{entry.key}:{entry.comment}"
+            yield from _lines(entry.children, values)
+        elif value is None:
+            yield f"{entry.pad}{entry.key}:{entry.comment}"
         else:
-            yield f"{pad}{key}: {_flow(example)}{_comment(info)}"
+            yield f"{entry.pad}{entry.key}: {_flow(value)}{entry.comment}"
 
 
 def scaffold(values: dict | None = None, note: str = "") -> str:
     """The text of a case file: every key with its Chinese label, and an example value, or the
     value given in `values` (key path → value) with the other keys left blank for staff."""
     head = HEADER + (note + "\n" if note else "")
-    return head + "\n".join(_lines(Case, 0, values)) + "\n"
+    return head + "\n".join(_lines(_plan(), values)) + "\n"
 
 
 EVIDENCE_GUIDE_NAME = "放在这里的材料.txt"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from conftest import example_paths, load_valid, write_case
@@ -141,10 +142,14 @@ def test_every_argument_has_help():
 
     parser = _parser()
     commands = next(a for a in parser._actions if a.dest == "command")
-    for name, sub in commands.choices.items():
+    parsers = [(f"casegen {name}", sub) for name, sub in commands.choices.items()]
+    while parsers:
+        name, sub = parsers.pop()
         for action in sub._actions:
-            if action.dest != "help":
-                assert action.help, f"casegen {name} {action.dest}"
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += [(f"{name} {n}", p) for n, p in action.choices.items()]
+            elif action.dest != "help":
+                assert action.help, f"{name} {action.dest}"
 
 
 def test_render_tells_what_the_document_carries_in_red(tmp_path, capsys):

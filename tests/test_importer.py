@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from casegen.cli import main
@@ -95,3 +98,44 @@ def test_not_a_workbook(tmp_path, capsys):
     assert "无法作为 Excel 工作簿（.xlsx）读取" in output
     assert "Traceback" not in output
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=60))
+def test_any_cell_text_reads_back_from_the_written_case_file(text):
+    """Alt+Enter line breaks, quotes, colons, emoji, controls: what import writes always parses,
+    and gives back the text (controls aside, which the loader reports)."""
+    from casegen.load import Loader
+    from casegen.scaffold import scaffold
+
+    written = scaffold(values={("customer", "name"): text, ("customer", "account_no"): "5100000001"})
+    root = yaml.compose(written, Loader=Loader)
+    customer = next(v for k, v in root.value if k.value == "customer")
+    name = next(v for k, v in customer.value if k.value == "name")
+    assert name.value == text or not text.isprintable()
+
+
+def test_line_breaks_in_cells_make_case_files_that_parse(tmp_path, capsys):
+    path = table(tmp_path, [row(1, **{"户名": "重庆甲\n乙公司", "用电地址": "重庆市-渝中区-\"民族路\"-1号"})])
+    code, _output = run_import(path, tmp_path / "out", capsys)
+    assert code == 0
+    written = next((tmp_path / "out").glob("*/case.yaml"))
+    assert main(["validate", str(written)]) in (0, 1)
+    assert "YAML 格式错误" not in capsys.readouterr().out
+
+
+def test_a_numeric_account_number_is_told(tmp_path, capsys):
+    path = table(tmp_path, [row(1, **{"户号": 512034567})])
+    _code, output = run_import(path, tmp_path / "out", capsys)
+    assert "户号是数字格式的单元格（512034567）：开头的 0 可能已经丢失" in output
+
+
+def test_a_stray_cell_far_away_costs_nothing(tmp_path, capsys):
+    path = table(tmp_path, [row(1)])
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    book.active["XFD1048576"] = "x"
+    book.save(path)
+    code, output = run_import(path, tmp_path / "out", capsys)
+    assert code == 0 and "生成 1 个案例文件" in output
