@@ -106,8 +106,9 @@ def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
     from casegen.sketch import WIDTH_MM
 
     facts = case_file.facts
-    evidence = checklist(case_file.case, case_file.path.parent, has_works=facts.has_works)
     png = draw_one(case_file, out_dir, stem, svg=False)[0]
+    evidence = checklist(case_file.case, case_file.path.parent, has_works=facts.has_works,
+                         sketch_file=png.name)
     photos = marked_photos(case_file, evidence, out_dir / f"{stem}_现场图片")
     target = out_dir / f"{stem}{'_公开版' if redact else ''}.docx"
     targets_missed = [f for f in case_file.findings if f.cls is FindingClass.TARGET]

@@ -196,6 +196,10 @@ def cmd_render(args) -> int:
         except ToolMissing as e:
             print(e, file=sys.stderr)
             return EXIT_FINDINGS
+        from casegen.export import FONT_PACKAGES, substituted_faces
+
+        for told in substituted_faces():
+            print(f"! PDF 字体替代：{told}；安装：{FONT_PACKAGES}", file=sys.stderr)
     return _render_batch(args, args.calendar or find_calendar_file(args.paths))
 
 

@@ -83,7 +83,14 @@ def _photo_items(case: Case, has_works: bool):
         yield "现场图片", _photo_name(stage), ("evidence", "photos"), True, True, None
 
 
-def checklist(case: Case, folder: Path, *, has_works: bool) -> list[Item]:
+def sketch_file_name(case: Case) -> str:
+    """The name render gives the sketch (a clash of customer names adds the 户号 there)."""
+    from casegen.output import safe_name
+
+    return f"{safe_name(case.customer.name)}_工程建设简图.png"
+
+
+def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | None = None) -> list[Item]:
     """Every evidence item with its status; the generated sketch counts as provided."""
     from casegen.files import Missing, inspect_file
 
@@ -101,7 +108,8 @@ def checklist(case: Case, folder: Path, *, has_works: bool) -> list[Item]:
     if has_works:
         position = max(i for i, item in enumerate(items) if item.group == "工程建设内容") + 1
         items.insert(position, Item("工程建设内容", "工程建设简图（含工程量和建设资金）",
-                                    ("grid",), True, True, "工程建设简图.png", GENERATED))
+                                    ("grid",), True, True, sketch_file or sketch_file_name(case),
+                                    GENERATED))
     return items
 
 

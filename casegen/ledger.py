@@ -16,7 +16,7 @@ from typing import Any
 
 from casegen.calendar import WorkCalendar
 from casegen.errors import Finding
-from casegen.model import DateRange, Timeline, parse_bool, parse_date, parse_number
+from casegen.model import Timeline, parse_bool, parse_date, parse_number
 from casegen.policy import FindingClass, Product, gate
 
 
@@ -225,4 +225,4 @@ def ledger_rows(run, calendar: WorkCalendar, *, days: str = "working") -> list[L
     return sorted(rows, key=lambda r: r.sort_key)
 
 
-__all__ = ["BY_HEADER", "COLUMNS", "HEADERS", "DateRange", "LedgerRow", "ledger_rows"]
+__all__ = ["BY_HEADER", "COLUMNS", "HEADERS", "LedgerRow", "ledger_rows"]

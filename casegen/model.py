@@ -279,10 +279,6 @@ class DateRange(Section):
             raise _err("range", f"结束日期 {self.end} 早于开始日期 {self.start}")
         return self
 
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
 
 Range = Annotated[DateRange, BeforeValidator(_range)]
 
@@ -366,6 +362,7 @@ class Element(Section):
     excavation_m: Number | None = optional("掘路长度", "掘路长度（米），不掘路则省略", None, ge=0,
                                            le=1e5)
     capacity_kva: Number | None = optional("容量", "配变容量（千伏安）", None, gt=0, le=1e6)
+    road: Text | None = optional("道路名称", "掘路所过道路的名称，可省略（标在简图上）", None)
 
     @model_validator(mode="after")
     def _line_fields(self) -> Element:

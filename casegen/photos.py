@@ -101,7 +101,8 @@ def _label(draw, anchor, text, font, stroke, *, above: bool) -> None:
     draw.text((x - left, y - top), text, font=font, fill=MARK_RED)
 
 
-def photo_width_mm(size: tuple[int, int], *, max_width: float = 140, max_height: float = 105) -> float:
-    """Width on the page that keeps the photo within max_width × max_height."""
+def photo_width_mm(size: tuple[int, int], *, max_width: float = 140, max_height: float = 88) -> float:
+    """Width on the page that keeps the photo within max_width × max_height: 88 mm high, two
+    photos and their captions share the 225 mm type area of a page."""
     width, height = size
     return min(max_width, max_height * width / height)

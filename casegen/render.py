@@ -42,7 +42,8 @@ class Picture:
 TEMPLATE_NAMES = ("name", "account_no", "address", "company", "business_type", "capacity", "use",
                   "applied_on", "energized_on", "kind_text", "working_days", "calendar_days",
                   "estimate_note", "has_works", "works_text", "sketch", "customer_steps", "steps",
-                  "feedback", "evidence", "evidence_summary", "photos", "target_notes")
+                  "feedback", "evidence", "evidence_groups", "evidence_summary", "photos",
+                  "target_notes")
 
 
 def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, photos=(),
@@ -76,6 +77,7 @@ def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, phot
         "steps": facts.steps,
         "feedback": _feedback(case),
         "evidence": [_evidence_row(item) for item in evidence],
+        "evidence_groups": _evidence_groups(evidence),
         "evidence_summary": _evidence_summary(evidence),
         "photos": list(photos),
         "target_notes": [_target_note(f) for f in notes],
@@ -121,7 +123,22 @@ def _evidence_row(item: Item) -> dict:
                       bold=item.is_gap)
     return {"group": item.group, "name": item.name,
             "required": "是" if item.required else "否",
-            "status": status, "file": item.file or "—"}
+            "status": status, "file": _file_name(item.file)}
+
+
+def _file_name(file: str | None) -> str:
+    """The file's own name (not its folder), breakable only after "_" (a zero-width space)."""
+    if not file:
+        return "—"
+    return file.replace("\\", "/").rsplit("/", 1)[-1].replace("_", "_\u200b")
+
+
+def _evidence_groups(evidence: list[Item]) -> list[dict]:
+    """The checklist by 类别, in the seed's order: the table merges each group's first cell."""
+    groups: dict[str, list] = {}
+    for item in evidence:
+        groups.setdefault(item.group, []).append(_evidence_row(item))
+    return [{"name": name, "rows": rows} for name, rows in groups.items()]
 
 
 def _evidence_summary(evidence: list[Item]) -> str:

@@ -17,13 +17,13 @@ from casegen.model import ELEMENT_KINDS, LINE_KINDS, Case, Element, Grid, Transf
 from casegen.output import atomic_path
 
 EXISTING, NEW, BOUNDARY, ROAD = "#000000", "#0047D6", "#D40000", "#8C8C8C"
-WIDTH_MM, HEIGHT_MM = 150, 84  # drawn at the width it has on the A4 page
-PNG_DPI = 150  # 150 mm wide: 886 px, sharp in Word and on a laser print
-FONT_PT = 7.5
+WIDTH_MM, HEIGHT_MM = 150, 92  # drawn at the width it has on the A4 page
+PNG_DPI = 300  # 150 mm wide: 1,772 px, a print's resolution
+FONT_PT = 9  # labels as printed: the figure is drawn at its size on the page
 W, H = 60.0, 60.0 * HEIGHT_MM / WIDTH_MM  # data units of 2.5 mm, the same along x and y
-MAIN_Y = 19.5
-FOOTER_TOP = 7.4
-BOX_LEFT, BOX_RIGHT, BOX_BOTTOM, BOX_TOP = 45.5, 59.0, 8.6, H - 1.5
+MAIN_Y = 24.0
+FOOTER_TOP = 10.4
+BOX_LEFT, BOX_RIGHT, BOX_BOTTOM, BOX_TOP = 45.5, 59.0, FOOTER_TOP + 1.0, H - 1.0
 
 
 def cjk_family() -> list[str]:
@@ -133,7 +133,7 @@ def layout(drawing: SketchInput) -> tuple[list[Node], list[Edge]]:
     for edge, start, end in zip(edges, nodes[:-1], nodes[1:], strict=True):
         edge.start, edge.end = start, end
     weights = [3.0 if e.element else 1.3 for e in edges]
-    left, right = 3.5, BOX_LEFT
+    left, right = 5.0, BOX_LEFT
     scale = (right - left) / sum(weights)
     x = left
     nodes[0].x = x
@@ -153,18 +153,41 @@ def line_label(element: Element) -> str:
     kind = ELEMENT_KINDS[element.kind]
     title = element.spec or element.name or kind
     verb = "新建" if element.new else "现状"
-    length = f"{number_text(element.length_m)} m"
-    parts = [title, f"{verb}{kind} {length}" if element.new or title == kind else length]
+    length = f"{number_text(element.length_m)}米"
+    parts = [title, f"{verb}{kind}{length}" if element.new or title == kind else length]
     if element.excavation_m:
-        parts.append(f"掘路 {number_text(element.excavation_m)} m")
+        road = f"（{element.road}）" if element.road else ""
+        parts.append(f"掘路{number_text(element.excavation_m)}米{road}")
     return "\n".join(parts)
+
+
+# where a company name may break: after a place, before its legal form (never inside a word)
+_PLACE_END = re.compile(r"(?<=[省市区县镇乡])(?=[^市区县镇乡])")
+_LEGAL_FORMS = ("有限责任公司", "股份有限公司", "有限公司", "分公司", "公司")
+
+
+def wrap_name(text: str, width: int) -> str:
+    """A name wrapped only where a reader would break it: after 市/区/县/镇, before 有限公司;
+    a part longer than a line is wrapped like any text."""
+    form = next((f for f in _LEGAL_FORMS if text.endswith(f) and len(text) > len(f)), "")
+    head = text[: len(text) - len(form)]
+    parts = [p for p in _PLACE_END.split(head) if p] + ([form] if form else [])
+    lines, line = [], ""
+    for part in parts:
+        if line and _width(line + part) > width:
+            lines.append(line)
+            line = part
+        else:
+            line += part
+    lines.append(line)
+    return "\n".join(wrap(ln, width) if _width(ln) > width else ln for ln in lines)
 
 
 def _tokens(text: str) -> list[str]:
     """Runs of Latin letters, digits and signs stay whole (a cable spec); CJK breaks anywhere,
     but a short bracketed word stays whole, an opening bracket never ends a line and closing
     punctuation never starts one."""
-    return re.findall(r"（[^（）]{1,4}）|[（“]?(?:[A-Za-z0-9.\-/×*+()]+\s*|\s+|.)[）”，、。：]?", text)
+    return re.findall(r"（[^（）]{1,10}）|[（“]?(?:[A-Za-z0-9.\-/×*+()]+\s*|\s+|.)[）”，、。：]?", text)
 
 
 def _width(token: str) -> float:
@@ -188,21 +211,40 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
+TALLER_MM = (HEIGHT_MM, HEIGHT_MM + 22, HEIGHT_MM + 44)  # a dense route gets room above its line
+
+
+def _set_height(height_mm: float) -> None:
+    """The picture's height: the line and the footer stay, the room above the line grows."""
+    global H, BOX_TOP
+    H = W * height_mm / WIDTH_MM
+    BOX_TOP = H - 1.0
+
+
 def draw_figure(drawing: SketchInput):
-    """The sketch as a matplotlib Figure (not saved): tests inspect its artists."""
+    """The sketch as a matplotlib Figure (not saved): tests inspect its artists. Labels never
+    shrink below 9 pt: a route whose labels do not fit is drawn taller."""
     import matplotlib
 
     # a name holding "$" is text, never mathtext (r"$\\foo{$" would not parse)
     with matplotlib.rc_context({"text.parse_math": False}):
-        return _draw_figure(drawing)
+        try:
+            for height_mm in TALLER_MM:
+                _set_height(height_mm)
+                figure, placed = _draw_figure(drawing, height_mm)
+                if placed:
+                    break
+            return figure
+        finally:
+            _set_height(HEIGHT_MM)
 
 
-def _draw_figure(drawing: SketchInput):
+def _draw_figure(drawing: SketchInput, height_mm: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     family = cjk_family()
-    figure = Figure(figsize=(WIDTH_MM / 25.4, HEIGHT_MM / 25.4), dpi=PNG_DPI)
+    figure = Figure(figsize=(WIDTH_MM / 25.4, height_mm / 25.4), dpi=PNG_DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, W)
@@ -210,13 +252,14 @@ def _draw_figure(drawing: SketchInput):
     axes.set_axis_off()
     nodes, edges = layout(drawing)
     _draw_boundary(axes, drawing.customer, family)
+    legend: dict = {}  # what was drawn, in order: the legend shows exactly that
     for edge in edges:
-        _draw_edge(axes, edge)
+        _draw_edge(axes, edge, legend)
     for node in nodes:
-        _draw_node(axes, node)
-    _draw_footer(axes, drawing, family)
-    _place(figure, axes, _node_labels(nodes) + _edge_labels(edges), _forbidden(axes, edges))
-    return figure
+        _draw_node(axes, node, legend)
+    _draw_footer(axes, drawing, family, legend)
+    placed = _place(figure, axes, _node_labels(nodes) + _edge_labels(edges), _forbidden(axes, edges))
+    return figure, placed
 
 
 def _draw_boundary(axes, customer: str, family: list[str]) -> None:
@@ -225,29 +268,43 @@ def _draw_boundary(axes, customer: str, family: list[str]) -> None:
     axes.add_patch(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
                              fill=False, edgecolor=BOUNDARY, linestyle=(0, (5, 3)), linewidth=1.4,
                              gid="boundary"))
-    name = wrap(drawable(f"客户：{customer}"), 9)
+    name = "客户：\n" + wrap_name(drawable(customer), 8)
     axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.3, BOX_TOP - 1.0, name, ha="center", va="top",
               fontsize=FONT_PT, color=BOUNDARY, family=family, gid="customer")
-    axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.6, BOX_BOTTOM + 0.8, "客户红线（客户出资范围）",
-              ha="center", va="bottom", fontsize=FONT_PT - 0.5, color=BOUNDARY, family=family,
+    axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.6, BOX_BOTTOM + 0.8, "客户红线\n（客户出资范围）",
+              ha="center", va="bottom", fontsize=FONT_PT, color=BOUNDARY, family=family,
               gid="boundary-label")
-    axes.text(BOX_LEFT + 3.2, MAIN_Y - 3.2, "产权分界点\n（表箱出线端子）", ha="left", va="top",
-              fontsize=FONT_PT - 0.5, color=BOUNDARY, family=family, gid="boundary-point-label")
+    axes.text(BOX_LEFT + 3.2, MAIN_Y - 3.2, "产权分界点\n（表箱出线\n压接螺栓处）", ha="left", va="top",
+              fontsize=FONT_PT, color=BOUNDARY, family=family, gid="boundary-point-label")
     axes.plot([BOX_LEFT + 1.2], [MAIN_Y], marker="o", markersize=5, color=BOUNDARY,
               gid="boundary-point", zorder=6)
     axes.plot([BOX_LEFT + 1.2, BOX_LEFT + 3.0], [MAIN_Y, MAIN_Y - 2.6], color=BOUNDARY,
               linewidth=0.6, gid="boundary-point-leader")
 
 
-def _draw_edge(axes, edge: Edge) -> None:
+def _line(axes, x0: float, x1: float, y: float, ink: str, kind: str | None, gid: str, width=2.2):
+    """A line as the sketch and its legend draw it: overhead solid; cable solid with short cross
+    ticks (dashes would read as the red dashed property line); a lead thinner."""
+    axes.plot([x0, x1], [y, y], color=ink, linewidth=width if kind else 1.6,
+              solid_capstyle="butt", zorder=2, gid=gid)
+    if kind == "cable":
+        step = 1.1
+        ticks = [x0 + step / 2 + n * step for n in range(max(int((x1 - x0) / step), 1))]
+        for x in ticks:
+            axes.plot([x - 0.18, x + 0.18], [y - 0.45, y + 0.45], color=ink, linewidth=1.0,
+                      zorder=2, gid=f"{gid}-tick")
+
+
+def _draw_edge(axes, edge: Edge, legend: dict) -> None:
     from matplotlib.patches import Rectangle
 
     start, end = edge.start.x, edge.end.x
-    width = 2.2 if edge.element is not None else 1.6
-    dashes = (0, (4, 1.5)) if edge.element is not None and edge.element.kind == "cable" else "solid"
-    axes.plot([start, end], [MAIN_Y, MAIN_Y], color=colour(edge.new), linewidth=width,
-              linestyle=dashes, solid_capstyle="butt", zorder=2,
-              gid=f"line-{'new' if edge.new else 'existing'}")
+    kind = edge.element.kind if edge.element is not None else None
+    state = "new" if edge.new else "existing"
+    _line(axes, start, end, MAIN_Y, colour(edge.new), kind, f"line-{state}")
+    if kind:
+        legend.setdefault(f"{kind}-{state}", (f"{'新建' if edge.new else '现状'}{ELEMENT_KINDS[kind]}",
+                                              ("line", kind, colour(edge.new))))
     if edge.element is not None and edge.element.excavation_m:
         middle = (start + end) / 2
         axes.add_patch(Rectangle((middle - 1.1, MAIN_Y - 2.6), 2.2, 5.2, facecolor="none",
@@ -255,37 +312,58 @@ def _draw_edge(axes, edge: Edge) -> None:
         for x in (middle - 1.1, middle + 1.1):
             axes.plot([x, x], [MAIN_Y - 3.2, MAIN_Y + 3.2], color=ROAD, linewidth=1.2,
                       gid="road-edge", zorder=1)
+        legend.setdefault("road", ("掘路（道路开挖）", ("road", None, ROAD)))
 
 
-def _draw_node(axes, node: Node) -> None:
+def _symbol(axes, kind: str, x: float, y: float, ink: str, gid: str, *, scale: float = 1.0) -> None:
+    """A node's symbol after GB/T 4728, at (x, y): the sketch and its legend draw the same."""
     from matplotlib.patches import Circle, Rectangle
 
+    if kind == "transformer":  # two overlapping circles
+        for dx in (-0.75, 0.75):
+            axes.add_patch(Circle((x + dx * scale, y), 1.25 * scale, fill=True, facecolor="white",
+                                  edgecolor=ink, linewidth=1.5, zorder=4, gid=gid))
+    elif kind == "pole":
+        axes.add_patch(Circle((x, y), 0.6 * scale, facecolor="white", edgecolor=ink,
+                              linewidth=1.5, zorder=4, gid=gid))
+    elif kind in ("branch_box", "meter_box"):
+        width, height = (2.2, 2.8) if kind == "meter_box" else (2.6, 2.0)
+        axes.add_patch(Rectangle((x - width * scale / 2, y - height * scale / 2), width * scale,
+                                 height * scale, facecolor="white", edgecolor=ink, linewidth=1.5,
+                                 zorder=4, gid=gid))
+    elif kind == "cabinet":  # a switchgear cabinet: a tall box with its panels
+        width, height = 2.4 * scale, 3.2 * scale
+        axes.add_patch(Rectangle((x - width / 2, y - height / 2), width, height, facecolor="white",
+                                 edgecolor=ink, linewidth=1.5, zorder=4, gid=gid))
+        for dy in (-height / 6, height / 6):
+            axes.plot([x - width / 2, x + width / 2], [y + dy, y + dy], color=ink, linewidth=0.9,
+                      zorder=5, gid=gid)
+    elif kind == "switch":  # closed: the blade lies on its contact, the circuit continues
+        axes.add_patch(Rectangle((x - 0.9 * scale, y - 0.25), 1.8 * scale, 0.5, facecolor="white",
+                                 edgecolor="white", zorder=3))
+        axes.plot([x - 0.9 * scale, x + 0.9 * scale], [y, y + 0.35 * scale], color=ink,
+                  linewidth=1.6, zorder=4, gid=gid)
+        axes.plot([x + 0.9 * scale, x + 0.9 * scale], [y - 0.5 * scale, y + 0.5 * scale], color=ink,
+                  linewidth=1.6, zorder=4, gid=gid)
+        axes.plot([x - 0.9 * scale], [y], marker="o", markersize=3, color=ink, zorder=4, gid=gid)
+    elif kind == "joint":
+        axes.plot([x], [y], marker="o", markersize=2.5, color=ink, zorder=4, gid=gid)
+
+
+SYMBOL_NAMES = {"transformer": "配变", "pole": "杆", "branch_box": "电缆分支箱", "cabinet": "低压柜",
+                "switch": "开关（合）", "meter_box": "计量表箱"}
+
+
+def _draw_node(axes, node: Node, legend: dict) -> None:
     ink = colour(node.new)
     gid = f"{node.kind}-{'new' if node.new else 'existing'}"
-    if node.kind == "transformer":  # GB/T 4728: two overlapping circles
-        for dx in (-0.75, 0.75):
-            axes.add_patch(Circle((node.x + dx, MAIN_Y), 1.25, fill=True, facecolor="white",
-                                  edgecolor=ink, linewidth=1.5, zorder=4, gid=gid))
-    elif node.kind == "pole":
-        axes.add_patch(Circle((node.x, MAIN_Y), 0.6, facecolor="white", edgecolor=ink,
-                              linewidth=1.5, zorder=4, gid=gid))
-    elif node.kind in ("branch_box", "meter_box"):
-        width, height = (2.2, 2.8) if node.kind == "meter_box" else (2.6, 2.0)
-        x = BOX_LEFT - width / 2 if node.kind == "meter_box" else node.x - width / 2
-        axes.add_patch(Rectangle((x, MAIN_Y - height / 2), width, height, facecolor="white",
-                                 edgecolor=ink, linewidth=1.5, zorder=4, gid=gid))
-        if node.kind == "meter_box":
-            axes.plot([BOX_LEFT, BOX_LEFT + 1.2], [MAIN_Y, MAIN_Y], color=ink, linewidth=1.2,
-                      zorder=5, gid=f"meter-lead-{'new' if node.new else 'existing'}")
-    elif node.kind == "switch":  # a breaking contact drawn as a slanted blade
-        axes.add_patch(Rectangle((node.x - 0.9, MAIN_Y - 0.2), 1.8, 0.4, facecolor="white",
-                                 edgecolor="white", zorder=3))
-        axes.plot([node.x - 0.9, node.x + 0.8], [MAIN_Y, MAIN_Y + 1.2], color=ink, linewidth=1.6,
-                  zorder=4, gid=gid)
-        axes.plot([node.x + 0.9], [MAIN_Y], marker="x", markersize=5, color=ink, zorder=4,
-                  gid=gid)
-    elif node.kind == "joint":
-        axes.plot([node.x], [MAIN_Y], marker="o", markersize=2.5, color=ink, zorder=4, gid=gid)
+    x = BOX_LEFT if node.kind == "meter_box" else node.x
+    _symbol(axes, node.kind, x, MAIN_Y, ink, gid)
+    if node.kind == "meter_box":
+        axes.plot([BOX_LEFT, BOX_LEFT + 1.2], [MAIN_Y, MAIN_Y], color=ink, linewidth=1.2,
+                  zorder=5, gid=f"meter-lead-{'new' if node.new else 'existing'}")
+    if node.kind in SYMBOL_NAMES:
+        legend.setdefault(node.kind, (SYMBOL_NAMES[node.kind], ("symbol", node.kind, EXISTING)))
 
 
 @dataclass
@@ -305,7 +383,8 @@ def _node_labels(nodes: list[Node]) -> list[Label]:
             continue
         lift = 1.9 if node.kind == "transformer" else 1.5
         labels.append(Label(node.label, node.x, colour(node.new),
-                            (lift, lift + 3.8, lift + 7.6, -lift - 6.4), "label-node"))
+                            (lift, lift + 3.8, lift + 7.6, -lift - 6.4, -lift - 10.2, lift + 11.4,
+                             lift + 15.2, lift + 19.0), "label-node"))
     box = nodes[-1]
     labels.append(Label(box.label, BOX_LEFT - 1.5, colour(box.new), (1.9, 5.5, -1.9),
                         "label-meter", aligns=("right",)))
@@ -320,7 +399,8 @@ def _edge_labels(edges: list[Edge]) -> list[Label]:
         x = (edge.start.x + edge.end.x) / 2
         below = -3.6 if edge.element.excavation_m else -1.7
         labels.append(Label(line_label(edge.element), x, colour(edge.new),
-                            (below, below - 4.6, 1.3, 5.1, 8.9), "label-line"))
+                            (below, below - 4.6, below - 8.6, 1.3, 5.1, 8.9, 12.7, 16.5, 20.3),
+                            "label-line"))
     return labels
 
 
@@ -328,7 +408,7 @@ def _forbidden(axes, edges: list[Edge]):
     """Display boxes no label may touch: the main line, the red box, roads, the footer band."""
     from matplotlib.transforms import Bbox
 
-    zones = [(0, MAIN_Y - 1.2, BOX_LEFT, MAIN_Y + 1.2),
+    zones = [(0, MAIN_Y - 1.8, BOX_LEFT, MAIN_Y + 1.8),  # the line and the symbols on it
              (BOX_LEFT - 0.4, BOX_BOTTOM - 0.4, W, BOX_TOP + 0.4),
              (0, 0, W, FOOTER_TOP)]
     for edge in edges:
@@ -343,7 +423,7 @@ def _place(figure, axes, labels: list[Label], forbidden) -> None:
     when some label finds none, all are placed again with narrower wrapping."""
     renderer = figure.canvas.get_renderer()
     fixed = [t.get_window_extent(renderer).padded(2) for t in axes.texts]
-    for width in (13, 10, 8, 6, 4):
+    for width in (13, 10, 8, 6, 5, 4):
         placed, artists = [], []
         for label in labels:
             artist = _first_fit(axes, renderer, label, width, fixed + placed + forbidden)
@@ -352,11 +432,12 @@ def _place(figure, axes, labels: list[Label], forbidden) -> None:
             artists.append(artist)
             placed.append(artist.get_window_extent(renderer).padded(2))
         else:
-            return
+            return True
         for artist in artists:
             artist.remove()
-    for label in labels:  # nothing fits: draw anyway (tests and the overlap check will say so)
+    for label in labels:  # nothing fits: draw anyway (a taller picture is tried next)
         _text(axes, label, 4, label.heights[0], label.aligns[0])
+    return False
 
 
 def _first_fit(axes, renderer, label: Label, width: int, taken):
@@ -364,7 +445,8 @@ def _first_fit(axes, renderer, label: Label, width: int, taken):
         for align in label.aligns:
             artist = _text(axes, label, width, height, align)
             extent = _keep_inside(axes, renderer, artist)
-            if not any(extent.overlaps(box) for box in taken):
+            inside = axes.bbox.y0 <= extent.y0 and extent.y1 <= axes.bbox.y1
+            if inside and not any(extent.overlaps(box) for box in taken):
                 return artist
             artist.remove()
     return None
@@ -373,7 +455,8 @@ def _first_fit(axes, renderer, label: Label, width: int, taken):
 def _keep_inside(axes, renderer, artist):
     """Shift a text sideways so it stays on the picture; return its padded extent."""
     extent = artist.get_window_extent(renderer)
-    shift = max(axes.bbox.x0 + 2 - extent.x0, 0) - max(extent.x1 - (axes.bbox.x1 - 2), 0)
+    margin = axes.figure.dpi * 1.5 / 25.4  # 1.5 mm of paper
+    shift = max(axes.bbox.x0 + margin - extent.x0, 0) - max(extent.x1 - (axes.bbox.x1 - margin), 0)
     if shift:
         x, _y = artist.get_position()
         dx = axes.transData.inverted().transform([(shift, 0)])[0][0] - \
@@ -391,44 +474,53 @@ def _text(axes, label: Label, width: int, height: float, align: str):
                      family=cjk_family())
 
 
-LEGEND = (("现状设备", "line", EXISTING), ("新建工程", "line", NEW), ("客户红线", "boundary", BOUNDARY),
-          ("掘路", "road", ROAD))
-
-
-def _draw_footer(axes, facts: SketchInput, family: list[str]) -> None:
+def _draw_footer(axes, facts: SketchInput, family: list[str], legend: dict) -> None:
     """Summary line and legend, drawn by hand: matplotlib's Legend costs more than the rest."""
     if facts.new_line_m:
-        dig = f"，其中掘路 {number_text(facts.excavation_m)} m" if facts.excavation_m else "，不涉及掘路"
-        summary = f"新建线路合计 {number_text(facts.new_line_m)} m{dig}"
+        dig = f"，其中掘路{number_text(facts.excavation_m)}米" if facts.excavation_m else "，不涉及掘路"
+        summary = f"新建线路合计{number_text(facts.new_line_m)}米{dig}"
     elif facts.grid.source.new or any(e.new for e in facts.grid.route):
         summary = "无新建线路，不涉及掘路"
     else:
         summary = "无外线工程：由现状线路直接装表接电"
     if facts.cost_wan:
-        summary += f"；供电企业投资 {facts.cost_wan:.2f} 万元"
-    axes.text(0.8, 4.4, summary, ha="left", va="bottom", fontsize=FONT_PT, color=EXISTING,
-              family=family, gid="summary")
-    _draw_legend(axes, family)
+        summary += f"；供电企业投资{facts.cost_wan:.2f}万元"
+    axes.text(0.8, FOOTER_TOP - 1.9, summary, ha="left", va="bottom", fontsize=FONT_PT,
+              color=EXISTING, family=family, gid="summary")
+    entries = [("现状设备（黑色）", ("line", None, EXISTING)), ("本次新建（蓝色）", ("line", None, NEW)),
+               *legend.values(), ("客户红线", ("boundary", None, BOUNDARY)),
+               ("产权分界点", ("point", None, BOUNDARY))]
+    _draw_legend(axes, family, entries)
 
 
-def _draw_legend(axes, family: list[str]) -> None:
+def _draw_legend(axes, family: list[str], entries) -> None:
     from matplotlib.patches import Rectangle
 
     renderer = axes.figure.canvas.get_renderer()
     to_data = axes.transData.inverted()
-    x, y = 0.8, 1.9
-    for label, kind, ink in LEGEND:
-        if kind == "line":
-            axes.plot([x, x + 2.6], [y, y], color=ink, linewidth=2, gid="legend-handle")
-        else:
-            axes.add_patch(Rectangle((x, y - 0.6), 2.6, 1.2, fill=False, edgecolor=ink,
-                                     linestyle=(0, (5, 3)) if kind == "boundary" else "solid",
-                                     hatch="////" if kind == "road" else None, linewidth=1.2,
-                                     gid="legend-handle"))
+    x, y = 0.8, FOOTER_TOP - 3.9
+    for label, (shape, kind, ink) in entries:
         text = axes.text(x + 3.3, y, label, ha="left", va="center", fontsize=FONT_PT,
                          color=EXISTING, family=family, gid="legend")
-        extent = text.get_window_extent(renderer)
-        x = to_data.transform([(extent.x1, 0)])[0][0] + 2.2
+        right = to_data.transform([(text.get_window_extent(renderer).x1, 0)])[0][0]
+        if right > W - 0.8 and x > 0.8:  # the next row
+            text.remove()
+            x, y = 0.8, y - 2.4
+            text = axes.text(x + 3.3, y, label, ha="left", va="center", fontsize=FONT_PT,
+                             color=EXISTING, family=family, gid="legend")
+            right = to_data.transform([(text.get_window_extent(renderer).x1, 0)])[0][0]
+        if shape == "line":
+            _line(axes, x, x + 2.6, y, ink, kind, "legend-handle", width=2.0)
+        elif shape == "symbol":
+            _symbol(axes, kind, x + 1.3, y, ink, "legend-handle", scale=0.6)
+        elif shape == "point":
+            axes.plot([x + 1.3], [y], marker="o", markersize=5, color=ink, gid="legend-handle")
+        else:
+            axes.add_patch(Rectangle((x, y - 0.6), 2.6, 1.2, fill=False, edgecolor=ink,
+                                     linestyle=(0, (5, 3)) if shape == "boundary" else "solid",
+                                     hatch="////" if shape == "road" else None, linewidth=1.2,
+                                     gid="legend-handle"))
+        x = right + 1.6
 
 
 def save_sketch(figure, png: Path, svg: Path | None = None) -> None:

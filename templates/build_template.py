@@ -91,13 +91,16 @@ def setup_styles(doc) -> None:
                                    align=WD_ALIGN_PARAGRAPH.CENTER)
     figure_title.paragraph_format.keep_with_next = True  # never a title alone above a page break
     paragraph_style(doc, "CaseFigure", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, exact=False)
-    note = paragraph_style(doc, "CaseNote", size=12, indent=False, exact=False,
-                           align=WD_ALIGN_PARAGRAPH.LEFT)
-    note.paragraph_format.space_before = note.paragraph_format.space_after = Pt(6)
+    photo = paragraph_style(doc, "CasePhoto", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER,
+                            exact=False)
+    photo.paragraph_format.keep_with_next = True  # a photo and its caption share a page
+    photo.paragraph_format.space_before = Pt(6)
+    lead_in = paragraph_style(doc, "CaseLeadIn")
+    lead_in.paragraph_format.keep_with_next = True  # never alone at the foot of a page
     caption = paragraph_style(doc, "CaseCaption", size=12, indent=False, exact=False,
                               align=WD_ALIGN_PARAGRAPH.CENTER)
     caption.paragraph_format.space_after = Pt(12)
-    paragraph_style(doc, "CaseTableText", size=12, indent=False, exact=False,
+    paragraph_style(doc, "CaseTableText", size=10.5, indent=False, exact=False,
                     align=WD_ALIGN_PARAGRAPH.LEFT)
     paragraph_style(doc, "CasePageNumber", font=PAGE_NUMBER_FONT, size=14, indent=False,
                     exact=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
@@ -146,17 +149,19 @@ def add(doc, style: str, text: str = "") -> None:
 
 
 def evidence_table(doc) -> None:
-    """实证材料: one row per item, looped by docxtpl ({%tr %} rows)."""
-    headers = ("类别", "材料", "是否必需", "状态", "文件")
-    widths = (Mm(30), Mm(45), Mm(21), Mm(21), Mm(39))  # 156 mm: the type area; headers on one line
-    table = doc.add_table(rows=4, cols=len(headers))
+    """实证材料: one row per item, grouped by 类别 (merged down its rows: docxtpl's {% vm %}
+    restarts the merge at each group's first item); the file column names the file, not a path."""
+    headers = ("类别", "材料", "状态", "文件")
+    widths = (Mm(27), Mm(47), Mm(19), Mm(63))  # 156 mm: the type area; a file name on one line
+    table = doc.add_table(rows=6, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     rows = [headers,
-            ("{%tr for item in evidence %}", "", "", "", ""),
-            ("{{ item.group }}", "{{ item.name }}", "{{ item.required }}", "{{r item.status }}",
-             "{{ item.file }}"),
-            ("{%tr endfor %}", "", "", "", "")]
+            ("{%tr for group in evidence_groups %}", "", "", ""),
+            ("{%tr for item in group.rows %}", "", "", ""),
+            ("{% vm %}{{ group.name }}", "{{ item.name }}", "{{r item.status }}", "{{ item.file }}"),
+            ("{%tr endfor %}", "", "", ""),
+            ("{%tr endfor %}", "", "", "")]
     for row, values in zip(table.rows, rows, strict=True):
         for cell, value, width in zip(row.cells, values, widths, strict=True):
             cell.width = width
@@ -217,12 +222,9 @@ def build(out: Path = OUT) -> Path:
     add(doc, "CaseBody", "{%p if has_works %}")
     add(doc, "CaseBody", "{{ works_text }}")
     add(doc, "CaseBody", "{%p endif %}")
-    add(doc, "CaseBody", "详细情况请见下图。")
+    add(doc, "CaseLeadIn", "详细情况请见下图。")  # kept with the figure below it
     add(doc, "CaseFigureTitle", "附：工程建设简图")
     add(doc, "CaseFigure", "{{ sketch }}")
-    add(doc, "CaseNote", "以黑色线条标明既有设备（即客户申请时的电网现状）；以蓝色标明供电企业因本次"
-        "客户申请而新增的工程建设内容（即供电企业出资范围，注明外线长度、是否涉及掘路）；"
-        "以红线虚框标明客户红线（即客户出资范围）。")
 
     add(doc, "CaseHeading1", "二、办理流程")
     add(doc, "CaseHeading2", "（一）客户环节：{{ customer_steps }}")
@@ -242,7 +244,7 @@ def build(out: Path = OUT) -> Path:
     add(doc, "CaseBody", "{%p if photos %}")
     add(doc, "CaseFigureTitle", "附：现场图片")
     add(doc, "CaseFigure", "{%p for photo in photos %}")
-    add(doc, "CaseFigure", "{{ photo.image }}")
+    add(doc, "CasePhoto", "{{ photo.image }}")
     add(doc, "CaseCaption", "图 {{ photo.number }}　{{ photo.caption }}")
     add(doc, "CaseFigure", "{%p endfor %}")
     add(doc, "CaseBody", "{%p endif %}")

@@ -204,7 +204,10 @@ def test_checklist_and_photos_in_the_document(tmp_path):
     assert main(["render", str(example_paths()[1]), "-o", str(tmp_path)]) == 0
     text = docx_text(next(tmp_path.glob("*.docx")))
     assert "本案例尚有 2 项必需的实证材料缺失或有问题" in text
-    assert "工程建设内容 | 编制说明 | 是 | 缺失 | —" in text
+    assert "工程建设内容 | 编制说明 | 缺失 | —" in text
+    sketch_row = "工程建设内容 | 工程建设简图（含工程量和建设资金） | 自动生成 | "
+    assert sketch_row + "重庆九龙便民超市有限公司_\u200b工程建设简图.png" in text  # the real file, breakable at "_"
+    assert "evidence/" not in text  # names, not paths
     assert "附：现场图片" in text and "图 1　施工后：新立6号杆至表箱的架空线及表箱" in text
     assert (tmp_path / "重庆九龙便民超市有限公司_现场图片" / "01.jpg").is_file()
     assert read_case(example_paths()[1]).case.evidence.photos[0].file == "evidence/施工后.jpg"

@@ -111,3 +111,93 @@ def test_unknown_key_is_a_warning_naming_the_nearest_key(tmp_path, valid_data):
     assert warning.key == "customer.adress"
     assert "是否应为 address" in str(warning)
     assert warning.line is not None
+
+
+# --- the contract's value parsers, one behaviour each ------------------------------------------
+
+def _contract_messages(tmp_path, change) -> list[str]:
+    from conftest import load_valid
+
+    data = load_valid()
+    change(data)
+    path = write_case(tmp_path, data)
+    try:
+        read_case(path)
+    except CaseError as e:
+        return [f.text for f in e.findings]
+    return []
+
+
+@pytest.mark.parametrize(("written", "number"), [("1", 1), ("2", 2), ("3", 3), ("4", 4), ("5", 5),
+                                                 ("6", 6), ("7", 7), ("8", 8), ("临时", 1),
+                                                 ("市政公用设施用电", 2), ("写字楼内局部报装", 4),
+                                                 ("销户后一年内", 8)])
+def test_the_eight_exclusions_by_number_or_words(tmp_path, written, number):
+    from conftest import load_valid
+
+    from casegen.model import EXCLUSIONS
+
+    data = load_valid()
+    data["application"]["exclusions"] = [written]
+    case = read_case(write_case(tmp_path, data)).case
+    assert case.application.exclusions == [number]
+    assert sorted(EXCLUSIONS) == list(range(1, 9))
+
+
+@pytest.mark.parametrize(("key", "value", "told"), [
+    (("customer", "industry"), "   ", "customer.industry（行业分类）不能为空"),
+    (("feedback", "time"), "  ", "feedback.time（时间）不能为空"),
+    (("project", "transformer", "load_rate"), "2", "负荷率应写成 0.46 或 \"46%\""),
+    (("application", "capacity_kw"), "1000001", "application.capacity_kw（申请容量）不能大于 1e+06"),
+    (("grid", "source", "capacity_kva"), "1000001", "不能大于 1e+06"),
+    (("project", "customer_cost_yuan"), "10000000001", "不能大于 1e+10"),
+    (("customer", "small_micro"), "也许", "应为 true/false（是/否）"),
+    (("grid", "route"), [{"kind": "pole", "new": False}] * 9, "最多 8 项，实际 9 项"),
+    (("evidence",), {"permits": ["a/../b/../../c.pdf"]}, "路径不能离开案例所在文件夹"),
+])
+def test_each_parser_says_what_it_expected(tmp_path, key, value, told):
+    def change(data):
+        node = data
+        for part in key[:-1]:
+            node = node.setdefault(part, {})
+        node[key[-1]] = value
+    messages = _contract_messages(tmp_path, change)
+    assert any(told in m for m in messages), messages
+
+
+def test_text_is_stripped_and_a_folder_round_trip_stays_inside(tmp_path):
+    from conftest import load_valid
+
+    data = load_valid()
+    data["customer"]["industry"] = "  汽车修理  "
+    data["evidence"] = {"permits": ["a/../b.pdf"]}
+    case = read_case(write_case(tmp_path, data)).case
+    assert case.customer.industry == "汽车修理"
+    assert case.evidence.permits == ["a/../b.pdf"]
+
+
+def test_a_source_left_unmarked_is_existing(tmp_path):
+    from conftest import load_valid
+
+    data = load_valid()
+    del data["grid"]["source"]["new"]
+    assert read_case(write_case(tmp_path, data)).case.grid.source.new is False
+
+
+def test_labels_of_unknown_keys_stop_at_the_last_known_one():
+    from casegen.model import label_of
+
+    assert label_of(("customer", "name")) == "户名"
+    assert label_of(("customer", "no_such_key", "deeper")) == "客户"
+    assert label_of(("grid", "route", 2, "length_m")) == "长度"
+
+
+def test_a_file_with_a_duplicate_key_is_refused_unless_read_leniently(tmp_path):
+    from casegen.load import load_raw
+
+    path = tmp_path / "dup.yaml"
+    path.write_text("unit:\n  company: a\n  company: b\n", encoding="utf-8")
+    with pytest.raises(CaseError):
+        load_raw(path)
+    raw = load_raw(path, lenient=True)
+    assert raw.data == {"unit": {"company": "a"}} and raw.problems[0].rule == "duplicate-key"

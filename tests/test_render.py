@@ -165,9 +165,10 @@ def test_rendering_does_not_overwrite_a_good_file_on_failure(tmp_path):
 def test_evidence_checklist_and_photo_pages_in_the_pdf(rendered):
     _, pdf_path = rendered[EXPECTED["02-有外线无掘路-九龙便民超市"]["name"]]
     flat = re.sub(r"\s+", "", pdf_text(pdf_path))
-    assert "类别材料是否必" in flat  # the header row (its cells wrap in the PDF text)
-    assert re.search("编制说明.{0,4}是缺失", flat)
-    assert "施工前照片是缺失" in flat
+    assert "类别材料状态文件" in flat  # the header row: no column that says the same on every row
+    assert re.search("编制说明.{0,4}缺失", flat)
+    assert "施工前照片缺失" in flat
+    assert flat.count("现场图片") == 1 + flat.count("附：现场图片")  # 类别 merged down its rows
     assert "附：现场图片" in flat and "图1施工后：新立6号杆至表箱的架空线及表箱" in flat
 
 

@@ -111,13 +111,51 @@ def test_boundary_is_a_red_dashed_box_with_the_meter_box_on_its_edge(tmp_path):
 def test_lengths_excavation_and_money_are_labelled(tmp_path):
     figure, _, _facts = figure_of(example_paths()[2])
     texts = " ".join(t.get_text().replace("\n", " ") for t in figure.axes[0].texts)
-    assert "新建电缆 65 m" in texts
-    assert "掘路 18 m" in texts
-    assert "新建线路合计 65 m，其中掘路 18 m" in texts
-    assert "供电企业投资 12.65 万元" in texts
-    assert "重庆沙坪坝区顺达汽" in texts.replace(" ", "")
+    assert "新建电缆65米" in texts  # 米, as the text says it
+    assert "掘路18米 （井口工业园纬一路）" in texts  # the road crossed, named
+    assert "新建线路合计65米，其中掘路18米" in texts
+    assert "供电企业投资12.65万元" in texts
+    customer = next(t.get_text() for t in figure.axes[0].texts if t.get_gid() == "customer")
+    assert customer == "客户：\n重庆沙坪坝区\n顺达汽车维修\n有限公司"  # broken between words only
     legend = [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "legend"]
-    assert legend == ["现状设备", "新建工程", "客户红线", "掘路"]
+    assert legend == ["现状设备（黑色）", "本次新建（蓝色）", "现状电缆", "新建电缆", "掘路（道路开挖）",
+                      "配变", "电缆分支箱", "计量表箱", "客户红线", "产权分界点"]
+
+
+def test_every_label_is_at_least_9_pt_and_the_picture_300_ppi(tmp_path):
+    from casegen.sketch import PNG_DPI, WIDTH_MM
+
+    figure, _, _ = figure_of(example_paths()[2])
+    assert figure.get_figwidth() * 25.4 == pytest.approx(WIDTH_MM)  # drawn at its printed width
+    assert min(t.get_fontsize() for t in figure.axes[0].texts) >= 9
+    assert PNG_DPI >= 300
+    png = tmp_path / "s.png"
+    draw(SketchInput.from_case(read_case(example_paths()[2]).case), png)
+    from PIL import Image
+
+    assert Image.open(png).width >= WIDTH_MM / 25.4 * 300 - 1
+
+
+def test_cables_are_not_dashed_and_the_legend_draws_what_the_sketch_draws():
+    figure, _, _ = figure_of(example_paths()[2])
+    lines = figure.axes[0].lines
+    for line in lines:
+        if (line.get_gid() or "").startswith(("line-", "legend-handle")):
+            assert line.get_linestyle() in ("-", "solid")  # dashes belong to the red property line
+    ticks = {ln.get_gid() for ln in lines if (ln.get_gid() or "").endswith("-tick")}
+    assert ticks == {"line-existing-tick", "line-new-tick", "legend-handle-tick"}
+
+
+def test_a_cabinet_and_a_closed_switch(tmp_path):
+    data = load_valid()
+    data["grid"]["route"][:0] = [{"kind": "cabinet", "new": False, "name": "低压出线柜"},
+                                 {"kind": "switch", "new": False, "name": "出线开关"}]
+    figure, _, _ = figure_of(write_case(tmp_path, data))
+    legend = [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "legend"]
+    assert "低压柜" in legend and "开关（合）" in legend
+    blade = next(ln for ln in figure.axes[0].lines if ln.get_gid() == "switch-existing")
+    (x0, x1), (y0, y1) = blade.get_xdata(), blade.get_ydata()
+    assert abs(y1 - y0) < 0.5 * abs(x1 - x0)  # lying on its contact: closed, not open
 
 
 @pytest.mark.parametrize("n", range(1, 9))
