@@ -222,28 +222,38 @@ def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
 
 
 def _save(document, path: Path) -> None:
-    """Save like python-docx, but store the pictures instead of deflating them again: they are
-    PNG and JPEG already, and deflate spent a fifth of the document's time on them."""
+    """Save, storing the pictures instead of deflating them again (they are PNG and JPEG already,
+    and deflate spent a fifth of the document's time on them); python-docx's ordinary save, with
+    a warning, if its internals ever change."""
+    try:
+        _save_stored(document, path)
+    except AttributeError:  # python-docx changed its internals: the ordinary save still works
+        import warnings
+
+        warnings.warn("python-docx 的内部接口已变，改用其普通保存（图片会再压缩一次，稍慢）；"
+                      "pyproject.toml 中的 python-docx 版本范围需要更新", RuntimeWarning, stacklevel=2)
+        document.save(str(path))
+
+
+def _save_stored(document, path: Path) -> None:
+    """python-docx's package writer, with a zip writer of ours that stores word/media/."""
     from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile
 
-    try:
-        from docx.opc.pkgwriter import PackageWriter
+    from docx.opc.pkgwriter import PackageWriter
 
-        package = document.docx.part.package
-        parts = list(package.parts)
-        for part in parts:
-            part.before_marshal()
-        with ZipFile(path, "w", ZIP_DEFLATED) as archive:
+    package = document.docx.part.package
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
+    with ZipFile(path, "w", ZIP_DEFLATED) as archive:
 
-            class Writer:
-                @staticmethod
-                def write(pack_uri, blob):
-                    name = pack_uri.membername
-                    kind = ZIP_STORED if name.startswith("word/media/") else ZIP_DEFLATED
-                    archive.writestr(name, blob, compress_type=kind)
+        class Writer:
+            @staticmethod
+            def write(pack_uri, blob):
+                name = pack_uri.membername
+                kind = ZIP_STORED if name.startswith("word/media/") else ZIP_DEFLATED
+                archive.writestr(name, blob, compress_type=kind)
 
-            PackageWriter._write_content_types_stream(Writer, parts)
-            PackageWriter._write_pkg_rels(Writer, package.rels)
-            PackageWriter._write_parts(Writer, parts)
-    except AttributeError:  # python-docx changed its internals: the ordinary save still works
-        document.save(str(path))
+        PackageWriter._write_content_types_stream(Writer, parts)
+        PackageWriter._write_pkg_rels(Writer, package.rels)
+        PackageWriter._write_parts(Writer, parts)

@@ -54,12 +54,15 @@ def write_case(folder: Path, data: dict, name: str = "case.yaml") -> Path:
 
 
 def to_pdf(docx_files: list[Path], out_dir: Path) -> list[Path]:
-    """LibreOffice, headless, with a profile of its own; one call for all files."""
+    """LibreOffice, headless, with a profile of its own and casegen's faces (as `render --pdf`
+    converts); one call for all files."""
+    from casegen.export import pdf_environment
+
     soffice = shutil.which("soffice")
     assert soffice, "LibreOffice (soffice) is required: apt-get install libreoffice-writer-nogui"
     subprocess.run([soffice, f"-env:UserInstallation=file://{out_dir}/lo-profile", "--headless",
                     "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, docx_files)],
-                   check=True, capture_output=True, timeout=240)
+                   check=True, capture_output=True, timeout=240, env=pdf_environment())
     return [out_dir / f"{p.stem}.pdf" for p in docx_files]
 
 

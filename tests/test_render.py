@@ -217,3 +217,73 @@ def test_each_document_embeds_its_own_sketch(tmp_path, folder):
     with zipfile.ZipFile(next(tmp_path.glob("*.docx"))) as package:
         media = [package.read(n) for n in package.namelist() if n.startswith("word/media/")]
     assert sketch in media
+
+
+def _pdf_fonts(pdf) -> list[str]:
+    import subprocess
+
+    listing = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return [line.split()[0] for line in listing.splitlines()[2:]]
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_pdf_faces_are_simplified_chinese_serif_and_kai(rendered, folder):
+    _, pdf = rendered[EXPECTED[folder]["name"]]
+    fonts = _pdf_fonts(pdf)
+    assert not [f for f in fonts if "jp" in f.lower() or "JP" in f]  # never the Japanese forms
+    assert any("NotoSerifCJKsc" in f or "FangSong" in f for f in fonts)  # 仿宋 body: a serif face
+    assert any("NotoSerifCJKsc-Bold" in f for f in fonts)  # 方正小标宋 title
+    assert any("WenKai" in f or "UKai" in f for f in fonts)  # 楷体 subheadings
+
+
+def _pdf_images(pdf) -> list[dict]:
+    import subprocess
+
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True,
+                             text=True).stdout
+    rows = []
+    for line in listing.splitlines()[2:]:
+        cells = line.split()
+        if cells[2] == "image":  # not the soft masks of transparent pictures
+            rows.append({"page": int(cells[0]), "width": int(cells[3]), "x_ppi": int(cells[12])})
+    return rows
+
+
+def test_the_sketch_is_300_ppi_and_the_two_photos_share_a_page(rendered):
+    from casegen.sketch import WIDTH_MM
+
+    _, pdf = rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]]
+    images = _pdf_images(pdf)
+    sketch = max(images, key=lambda i: i["width"])
+    assert sketch["width"] >= WIDTH_MM / 25.4 * 300 - 1 and sketch["x_ppi"] >= 295
+    photos = [i for i in images if i is not sketch]
+    assert len(photos) == 2 and photos[0]["page"] == photos[1]["page"]
+
+
+def test_no_drafting_instruction_is_printed_and_the_lead_in_keeps_with_its_figure(rendered):
+    import docx
+
+    docx_path, pdf = rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]]
+    for text in (docx_text(docx_path), pdf_text(pdf)):
+        assert "以黑色线条标明既有设备" not in text and "以红线虚框标明" not in text
+    lead_in = next(p for p in docx.Document(str(docx_path)).paragraphs if p.text == "详细情况请见下图。")
+    assert lead_in.style.paragraph_format.keep_with_next
+
+
+def test_pictures_are_stored_not_deflated_again(rendered, recwarn):
+    docx_path, _ = rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]]
+    with zipfile.ZipFile(docx_path) as package:
+        media = [i for i in package.infolist() if i.filename.startswith("word/media/")]
+    assert media and all(i.compress_type == zipfile.ZIP_STORED for i in media)
+
+
+def test_the_ordinary_save_is_taken_with_a_warning_if_python_docx_changes(tmp_path, monkeypatch):
+    from casegen import render
+
+    def moved(*args):
+        raise AttributeError("PackageWriter._write_parts")  # as a python-docx release might
+    monkeypatch.setattr(render, "_save_stored", moved)
+    path = write_case(tmp_path / "c", load_valid())
+    with pytest.warns(RuntimeWarning, match="python-docx 的内部接口已变"):
+        assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
+    assert zipfile.is_zipfile(next((tmp_path / "out").glob("*.docx")))

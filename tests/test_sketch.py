@@ -267,3 +267,22 @@ def test_a_new_meter_box_on_an_existing_pole_is_fed_by_a_black_lead():
     figure, _, _ = figure_of(example_paths()[0])  # 无外线: nothing blue but the meter box
     lines = [a for a in figure.axes[0].lines if (a.get_gid() or "").startswith("line-")]
     assert lines and all(a.get_gid() == "line-existing" for a in lines)
+
+
+@pytest.mark.parametrize("number", ["01", "02", "03"])
+def test_the_sketches_look_as_their_references(tmp_path, number):
+    """Compared as pictures, with a tolerance (matplotlib's compare_images, as pytest-mpl does);
+    after a deliberate change: python scripts/make_sketch_references.py, look, commit."""
+    import sys
+
+    from conftest import ROOT
+    from matplotlib.testing.compare import compare_images
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from make_sketch_references import BASELINE, DPI, reference_pictures
+
+    figure = next(f for name, f in reference_pictures().items() if name.startswith(number))
+    actual = tmp_path / f"sketch-{number}.png"
+    figure.savefig(actual, dpi=DPI, metadata={"Software": None})
+    difference = compare_images(str(BASELINE / f"sketch-{number}.png"), str(actual), tol=6)
+    assert difference is None, difference
