@@ -276,23 +276,34 @@ def _draw_boundary(axes, customer: str, family: list[str]) -> None:
               gid="boundary-label")
     axes.text(BOX_LEFT + 3.2, MAIN_Y - 3.2, "产权分界点\n（表箱出线\n压接螺栓处）", ha="left", va="top",
               fontsize=FONT_PT, color=BOUNDARY, family=family, gid="boundary-point-label")
-    axes.plot([BOX_LEFT + 1.2], [MAIN_Y], marker="o", markersize=5, color=BOUNDARY,
+    _plot(axes, [BOX_LEFT + 1.2], [MAIN_Y], marker="o", markersize=5, color=BOUNDARY,
               gid="boundary-point", zorder=6)
-    axes.plot([BOX_LEFT + 1.2, BOX_LEFT + 3.0], [MAIN_Y, MAIN_Y - 2.6], color=BOUNDARY,
+    _plot(axes, [BOX_LEFT + 1.2, BOX_LEFT + 3.0], [MAIN_Y, MAIN_Y - 2.6], color=BOUNDARY,
               linewidth=0.6, gid="boundary-point-leader")
+
+
+def _plot(axes, xs, ys, **style):
+    """A line added as it is: axes.plot's argument parsing costs more than drawing the line."""
+    from matplotlib.lines import Line2D
+
+    return axes.add_line(Line2D(xs, ys, **style))
 
 
 def _line(axes, x0: float, x1: float, y: float, ink: str, kind: str | None, gid: str, width=2.2):
     """A line as the sketch and its legend draw it: overhead solid; cable solid with short cross
     ticks (dashes would read as the red dashed property line); a lead thinner."""
-    axes.plot([x0, x1], [y, y], color=ink, linewidth=width if kind else 1.6,
+    _plot(axes, [x0, x1], [y, y], color=ink, linewidth=width if kind else 1.6,
               solid_capstyle="butt", zorder=2, gid=gid)
-    if kind == "cable":
+    if kind == "cable":  # one artist for all the ticks: a plot call costs more than drawing
+        from matplotlib.lines import Line2D
+
         step = 1.1
-        ticks = [x0 + step / 2 + n * step for n in range(max(int((x1 - x0) / step), 1))]
-        for x in ticks:
-            axes.plot([x - 0.18, x + 0.18], [y - 0.45, y + 0.45], color=ink, linewidth=1.0,
-                      zorder=2, gid=f"{gid}-tick")
+        xs, ys = [], []
+        for n in range(max(int((x1 - x0) / step), 1)):
+            x = x0 + step / 2 + n * step
+            xs += [x - 0.18, x + 0.18, float("nan")]
+            ys += [y - 0.45, y + 0.45, float("nan")]
+        axes.add_line(Line2D(xs, ys, color=ink, linewidth=1.0, zorder=2, gid=f"{gid}-tick"))
 
 
 def _draw_edge(axes, edge: Edge, legend: dict) -> None:
@@ -310,7 +321,7 @@ def _draw_edge(axes, edge: Edge, legend: dict) -> None:
         axes.add_patch(Rectangle((middle - 1.1, MAIN_Y - 2.6), 2.2, 5.2, facecolor="none",
                                  edgecolor=ROAD, hatch="////", linewidth=0.8, gid="road", zorder=1))
         for x in (middle - 1.1, middle + 1.1):
-            axes.plot([x, x], [MAIN_Y - 3.2, MAIN_Y + 3.2], color=ROAD, linewidth=1.2,
+            _plot(axes, [x, x], [MAIN_Y - 3.2, MAIN_Y + 3.2], color=ROAD, linewidth=1.2,
                       gid="road-edge", zorder=1)
         legend.setdefault("road", ("掘路（道路开挖）", ("road", None, ROAD)))
 
@@ -336,18 +347,18 @@ def _symbol(axes, kind: str, x: float, y: float, ink: str, gid: str, *, scale: f
         axes.add_patch(Rectangle((x - width / 2, y - height / 2), width, height, facecolor="white",
                                  edgecolor=ink, linewidth=1.5, zorder=4, gid=gid))
         for dy in (-height / 6, height / 6):
-            axes.plot([x - width / 2, x + width / 2], [y + dy, y + dy], color=ink, linewidth=0.9,
+            _plot(axes, [x - width / 2, x + width / 2], [y + dy, y + dy], color=ink, linewidth=0.9,
                       zorder=5, gid=gid)
     elif kind == "switch":  # closed: the blade lies on its contact, the circuit continues
         axes.add_patch(Rectangle((x - 0.9 * scale, y - 0.25), 1.8 * scale, 0.5, facecolor="white",
                                  edgecolor="white", zorder=3))
-        axes.plot([x - 0.9 * scale, x + 0.9 * scale], [y, y + 0.35 * scale], color=ink,
+        _plot(axes, [x - 0.9 * scale, x + 0.9 * scale], [y, y + 0.35 * scale], color=ink,
                   linewidth=1.6, zorder=4, gid=gid)
-        axes.plot([x + 0.9 * scale, x + 0.9 * scale], [y - 0.5 * scale, y + 0.5 * scale], color=ink,
+        _plot(axes, [x + 0.9 * scale, x + 0.9 * scale], [y - 0.5 * scale, y + 0.5 * scale], color=ink,
                   linewidth=1.6, zorder=4, gid=gid)
-        axes.plot([x - 0.9 * scale], [y], marker="o", markersize=3, color=ink, zorder=4, gid=gid)
+        _plot(axes, [x - 0.9 * scale], [y], marker="o", markersize=3, color=ink, zorder=4, gid=gid)
     elif kind == "joint":
-        axes.plot([x], [y], marker="o", markersize=2.5, color=ink, zorder=4, gid=gid)
+        _plot(axes, [x], [y], marker="o", markersize=2.5, color=ink, zorder=4, gid=gid)
 
 
 SYMBOL_NAMES = {"transformer": "配变", "pole": "杆", "branch_box": "电缆分支箱", "cabinet": "低压柜",
@@ -360,7 +371,7 @@ def _draw_node(axes, node: Node, legend: dict) -> None:
     x = BOX_LEFT if node.kind == "meter_box" else node.x
     _symbol(axes, node.kind, x, MAIN_Y, ink, gid)
     if node.kind == "meter_box":
-        axes.plot([BOX_LEFT, BOX_LEFT + 1.2], [MAIN_Y, MAIN_Y], color=ink, linewidth=1.2,
+        _plot(axes, [BOX_LEFT, BOX_LEFT + 1.2], [MAIN_Y, MAIN_Y], color=ink, linewidth=1.2,
                   zorder=5, gid=f"meter-lead-{'new' if node.new else 'existing'}")
     if node.kind in SYMBOL_NAMES:
         legend.setdefault(node.kind, (SYMBOL_NAMES[node.kind], ("symbol", node.kind, EXISTING)))
@@ -514,7 +525,7 @@ def _draw_legend(axes, family: list[str], entries) -> None:
         elif shape == "symbol":
             _symbol(axes, kind, x + 1.3, y, ink, "legend-handle", scale=0.6)
         elif shape == "point":
-            axes.plot([x + 1.3], [y], marker="o", markersize=5, color=ink, gid="legend-handle")
+            _plot(axes, [x + 1.3], [y], marker="o", markersize=5, color=ink, gid="legend-handle")
         else:
             axes.add_patch(Rectangle((x, y - 0.6), 2.6, 1.2, fill=False, edgecolor=ink,
                                      linestyle=(0, (5, 3)) if shape == "boundary" else "solid",
