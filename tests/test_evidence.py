@@ -278,3 +278,14 @@ def test_check_csv_reads_back_as_excel_reads_it(encoding):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:4] == ["案例文件", "户名", "类别", "材料"]
     assert any(r[1] == "重庆九龙便民超市有限公司" and r[3] == "编制说明" for r in rows)
+
+
+def test_a_listed_photo_is_required_evidence_so_a_broken_one_fails_check(tmp_path):
+    data = load_valid()
+    data["evidence"] = {"photos": [{"file": "p.jpg", "stage": "施工后",
+                                    "marks": [{"label": "表箱", "at": [0.5, 0.5]}]}]}
+    case_file = with_evidence(tmp_path, data, {"p.jpg": b"\xff\xd8\xff" + b"broken"})
+    items, findings = check_evidence(case_file)
+    photo = next(i for i in items if i.key == ("evidence", "photos", 0))
+    assert photo.required and photo.status == BROKEN
+    assert "evidence-broken" in [f.rule for f in findings]

@@ -201,3 +201,19 @@ def test_a_file_with_a_duplicate_key_is_refused_unless_read_leniently(tmp_path):
         load_raw(path)
     raw = load_raw(path, lenient=True)
     assert raw.data == {"unit": {"company": "a"}} and raw.problems[0].rule == "duplicate-key"
+
+
+@pytest.mark.parametrize(("number", "told"), [("ENOSPC", "磁盘空间不足"), ("EACCES", "没有权限"),
+                                              ("EROFS", "文件系统只读"), ("ENAMETOOLONG", "文件名过长"),
+                                              ("ELOOP", "符号链接循环"), ("EIO", "读写出错（磁盘故障？）")])
+def test_system_errors_are_told_in_chinese(number, told):
+    import errno
+
+    from casegen.load import os_reason
+
+    assert os_reason(OSError(getattr(errno, number), "English text")) == told
+
+
+def test_a_long_wrong_value_is_shown_by_its_first_40_characters(tmp_path):
+    messages = _contract_messages(tmp_path, lambda d: d["project"].update(kind="一" * 60))
+    assert any(f'实际为 "{"一" * 40}…"' in m for m in messages), messages

@@ -462,3 +462,19 @@ def test_capacity_over_160_fires_scope_capacity(data, capacity):
         data["grid"]["source"]["capacity_kva"] = 20_000
     data["application"]["capacity_kw"] = capacity
     assert [f.rule for f in findings_of(data)] == ["scope-capacity"]
+
+
+def test_a_grid_source_whose_capacity_differs_from_an_unchanged_transformer():
+    data = load_valid()
+    data["project"]["transformer"].update(action="无", new_capacity_kva=None, load_rate=0.3)
+    data["grid"]["source"].update(new=False, capacity_kva=630)
+    finding, = findings_of(data)
+    assert finding.rule == "transformer-grid"
+    assert finding.message == "为 630kVA，与配变容量 400kVA 不一致"
+
+
+@pytest.mark.parametrize("step", ["preparation", "permit", "construction"])
+def test_a_range_starting_before_the_step_it_follows_is_out_of_order(step):
+    data = load_valid()
+    data["timeline"][step] = ["2025-04-28", data["timeline"][step][1]]  # starts at acceptance
+    assert "timeline-order" in rules_of(data)
