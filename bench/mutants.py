@@ -219,12 +219,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--show-survivors", action="store_true")
+    parser.add_argument("--keys", nargs="*", help="judge these mutants only (as printed: module:line:op:index)")
     args = parser.parse_args()
 
     global ROOT  # work from a snapshot: the tree may change while the run goes on
     ROOT = scratch_copy()
     pool = [m for module in MODULES for m in candidates(module)]
     sample = random.Random(args.seed).sample(pool, min(args.count, len(pool)))
+    if args.keys:
+        sample = [m for m in pool if m.key in set(args.keys)]
     equivalent = set()
     if EQUIVALENT.exists():
         equivalent = {line.split("#")[0].strip() for line in EQUIVALENT.read_text().splitlines()
