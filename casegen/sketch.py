@@ -180,7 +180,10 @@ def wrap_name(text: str, width: int) -> str:
         else:
             line += part
     lines.append(line)
-    return "\n".join(wrap(ln, width) if _width(ln) > width else ln for ln in lines)
+    wrapped = "\n".join(wrap(ln, width) if _width(ln) > width else ln for ln in lines).split("\n")
+    if len(wrapped) > 2 and form and _width(wrapped[-2] + wrapped[-1]) <= width:
+        wrapped[-2:] = [wrapped[-2] + wrapped[-1]]  # "管理" alone above "有限公司": one line
+    return "\n".join(wrapped)
 
 
 def _tokens(text: str) -> list[str]:

@@ -95,6 +95,12 @@ def setup_styles(doc) -> None:
                             exact=False)
     photo.paragraph_format.keep_with_next = True  # a photo and its caption share a page
     photo.paragraph_format.space_before = Pt(6)
+    photos_title = paragraph_style(doc, "CasePhotosTitle", font=HEADING_FONT, indent=False,
+                                   align=WD_ALIGN_PARAGRAPH.CENTER)
+    photos_title.paragraph_format.keep_with_next = True
+    photos_title.paragraph_format.page_break_before = True  # the photos start a page: two fit on it
+    step = paragraph_style(doc, "CaseStep")
+    step.paragraph_format.keep_with_next = True  # the steps stay together on one page
     lead_in = paragraph_style(doc, "CaseLeadIn")
     lead_in.paragraph_format.keep_with_next = True  # never alone at the foot of a page
     caption = paragraph_style(doc, "CaseCaption", size=12, indent=False, exact=False,
@@ -230,7 +236,7 @@ def build(out: Path = OUT) -> Path:
     add(doc, "CaseHeading2", "（一）客户环节：{{ customer_steps }}")
     add(doc, "CaseHeading2", "（二）供电企业内部环节")
     add(doc, "CaseBody", "{%p for step in steps %}")
-    add(doc, "CaseBody", "{{ step.number }}.{{ step.label }}：{{ step.when }}")
+    add(doc, "CaseStep", "{{ step.number }}.{{ step.label }}：{{ step.when }}")
     add(doc, "CaseBody", "{%p endfor %}")
 
     add(doc, "CaseHeading1", "三、客户反馈")
@@ -242,7 +248,7 @@ def build(out: Path = OUT) -> Path:
     add(doc, "CaseBody", "{{ evidence_summary }}")
     evidence_table(doc)
     add(doc, "CaseBody", "{%p if photos %}")
-    add(doc, "CaseFigureTitle", "附：现场图片")
+    add(doc, "CasePhotosTitle", "附：现场图片")
     add(doc, "CaseFigure", "{%p for photo in photos %}")
     add(doc, "CasePhoto", "{{ photo.image }}")
     add(doc, "CaseCaption", "图 {{ photo.number }}　{{ photo.caption }}")
