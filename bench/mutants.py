@@ -226,8 +226,13 @@ def main() -> None:
     ROOT = scratch_copy()
     pool = [m for module in MODULES for m in candidates(module)]
     sample = random.Random(args.seed).sample(pool, min(args.count, len(pool)))
-    if args.keys:
-        sample = [m for m in pool if m.key in set(args.keys)]
+    if args.keys:  # by module, line and operator (an edit elsewhere in the file moves indices)
+        sample = []
+        for key in args.keys:
+            module, line, operator, index = key.split(":")
+            same = [m for m in pool if (m.module, m.line, m.operator) == (module, int(line), operator)]
+            if same:
+                sample.append(min(same, key=lambda m: abs(m.index - int(index))))
     equivalent = set()
     if EQUIVALENT.exists():
         equivalent = {line.split("#")[0].strip() for line in EQUIVALENT.read_text().splitlines()

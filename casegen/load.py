@@ -256,7 +256,7 @@ def _convert(node: yaml.Node, key_path: KeyPath, raw: RawCase, problems: list[Fi
     if id(node) in walk.seen:
         if not any(f.rule == "load" for f in problems):  # the first one says it all
             problems.append(Finding("load", "YAML 格式错误：不支持锚点和引用（& 与 *）：请把值直接写出来",
-                                    raw.path, line, key_path or None))
+                                    raw.path, raw.lines.get(key_path, line), key_path or None))
         return None
     if len(key_path) > MAX_DEPTH or walk.count > MAX_NODES:
         if not any(f.rule == "load" for f in problems):

@@ -154,3 +154,31 @@ def test_dates_outside_2000_to_2099_are_typing_mistakes(tmp_path, capsys):
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out
     assert '应在 2000–2099 年之间，实际为 "9999-12-31"' in out
+
+
+def test_an_empty_calendar_file_and_a_bare_workdays_string_are_told_once(tmp_path):
+    path = tmp_path / "casegen.calendar.yaml"
+    path.write_text("# 还没写\n", encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        load_calendar(path)
+    assert refused.value.findings[0].message.startswith("节假日文件是空的")
+    path.write_text("2027:\n  workdays: 2027-02-14\n", encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        load_calendar(path)
+    assert [f.message for f in refused.value.findings] == ["应为日期的列表，如 [2027-02-14, 2027-02-20]"]
+
+
+def test_the_calendar_file_is_found_beside_a_case_file(tmp_path):
+    (tmp_path / "casegen.calendar.yaml").write_text("2027:\n  workdays: []\n", encoding="utf-8")
+    case = tmp_path / "a" / "case.yaml"
+    case.parent.mkdir()
+    case.write_text("x: 1\n", encoding="utf-8")
+    assert find_calendar_file([case]) == tmp_path / "casegen.calendar.yaml"
+
+
+def test_the_cached_year_lists_weekdays_off_and_weekends_worked_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calendar = WorkCalendar()
+    weekdays_off, weekends_worked = calendar._year(2025)
+    assert weekdays_off and all(d.weekday() < 5 for d in weekdays_off)
+    assert weekends_worked and all(d.weekday() >= 5 for d in weekends_worked)

@@ -289,3 +289,11 @@ def test_a_listed_photo_is_required_evidence_so_a_broken_one_fails_check(tmp_pat
     photo = next(i for i in items if i.key == ("evidence", "photos", 0))
     assert photo.required and photo.status == BROKEN
     assert "evidence-broken" in [f.rule for f in findings]
+
+
+def test_the_sketch_row_names_the_file_render_writes_and_counts_as_provided():
+    case_file = prepare(example_paths()[2], WorkCalendar())
+    items, _ = check_evidence(case_file)
+    sketch = next(i for i in items if i.name.startswith("工程建设简图"))
+    assert sketch.file == "重庆沙坪坝区顺达汽车维修有限公司_工程建设简图.png"
+    assert sketch.applicable and sketch.required and not sketch.is_gap

@@ -217,3 +217,68 @@ def test_system_errors_are_told_in_chinese(number, told):
 def test_a_long_wrong_value_is_shown_by_its_first_40_characters(tmp_path):
     messages = _contract_messages(tmp_path, lambda d: d["project"].update(kind="一" * 60))
     assert any(f'实际为 "{"一" * 40}…"' in m for m in messages), messages
+
+
+def test_nodes_and_text_limits_are_exact(tmp_path):
+    from casegen.load import MAX_NODES, MAX_SCALAR_CHARS, load_raw
+
+    fits, over = tmp_path / "fits.yaml", tmp_path / "over.yaml"
+    fits.write_text("a: [" + ",".join(["0"] * (MAX_NODES - 2)) + "]\n", encoding="utf-8")
+    over.write_text("a: [" + ",".join(["0"] * (MAX_NODES - 1)) + "]\n", encoding="utf-8")
+    assert len(load_raw(fits).data["a"]) == MAX_NODES - 2
+    with pytest.raises(CaseError):
+        load_raw(over)
+    text = tmp_path / "t.yaml"
+    text.write_text(f"a: {'x' * MAX_SCALAR_CHARS}\n", encoding="utf-8")
+    load_raw(text)
+    text.write_text(f"a: {'x' * (MAX_SCALAR_CHARS + 1)}\n", encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        load_raw(text)
+    assert refused.value.findings[0].rule == "too-long"
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
+    from casegen.load import MAX_FILE_BYTES
+
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(CaseError) as refused:
+        read_case(path)
+    assert f"（{MAX_FILE_BYTES + 1} 字节，上限 {MAX_FILE_BYTES} 字节）" in refused.value.findings[0].message
+
+
+def test_an_alias_is_told_at_its_key(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("x: &a [1]\ny: *a\n", encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        read_case(path)
+    assert refused.value.findings[0].key == "y" and refused.value.findings[0].line == 2
+
+
+@pytest.mark.parametrize(("key", "value", "told"), [
+    (("customer", "phone"), "abc", "customer.phone（联系电话）格式不对"),
+    (("timeline", "accepted"), "1999-12-31", "应在 2000–2099 年之间"),
+])
+def test_more_parsers_say_what_they_expected(tmp_path, key, value, told):
+    def change(data):
+        data[key[0]][key[1]] = value
+    assert any(told in m for m in _contract_messages(tmp_path, change))
+
+
+def test_a_mark_has_two_coordinates_and_the_first_day_of_2000_is_a_date(tmp_path):
+    from conftest import load_valid
+
+    data = load_valid()
+    data["evidence"] = {"photos": [{"file": "a.jpg", "marks": [{"label": "表箱", "at": [0.1, 0.2, 0.3]}]}]}
+    assert any("最多 2 项" in m for m in _contract_messages(tmp_path / "a", lambda d: d.update(data)))
+    from casegen.model import parse_date
+
+    assert parse_date("2000-01-01").year == 2000
+
+
+@pytest.mark.parametrize(("supply", "phases"), [("220V", "单相"), ("230V", "单相"), ("300V", "三相"),
+                                                ("380V", "三相"), ("0.4kV", "三相")])
+def test_phases_by_voltage(supply, phases):
+    from casegen.model import phases as phases_of
+
+    assert phases_of(supply) == phases

@@ -28,6 +28,8 @@ MISTAKES = [
      "YAML 格式错误：方括号 [ ] 没有闭合，或其中的项之间缺少逗号"),
     ("no space after the colon", "  industry: 汽车修理与维护", "  industry:汽车修理与维护", 15,
      "YAML 格式错误：冒号后缺少空格：应写作“industry: 值”"),
+    ("odd indentation", "  station: 井口供电所", "   station: 井口供电所", 4,
+     "YAML 格式错误：缩进不一致：同一层的键应左对齐，每层缩进 2 个空格"),
     ("date with slashes", "  date: 2025-04-28", "  date: 2025/4/28", 21,
      'application.date（申请日期）应写作 2025-04-28，实际为 "2025/4/28"'),
     ("date with dots", "  date: 2025-04-28", "  date: 2025.4.28", 21,

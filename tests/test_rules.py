@@ -478,3 +478,27 @@ def test_a_range_starting_before_the_step_it_follows_is_out_of_order(step):
     data = load_valid()
     data["timeline"][step] = ["2025-04-28", data["timeline"][step][1]]  # starts at acceptance
     assert "timeline-order" in rules_of(data)
+
+
+def test_spare_capacity_equal_to_the_application_is_enough():
+    data = load_valid()
+    data["project"]["transformer"].update(action="无", new_capacity_kva=None, capacity_kva=200,
+                                          load_rate=0.5)
+    data["grid"]["source"].update(new=False, capacity_kva=200)
+    data["application"]["capacity_kw"] = 100  # 200 kVA at 50%: exactly 100 kVA spare
+    assert "transformer-capacity" not in rules_of(data)
+    data["application"]["capacity_kw"] = 100.5
+    assert "transformer-capacity" in rules_of(data)
+
+
+def test_kind_grid_names_the_replaced_transformer_first():
+    data = load_valid()
+    data["project"]["kind"] = "无外线"
+    finding = next(f for f in findings_of(data) if f.rule == "kind-grid")
+    assert "新建或更换了井口工业园2号公用配变、新建电缆分支箱" in finding.message
+
+
+def test_an_unknown_channel_reads_as_online_unless_it_names_a_hall():
+    from casegen.model import is_online
+
+    assert is_online("电话预约") is True and is_online("区政务服务大厅") is False
