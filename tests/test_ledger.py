@@ -225,3 +225,13 @@ def test_rows_ordered_by_unit_in_pinyin_as_excel_users_expect(tmp_path):
     _, rows = sheet_rows(target)
     shown = [r[0].removeprefix("国网重庆市电力公司").removesuffix("供电分公司") for r in rows[1:]]
     assert shown == ["九龙坡", "沙坪坝", "市北", "市区"]  # jiu, sha, shi bei, shi qu
+
+
+def test_a_broken_case_still_shows_its_over_long_text(tmp_path):
+    data = load_valid()
+    data["customer"]["industry"] = "长" * 2001
+    write_case(tmp_path / "c", data)
+    target = tmp_path / "l.xlsx"
+    assert main(["ledger", str(tmp_path), "-o", str(target)]) == 1
+    _, rows = sheet_rows(target)
+    assert rows[1][rows[0].index("行业分类")] == "长" * 2001

@@ -282,3 +282,37 @@ def test_phases_by_voltage(supply, phases):
     from casegen.model import phases as phases_of
 
     assert phases_of(supply) == phases
+
+
+@pytest.mark.parametrize(("key", "bound"), [
+    (("grid", "route", 2, "length_m"), 1e5), (("project", "transformer", "capacity_kva"), 1e6),
+])
+def test_upper_bounds_are_exact(tmp_path, key, bound):
+    def put(value):
+        def change(data):
+            node = data
+            for part in key[:-1]:
+                node = node[part]
+            node[key[-1]] = value
+        return change
+    assert not any("不能大于" in m for m in _contract_messages(tmp_path / "a", put(bound)))
+    assert any("不能大于" in m for m in _contract_messages(tmp_path / "b", put(bound + 0.5)))
+
+
+def test_an_element_capacity_may_be_under_one_kva(tmp_path):
+    def change(data):
+        data["grid"]["route"][1]["capacity_kva"] = 0.5
+    assert not any("capacity_kva" in m for m in _contract_messages(tmp_path, change))
+
+
+def test_a_file_of_exactly_the_size_limit_is_read_and_utf16_is_told_from_four_bytes(tmp_path):
+    from casegen.load import MAX_FILE_BYTES, read_text
+
+    path = tmp_path / "limit.yaml"
+    body = "a: 1\n"
+    path.write_text(body + "#" * (MAX_FILE_BYTES - len(body)), encoding="utf-8")
+    assert read_text(path).startswith("a: 1")
+    path.write_bytes(b"a\x00b\x00")
+    with pytest.raises(CaseError) as refused:
+        read_text(path)
+    assert "UTF-16" in refused.value.findings[0].message

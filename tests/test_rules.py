@@ -502,3 +502,11 @@ def test_an_unknown_channel_reads_as_online_unless_it_names_a_hall():
     from casegen.model import is_online
 
     assert is_online("电话预约") is True and is_online("区政务服务大厅") is False
+
+
+def test_a_source_drawn_new_for_an_unchanged_transformer():
+    data = load_valid()
+    data["project"]["transformer"].update(action="无", new_capacity_kva=None, load_rate=0.3)
+    data["grid"]["source"].update(new=True, capacity_kva=400)
+    finding, = findings_of(data)
+    assert finding.rule == "transformer-grid" and finding.message == "为 true，但配变改造为“无”"
