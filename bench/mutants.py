@@ -183,7 +183,7 @@ def scratch_copy() -> Path:
     """A copy of the project, with ../shared beside it as the tests expect."""
     base = Path(tempfile.mkdtemp(prefix="casegen-mutant-"))
     folder = base / ROOT.name
-    for part in ("casegen", "tests", "templates", "cases", "pyproject.toml", "README.md"):
+    for part in ("casegen", "tests", "templates", "cases", "scripts", "bench", "pyproject.toml", "README.md"):
         source = ROOT / part
         if source.is_dir():
             shutil.copytree(source, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
