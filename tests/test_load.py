@@ -316,3 +316,12 @@ def test_a_file_of_exactly_the_size_limit_is_read_and_utf16_is_told_from_four_by
     with pytest.raises(CaseError) as refused:
         read_text(path)
     assert "UTF-16" in refused.value.findings[0].message
+
+
+def test_the_documented_limits():
+    """README: 1 MB a file, 2000 字 a value, 12 levels; and a case file's values are far fewer
+    than 50,000 (a bigger count is an attack, not a case)."""
+    from casegen import load
+
+    assert (load.MAX_FILE_BYTES, load.MAX_SCALAR_CHARS, load.MAX_DEPTH, load.MAX_NODES) == \
+        (1_000_000, 2_000, 12, 50_000)

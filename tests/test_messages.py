@@ -30,6 +30,9 @@ MISTAKES = [
      "YAML 格式错误：冒号后缺少空格：应写作“industry: 值”"),
     ("odd indentation", "  station: 井口供电所", "   station: 井口供电所", 4,
      "YAML 格式错误：缩进不一致：同一层的键应左对齐，每层缩进 2 个空格"),
+    ("odd indentation of a section's first key", "  company: 国网重庆市电力公司沙坪坝供电分公司",
+     "   company: 国网重庆市电力公司沙坪坝供电分公司", 3,
+     "YAML 格式错误：缩进不一致：同一层的键应左对齐，每层缩进 2 个空格"),  # the parser stops a line later
     ("date with slashes", "  date: 2025-04-28", "  date: 2025/4/28", 21,
      'application.date（申请日期）应写作 2025-04-28，实际为 "2025/4/28"'),
     ("date with dots", "  date: 2025-04-28", "  date: 2025.4.28", 21,
