@@ -182,3 +182,13 @@ def test_the_cached_year_lists_weekdays_off_and_weekends_worked_only(tmp_path, m
     weekdays_off, weekends_worked = calendar._year(2025)
     assert weekdays_off and all(d.weekday() < 5 for d in weekdays_off)
     assert weekends_worked and all(d.weekday() >= 5 for d in weekends_worked)
+
+
+@pytest.mark.parametrize("year", ["1999", "²⁰²⁷", "二〇二七"])
+def test_a_calendar_year_key_must_be_a_year_of_this_century(tmp_path, year):
+    path = tmp_path / "casegen.calendar.yaml"
+    path.write_text(f"{year}:\n  workdays: []\n", encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        load_calendar(path)
+    finding, = refused.value.findings
+    assert finding.message == f"应为 2000–2099 之间的年份（如 2027），实际为 \"{year}\"" and finding.line == 1

@@ -286,6 +286,7 @@ def test_phases_by_voltage(supply, phases):
 
 @pytest.mark.parametrize(("key", "bound"), [
     (("grid", "route", 2, "length_m"), 1e5), (("project", "transformer", "capacity_kva"), 1e6),
+    (("project", "transformer", "new_capacity_kva"), 1e6),
 ])
 def test_upper_bounds_are_exact(tmp_path, key, bound):
     def put(value):
@@ -325,3 +326,26 @@ def test_the_documented_limits():
 
     assert (load.MAX_FILE_BYTES, load.MAX_SCALAR_CHARS, load.MAX_DEPTH, load.MAX_NODES) == \
         (1_000_000, 2_000, 12, 50_000)
+
+
+def test_nesting_too_deep_is_told_at_its_line(tmp_path):
+    from casegen.load import MAX_DEPTH, load_raw
+
+    path = tmp_path / "deep.yaml"
+    path.write_text("".join("  " * n + f"k{n}:\n" for n in range(MAX_DEPTH + 2)) + "  " * (MAX_DEPTH + 2)
+                    + "v: 1\n", encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        load_raw(path)
+    finding, = refused.value.findings
+    assert "嵌套过深" in finding.message and finding.line == MAX_DEPTH + 2
+
+
+def test_twenty_unknown_keys_are_told_and_the_rest_counted(tmp_path):
+    from conftest import load_valid
+
+    data = load_valid()
+    for n in range(25):
+        data[f"extra{n}"] = n
+    case_file = read_case(write_case(tmp_path, data))
+    told = [f for f in case_file.findings if f.rule == "unknown-key"]
+    assert len(told) == 21 and told[-1].message == "还有 5 个未知的键未逐一列出"

@@ -510,3 +510,12 @@ def test_a_source_drawn_new_for_an_unchanged_transformer():
     data["grid"]["source"].update(new=True, capacity_kva=400)
     finding, = findings_of(data)
     assert finding.rule == "transformer-grid" and finding.message == "为 true，但配变改造为“无”"
+
+
+def test_a_permit_without_digging_is_a_contradiction():
+    data = load_valid()
+    del data["grid"]["route"][2]["excavation_m"]
+    data["project"]["kind"] = "有外线无掘路"
+    data["timeline"]["permit"] = ["2025-05-06", "2025-05-09"]
+    finding, = findings_of(data)
+    assert finding.rule == "kind-permit" and "不涉及掘路，不应有行政审批环节" in finding.message
