@@ -192,3 +192,12 @@ def test_a_calendar_year_key_must_be_a_year_of_this_century(tmp_path, year):
         load_calendar(path)
     finding, = refused.value.findings
     assert finding.message == f"应为 2000–2099 之间的年份（如 2027），实际为 \"{year}\"" and finding.line == 1
+
+
+def test_a_reversed_holiday_range_is_refused_not_dropped(tmp_path):
+    path = tmp_path / "casegen.calendar.yaml"
+    path.write_text("2027:\n  holidays:\n    国庆节: [2027-10-07, 2027-10-01]\n", encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        load_calendar(path)
+    finding, = refused.value.findings
+    assert finding.message == "结束日期 2027-10-01 早于开始日期 2027-10-07" and finding.line == 3
