@@ -162,6 +162,7 @@ def test_an_empty_calendar_file_and_a_bare_workdays_string_are_told_once(tmp_pat
     with pytest.raises(CaseError) as refused:
         load_calendar(path)
     assert refused.value.findings[0].message.startswith("节假日文件是空的")
+    assert refused.value.findings[0].line == 1
     path.write_text("2027:\n  workdays: 2027-02-14\n", encoding="utf-8")
     with pytest.raises(CaseError) as refused:
         load_calendar(path)

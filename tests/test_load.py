@@ -286,7 +286,7 @@ def test_phases_by_voltage(supply, phases):
 
 @pytest.mark.parametrize(("key", "bound"), [
     (("grid", "route", 2, "length_m"), 1e5), (("project", "transformer", "capacity_kva"), 1e6),
-    (("project", "transformer", "new_capacity_kva"), 1e6),
+    (("project", "transformer", "new_capacity_kva"), 1e6), (("project", "cost_yuan"), 1e10),
 ])
 def test_upper_bounds_are_exact(tmp_path, key, bound):
     def put(value):
@@ -349,3 +349,12 @@ def test_twenty_unknown_keys_are_told_and_the_rest_counted(tmp_path):
     case_file = read_case(write_case(tmp_path, data))
     told = [f for f in case_file.findings if f.rule == "unknown-key"]
     assert len(told) == 21 and told[-1].message == "还有 5 个未知的键未逐一列出"
+
+
+def test_a_section_left_blank_takes_its_defaults(tmp_path):
+    from conftest import load_valid
+
+    data = load_valid()
+    data["grid"]["meter_box"] = None  # "meter_box:" with nothing after it
+    box = read_case(write_case(tmp_path, data)).case.grid.meter_box
+    assert (box.new, box.name) == (True, "计量表箱")

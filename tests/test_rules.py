@@ -519,3 +519,10 @@ def test_a_permit_without_digging_is_a_contradiction():
     data["timeline"]["permit"] = ["2025-05-06", "2025-05-09"]
     finding, = findings_of(data)
     assert finding.rule == "kind-permit" and "不涉及掘路，不应有行政审批环节" in finding.message
+
+
+def test_an_integrated_team_with_one_manager_named_is_not_judged():
+    data = load_valid()
+    data["unit"]["integrated"] = True
+    del data["unit"]["project_manager"]
+    assert "team-duties" not in rules_of(data)
