@@ -202,3 +202,11 @@ def test_a_reversed_holiday_range_is_refused_not_dropped(tmp_path):
         load_calendar(path)
     finding, = refused.value.findings
     assert finding.message == "结束日期 2027-10-01 早于开始日期 2027-10-07" and finding.line == 3
+
+
+def test_holidays_written_as_a_list_are_told_not_a_crash(tmp_path):
+    path = tmp_path / "casegen.calendar.yaml"
+    path.write_text("2027:\n  holidays: [2027-10-01, 2027-10-02]\n", encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        load_calendar(path)
+    assert [f.message for f in refused.value.findings] == ["应为“名称: 日期”或“名称: [开始, 结束]”的列表"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import CORPUS, write_case
@@ -358,3 +359,9 @@ def test_a_section_left_blank_takes_its_defaults(tmp_path):
     data["grid"]["meter_box"] = None  # "meter_box:" with nothing after it
     box = read_case(write_case(tmp_path, data)).case.grid.meter_box
     assert (box.new, box.name) == (True, "计量表箱")
+
+
+def test_a_device_is_refused_before_reading():
+    with pytest.raises(CaseError) as refused:
+        read_case(Path("/dev/zero"))
+    assert refused.value.findings[0].message.startswith("不是普通文件")
