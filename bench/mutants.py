@@ -91,7 +91,8 @@ def operators(node, parent_body: bool) -> list[str]:
         ops.append("flip-bool")
     elif isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         ops.append("number")
-    elif isinstance(node, ast.Return) and node.value is not None:
+    elif isinstance(node, ast.Return) and node.value is not None and not (
+            isinstance(node.value, ast.Constant) and node.value.value is None):  # no-op otherwise
         ops.append("return-none")
     if parent_body and isinstance(node, ast.Expr | ast.Assign | ast.AugAssign | ast.If | ast.For
                                   | ast.Return) and not isinstance(getattr(node, "value", None),
