@@ -99,8 +99,7 @@ def setup_styles(doc) -> None:
                                    align=WD_ALIGN_PARAGRAPH.CENTER)
     photos_title.paragraph_format.keep_with_next = True
     photos_title.paragraph_format.page_break_before = True  # the photos start a page: two fit on it
-    step = paragraph_style(doc, "CaseStep")
-    step.paragraph_format.keep_with_next = True  # the steps stay together on one page
+    paragraph_style(doc, "CaseStep")  # not kept with the next: a chain of kept paragraphs empties pages
     lead_in = paragraph_style(doc, "CaseLeadIn")
     lead_in.paragraph_format.keep_with_next = True  # never alone at the foot of a page
     caption = paragraph_style(doc, "CaseCaption", size=12, indent=False, exact=False,
@@ -245,7 +244,7 @@ def build(out: Path = OUT) -> Path:
     add(doc, "CaseBody", "{%p endfor %}")
 
     add(doc, "CaseHeading1", "四、实证材料")
-    add(doc, "CaseBody", "{{ evidence_summary }}")
+    add(doc, "CaseLeadIn", "{{ evidence_summary }}")  # kept with the table it introduces
     evidence_table(doc)
     add(doc, "CaseBody", "{%p if photos %}")
     add(doc, "CasePhotosTitle", "附：现场图片")
