@@ -48,7 +48,7 @@ def _cell_date(value: Any) -> dt.date:
 
 
 @dataclass(frozen=True)
-class Kind:
+class Conversion:
     """How a column's value crosses between a case file and a cell."""
 
     name: str  # 文字 | 日期 | 数字 …, for messages
@@ -57,19 +57,19 @@ class Kind:
     number_format: str | None = None
 
 
-TEXT = Kind("文字", lambda v: None if v is None else str(v), lambda v: str(v).strip())
-DATE = Kind("日期", parse_date, _cell_date, "yyyy-mm-dd")
-WAN = Kind("数字", _wan, lambda v: round(float(parse_number(v)) * 10_000, 2), "0.00")
-NUMBER = Kind("数字", _whole, lambda v: float(parse_number(v)))
-YES_NO = Kind("是/否", _yes_no, lambda v: {"是": True, "否": False}.get(str(v).strip(), str(v)))
-DAYS = Kind("数字", lambda v: v, lambda v: v)
+TEXT = Conversion("文字", lambda v: None if v is None else str(v), lambda v: str(v).strip())
+DATE = Conversion("日期", parse_date, _cell_date, "yyyy-mm-dd")
+WAN = Conversion("数字", _wan, lambda v: round(float(parse_number(v)) * 10_000, 2), "0.00")
+NUMBER = Conversion("数字", _whole, lambda v: float(parse_number(v)))
+YES_NO = Conversion("是/否", _yes_no, lambda v: {"是": True, "否": False}.get(str(v).strip(), str(v)))
+DAYS = Conversion("数字", lambda v: v, lambda v: v)
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
     key_path: tuple | None  # where the value lives in a case file; None: derived from the dates
-    kind: Kind = TEXT
+    kind: Conversion = TEXT
 
     @property
     def derived(self) -> bool:
@@ -155,7 +155,7 @@ def _raw_value(data: Any, key_path: tuple):
     return data
 
 
-def _quietly(kind: Kind, value):
+def _quietly(kind: Conversion, value):
     """The cell of a value, or the text as written when it does not convert (the row is marked)."""
     if value is None:
         return None

@@ -157,17 +157,22 @@ def test_a_full_disk_never_publishes_a_truncated_photo(tmp_path, monkeypatch):
     assert not target.exists() and not list(target.parent.glob(".casegen-*"))
 
 
-def test_a_template_that_would_run_code_is_refused(tmp_path, capsys):
-    marker = tmp_path / "ran"
-    template = tmp_path / "evil.docx"
+def _template_with(target: Path, edit) -> Path:
+    """The shipped template with its body's XML edited."""
     with zipfile.ZipFile(ROOT / "templates" / "case_template.docx") as source, \
-            zipfile.ZipFile(template, "w") as evil:
+            zipfile.ZipFile(target, "w") as copy:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "word/document.xml":
-                payload = f"{{{{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }}}}"
-                data = data.replace("附件3".encode(), f"附件3{payload}".encode(), 1)
-            evil.writestr(item, data)
+                data = edit(data.decode()).encode()
+            copy.writestr(item, data)
+    return target
+
+
+def test_a_template_that_would_run_code_is_refused(tmp_path, capsys):
+    marker = tmp_path / "ran"
+    payload = f"{{{{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }}}}"
+    template = _template_with(tmp_path / "evil.docx", lambda xml: xml.replace("附件3", f"附件3{payload}", 1))
     path = write_case(tmp_path / "c", load_valid())
     assert main(["template", "check", str(template)]) == 1
     assert "不允许的属性：__globals__、__init__" in capsys.readouterr().err
@@ -185,18 +190,10 @@ def test_a_template_that_would_run_code_is_refused(tmp_path, capsys):
 
 
 def test_template_check_finds_split_tags_unknown_names_and_missing_sections(tmp_path, capsys):
-    template = tmp_path / "mine.docx"
-    with zipfile.ZipFile(ROOT / "templates" / "case_template.docx") as source, \
-            zipfile.ZipFile(template, "w") as mine:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "word/document.xml":
-                text = data.decode()
-                text = text.replace("{{ account_no }}", "{{ account_no </w:t></w:r><w:r><w:t>}}", 1)
-                text = text.replace("{{ address }}", "{{ house_number }}", 1)
-                text = text.replace("三、客户反馈", "三、客户评价", 1)
-                data = text.encode()
-            mine.writestr(item, data)
+    def edit(xml: str) -> str:
+        xml = xml.replace("{{ account_no }}", "{{ account_no </w:t></w:r><w:r><w:t>}}", 1)
+        return xml.replace("{{ address }}", "{{ house_number }}", 1).replace("三、客户反馈", "三、客户评价", 1)
+    template = _template_with(tmp_path / "mine.docx", edit)
     assert main(["template", "check", str(template)]) == 1
     err = capsys.readouterr().err
     assert "被 Word 拆成了几段" in err and "正文第 " in err
