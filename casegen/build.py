@@ -9,7 +9,7 @@ from casegen.calendar import WorkCalendar, find_calendar_file, load_calendar
 from casegen.errors import Finding
 from casegen.output import unique_names
 from casegen.pipeline import CaseFile, find_case_files, prepare
-from casegen.policy import FindingClass, Product
+from casegen.policy import FindingClass, Product, gate
 from casegen.rules import check_folder
 
 
@@ -137,12 +137,76 @@ def marked_photos(case_file: CaseFile, evidence, folder: Path) -> list:
     return pictures
 
 
-def check_evidence(case_file: CaseFile):
-    """The checklist of one case and its gaps as findings."""
+def check_evidence(case_file: CaseFile, photos=None):
+    """The checklist of one case and its gaps as findings (with `photos`, a `files.PhotoCache`,
+    the photos' shooting times and hashes too)."""
     from casegen.evidence import checklist, evidence_findings
 
-    items = checklist(case_file.case, case_file.path.parent, has_works=case_file.facts.has_works)
+    items = checklist(case_file.case, case_file.path.parent, has_works=case_file.facts.has_works,
+                      photos=photos)
     return items, evidence_findings(items, case_file)
+
+
+@dataclass
+class Checked:
+    """One case's evidence as an auditor sees it: the checklist, every 实证材料 finding (gaps,
+    photo times, duplicates, callback, seal) and the state of its seal."""
+
+    case_file: CaseFile
+    items: list
+    findings: list[Finding]
+    seal: object  # seal.SealState
+
+    @property
+    def complete(self) -> bool:
+        return not gate(self.findings, Product.CHECK)
+
+
+def check_cases(case_files: list[CaseFile], *, seal: bool = False, force: bool = False) -> list[Checked]:
+    """`casegen check`: the evidence of every typed case, cross-checked across all of them; with
+    `seal`, each complete case folder sealed (a case with findings only under `force`)."""
+    from casegen.audit import callback_findings, duplicate_findings, exhibits, photo_time_findings
+    from casegen.files import PhotoCache
+    from casegen.seal import Digests, verify
+
+    photos, digests = PhotoCache.open(), Digests()
+    checked, found = [], []
+    for case_file in case_files:
+        items, findings = check_evidence(case_file, photos)
+        findings += photo_time_findings(case_file, items) + callback_findings(case_file)
+        state = verify(case_file, digests)
+        findings += state.findings
+        found += exhibits(case_file, items, digests)
+        checked.append(Checked(case_file, items, findings, state))
+    photos.save()
+    duplicates = duplicate_findings(found)
+    for one in checked:
+        one.findings += duplicates.get(one.case_file.path, [])
+    if seal:
+        for one in checked:
+            _seal(one, digests, force=force)
+    return checked
+
+
+def _seal(checked: Checked, digests, *, force: bool) -> None:
+    from casegen.load import os_reason
+    from casegen.seal import INTACT, SEALED, other_case_files, write_seal
+
+    state = checked.seal
+    others = other_case_files(checked.case_file.path)
+    if others:
+        state.refused = f"文件夹中还有其他案例文件（{'、'.join(others)}）：一个案例一个文件夹才能封存"
+    elif not checked.complete and not force:
+        problems = len(gate(checked.findings, Product.CHECK))
+        state.refused = f"实证材料有 {problems} 项问题，未封存（核对无误后可加 --force 封存）"
+    elif state.status == INTACT:
+        return  # sealed before and unchanged: the first seal's time stands
+    else:
+        try:
+            state.written = write_seal(checked.case_file.path, digests)
+            state.status = SEALED
+        except OSError as e:
+            state.refused = f"封存清单写入失败（{os_reason(e) if e.errno else e}）"
 
 
 def draw_one(case_file: CaseFile, out_dir: Path, stem: str, *, svg: bool = True) -> list[Path]:

@@ -36,15 +36,15 @@ class YearCache:
     @classmethod
     def open(cls) -> YearCache:
         import json
-        import os
         from importlib.metadata import PackageNotFoundError, version
 
         try:
             library = version("holidays")
         except PackageNotFoundError:
             return cls(None)
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        cache = cls(root / "casegen" / f"holidays-{library}.json")
+        from casegen.output import cache_root
+
+        cache = cls(cache_root() / f"holidays-{library}.json")
         try:
             stored = json.loads(cache.path.read_text(encoding="utf-8"))
             cache.last_announced = stored.get("last_announced")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from casegen import __version__
 from casegen.errors import CaseError, UsageError
+from casegen.seal import SEAL_NAME
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -55,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     draw.add_argument("-o", "--out", type=Path, default=Path("output"), help="输出文件夹")
     draw.add_argument("--calendar", type=Path, help=calendar_help)
 
-    check = commands.add_parser("check", help="检查实证材料是否齐全（审计用）")
+    check = commands.add_parser(
+        "check", help="核查实证材料（审计用）：是否齐全，照片拍摄时间，跨案例重复，回访，封存")
     check.add_argument("paths", nargs="+", type=Path, help=paths_help)
     check.add_argument("--json", action="store_true", help="输出 JSON")
     check.add_argument("--csv", action="store_true",
@@ -63,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--csv-encoding", choices=("utf-8-sig", "gbk"), default="utf-8-sig",
                        help="CSV 的编码：utf-8-sig（默认）或 gbk（旧版 Excel）")
     check.add_argument("--calendar", type=Path, help=calendar_help)
+    check.add_argument("--seal", action="store_true",
+                       help=f"在每个核查无误的案例文件夹写入封存清单 {SEAL_NAME}（文件的 SHA-256 和时间）；"
+                            "之后每次 check 都核对，改动、增加、删除的文件都会报告")
+    check.add_argument("--force", action="store_true", help="与 --seal 一起：有问题的案例也封存")
 
     ledger = commands.add_parser("ledger", help="生成附件2 低压小微企业项目明细表（.xlsx）")
     ledger.add_argument("paths", nargs="+", type=Path, help=paths_help)
@@ -276,14 +282,15 @@ def cmd_draw(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from casegen.build import check_evidence, gather, open_calendar
-    from casegen.policy import Product, gate
+    from casegen.build import check_cases, gather, open_calendar
     from casegen.report import evidence_csv, evidence_json, evidence_text
 
     if args.json and args.csv:
         raise UsageError("--json 与 --csv 只能选一个")
+    if args.force and not args.seal:
+        raise UsageError("--force 只与 --seal 一起使用")
     run = gather(args.paths, open_calendar(args.paths, args.calendar), across=False)
-    results = [(c, *check_evidence(c)) for c in run.typed]
+    results = check_cases(run.typed, seal=args.seal, force=args.force)
     unreadable = {c.path: [f for f in c.findings if f.is_error] for c in run.cases
                   if c.case is None}
     if args.json:
@@ -294,7 +301,7 @@ def cmd_check(args) -> int:
         sys.stdout.buffer.flush()
     else:
         print(evidence_text(results, unreadable))
-    incomplete = unreadable or any(gate(findings, Product.CHECK) for _, _, findings in results)
+    incomplete = unreadable or not all(one.complete for one in results)
     return EXIT_FINDINGS if incomplete else EXIT_OK
 
 

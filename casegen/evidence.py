@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casegen.errors import Finding
+from casegen.files import PhotoCache, PhotoFacts
 from casegen.model import CHANNELS, Case, label_of
 
 PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "不适用", "有问题", "自动生成"
@@ -21,6 +22,11 @@ class Item:
     file: str | None
     status: str
     problem: str | None = None
+    photo: PhotoFacts | None = None  # shooting time and perceptual hash, when asked for
+
+    @property
+    def usable(self) -> bool:
+        return self.status == PROVIDED
 
     @property
     def is_gap(self) -> bool:
@@ -90,9 +96,11 @@ def sketch_file_name(case: Case) -> str:
     return f"{safe_name(case.customer.name)}_工程建设简图.png"
 
 
-def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | None = None) -> list[Item]:
-    """Every evidence item with its status; the generated sketch counts as provided."""
-    from casegen.files import Missing, inspect_file
+def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | None = None,
+              photos: PhotoCache | None = None) -> list[Item]:
+    """Every evidence item with its status; the generated sketch counts as provided. With
+    `photos`, each sound image also carries its shooting time and perceptual hash."""
+    from casegen.files import Missing, examine
 
     items = []
     for group, name, key, required, applicable, file in required_items(case, has_works):
@@ -102,9 +110,9 @@ def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | N
         if file is None:
             items.append(Item(group, name, key, required, True, None, MISSING))
             continue
-        problem = inspect_file(folder, file)
+        problem, facts = examine(folder, file, photos)
         status = PROVIDED if problem is None else MISSING if isinstance(problem, Missing) else BROKEN
-        items.append(Item(group, name, key, required, True, file, status, problem))
+        items.append(Item(group, name, key, required, True, file, status, problem, facts))
     if has_works:
         position = max(i for i, item in enumerate(items) if item.group == "工程建设内容") + 1
         items.insert(position, Item("工程建设内容", "工程建设简图（含工程量和建设资金）",

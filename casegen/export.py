@@ -178,7 +178,6 @@ def pdf_font_config() -> Path:
     cache (rebuilt when the installed collections change), the collections themselves hidden, and
     the template's faces mapped (fontconfig/fonts.conf)."""
     import hashlib
-    import os
     import shutil
 
     if not shutil.which("fc-match"):
@@ -190,7 +189,9 @@ def pdf_font_config() -> Path:
             sources.append((Path(path), int(index)))
     stamp = hashlib.sha256(repr([(str(p), i, p.stat().st_mtime) for p, i in sources]).encode()
                            + FONT_CONFIG.read_bytes()).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "casegen" / f"pdf-fonts-{stamp}"
+    from casegen.output import cache_root
+
+    root = cache_root() / f"pdf-fonts-{stamp}"
     config = root / "fonts.conf"
     if config.is_file():
         return config

@@ -5,7 +5,11 @@ Every problem is returned as a Chinese sentence, never raised: a bad file is a f
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
@@ -55,32 +59,54 @@ class Missing(str):
     """A problem that is the file's absence (as against a file that is there but unusable)."""
 
 
+@dataclass(frozen=True)
+class PhotoFacts:
+    """What a sound photo says of itself, for the auditors' cross-checks."""
+
+    taken: dt.datetime | None  # EXIF DateTimeOriginal, else DateTime; None when stripped
+    phash: int  # 64-bit perceptual hash (imagehash.phash of the upright picture)
+
+
 def inspect_file(folder: Path, relative: str) -> str | None:
     """None when the file is usable evidence, else what is wrong with it (a `Missing` when it
     is simply not there)."""
+    return examine(folder, relative)[0]
+
+
+def examine(folder: Path, relative: str, photos: PhotoCache | None = None
+            ) -> tuple[str | None, PhotoFacts | None]:
+    """What is wrong with the file (None when usable) and, when `photos` is given and the file
+    is a sound image, its facts: from the cache when its size and time are unchanged, else
+    from the same decoding that checks it is whole."""
     from casegen.load import os_reason
 
     real = resolve_inside(folder, relative)
     if isinstance(real, str):
-        return real
+        return real, None
     try:
         if not real.exists():
-            return Missing(f"文件不存在：{relative}")
+            return Missing(f"文件不存在：{relative}"), None
         if not real.is_file():
-            return f"不是普通文件：{relative}"
+            return f"不是普通文件：{relative}", None
         with open(real, "rb") as handle:
             head = handle.read(16)
+            status = os.fstat(handle.fileno())
     except OSError as e:
-        return f"无法读取：{relative}（{os_reason(e)}）"
+        return f"无法读取：{relative}（{os_reason(e)}）", None
     if not head:
-        return f"文件是空的：{relative}"
+        return f"文件是空的：{relative}", None
     suffix = real.suffix.lower()
     magic = _MAGIC.get(suffix)
     if magic and not head.startswith(magic):
-        return f"内容与扩展名 {suffix} 不符：{relative}"
-    if suffix in IMAGE_SUFFIXES:
-        return _inspect_image(real, relative)
-    return None
+        return f"内容与扩展名 {suffix} 不符：{relative}", None
+    if suffix not in IMAGE_SUFFIXES:
+        return None, None
+    if photos is not None and (known := photos.lookup(real, status)):
+        return None, known  # found sound before, and unchanged since
+    problem, facts = _inspect_image(real, relative, want_facts=photos is not None)
+    if facts is not None:
+        photos.store(real, status, facts)
+    return problem, facts
 
 
 def _check_complete(image, real: Path) -> None:
@@ -98,7 +124,8 @@ def _check_complete(image, real: Path) -> None:
         image.load()
 
 
-def _inspect_image(real: Path, relative: str) -> str | None:
+def _inspect_image(real: Path, relative: str, *, want_facts: bool = False
+                   ) -> tuple[str | None, PhotoFacts | None]:
     from PIL import Image
 
     try:
@@ -108,12 +135,96 @@ def _inspect_image(real: Path, relative: str) -> str | None:
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:
                     return (f"图片过大（{width}×{height} 像素，上限 "
-                            f"{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}")
+                            f"{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}"), None
                 if min(width, height) < MIN_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
-                    return f"图片尺寸不像现场照片（{width}×{height} 像素）：{relative}"
+                    return f"图片尺寸不像现场照片（{width}×{height} 像素）：{relative}", None
                 _check_complete(image, real)
+                return None, (_photo_facts(image) if want_facts else None)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return f"图片过大：像素数超出安全上限（{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}"
+        return f"图片过大：像素数超出安全上限（{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}", None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError):  # Pillow's words are English
-        return f"图片已损坏或被截断，无法解码：{relative}"
-    return None
+        return f"图片已损坏或被截断，无法解码：{relative}", None
+
+
+EXIF_IFD, DATE_TIME_ORIGINAL, DATE_TIME = 0x8769, 0x9003, 0x0132
+
+
+def _photo_facts(image) -> PhotoFacts:
+    """The shooting time and the perceptual hash of a decoded image (a JPEG at 1/8 scale: the
+    hash looks at 32 × 32 pixels, so it loses nothing)."""
+    import imagehash
+    from PIL import ImageOps
+
+    exif = image.getexif()
+    taken = shooting_time(exif.get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)) or \
+        shooting_time(exif.get(DATE_TIME))
+    upright = ImageOps.exif_transpose(image)  # a phone's rotated copy is the same picture
+    bits = imagehash.phash(upright).hash.flatten()
+    return PhotoFacts(taken, int("".join("1" if bit else "0" for bit in bits), 2))
+
+
+def shooting_time(value) -> dt.datetime | None:
+    """EXIF's "YYYY:MM:DD HH:MM:SS"; None for a blank, zeroed or garbled value (apps write all
+    three)."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if not isinstance(value, str):
+        return None
+    try:
+        taken = dt.datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    return taken if 1990 <= taken.year <= 2099 else None
+
+
+class PhotoCache:
+    """Photo facts by real path, size and modification time, kept between runs (decoding is
+    the cost of a check; an unchanged file is not decoded again)."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.entries: dict[str, list] = {}
+        self.changed = False
+
+    @classmethod
+    def open(cls) -> PhotoCache:
+        import json
+
+        from casegen.output import cache_root
+
+        cache = cls(cache_root() / f"photos-v{cls.VERSION}.json")
+        try:
+            stored = json.loads(cache.path.read_text(encoding="utf-8"))
+            if isinstance(stored, dict):
+                cache.entries = stored
+        except (OSError, ValueError):  # absent or damaged: rebuilt
+            pass
+        return cache
+
+    def lookup(self, real: Path, status) -> PhotoFacts | None:
+        entry = self.entries.get(str(real))
+        try:
+            size, mtime, phash, taken = entry
+            if (size, mtime) != (status.st_size, status.st_mtime_ns):
+                return None
+            return PhotoFacts(dt.datetime.fromisoformat(taken) if taken else None, int(phash, 16))
+        except (TypeError, ValueError):  # absent, or written by something else
+            return None
+
+    def store(self, real: Path, status, facts: PhotoFacts) -> None:
+        self.entries[str(real)] = [status.st_size, status.st_mtime_ns, f"{facts.phash:016x}",
+                                   facts.taken.isoformat() if facts.taken else None]
+        self.changed = True
+
+    def save(self) -> None:
+        """Best effort: a cache that cannot be written costs time, never a result."""
+        import json
+
+        from casegen.output import write_text
+
+        if self.path is None or not self.changed:
+            return
+        with contextlib.suppress(OSError):
+            write_text(self.path, json.dumps(self.entries, ensure_ascii=False), durable=False)

@@ -426,6 +426,26 @@ class Feedback(Section):
     cost: LongText | None = optional("成本", "客户原话：外线零成本、一口办理", None)
 
 
+class Confirmation(Section):
+    confirmed: Bool = field("客户是否认可", "true：客户确认案例所写属实；false：客户不认可（写明原话）", True)
+    words: LongText | None = optional("客户原话", "回访时客户的原话，不可编造", None)
+
+
+class Callback(Section):
+    date: Date = field("回访日期", "客服中心回访客户的日期（接电之后），YYYY-MM-DD", "2019-11-20")
+    channel: Literal["电话", "上门"] = field("回访方式", "电话 或 上门", "电话")
+    by: Text = field("回访人", "回访人员姓名", "王某")
+    steps: Confirmation | None = optional(
+        "环节", "客户是否认可“申请签约、施工接电”两个环节")
+    time: Confirmation | None = optional(
+        "时间", "客户是否认可接电周期（受理到接电的日期）")
+    cost: Confirmation | None = optional(
+        "成本", "客户是否认可红线外零投资（客户没有出钱）")
+
+
+CALLBACK_POINTS = {"steps": "环节", "time": "时间", "cost": "成本"}
+
+
 class SystemOrders(Section):
     application: RelPath | None = optional("客户申请", "线下申请须有签字或盖章", "evidence/申请书.pdf")
     acceptance: RelPath | None = optional("受理申请工单", "线下 SG186 截图，线上掌电截图",
@@ -481,6 +501,8 @@ class Case(Section):
     timeline: Timeline = field("办理时间", "供电企业内部环节")
     feedback: Feedback = field("客户反馈", "客户原话，不可编造", default_factory=Feedback)
     evidence: Evidence = field("实证材料", "与案例文件放在同一文件夹", default_factory=Evidence)
+    callback: Callback | None = optional(
+        "数据核查回访", "客服中心回访客户，核对环节、时间、成本（通知：确保数据核查回访结果准确）", None)
 
     @property
     def is_online(self) -> bool:

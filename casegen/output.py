@@ -31,6 +31,11 @@ def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
+def cache_root() -> Path:
+    """Where casegen keeps what it can rebuild (holiday tables, PDF faces, photo facts)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "casegen"
+
+
 def write_bytes(target: Path, data: bytes, *, durable: bool = True) -> None:
     with atomic_path(target, durable=durable) as temporary:
         temporary.write_bytes(data)

@@ -100,6 +100,9 @@ SKETCH = Clause("附件3 一", "以蓝色标明供电企业因本次客户申请
 PROCESS = Clause("附件3 二", "5.行政审批时间：XX 月 XX 日—XX 月 XX 日 6.接入工程施工：XX 月 XX 日—XX 月 XX 日 7.装表接电：XX 月 XX 日")
 FEEDBACK = Clause("附件3 四", "从环节、时间、成本三个方面进行叙述")
 EVIDENCE = Clause("通知四（二）3", "按附件三格式准备配套实证材料，包括但不限于政府审批材料、现场施工前后图片等")
+PHOTOS = Clause("通知四（二）3", "配套实证材料，包括但不限于政府审批材料、现场施工前后图片等")
+TRUTHFUL = Clause("通知四（二）2", "逐一核验环节、时间、成本等内容的真实性和准确性")
+CALLBACK = Clause("通知四（二）3", "细致做好沟通，确保数据核查回访结果准确")
 PHOTO_MARKS = Clause("附件3 五 四", "现场图片。图片上须注明工程建设范围、表计安装位置")
 PERMIT_PAPERS = Clause("附件3 五 三", "行政审批。包括行政审批表、单据或相关政府部门的意见回复等（如涉及掘路等行政审批）")
 ANNOUNCED = Clause("附件3", "接电周期 XX 个工作日（工作日以国务院办公厅公布的放假安排为准）")
@@ -197,6 +200,16 @@ declare("evidence-missing", E, "必需的实证材料已提供", EVIDENCE)
 declare("evidence-broken", E, "必需的实证材料文件存在、可读、在案例文件夹内、内容与扩展名相符", EVIDENCE)
 declare("evidence-unmarked", E, "现场图片标注了工程建设范围和表计安装位置", PHOTO_MARKS)
 declare("evidence-unusable", E, "非必需但已列出的实证材料文件可用", EVIDENCE, severity=Severity.WARNING)
+declare("photo-time", E, "照片拍摄时间（EXIF）与办理时间相符：施工前照片不晚于施工开始，施工后照片不早于施工结束，"
+        "都不晚于接电日、不早于申请前一年（允许 1 天时区误差）", PHOTOS)
+declare("photo-undated", E, "照片带有拍摄时间（EXIF），可与办理时间核对（许多应用会去掉，故只提醒）", PHOTOS,
+        severity=Severity.WARNING)
+declare("before-after", E, "施工前和施工后不是同一张照片", PHOTOS)
+declare("duplicate-evidence", E, "实证材料不与其他案例重复：没有相同的文件，也没有缩放或重新压缩后相同的照片", TRUTHFUL)
+declare("seal", E, "封存（casegen.seal.json）后案例文件和实证材料没有被改动、增加或删除", TRUTHFUL)
+declare("callback-missing", E, "有数据核查回访记录，核对了环节、时间、成本三项", CALLBACK)
+declare("callback-contradicts", E, "回访中客户认可案例所写的环节、时间、成本", CALLBACK)
+declare("callback-date", E, "回访在装表接电之后", CALLBACK)
 
 
 def rule(rule_id: str) -> Rule:

@@ -10,6 +10,7 @@ from collections import Counter
 
 from casegen.errors import Finding, sort_findings
 from casegen.policy import FindingClass, Product, gate
+from casegen.seal import SEAL_NAME
 
 
 def counts_by_class(findings: list[Finding]) -> dict[str, int]:
@@ -80,55 +81,91 @@ def json_report(cases, *, strict: bool = False) -> str:
                       ensure_ascii=False, indent=2)
 
 
-def _complete(findings: list[Finding]) -> bool:
-    return not gate(findings, Product.CHECK)
+def _seal_line(checked) -> str | None:
+    state = checked.seal
+    if state.written:
+        return f"  封存：已写入 {state.written}"
+    if state.refused:
+        return f"  封存：未封存——{state.refused}"
+    if state.sealed_at:
+        return f"  封存：{state.status}（封存于 {state.sealed_at}）"
+    return None
 
 
 def evidence_text(results, unreadable: dict) -> str:
-    """Per case: complete, or what is missing or broken; then one summary line."""
+    """Per case: complete, or how many problems; each finding; the seal; then one summary line."""
     blocks = []
-    for case_file, items, findings in results:
+    for checked in results:
+        case_file, items = checked.case_file, checked.items
         name = case_file.case.customer.name
-        if _complete(findings):
-            blocks.append(f"✓ {case_file.path}（{name}）实证材料齐全："
+        if checked.complete:
+            blocks.append(f"✓ {case_file.path}（{name}）实证材料齐全、核查无误："
                           f"{sum(i.applicable for i in items)} 项")
         else:
-            gaps = len(gate(findings, Product.CHECK))
-            blocks.append(f"✗ {case_file.path}（{name}）缺失或有问题 {gaps} 项：")
-        blocks.extend(finding_line(f) for f in findings)
+            problems = len(gate(checked.findings, Product.CHECK))
+            blocks.append(f"✗ {case_file.path}（{name}）实证材料缺失或有问题 {problems} 项：")
+        blocks.extend(finding_line(f) for f in checked.findings)
+        if (seal := _seal_line(checked)) is not None:
+            blocks.append(seal)
     for path, findings in unreadable.items():
         blocks.append(f"✗ {path} 案例文件无法读取：")
         blocks.extend(finding_line(f) for f in findings)
-    complete = sum(_complete(f) for _, _, f in results)
+    complete = sum(checked.complete for checked in results)
     total = len(results) + len(unreadable)
-    blocks.append(f"共 {total} 个案例：{complete} 个实证材料齐全，{total - complete} 个不全或无法读取")
+    sealed = sum(checked.seal.written is not None for checked in results)
+    tail = f"；本次封存 {sealed} 个" if sealed else ""
+    blocks.append(f"共 {total} 个案例：{complete} 个实证材料齐全、核查无误，"
+                  f"{total - complete} 个有问题或无法读取{tail}")
     return "\n".join(blocks)
 
 
 def evidence_json(results, unreadable: dict) -> str:
-    cases = [{"file": str(c.path), "customer": c.case.customer.name,
-              "complete": _complete(findings),
+    cases = [{"file": str(c.case_file.path), "customer": c.case_file.case.customer.name,
+              "complete": c.complete,
               "items": [{"group": i.group, "name": i.name, "required": i.required,
-                         "status": i.status, "file": i.file, "problem": i.problem} for i in items],
-              "findings": [f.as_dict() for f in findings]} for c, items, findings in results]
+                         "status": i.status, "file": i.file, "problem": i.problem,
+                         "taken": i.photo.taken.isoformat() if i.photo and i.photo.taken else None}
+                        for i in c.items],
+              "findings": [f.as_dict() for f in c.findings],
+              "seal": c.seal.as_dict()} for c in results]
     cases += [{"file": str(p), "complete": False, "items": [],
-               "findings": [f.as_dict() for f in fs]} for p, fs in unreadable.items()]
+               "findings": [f.as_dict() for f in fs], "seal": None} for p, fs in unreadable.items()]
     return json.dumps({"complete": all(c["complete"] for c in cases), "cases": cases},
                       ensure_ascii=False, indent=2)
 
 
+# the item rows already say these (状态 缺失/有问题); every other finding gets a row of its own
+_ITEM_RULES = {"evidence-missing", "evidence-broken", "evidence-unusable"}
+
+
 def evidence_csv(results) -> str:
+    """One row per evidence item, then one per cross-check finding (photo time, duplicate,
+    callback, seal), each with its rule and clause."""
     import csv
     import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["案例文件", "户名", "类别", "材料", "是否必需", "状态", "文件", "问题"])
-    for case_file, items, _ in results:
-        for item in items:
+    writer.writerow(["案例文件", "户名", "类别", "材料", "是否必需", "状态", "文件", "问题", "规则", "依据"])
+    for checked in results:
+        case_file = checked.case_file
+        head = (case_file.path, case_file.case.customer.name)
+        gaps = {f.key_path: f for f in checked.findings if f.rule in _ITEM_RULES}
+        for item in checked.items:
+            gap = gaps.get(item.key) if item.status not in ("已提供", "不适用", "自动生成") else None
             writer.writerow([_inert(v) for v in (
-                case_file.path, case_file.case.customer.name, item.group, item.name,
-                "是" if item.required else "否", item.status, item.file or "", item.problem or "")])
+                *head, item.group, item.name, "是" if item.required else "否", item.status,
+                item.file or "", item.problem or "", gap.rule if gap else "",
+                gap.clause.short if gap else "")])
+        for finding in checked.findings:
+            if finding.rule in _ITEM_RULES:
+                continue
+            writer.writerow([_inert(v) for v in (
+                *head, "核查", finding.label or finding.declared.title, "", finding.severity.label,
+                "", finding.text, finding.rule, finding.clause.short)])
+        writer.writerow([_inert(v) for v in (*head, "封存", SEAL_NAME, "", checked.seal.status,
+                                               checked.seal.written or "", checked.seal.refused or "",
+                                               "", "")])
     return buffer.getvalue()
 
 

@@ -179,7 +179,7 @@ def test_check_finds_the_incomplete_example_and_only_it(capsys):
     failing = [ln for ln in out.splitlines() if ln.startswith("✗")]
     assert len(failing) == 1 and "九龙便民超市" in failing[0]
     assert "缺少 工程建设内容·编制说明" in out and "缺少 现场图片·施工前照片" in out
-    assert "共 3 个案例：2 个实证材料齐全，1 个不全或无法读取" in out
+    assert "共 3 个案例：2 个实证材料齐全、核查无误，1 个有问题或无法读取" in out
     assert main(["validate", str(example_paths()[1])]) == 0  # evidence is check's job
 
 

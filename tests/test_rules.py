@@ -116,7 +116,9 @@ CHECKED_ELSEWHERE = {"load", "duplicate-key", "too-long", "control-char", "contr
                      "import", "import-note", "roster",  # test_importer.py, test_ledger.py
                      "duplicate-account", "one-address",  # folder tests below
                      "evidence-missing", "evidence-broken", "evidence-unusable",
-                     "evidence-unmarked"}  # test_evidence.py
+                     "evidence-unmarked",  # test_evidence.py
+                     "photo-time", "photo-undated", "before-after", "duplicate-evidence", "seal",
+                     "callback-missing", "callback-contradicts", "callback-date"}  # test_audit.py
 
 # The policy, written out here and not imported, so that demoting a rule or changing what it
 # stops fails this test (DESIGN.md §8). R: render, D: draw (when the sketch's data is at fault),
@@ -170,6 +172,14 @@ evidence-missing     实证材料 C
 evidence-broken      实证材料 C
 evidence-unmarked    实证材料 C
 evidence-unusable    实证材料 -
+photo-time           实证材料 C
+photo-undated        实证材料 -
+before-after         实证材料 C
+duplicate-evidence   实证材料 C
+seal                 实证材料 C
+callback-missing     实证材料 C
+callback-contradicts 实证材料 C
+callback-date        实证材料 C
 """
 LETTERS = {"R": Product.RENDER, "D": Product.DRAW, "V": Product.VALIDATE, "C": Product.CHECK}
 
