@@ -37,7 +37,8 @@ def site_photo(seed: int, *, size: tuple[int, int] = (1600, 1200), after: bool =
     from PIL import Image, ImageDraw, ImageFilter
 
     rng = np.random.default_rng(seed)
-    width, height = size
+    final = size
+    width, height = size = (min(size[0], 640), min(size[0], 640) * size[1] // size[0])  # drawn small, then enlarged
 
     def colour(low=0, high=256):
         return tuple(int(c) for c in rng.integers(low, high, 3))
@@ -72,7 +73,8 @@ def site_photo(seed: int, *, size: tuple[int, int] = (1600, 1200), after: bool =
     image = image.filter(ImageFilter.GaussianBlur(1.2))
     noise = rng.normal(0, 6, (height, width, 3))
     pixels = np.asarray(image, dtype=np.float32) + noise
-    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+    image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+    return image if image.size == final else image.resize(final, Image.Resampling.BICUBIC)
 
 
 def save_photo(image, path: Path, *, taken: str | None = None, original: str | None = None,

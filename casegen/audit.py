@@ -20,13 +20,15 @@ from casegen.model import CALLBACK_POINTS, label_of
 
 SLACK = dt.timedelta(days=1)  # a camera set to another time zone is a day off at most
 OLDEST = dt.timedelta(days=365)  # a photo more than a year before the application is not of it
-# Two tests make "the same picture" (`python bench/bench_photo_pairs.py` measures both):
-# perceptual hashes (64 bits) this close find the candidates: copies resized to 50 % or
-# re-encoded at quality 70 stay within 2 bits, cropped by 2 % within 16; distinct photos mostly
-# differ by 20 or more. The 施工后 photo of the same spot, taken from where the 施工前 one was,
-# is as close as a crop; so the candidates are then compared block by block, the crop undone:
-# a copy differs by at most 6 grey levels in its worst block, a new meter box by 8 or more.
+# Three tests make "the same picture" (`python bench/bench_photo_pairs.py` measures them):
+# two 64-bit hashes find the candidates: copies resized to 50 % or re-encoded at quality 70
+# stay within 2 bits of the perceptual hash, cropped by 2 % within 16; in the gradient hash
+# within 12; no two of 200 distinct photos are that close in both. The 施工后 photo of the
+# same spot, taken from where the 施工前 one was, is as close as a crop; so the candidates are
+# then compared block by block, the crop undone: a copy differs by at most 7 grey levels in
+# its worst block, a new meter box by 8 or more.
 SAME_PICTURE_BITS = 16
+SAME_GRADIENT_BITS = 14
 SAME_DETAIL_LEVELS = 7.5
 MAX_PAIRS_TOLD = 5  # one stock photo in many cases: name five, count the rest
 
@@ -123,17 +125,19 @@ def exhibits(case_file, items: list[Item], digests) -> list[Exhibit]:
     return found
 
 
-def _distances(hashes: list[int]):
-    """Yield (i, j, bits) for every pair i < j whose hashes differ by at most SAME_PICTURE_BITS
-    (numpy: 2,000 photos make two million pairs)."""
+def _distances(perceptual: list[int], gradient: list[int]):
+    """Yield (i, j, bits) for every pair i < j close in both hashes; bits = how many of the
+    perceptual hash differ (numpy: 2,000 photos make two million pairs)."""
     import numpy as np
 
-    if len(hashes) < 2:
+    if len(perceptual) < 2:
         return
-    values = np.array(hashes, dtype=np.uint64)
-    for i in range(len(values) - 1):
-        differing = np.bitwise_count(values[i + 1:] ^ values[i])
-        for offset in np.flatnonzero(differing <= SAME_PICTURE_BITS):
+    first, second = np.array(perceptual, dtype=np.uint64), np.array(gradient, dtype=np.uint64)
+    for i in range(len(first) - 1):
+        differing = np.bitwise_count(first[i + 1:] ^ first[i])
+        close = (differing <= SAME_PICTURE_BITS) & \
+            (np.bitwise_count(second[i + 1:] ^ second[i]) <= SAME_GRADIENT_BITS)
+        for offset in np.flatnonzero(close):
             yield i, i + 1 + int(offset), int(differing[offset])
 
 
@@ -152,8 +156,9 @@ def same_pairs(found: list[Exhibit]) -> Iterable[tuple[Exhibit, Exhibit, int | N
     # which a perceptual hash does not see.
     pictures = [group[0] for group in by_digest.values()
                 if group[0].item.photo is not None and group[0].item.group == "现场图片"]
-    grey = functools.lru_cache(maxsize=512)(_grey)  # a photo in many candidate pairs is decoded once
-    for i, j, bits in _distances([p.item.photo.phash for p in pictures]):
+    grey = functools.lru_cache(maxsize=1024)(_grey)  # a photo in many candidate pairs is decoded once
+    for i, j, bits in _distances([p.item.photo.phash for p in pictures],
+                                 [p.item.photo.dhash for p in pictures]):
         first, second = pictures[i], pictures[j]
         if detail_difference(first.path, second.path, grey) <= SAME_DETAIL_LEVELS:
             yield first, second, bits

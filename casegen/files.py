@@ -65,6 +65,7 @@ class PhotoFacts:
 
     taken: dt.datetime | None  # EXIF DateTimeOriginal, else DateTime; None when stripped
     phash: int  # 64-bit perceptual hash (imagehash.phash of the upright picture)
+    dhash: int  # 64-bit gradient hash (imagehash.dhash): a second, independent opinion
 
 
 def inspect_file(folder: Path, relative: str) -> str | None:
@@ -159,8 +160,11 @@ def _photo_facts(image) -> PhotoFacts:
     taken = shooting_time(exif.get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)) or \
         shooting_time(exif.get(DATE_TIME))
     upright = ImageOps.exif_transpose(image)  # a phone's rotated copy is the same picture
-    bits = imagehash.phash(upright).hash.flatten()
-    return PhotoFacts(taken, int("".join("1" if bit else "0" for bit in bits), 2))
+    return PhotoFacts(taken, _as_int(imagehash.phash(upright)), _as_int(imagehash.dhash(upright)))
+
+
+def _as_int(image_hash) -> int:
+    return int("".join("1" if bit else "0" for bit in image_hash.hash.flatten()), 2)
 
 
 def shooting_time(value) -> dt.datetime | None:
@@ -181,7 +185,7 @@ class PhotoCache:
     """Photo facts by real path, size and modification time, kept between runs (decoding is
     the cost of a check; an unchanged file is not decoded again)."""
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, path: Path | None):
         self.path = path
@@ -206,16 +210,17 @@ class PhotoCache:
     def lookup(self, real: Path, status) -> PhotoFacts | None:
         entry = self.entries.get(str(real))
         try:
-            size, mtime, phash, taken = entry
+            size, mtime, phash, dhash, taken = entry
             if (size, mtime) != (status.st_size, status.st_mtime_ns):
                 return None
-            return PhotoFacts(dt.datetime.fromisoformat(taken) if taken else None, int(phash, 16))
+            return PhotoFacts(dt.datetime.fromisoformat(taken) if taken else None, int(phash, 16),
+                              int(dhash, 16))
         except (TypeError, ValueError):  # absent, or written by something else
             return None
 
     def store(self, real: Path, status, facts: PhotoFacts) -> None:
         self.entries[str(real)] = [status.st_size, status.st_mtime_ns, f"{facts.phash:016x}",
-                                   facts.taken.isoformat() if facts.taken else None]
+                                   f"{facts.dhash:016x}", facts.taken.isoformat() if facts.taken else None]
         self.changed = True
 
     def save(self) -> None:
@@ -226,5 +231,7 @@ class PhotoCache:
 
         if self.path is None or not self.changed:
             return
+        # photos deleted since (test folders, old batches) leave the cache with them
+        self.entries = {path: entry for path, entry in self.entries.items() if os.path.exists(path)}
         with contextlib.suppress(OSError):
             write_text(self.path, json.dumps(self.entries, ensure_ascii=False), durable=False)

@@ -384,3 +384,20 @@ def test_photo_facts_are_cached_by_size_and_time(tmp_path, capsys, monkeypatch):
     save_photo(site_photo(111, size=SIZE), path.parent / "evidence/photo1.jpg", original=exif_time("2025-05-14"))
     with pytest.raises(AssertionError, match="decoded again"):
         check(tmp_path)  # a changed file is read again
+
+
+def test_the_cache_forgets_photos_that_are_gone(tmp_path, capsys):
+    import shutil
+
+    gone = make_case(tmp_path / "gone" / "a", 1, two_photos(120))
+    kept = make_case(tmp_path / "kept" / "b", 2, two_photos(121))
+    check(tmp_path / "gone")
+    check(tmp_path / "kept")
+    cache = tmp_path / "cache" / "casegen" / "photos-v2.json"
+    assert any(str(gone.parent) in path for path in json.loads(cache.read_text(encoding="utf-8")))
+    shutil.rmtree(tmp_path / "gone")
+    (kept.parent / "evidence/photo0.jpg").touch()  # changed: the cache is written again
+    check(tmp_path / "kept")
+    capsys.readouterr()
+    stored = json.loads(cache.read_text(encoding="utf-8"))
+    assert stored and all(str(kept.parent) in path for path in stored)
