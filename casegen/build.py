@@ -170,6 +170,7 @@ def check_cases(case_files: list[CaseFile], *, seal: bool = False, force: bool =
     from casegen.seal import Digests, verify
 
     photos, digests = PhotoCache.open(), Digests()
+    warm_photos(photos, case_files)
     checked, found = [], []
     for case_file in case_files:
         items, findings = check_evidence(case_file, photos)
@@ -186,6 +187,38 @@ def check_cases(case_files: list[CaseFile], *, seal: bool = False, force: bool =
         for one in checked:
             _seal(one, digests, force=force)
     return checked
+
+
+WARM_MIN = 32  # fewer photos than this decode faster than worker processes start
+
+
+def warm_photos(photos, case_files: list[CaseFile], workers: int | None = None) -> None:
+    """Decode the images the cache does not know yet on every core: the check that follows
+    then finds them all in the cache (the decoding is most of a first check's time)."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from casegen.evidence import required_items
+    from casegen.files import IMAGE_SUFFIXES, photo_facts_job, resolve_inside
+
+    workers = workers or os.cpu_count() or 1
+    todo = set()
+    for case_file in case_files:
+        for *_, file in required_items(case_file.case, case_file.facts.has_works):
+            if file is None or Path(file).suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            real = resolve_inside(case_file.path.parent, file)
+            try:
+                if isinstance(real, Path) and not photos.lookup(real, real.stat()):
+                    todo.add(real)
+            except OSError:
+                continue  # the check itself says what is wrong with it
+    if workers < 2 or len(todo) < WARM_MIN:
+        return
+    with ProcessPoolExecutor(min(workers, len(todo) // WARM_MIN + 1)) as pool:
+        for real, status, facts in pool.map(photo_facts_job, sorted(todo), chunksize=16):
+            if facts is not None:
+                photos.store(real, status, facts)
 
 
 def _seal(checked: Checked, digests, *, force: bool) -> None:

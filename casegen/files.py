@@ -147,6 +147,16 @@ def _inspect_image(real: Path, relative: str, *, want_facts: bool = False
         return f"图片已损坏或被截断，无法解码：{relative}", None
 
 
+def photo_facts_job(real: Path) -> tuple[Path, os.stat_result | None, PhotoFacts | None]:
+    """For a worker process: the facts of one sound image and the file state they belong to
+    (None for anything else: the serial pass then says what is wrong)."""
+    try:
+        status = os.stat(real)
+    except OSError:
+        return real, None, None
+    return real, status, examine(real.parent, real.name, PhotoCache(None))[1]
+
+
 EXIF_IFD, DATE_TIME_ORIGINAL, DATE_TIME = 0x8769, 0x9003, 0x0132
 
 

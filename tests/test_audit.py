@@ -401,3 +401,19 @@ def test_the_cache_forgets_photos_that_are_gone(tmp_path, capsys):
     capsys.readouterr()
     stored = json.loads(cache.read_text(encoding="utf-8"))
     assert stored and all(str(kept.parent) in path for path in stored)
+
+
+def test_photos_decoded_in_worker_processes_match_the_serial_facts(tmp_path):
+    from casegen.build import WARM_MIN, gather, open_calendar, warm_photos
+    from casegen.files import PhotoCache, examine
+
+    for number in range(WARM_MIN // 2):
+        make_case(tmp_path / f"c{number:02d}", number, two_photos(200 + number))
+    run = gather([tmp_path], open_calendar([tmp_path]))
+    parallel = PhotoCache(None)
+    warm_photos(parallel, run.typed, workers=2)
+    images = sorted([*tmp_path.glob("c*/evidence/*.jpg"), *tmp_path.glob("c*/evidence/*.png")])
+    assert len(parallel.entries) == len(images) >= WARM_MIN  # photos and screenshots
+    for photo in images:
+        serial = examine(photo.parent, photo.name, PhotoCache(None))[1]
+        assert parallel.lookup(photo.resolve(), photo.stat()) == serial
