@@ -73,9 +73,19 @@ def _parser() -> argparse.ArgumentParser:
     ledger = commands.add_parser("ledger", help="生成附件2 低压小微企业项目明细表（.xlsx）")
     ledger.add_argument("paths", nargs="+", type=Path, help=paths_help)
     ledger.add_argument("-o", "--out", type=Path, required=True, help="输出的 .xlsx 文件")
+    _period_arguments(ledger)
     ledger.add_argument("--days", choices=("working", "calendar"), default="working",
                         help="时长按工作日（默认）或日历天计")
     ledger.add_argument("--calendar", type=Path, help=calendar_help)
+
+    report = commands.add_parser("report", help="统计报告：一个可离线打开的 HTML 页面，给管理人员和审计看")
+    report.add_argument("paths", nargs="+", type=Path, help=paths_help)
+    report.add_argument("-o", "--out", type=Path, required=True, help="输出的 .html 文件，如 统计.html")
+    report.add_argument("--xlsx", type=Path, help="同时把表格和图表写入这个 .xlsx 文件")
+    _period_arguments(report)
+    report.add_argument("--previous", type=Path,
+                        help="上期的报告（.html），逐案比较新增、改动的案例和新出现、已解决的问题")
+    report.add_argument("--calendar", type=Path, help=calendar_help)
 
     roster = commands.add_parser("roster", help="生成附件1 “1+1”双经理情况统计（.xlsx）")
     roster.add_argument("paths", nargs="*", type=Path, help="案例文件或文件夹")
@@ -103,6 +113,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def _stop(signum, frame):
     raise KeyboardInterrupt  # so that every temporary file is removed on the way out
+
+
+def _date_argument(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应写作 YYYY-MM-DD，如 2025-09-26，实际为 {text!r}") from None
+
+
+def _period_arguments(parser) -> None:
+    parser.add_argument("--from", dest="start", type=_date_argument, metavar="DATE",
+                        help="只含受理日期不早于这一天的案例（YYYY-MM-DD）")
+    parser.add_argument("--to", dest="end", type=_date_argument, metavar="DATE",
+                        help="只含受理日期不晚于这一天的案例（YYYY-MM-DD）")
+
+
+def _period(args):
+    from casegen.service import Period
+
+    if args.start and args.end and args.end < args.start:
+        raise UsageError(f"--to {args.end} 早于 --from {args.start}")
+    return Period(args.start, args.end)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,13 +352,51 @@ def cmd_ledger(args) -> int:
 
     target = _xlsx_target(args.out)
     calendar = open_calendar(args.paths, args.calendar)
-    rows = ledger_rows(gather(args.paths, calendar), calendar, days=args.days)
+    period = _period(args)
+    run = gather(args.paths, calendar)
+    run.cases = [c for c in run.cases if period.holds(_accepted_of(c))]
+    rows = ledger_rows(run, calendar, days=args.days)
     write_ledger(rows, target, days=args.days)
     marked = [r for r in rows if r.mark]
     for row in marked:
         print(f"! {row.path}：{row.mark}（{len(row.problems)} 条），已在明细表中标出", file=sys.stderr)
     print(f"已生成 {target}：{len(rows)} 个案例，其中 {len(marked)} 个已标出（错误、超时或未达标）")
     return EXIT_FINDINGS if marked else EXIT_OK
+
+
+def _accepted_of(case_file):
+    from casegen.service import accepted
+
+    return accepted(case_file)
+
+
+def cmd_report(args) -> int:
+    from casegen.output import write_text
+    from casegen.overview import html_report, read_snapshot, select, write_workbook
+    from casegen.service import summarize
+
+    if args.out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"报告文件应以 .html 结尾：{args.out}")
+    xlsx = _xlsx_target(args.xlsx) if args.xlsx else None
+    earlier = None
+    if args.previous:
+        try:
+            earlier = read_snapshot(args.previous)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"无法读取上期报告 {args.previous}：{e}") from None
+    period = _period(args)
+    overview = summarize(args.paths, calendar_file=args.calendar)
+    selection = select(overview, period)
+    write_text(args.out, html_report(selection, earlier))
+    if xlsx:
+        write_workbook(selection, xlsx)
+    cases = selection.current
+    missed = sum(c.kind is not None and not c.within_target for c in cases)
+    broken = sum(c.kind is None for c in cases)
+    also = f"，{xlsx}" if xlsx else ""
+    print(f"已生成 {args.out}{also}：期间 {period}，{len(cases)} 个案例（期间外 {selection.outside} 个），"
+          f"未达服务目标 {missed} 个，数据错误 {broken} 个")
+    return EXIT_OK
 
 
 def cmd_roster(args) -> int:
@@ -411,6 +483,6 @@ _WEEKDAYS = [f"周{d}" for d in _WEEKDAYS]
 
 COMMANDS = {
     "new": cmd_new, "validate": cmd_validate, "render": cmd_render, "draw": cmd_draw,
-    "check": cmd_check, "ledger": cmd_ledger, "roster": cmd_roster, "import": cmd_import,
+    "check": cmd_check, "ledger": cmd_ledger, "report": cmd_report, "roster": cmd_roster, "import": cmd_import,
     "rules": cmd_rules, "calendar": cmd_calendar, "template": cmd_template,
 }
