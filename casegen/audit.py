@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -141,20 +142,19 @@ def _distances(perceptual: list[int], gradient: list[int]):
             yield i, i + 1 + int(offset), int(differing[offset])
 
 
-def same_pairs(found: list[Exhibit]) -> Iterable[tuple[Exhibit, Exhibit, int | None]]:
-    """Every pair of exhibits holding the same bytes (bits None) or the same picture (bits =
-    how many of the 64 hash bits differ), each pair once."""
-    by_digest = defaultdict(list)
+def _by_digest(found: list[Exhibit]) -> list[list[Exhibit]]:
+    groups = defaultdict(list)
     for exhibit in found:
-        by_digest[exhibit.sha256].append(exhibit)
-    for group in by_digest.values():
-        for i, first in enumerate(group):
-            for second in group[i + 1:]:
-                yield first, second, None
-    # byte-identical files are already paired: one representative of each in the picture pass.
-    # Only site photos: two customers' screenshots of the same app page differ in a few words,
-    # which a perceptual hash does not see.
-    pictures = [group[0] for group in by_digest.values()
+        groups[exhibit.sha256].append(exhibit)
+    return list(groups.values())
+
+
+def picture_pairs(groups: list[list[Exhibit]]) -> Iterable[tuple[Exhibit, Exhibit, int]]:
+    """Pairs of site photos that are the same picture though not the same bytes (bits = how
+    many of the 64 perceptual-hash bits differ); one photo stands for each byte-identical group.
+    Only site photos: two customers' screenshots of one app page differ in a few words, which
+    a perceptual hash does not see."""
+    pictures = [group[0] for group in groups
                 if group[0].item.photo is not None and group[0].item.group == "现场图片"]
     grey = functools.lru_cache(maxsize=1024)(_grey)  # a photo in many candidate pairs is decoded once
     for i, j, bits in _distances([p.item.photo.phash for p in pictures],
@@ -233,30 +233,56 @@ def detail_difference(first: Path, second: Path, grey=_grey) -> float:
 
 def duplicate_findings(found: list[Exhibit]) -> dict[Path, list[Finding]]:
     """Findings by case file: a file or picture that also stands in another case (said on both
-    cases), and a 施工前 photo that is the 施工后 photo of the same case."""
-    told: dict[tuple, list[str]] = defaultdict(list)  # (case path, item key) → what it matches
-    exhibit_at: dict[tuple, Exhibit] = {}
+    cases), and a 施工前 photo that is the 施工后 photo of the same case. A file copied into
+    hundreds of cases costs each of them a few names, not hundreds."""
     findings: dict[Path, list[Finding]] = defaultdict(list)
-    for first, second, bits in same_pairs(found):
-        how = "完全相同（SHA-256 一致）" if bits is None else \
-            f"是同一张照片（感知哈希相差 {bits}/64 位：缩放、重新压缩或裁剪过的副本）"
-        if first.case_file is second.case_file:
-            if {first.stage, second.stage} == {"施工前", "施工后"}:
-                message = f"施工前照片 {_file(first, second, '施工前')} 与施工后照片 " \
-                          f"{_file(first, second, '施工后')} {how}：施工前后须是两张照片"
-                findings[first.case_file.path].append(
-                    _finding("before-after", message, first.case_file, first.item.key))
+    told: dict[tuple, list[str]] = defaultdict(list)  # (case path, item key) → what it matches
+    counted: dict[tuple, int] = defaultdict(int)
+    exhibit_at: dict[tuple, Exhibit] = {}
+
+    def same_picture_twice(first: Exhibit, second: Exhibit, how: str) -> None:
+        if {first.stage, second.stage} == {"施工前", "施工后"}:
+            message = f"施工前照片 {_file(first, second, '施工前')} 与施工后照片 " \
+                      f"{_file(first, second, '施工后')} {how}：施工前后须是两张照片"
+            findings[first.case_file.path].append(_finding("before-after", message, first.case_file, first.item.key))
+
+    def tell(this: Exhibit, others: Iterable[Exhibit], total: int, how: str) -> None:
+        at = (this.case_file.path, this.item.key)
+        exhibit_at[at] = this
+        counted[at] += total
+        room = MAX_PAIRS_TOLD - len(told[at])
+        told[at] += [f"与另一案例 {other.where} {how}" for other in itertools.islice(others, max(room, 0))]
+
+    identical = "完全相同（SHA-256 一致）"
+    groups = _by_digest(found)
+    for group in groups:
+        if len(group) < 2:
             continue
-        for this, other in ((first, second), (second, first)):
-            at = (this.case_file.path, this.item.key)
-            exhibit_at[at] = this
-            told[at].append(f"与另一案例 {other.where} {how}")
-    for (path, key), matches in told.items():
-        this = exhibit_at[(path, key)]
-        shown = "；".join(matches[:MAX_PAIRS_TOLD])
-        more = f"；另有 {len(matches) - MAX_PAIRS_TOLD} 处相同" if len(matches) > MAX_PAIRS_TOLD else ""
-        findings[path].append(_finding("duplicate-evidence", f"{this.item.name} {this.item.file} {shown}{more}",
-                                       this.case_file, key))
+        in_case = defaultdict(list)
+        for exhibit in group:
+            in_case[exhibit.case_file.path].append(exhibit)
+        for members in in_case.values():
+            for i, first in enumerate(members):
+                for second in members[i + 1:]:
+                    same_picture_twice(first, second, identical)
+        for exhibit in group:
+            others = (o for o in group if o.case_file is not exhibit.case_file)
+            total = len(group) - len(in_case[exhibit.case_file.path])
+            if total:
+                tell(exhibit, others, total, identical)
+    for first, second, bits in picture_pairs(groups):
+        how = f"是同一张照片（感知哈希相差 {bits}/64 位：缩放、重新压缩或裁剪过的副本）"
+        if first.case_file is second.case_file:
+            same_picture_twice(first, second, how)
+            continue
+        tell(first, [second], 1, how)
+        tell(second, [first], 1, how)
+    for at, matches in told.items():
+        this = exhibit_at[at]
+        more = counted[at] - len(matches)
+        tail = f"；另有 {more} 处相同" if more > 0 else ""
+        findings[at[0]].append(_finding("duplicate-evidence", f"{this.item.name} {this.item.file} "
+                                        f"{'；'.join(matches)}{tail}", this.case_file, at[1]))
     return findings
 
 

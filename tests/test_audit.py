@@ -417,3 +417,13 @@ def test_photos_decoded_in_worker_processes_match_the_serial_facts(tmp_path):
     for photo in images:
         serial = examine(photo.parent, photo.name, PhotoCache(None))[1]
         assert parallel.lookup(photo.resolve(), photo.stat()) == serial
+
+
+def test_a_file_in_many_cases_names_five_and_counts_the_rest(tmp_path, capsys):
+    paths = [make_case(tmp_path / f"c{n}", n, two_photos(300 + 2 * n)) for n in range(8)]
+    paper = "evidence/供电方案工单.pdf"
+    for path in paths[1:]:
+        (path.parent / paper).write_bytes((paths[0].parent / paper).read_bytes())
+    _, findings = findings_of(capsys, tmp_path)
+    assert rules(findings) == ["duplicate-evidence"] * 8
+    assert all(f["message"].count("与另一案例") == 5 and "另有 2 处相同" in f["message"] for f in findings)
