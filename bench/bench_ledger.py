@@ -14,9 +14,9 @@ from pathlib import Path
 
 from synthetic import make_cases
 
-from casegen.calendar import WorkCalendar
 from casegen.export import write_ledger
 from casegen.ledger import ledger_rows
+from casegen.service import summarize
 
 TARGET_S = 10.0
 
@@ -27,9 +27,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        paths = make_cases(folder / "cases", args.cases)
+        make_cases(folder / "cases", args.cases)
         start = time.perf_counter()
-        rows = ledger_rows(paths, WorkCalendar())
+        rows = ledger_rows(summarize([folder / "cases"], evidence=False).summaries)
         read = time.perf_counter() - start
         write_ledger(rows, folder / "ledger.xlsx")
         total = time.perf_counter() - start

@@ -346,28 +346,21 @@ def _xlsx_target(path: Path) -> Path:
 
 
 def cmd_ledger(args) -> int:
-    from casegen.build import gather, open_calendar
     from casegen.export import write_ledger
     from casegen.ledger import ledger_rows
+    from casegen.service import summarize
 
     target = _xlsx_target(args.out)
-    calendar = open_calendar(args.paths, args.calendar)
-    period = _period(args)
-    run = gather(args.paths, calendar)
-    run.cases = [c for c in run.cases if period.holds(_accepted_of(c))]
-    rows = ledger_rows(run, calendar, days=args.days)
+    overview = summarize(args.paths, calendar_file=args.calendar, period=_period(args),
+                         evidence=False, days=args.days)
+    rows = ledger_rows(overview.summaries)
     write_ledger(rows, target, days=args.days)
     marked = [r for r in rows if r.mark]
     for row in marked:
         print(f"! {row.path}：{row.mark}（{len(row.problems)} 条），已在明细表中标出", file=sys.stderr)
-    print(f"已生成 {target}：{len(rows)} 个案例，其中 {len(marked)} 个已标出（错误、超时或未达标）")
+    outside = f"（期间外 {overview.outside} 个未列入）" if overview.outside else ""
+    print(f"已生成 {target}：{len(rows)} 个案例{outside}，其中 {len(marked)} 个已标出（错误、超时或未达标）")
     return EXIT_FINDINGS if marked else EXIT_OK
-
-
-def _accepted_of(case_file):
-    from casegen.service import accepted
-
-    return accepted(case_file)
 
 
 def cmd_report(args) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 from casegen.calendar import WorkCalendar
 from casegen.errors import Finding
 from casegen.model import Timeline, parse_bool, parse_date, parse_number
-from casegen.policy import FindingClass, Product, gate
+from casegen.policy import FindingClass
 
 
 def _yes_no(value: Any) -> Any:
@@ -212,16 +212,10 @@ def _lenient_timeline(data: dict) -> Timeline | None:
         return None
 
 
-def ledger_rows(run, calendar: WorkCalendar, *, days: str = "working") -> list[LedgerRow]:
-    """One row per case of a run (folder rules included), with the findings that mark it."""
-    rows = []
-    for case_file in run.cases:
-        if case_file.raw is None:  # the file could not be read at all
-            rows.append(LedgerRow(case_file.path, {"户名": case_file.path.parent.name},
-                                  list(case_file.findings)))
-            continue
-        rows.append(LedgerRow(case_file.path, cells_of(case_file, calendar, days=days),
-                              gate(case_file.findings, Product.VALIDATE)))
+def ledger_rows(summaries) -> list[LedgerRow]:
+    """One row per case (`service.summarize`, folder rules included), with the findings that
+    mark it, in the order of 附件2: unit, station (pinyin), date."""
+    rows = [LedgerRow(s.path, s.cells, s.ledger_problems) for s in summaries]
     return sorted(rows, key=lambda r: r.sort_key)
 
 

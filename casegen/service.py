@@ -62,6 +62,14 @@ class CaseSummary:
     evidence_provided: int
     digest: str  # SHA-256 of the case file: "changed since the last report"
     findings: tuple[Finding, ...] = ()
+    cells: dict = field(default_factory=dict)  # its 附件2 row, header → cell
+
+    @property
+    def ledger_problems(self) -> list[Finding]:
+        """What marks its 附件2 row: everything when the file could not be read at all."""
+        if not self.cells.keys() - {"户名"}:
+            return list(self.findings)
+        return gate(self.findings, Product.VALIDATE)
 
     @property
     def key(self) -> str:
@@ -130,10 +138,11 @@ def _raw_text(case_file, *keys) -> str:
     return node if isinstance(node, str) else ""
 
 
-def _read(path: Path, calendar, period: Period, photos, digests):
+def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bool, days: str):
     """(summary, slim case, exhibits) of one case file, or None when outside the period."""
     from casegen.audit import callback_findings, exhibits, photo_time_findings
     from casegen.build import check_evidence, customer_name
+    from casegen.ledger import cells_of
     from casegen.pipeline import prepare
     from casegen.seal import verify
 
@@ -147,21 +156,24 @@ def _read(path: Path, calendar, period: Period, photos, digests):
         digest = ""
     findings = list(case_file.findings)
     case, facts = case_file.case, case_file.facts
+    cells = cells_of(case_file, calendar, days=days) if case_file.raw else {"户名": path.parent.name}
     if case is None:
         summary = CaseSummary(path, customer_name(case_file), _raw_text(case_file, "customer", "account_no") or None,
                               _raw_text(case_file, "unit", "company") or "（未填写）",
                               _raw_text(case_file, "unit", "station") or "（未填写）", None, None, None,
-                              day, None, 0, 0, digest, tuple(findings))
+                              day, None, 0, 0, digest, tuple(findings), cells)
         return summary, None, []
-    items, gaps = check_evidence(case_file, photos)
-    findings += gaps + photo_time_findings(case_file, items) + callback_findings(case_file)
-    findings += verify(case_file, digests).findings
+    items = []
+    if evidence:
+        items, gaps = check_evidence(case_file, photos)
+        findings += gaps + photo_time_findings(case_file, items) + callback_findings(case_file)
+        findings += verify(case_file, digests).findings
     applicable = [i for i in items if i.applicable]
     summary = CaseSummary(
         path, case.customer.name, case.customer.account_no, case.unit.company, case.unit.station,
         str(facts.kind), facts.limit_days, facts.working_days, day,
         facts.cost_wan if facts.has_works else 0.0, len(applicable),
-        sum(i.status in ("已提供", "自动生成") for i in applicable), digest, tuple(findings))
+        sum(i.status in ("已提供", "自动生成") for i in applicable), digest, tuple(findings), cells)
     slim = _slim(case_file, items)
     found = [exhibit.__class__(slim, exhibit.item, exhibit.sha256)
              for exhibit in exhibits(case_file, items, digests)]
@@ -174,13 +186,13 @@ def _read_chunk(job: tuple) -> tuple[list, list, list, dict]:
     from casegen.files import PhotoCache
     from casegen.seal import Digests
 
-    paths, calendar_file, period = job
+    paths, calendar_file, period, evidence, days = job
     calendar = open_calendar(paths, calendar_file)
     photos, digests = PhotoCache.open(), Digests()
     photos.entries, known = dict(photos.entries), set(photos.entries)
     summaries, slims, found = [], [], []
     for path in paths:
-        read = _read(path, calendar, period, photos, digests)
+        read = _read(path, calendar, period, photos, digests, evidence=evidence, days=days)
         if read is None:
             continue
         summary, slim, exhibits = read
@@ -196,9 +208,10 @@ PARALLEL_MIN = 64  # fewer cases than this read faster than worker processes sta
 
 
 def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: Period | None = None,
-              workers: int | None = None) -> Overview:
+              evidence: bool = True, days: str = "working", workers: int | None = None) -> Overview:
     """Every case under `paths` accepted in `period`, with its findings, folder rules (one 户号,
-    one address) and evidence cross-checks (the same file or photo in two cases) included."""
+    one address), its 附件2 row (`days`: working or calendar) and, with `evidence`, its
+    evidence checked and cross-checked (the same file or photo in two cases)."""
     from casegen.audit import duplicate_findings
     from casegen.files import PhotoCache
     from casegen.pipeline import find_case_files
@@ -208,7 +221,7 @@ def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: P
     files = find_case_files(paths)
     workers = workers or os.cpu_count() or 1
     shares = workers if workers > 1 and len(files) >= PARALLEL_MIN else 1
-    jobs = [(files[n::shares], calendar_file, period) for n in range(shares)]
+    jobs = [(files[n::shares], calendar_file, period, evidence, days) for n in range(shares)]
     if shares == 1:
         results = [_read_chunk(jobs[0])]
     else:
