@@ -295,7 +295,7 @@ figure { margin: 3mm 0; break-inside: avoid; } figure svg { width: 100%; height:
 figcaption { font-size: 10pt; color: #333; font-weight: bold; }
 table { border-collapse: collapse; width: 100%; font-size: 9pt; margin: 2mm 0 4mm; }
 th, td { border: 1px solid #ccc; padding: 1mm 1.5mm; vertical-align: top; text-align: left; }
-th { background: #eef3f8; } tr { break-inside: avoid; }
+th { background: #eef3f8; white-space: nowrap; } tr { break-inside: avoid; } .nw { white-space: nowrap; }
 .none { color: #555; font-size: 10pt; } ul.tight { margin: 0; padding-left: 4mm; }
 @media print { @page { size: A4; margin: 12mm; } body { max-width: none; padding: 0; }
   h2 { break-after: avoid; } .figures { grid-template-columns: repeat(4, 1fr); } }
@@ -325,21 +325,24 @@ th { background: #eef3f8; } tr { break-inside: avoid; }
 {% endfor %}
 
 <h2>未达服务目标的案例（{{ missed|length }} 项）</h2>
-{% if missed %}<table><tr><th>客户</th><th>供电单位</th><th>工程类别</th><th>接电周期/时限</th>
-<th>目标</th><th>情况</th><th>依据</th></tr>
-{% for r in missed %}<tr><td>{{ r.customer }}</td><td>{{ r.unit }}</td><td>{{ r.kind }}</td><td>{{ r.days }}</td>
+{% if missed %}<table><thead><tr><th>客户</th><th>供电单位</th><th>工程类别</th><th>接电周期/时限</th>
+<th>目标</th><th>情况</th><th>依据</th></tr></thead>
+{% for r in missed %}<tr><td>{{ r.customer }}</td><td class="nw">{{ r.unit }}</td><td>{{ r.kind }}</td>
+<td class="nw">{{ r.days }}</td>
 <td>{{ r.target }}</td><td>{{ r.what }}</td><td>{{ r.clause }}</td></tr>{% endfor %}</table>
 {% else %}<p class="none">没有。</p>{% endif %}
 
 <h2>数据错误与适用范围问题（{{ data|length }} 项）</h2>
-{% if data %}<table><tr><th>客户</th><th>案例文件</th><th>行</th><th>类别</th><th>问题</th><th>依据</th></tr>
-{% for r in data %}<tr><td>{{ r.customer }}</td><td>{{ r.file }}</td><td>{{ r.line }}</td><td>{{ r.class }}</td>
+{% if data %}<table><thead><tr><th>客户</th><th>案例文件</th><th>行</th><th>类别</th><th>问题</th><th>依据</th></tr>
+</thead>
+{% for r in data %}<tr><td>{{ r.customer }}</td><td>{{ r.file }}</td><td>{{ r.line }}</td>
+<td class="nw">{{ r.class }}</td>
 <td>{{ r.what }}</td><td>{{ r.clause }}</td></tr>{% endfor %}</table>
 {% else %}<p class="none">没有。</p>{% endif %}
 
 <h2>实证材料有问题的案例（{{ evidence|length }} 个）</h2>
-{% if evidence %}<table><tr><th>客户</th><th>供电单位</th><th>问题数</th><th>问题</th></tr>
-{% for r in evidence %}<tr><td>{{ r.customer }}</td><td>{{ r.unit }}</td><td>{{ r.count }}</td>
+{% if evidence %}<table><thead><tr><th>客户</th><th>供电单位</th><th>问题数</th><th>问题</th></tr></thead>
+{% for r in evidence %}<tr><td>{{ r.customer }}</td><td class="nw">{{ r.unit }}</td><td>{{ r.count }}</td>
 <td><ul class="tight">{% for w in r.what %}<li>{{ w }}</li>{% endfor %}</ul></td></tr>{% endfor %}</table>
 {% else %}<p class="none">没有。</p>{% endif %}
 <script type="application/json" id="{{ snapshot_id }}">{{ snapshot_json|safe }}</script>

@@ -96,7 +96,7 @@ def test_an_over_limit_case_is_listed_with_its_days_and_limit(tmp_path):
     page = report(folder, tmp_path / "r.html")
     row = section(page, "未达服务目标的案例")
     [name] = expected["missed"]
-    days = re.search(rf"{name}</td><td>[^<]*</td><td>有外线无掘路</td><td>(\d+)/(\d+)</td>", row)
+    days = re.search(rf"{name}</td><td[^>]*>[^<]*</td><td>有外线无掘路</td>\s*<td[^>]*>(\d+)/(\d+)</td>", row)
     assert days and int(days.group(2)) == 10 and int(days.group(1)) > 10
     assert "超过有外线无掘路工程 10 个工作日的时限" in row and "通知二（二）" in row
 
