@@ -65,8 +65,9 @@ def photo_time_findings(case_file, items: list[Item]) -> list[Finding]:
             continue
         taken = item.photo.taken
         if taken is None:
-            findings.append(_finding("photo-undated", f"{item.file} 没有拍摄时间（EXIF 中无 DateTimeOriginal/"
-                                     "DateTime，多为应用压缩时去掉），无法与办理时间核对", case_file, item.key))
+            findings.append(_finding("photo-undated", f"{item.file} 没有可读的拍摄时间（EXIF 中没有 "
+                                     "DateTimeOriginal/DateTime 或其值无法识别，多为应用压缩时去掉），"
+                                     "无法与办理时间核对", case_file, item.key))
             continue
         shot = taken.date()
         shot_text = taken.strftime("%Y-%m-%d %H:%M")
@@ -302,6 +303,9 @@ def callback_findings(case_file) -> list[Finding]:
         return [_finding("callback-missing", "没有数据核查回访记录：请补充客服中心回访的日期、方式、回访人，"
                          "以及客户对环节、时间、成本是否认可和客户原话", case_file, ("callback",))]
     findings = []
+    if callback.date > dt.date.today():
+        findings.append(_finding("callback-date", f"回访日期 {_day(callback.date)} 晚于今天："
+                                 "回访记录的是已经做过的回访", case_file, ("callback", "date")))
     if callback.date < case.timeline.energized:
         findings.append(_finding("callback-date", f"回访日期 {_day(callback.date)} 早于装表接电日 "
                                  f"{_day(case.timeline.energized)}：回访核对的是已接电的结果",

@@ -155,7 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except OSError as e:  # an output folder that cannot be written, a full disk …
-        print(f"无法读写文件：{e.filename or ''}（{e.strerror or e}）", file=sys.stderr)
+        from casegen.load import os_reason
+        from casegen.output import TEMPORARY_PREFIX
+
+        name = str(e.filename or "")
+        if Path(name).name.startswith(TEMPORARY_PREFIX):  # the user knows the target, not our temporary
+            name = str(Path(name).parent)
+        print(f"无法读写文件：{name}（{os_reason(e)}）", file=sys.stderr)
         return EXIT_FINDINGS
     except KeyboardInterrupt:
         print("已中断：未写完的文件已丢弃", file=sys.stderr)
@@ -331,12 +337,13 @@ def cmd_check(args) -> int:
         print(evidence_json(results, unreadable))
     elif args.csv:  # bytes: Excel on a Chinese Windows needs the BOM (or GBK) to read it
         sys.stdout.flush()
-        sys.stdout.buffer.write(evidence_csv(results).encode(args.csv_encoding, errors="replace"))
+        sys.stdout.buffer.write(evidence_csv(results, unreadable).encode(args.csv_encoding, errors="replace"))
         sys.stdout.buffer.flush()
     else:
         print(evidence_text(results, unreadable))
     incomplete = unreadable or not all(one.complete for one in results)
-    return EXIT_FINDINGS if incomplete else EXIT_OK
+    unsealed = args.seal and any(one.seal.refused for one in results)  # a seal asked for and not written
+    return EXIT_FINDINGS if incomplete or unsealed else EXIT_OK
 
 
 def _xlsx_target(path: Path) -> Path:
@@ -366,6 +373,7 @@ def cmd_ledger(args) -> int:
 def cmd_report(args) -> int:
     from casegen.output import write_text
     from casegen.overview import html_report, read_snapshot, select, write_workbook
+    from casegen.policy import FindingClass
     from casegen.service import summarize
 
     if args.out.suffix.lower() not in (".html", ".htm"):
@@ -375,7 +383,7 @@ def cmd_report(args) -> int:
     if args.previous:
         try:
             earlier = read_snapshot(args.previous)
-        except (OSError, ValueError) as e:
+        except ValueError as e:
             raise UsageError(f"无法读取上期报告 {args.previous}：{e}") from None
     period = _period(args)
     overview = summarize(args.paths, calendar_file=args.calendar)
@@ -385,11 +393,12 @@ def cmd_report(args) -> int:
         write_workbook(selection, xlsx)
     cases = selection.current
     missed = sum(c.kind is not None and not c.within_target for c in cases)
-    broken = sum(c.kind is None for c in cases)
+    wrong = sum(bool(c.of_class(FindingClass.DATA, FindingClass.SCOPE)) for c in cases)
     also = f"，{xlsx}" if xlsx else ""
     print(f"已生成 {args.out}{also}：期间 {period}，{len(cases)} 个案例（期间外 {selection.outside} 个），"
-          f"未达服务目标 {missed} 个，数据错误 {broken} 个")
-    return EXIT_OK
+          f"未达服务目标 {missed} 个，有数据错误或超出适用范围 {wrong} 个（其中未能读全 "
+          f"{sum(c.kind is None for c in cases)} 个）")
+    return EXIT_FINDINGS if missed or wrong else EXIT_OK
 
 
 def cmd_roster(args) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +128,7 @@ def _check_complete(image, real: Path) -> None:
 
 def _inspect_image(real: Path, relative: str, *, want_facts: bool = False
                    ) -> tuple[str | None, PhotoFacts | None]:
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     try:
         with warnings.catch_warnings():
@@ -140,11 +141,17 @@ def _inspect_image(real: Path, relative: str, *, want_facts: bool = False
                 if min(width, height) < MIN_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
                     return f"图片尺寸不像现场照片（{width}×{height} 像素）：{relative}", None
                 _check_complete(image, real)
-                return None, (_photo_facts(image) if want_facts else None)
+                facts = _photo_facts(image) if want_facts else None
+                if not want_facts:
+                    ImageOps.exif_transpose(image)  # render turns it upright: a bad EXIF must show here
+                return None, facts
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return f"图片过大：像素数超出安全上限（{MAX_IMAGE_PIXELS // 1_000_000} 百万像素）：{relative}", None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError):  # Pillow's words are English
         return f"图片已损坏或被截断，无法解码：{relative}", None
+    except (struct.error, TypeError, KeyError, IndexError, ZeroDivisionError):
+        # what Pillow's EXIF reader raises for a malformed block
+        return f"图片的 EXIF 信息已损坏（无法读出方向和拍摄时间）：{relative}", None
 
 
 def photo_facts_job(real: Path) -> tuple[Path, os.stat_result | None, PhotoFacts | None]:

@@ -235,27 +235,75 @@ def evidence_rows(cases: list[CaseSummary]) -> list[dict]:
 
 # --- comparing with the last report -----------------------------------------------------------
 
+def _same_everywhere(text: str) -> str:
+    """A finding as the next report must recognise it: folder names dropped (the same folder
+    read from elsewhere is the same folder)."""
+    return re.sub(r"[^\s（(：:，,；;“”]*/", "", text)
+
+
+def _keys(cases: list[CaseSummary]) -> list[str]:
+    """Who each case is about, across reports: 户号 and name; a second case with both the same
+    (itself a finding) gets a number."""
+    seen: Counter = Counter()
+    keys = []
+    for case in cases:
+        key = f"{case.account or ''}｜{case.customer}"
+        seen[key] += 1
+        keys.append(key if seen[key] == 1 else f"{key}｜{seen[key]}")
+    return keys
+
+
 def snapshot(selection: Selection) -> dict:
     """What the next report compares with: each case's file digest and findings."""
     return {"casegen_report": 1, "period": str(selection.period),
-            "cases": {c.key: {"customer": c.customer, "digest": c.digest,
-                              "findings": sorted({f"{f.rule}｜{f.text}" for f in c.findings
-                                                  if f.is_error})}
-                      for c in selection.current}}
+            "cases": {key: {"customer": c.customer, "digest": c.digest,
+                            "findings": sorted({f"{f.rule}｜{_same_everywhere(f.text)}" for f in c.findings
+                                                if f.is_error})}
+                      for key, c in zip(_keys(selection.current), selection.current, strict=True)}}
+
+
+MAX_SNAPSHOT_BYTES = 500_000_000
+START_TAG = f'<script type="application/json" id="{SNAPSHOT_ID}">'
 
 
 def read_snapshot(path) -> dict:
-    """The snapshot inside an earlier report (.html) or written beside it (.json)."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() in (".html", ".htm"):
-        found = re.search(rf'<script type="application/json" id="{SNAPSHOT_ID}">(.*?)</script>', text, re.S)
-        if not found:
-            raise ValueError("文件中没有 casegen 报告的快照")
-        text = found.group(1).replace("<\\/", "</")
-    data = json.loads(text)
-    if not isinstance(data, dict) or not isinstance(data.get("cases"), dict):
+    """The snapshot inside an earlier report (.html) or written beside it (.json); a ValueError
+    in Chinese for anything else."""
+    from casegen.load import os_reason
+
+    try:
+        if path.is_dir():
+            raise ValueError("这是一个文件夹，应为上期的报告文件（.html）")
+        if path.stat().st_size > MAX_SNAPSHOT_BYTES:
+            raise ValueError("文件过大，不是 casegen 的报告")
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as e:
+        raise ValueError(os_reason(e)) from None
+    except UnicodeDecodeError:
+        raise ValueError("不是 UTF-8 文本，不是 casegen 的报告") from None
+    start = text.find(START_TAG)
+    if start >= 0:  # found by position, not a pattern: a hostile file cannot make it slow
+        end = text.find("</script>", start)
+        text = text[start + len(START_TAG):end if end >= 0 else None].replace("<\\/", "</")
+    elif path.suffix.lower() in (".html", ".htm"):
+        raise ValueError("文件中没有 casegen 报告的快照")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ValueError("不是 casegen 报告的快照（JSON 无法读取）") from None
+    if not _is_snapshot(data):
         raise ValueError("不是 casegen 报告的快照")
     return data
+
+
+def _is_snapshot(data) -> bool:
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), dict):
+        return False
+    if not isinstance(data.get("period", ""), str):
+        return False
+    return all(isinstance(case, dict) and isinstance(case.get("customer"), str)
+               and isinstance(case.get("digest"), str) and isinstance(case.get("findings"), list)
+               and all(isinstance(f, str) for f in case["findings"]) for case in data["cases"].values())
 
 
 def compare(selection: Selection, earlier: dict) -> dict:
@@ -265,13 +313,13 @@ def compare(selection: Selection, earlier: dict) -> dict:
     for key, case in now.items():
         if key in before:
             old = before[key]
-            if old.get("digest") != case["digest"]:
+            if old["digest"] != case["digest"]:
                 changed.append(case["customer"])
-            new_findings += [(case["customer"], f) for f in case["findings"] if f not in old.get("findings", [])]
-            resolved += [(case["customer"], f) for f in old.get("findings", []) if f not in case["findings"]]
+            new_findings += [(case["customer"], f) for f in case["findings"] if f not in old["findings"]]
+            resolved += [(case["customer"], f) for f in old["findings"] if f not in case["findings"]]
     return {"period": earlier.get("period", ""),
             "new": [now[k]["customer"] for k in now if k not in before],
-            "gone": [before[k].get("customer", k) for k in before if k not in now],
+            "gone": [before[k]["customer"] for k in before if k not in now],
             "changed": changed, "new_findings": new_findings, "resolved": resolved}
 
 

@@ -138,9 +138,10 @@ def evidence_json(results, unreadable: dict) -> str:
 _ITEM_RULES = {"evidence-missing", "evidence-broken", "evidence-unusable"}
 
 
-def evidence_csv(results) -> str:
+def evidence_csv(results, unreadable: dict | None = None) -> str:
     """One row per evidence item, then one per cross-check finding (photo time, duplicate,
-    callback, seal), each with its rule and clause."""
+    callback, seal), each with its rule and clause; a case file that cannot be read, a row per
+    problem."""
     import csv
     import io
 
@@ -166,6 +167,10 @@ def evidence_csv(results) -> str:
         writer.writerow([_inert(v) for v in (*head, "封存", SEAL_NAME, "", checked.seal.status,
                                                checked.seal.written or "", checked.seal.refused or "",
                                                "", "")])
+    for path, findings in (unreadable or {}).items():
+        for finding in findings:
+            writer.writerow([_inert(v) for v in (path, "", "案例文件", finding.label or "", "", "无法读取", "",
+                                                   finding.text, finding.rule, finding.clause.short)])
     return buffer.getvalue()
 
 

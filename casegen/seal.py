@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from casegen.errors import Finding
 SEAL_NAME = "casegen.seal.json"
 FORMAT = 1
 # files the desktop makes by itself when someone only looks at the folder
-IGNORED_NAMES = {SEAL_NAME, "Thumbs.db", "desktop.ini"}
+IGNORED_NAMES = {SEAL_NAME, "Thumbs.db", "desktop.ini", ".DS_Store"}
 MAX_CHANGES_TOLD = 20
+MAX_SEAL_BYTES = 50_000_000
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -42,29 +44,50 @@ class Digests(dict):
         return self[real]
 
 
+def _holds_a_case(directory: Path) -> bool:
+    from casegen.pipeline import CASE_SUFFIXES
+
+    try:
+        return any(entry.suffix in CASE_SUFFIXES for entry in directory.iterdir())
+    except OSError:
+        return False
+
+
 def folder_files(folder: Path) -> list[str]:
-    """Every file under the case folder, as sorted relative POSIX paths; hidden names (editors'
-    and casegen's temporary files) and the desktop's thumbnails left out. Links are not
-    followed into other folders."""
+    """Every file and link under the case folder, as sorted relative POSIX paths, hidden ones
+    too (evidence can hide); left out: casegen's temporary files, the desktop's thumbnails, and
+    a sub-folder holding a case of its own (its own seal covers it)."""
+    from casegen.output import TEMPORARY_PREFIX
+
     found = []
     for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            if name.startswith(".") or name in IGNORED_NAMES:
+        dirs[:] = sorted(d for d in dirs if not _holds_a_case(Path(root) / d))
+        links = [d for d in dirs if (Path(root) / d).is_symlink()]  # listed, never entered
+        for name in [*files, *links]:
+            if name.startswith(TEMPORARY_PREFIX) or name in IGNORED_NAMES:
                 continue
             found.append((Path(root) / name).relative_to(folder).as_posix())
     return sorted(found)
 
 
+def _digest_of(path: Path, digests: Digests) -> str | None:
+    """SHA-256 of a regular file's bytes; of "link:<target>" for a symbolic link (its target is
+    what it says, and it is never followed: a link to /dev/zero must not hang the check); of
+    "special:<kind>" for a pipe or device (opening one could block forever)."""
+    try:
+        status = path.lstat()
+        if stat.S_ISLNK(status.st_mode):
+            return hashlib.sha256(f"link:{os.readlink(path)}".encode()).hexdigest()
+        if not stat.S_ISREG(status.st_mode):
+            return hashlib.sha256(f"special:{stat.S_IFMT(status.st_mode):o}".encode()).hexdigest()
+        return digests.of(path)
+    except OSError:
+        return None
+
+
 def _digests(folder: Path, digests: Digests) -> dict[str, str | None]:
     """Relative path → SHA-256 (None for a file that cannot be read)."""
-    result = {}
-    for relative in folder_files(folder):
-        try:
-            result[relative] = digests.of(folder / relative)
-        except OSError:
-            result[relative] = None
-    return result
+    return {relative: _digest_of(folder / relative, digests) for relative in folder_files(folder)}
 
 
 def other_case_files(case_path: Path) -> list[str]:
@@ -101,17 +124,28 @@ def read_seal(case_path: Path) -> dict | str | None:
 
     path = case_path.parent / SEAL_NAME
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        if not path.is_file() and path.exists():
+            return "不是普通文件"
+        if path.stat().st_size > MAX_SEAL_BYTES:
+            return "文件过大"
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         return None
     except OSError as e:
         return os_reason(e)
-    except (UnicodeDecodeError, ValueError):
-        return "不是 UTF-8 的 JSON"
-    files = data.get("files") if isinstance(data, dict) else None
+    except UnicodeDecodeError:
+        return "不是 UTF-8 文本"
+    except (ValueError, RecursionError):
+        return "不是正确的 JSON"
+    if not isinstance(data, dict):
+        return "不是 casegen 的封存清单"
+    files = data.get("files")
     if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and _DIGEST.match(v) for k, v in files.items()):
         return "缺少 files（文件 → SHA-256）或格式不对"
+    if data.get("casegen_seal") != FORMAT or data.get("algorithm", "sha256") != "sha256" \
+            or not isinstance(data.get("sealed_at"), str) or not isinstance(data.get("case_file"), str):
+        return f"不是第 {FORMAT} 版的 casegen 封存清单（casegen_seal、algorithm、sealed_at、case_file 不对）"
     return data
 
 

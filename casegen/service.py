@@ -36,7 +36,10 @@ class Period:
         if self.start is None or self.end is None:
             return None
         length = self.end - self.start + dt.timedelta(days=1)
-        return Period(self.start - length, self.start - dt.timedelta(days=1))
+        try:
+            return Period(self.start - length, self.start - dt.timedelta(days=1))
+        except OverflowError:  # a period starting in year 1 has no period before it
+            return None
 
     def __str__(self) -> str:
         start = self.start.isoformat() if self.start else "最早"

@@ -154,7 +154,7 @@ def test_a_photo_without_a_time_is_a_warning_not_an_error(tmp_path, capsys):
     assert code == 0  # many apps strip EXIF: said, not held against the case
     [finding] = findings
     assert (finding["rule"], finding["severity"]) == ("photo-undated", "warning")
-    assert "evidence/photo1.jpg 没有拍摄时间" in finding["message"]
+    assert "evidence/photo1.jpg 没有可读的拍摄时间" in finding["message"]
 
 
 # --- the same file or picture in two places ---------------------------------------------------
@@ -311,13 +311,15 @@ def test_files_added_removed_and_the_case_file_edited_after_sealing(tmp_path, ca
     (path.parent / "evidence/补充说明.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     (path.parent / "evidence/城市道路挖掘许可.pdf").unlink()
     path.write_text(path.read_text(encoding="utf-8") + "# 改过\n", encoding="utf-8")
-    (path.parent / "evidence/.~lock.tmp").write_text("editor's lock")  # hidden: not evidence
+    (path.parent / "evidence/Thumbs.db").write_text("made by the desktop")  # not evidence
+    (path.parent / "evidence/.hidden.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")  # hidden, but evidence can hide
     _, findings = findings_of(capsys, tmp_path)
     messages = [f["message"] for f in findings if f["rule"] == "seal"]
     assert any("案例文件封存后被修改：case.yaml" in m for m in messages)
     assert any("封存后新增：evidence/补充说明.pdf" in m for m in messages)
+    assert any("封存后新增：evidence/.hidden.pdf" in m for m in messages)
     assert any("封存后被删除：evidence/城市道路挖掘许可.pdf" in m for m in messages)
-    assert len(messages) == 3
+    assert len(messages) == 4
 
 
 def test_sealing_is_refused_for_a_case_with_gaps_unless_forced(tmp_path, capsys):
@@ -427,3 +429,39 @@ def test_a_file_in_many_cases_names_five_and_counts_the_rest(tmp_path, capsys):
     _, findings = findings_of(capsys, tmp_path)
     assert rules(findings) == ["duplicate-evidence"] * 8
     assert all(f["message"].count("与另一案例") == 5 and "另有 2 处相同" in f["message"] for f in findings)
+
+
+def test_links_pipes_and_nested_cases_never_hang_or_leak_into_a_seal(tmp_path, capsys):
+    import os
+
+    path = make_case(tmp_path / "a", 1, two_photos(400))
+    os.symlink("/dev/zero", path.parent / "evidence/zero")  # followed, it would never end
+    os.mkfifo(path.parent / "evidence/pipe")  # opened, it would block
+    nested = make_case(path.parent / "sub", 2, two_photos(402))  # a case of its own inside
+    assert main(["check", str(path), str(nested), "--seal"]) == 0
+    capsys.readouterr()
+    seal = json.loads((path.parent / "casegen.seal.json").read_text(encoding="utf-8"))
+    assert {"evidence/zero", "evidence/pipe"} <= set(seal["files"])
+    assert not any(name.startswith("sub/") for name in seal["files"])
+    os.remove(path.parent / "evidence/zero")
+    os.symlink("/dev/null", path.parent / "evidence/zero")  # a link pointed elsewhere is a change
+    (nested.parent / "evidence/photo0.jpg").write_bytes(b"changed")
+    _, findings = findings_of(capsys, path)
+    assert [f["message"].split("：")[1].split("（")[0] for f in findings if f["rule"] == "seal"] == ["evidence/zero"]
+
+
+def test_a_callback_dated_in_the_future_is_reported(tmp_path, capsys):
+    make_case(tmp_path / "a", 1, two_photos(410), **{"callback.date": "2099-01-01"})
+    _, findings = findings_of(capsys, tmp_path)
+    assert rules(findings) == ["callback-date"] and "晚于今天" in findings[0]["message"]
+
+
+def test_a_damaged_exif_block_is_a_broken_photo_not_a_crash(tmp_path, capsys):
+    from PIL import Image
+
+    path = make_case(tmp_path / "a", 1, two_photos(420))
+    Image.new("RGB", (64, 48), "grey").save(path.parent / "evidence/photo0.png", exif=b"II*\x00")
+    text = path.read_text(encoding="utf-8").replace("evidence/photo0.jpg", "evidence/photo0.png")
+    path.write_text(text, encoding="utf-8")
+    code, findings = findings_of(capsys, tmp_path)
+    assert code == 1 and "EXIF 信息已损坏" in " ".join(f["message"] for f in findings)

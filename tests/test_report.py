@@ -55,8 +55,9 @@ def make_folder(root, *, extra: int = 8, over_limit: tuple[int, ...] = (1, 5), b
     return folder, expected
 
 
-def report(folder, out, *extra) -> str:
-    assert main(["report", str(folder), "-o", str(out), *map(str, extra)]) == 0
+def report(folder, out, *extra, code: int = 0) -> str:
+    """The page; `code` 1 when some case has a data error or missed a target (as ledger)."""
+    assert main(["report", str(folder), "-o", str(out), *map(str, extra)]) == code
     return out.read_text(encoding="utf-8")
 
 
@@ -72,7 +73,7 @@ def section(page: str, heading: str) -> str:
 
 def test_the_page_counts_what_the_folder_holds(tmp_path):
     folder, expected = make_folder(tmp_path)
-    page = report(folder, tmp_path / "r.html")
+    page = report(folder, tmp_path / "r.html", code=1)
     total = sum(expected["kinds"].values()) + len(expected["broken"])
     assert f"本期 {total} 个案例" in page
     assert f"其中 {len(expected['broken'])} 个案例有数据错误" in page
@@ -93,7 +94,7 @@ def test_the_page_counts_what_the_folder_holds(tmp_path):
 
 def test_an_over_limit_case_is_listed_with_its_days_and_limit(tmp_path):
     folder, expected = make_folder(tmp_path, extra=2, over_limit=(1,), broken=())
-    page = report(folder, tmp_path / "r.html")
+    page = report(folder, tmp_path / "r.html", code=1)
     row = section(page, "未达服务目标的案例")
     [name] = expected["missed"]
     days = re.search(rf"{name}</td><td[^>]*>[^<]*</td><td>有外线无掘路</td>\s*<td[^>]*>(\d+)/(\d+)</td>", row)
@@ -144,7 +145,7 @@ def test_workbook_holds_the_same_tables_and_the_charts(tmp_path):
     from openpyxl import load_workbook
 
     folder, expected = make_folder(tmp_path)
-    report(folder, tmp_path / "r.html", "--xlsx", tmp_path / "r.xlsx")
+    report(folder, tmp_path / "r.html", "--xlsx", tmp_path / "r.xlsx", code=1)
     book = load_workbook(tmp_path / "r.xlsx")
     assert book.sheetnames == ["概况", "未达服务目标", "数据与范围问题", "实证材料问题", "图表"]
     missed = {row[0] for row in book["未达服务目标"].iter_rows(min_row=2, values_only=True)}
@@ -168,3 +169,39 @@ def test_a_wrong_period_is_refused_in_chinese(tmp_path, capsys, argv):
     told = capsys.readouterr().err
     assert "日期应写作 YYYY-MM-DD" in told or "--to 2025-03-01 早于 --from 2025-04-01" in told
     assert "Traceback" not in told and not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("content", [
+    '{"cases": {"1": 5}}',  # a case that is not a record
+    '{"cases": {"1": {"customer": "x", "digest": "d", "findings": "abc"}}}',  # findings not a list
+    "[" * 100_000 + "]" * 100_000,  # nested past the parser's depth
+    '<script type="application/json" id="casegen-snapshot">' * 50_000,  # no end: must not be slow
+    "",
+])
+def test_a_damaged_previous_report_is_refused_in_chinese(tmp_path, capsys, content):
+    earlier = tmp_path / "上期.json"
+    earlier.write_text(content, encoding="utf-8")
+    assert main(["report", str(EXAMPLES), "-o", str(tmp_path / "r.html"), "--previous", str(earlier)]) == 2
+    told = capsys.readouterr().err
+    assert "无法读取上期报告" in told and "快照" in told and "Traceback" not in told
+
+
+def test_a_folder_given_as_the_previous_report_is_refused_in_chinese(tmp_path, capsys):
+    assert main(["report", str(EXAMPLES), "-o", str(tmp_path / "r.html"), "--previous", str(tmp_path)]) == 2
+    assert "这是一个文件夹" in capsys.readouterr().err
+
+
+def test_a_period_at_the_start_of_the_calendar_has_no_previous_period(tmp_path):
+    page = report(EXAMPLES, tmp_path / "r.html", "--from", "0001-01-01", "--to", "0001-01-05")
+    assert "本期 0 个案例" in page
+
+
+def test_check_csv_lists_a_case_file_that_cannot_be_read(tmp_path, capsys):
+    import csv
+    import io
+
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "case.yaml").write_text("unit: [\n", encoding="utf-8")
+    assert main(["check", str(tmp_path), "--csv"]) == 1
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out.removeprefix("\ufeff"))))
+    assert [row[5] for row in rows[1:]] == ["无法读取"] and rows[1][0].endswith("bad/case.yaml")
