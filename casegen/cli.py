@@ -78,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="时长按工作日（默认）或日历天计")
     ledger.add_argument("--calendar", type=Path, help=calendar_help)
 
+    serve = commands.add_parser("serve", help="工作台：在浏览器中填写、核验案例，看简图，下载文档")
+    serve.add_argument("folder", nargs="?", type=Path, default=Path("."), help="案例所在的文件夹（默认当前文件夹）")
+    serve.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="绑定的地址（默认只在本机 127.0.0.1）；绑定到其他地址必须加 --token")
+    serve.add_argument("--token", help="访问口令（每个请求都核对）；写 auto 生成一个并显示")
+    serve.add_argument("--calendar", type=Path, help=calendar_help)
+
     report = commands.add_parser("report", help="统计报告：一个可离线打开的 HTML 页面，给管理人员和审计看")
     report.add_argument("paths", nargs="+", type=Path, help=paths_help)
     report.add_argument("-o", "--out", type=Path, required=True, help="输出的 .html 文件，如 统计.html")
@@ -169,17 +177,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_new(args) -> int:
-    from casegen.output import write_text
-    from casegen.scaffold import EVIDENCE_GUIDE_NAME, evidence_guide, scaffold
+    from casegen.scaffold import EVIDENCE_GUIDE_NAME, new_case
 
-    if args.path.exists():
-        raise UsageError(f"{args.path} 已存在：casegen new 不覆盖已有文件")
-    write_text(args.path, scaffold())
-    evidence = args.path.parent / "evidence"
-    evidence.mkdir(exist_ok=True)
-    guide = evidence / EVIDENCE_GUIDE_NAME
-    if not guide.exists():
-        write_text(guide, evidence_guide())
+    try:
+        evidence = new_case(args.path)
+    except FileExistsError:
+        raise UsageError(f"{args.path} 已存在：casegen new 不覆盖已有文件") from None
     print(f"已生成 {args.path} 和实证材料文件夹 {evidence}/（放什么见其中的 {EVIDENCE_GUIDE_NAME}）：\n"
           f"按注释填写后运行 casegen validate {args.path}")
     return EXIT_OK
@@ -370,6 +373,15 @@ def cmd_ledger(args) -> int:
     return EXIT_FINDINGS if marked else EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    from casegen.serve import serve
+
+    if not args.folder.is_dir():
+        raise UsageError(f"找不到文件夹：{args.folder}")
+    serve(args.folder, host=args.host, port=args.port, token=args.token, calendar_file=args.calendar)
+    return EXIT_OK
+
+
 def cmd_report(args) -> int:
     from casegen.output import write_text
     from casegen.overview import html_report, read_snapshot, select, write_workbook
@@ -485,6 +497,7 @@ _WEEKDAYS = [f"周{d}" for d in _WEEKDAYS]
 
 COMMANDS = {
     "new": cmd_new, "validate": cmd_validate, "render": cmd_render, "draw": cmd_draw,
-    "check": cmd_check, "ledger": cmd_ledger, "report": cmd_report, "roster": cmd_roster, "import": cmd_import,
+    "check": cmd_check, "ledger": cmd_ledger, "report": cmd_report, "serve": cmd_serve,
+    "roster": cmd_roster, "import": cmd_import,
     "rules": cmd_rules, "calendar": cmd_calendar, "template": cmd_template,
 }

@@ -207,13 +207,14 @@ def typing_mistakes(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def load_raw(path: Path, *, lenient: bool = False) -> RawCase:
-    """Parse one case file; raise CaseError with every structural problem found.
+def load_raw(path: Path, *, lenient: bool = False, text: str | None = None) -> RawCase:
+    """Parse one case file (or `text`, as if it were the file at `path`: the workbench's form
+    before it is saved); raise CaseError with every structural problem found.
 
     With `lenient`, problems that leave the rest of the file readable (a duplicate key, an
     over-long value) are kept in `problems` instead, so later stages can still use the rest."""
     path = Path(path)
-    text = read_text(path)
+    text = read_text(path) if text is None else text
     mistakes = typing_mistakes(text) or _too_deep(text)
     if mistakes:
         raise CaseError([Finding("load", message, file=path, line=line) for line, message in mistakes])

@@ -51,10 +51,10 @@ def _labelled(finding: Finding) -> Finding:
     return replace(finding, label=label_of(finding.key_path))
 
 
-def read_raw(path: Path, *, lenient: bool = False) -> RawCase:
+def read_raw(path: Path, *, lenient: bool = False, text: str | None = None) -> RawCase:
     """The file's plain data; load errors carry the Chinese labels of their keys."""
     try:
-        raw = load_raw(path, lenient=lenient)
+        raw = load_raw(path, lenient=lenient, text=text)
     except CaseError as e:  # the loader knows keys, the model knows their Chinese labels
         raise CaseError([_labelled(f) for f in e.findings]) from e
     raw.problems = [_labelled(f) for f in raw.problems]
@@ -68,13 +68,14 @@ def read_case(path: Path, raw: RawCase | None = None) -> CaseFile:
     return CaseFile(path=path, case=case, lines=raw.lines, findings=list(warnings), raw=raw)
 
 
-def prepare(path: Path, calendar: WorkCalendar) -> CaseFile:
-    """Read a case, type it, derive its facts and run the rules on it. Never raises for a bad
-    case: an unreadable file or a broken contract comes back as findings on a CaseFile."""
+def prepare(path: Path, calendar: WorkCalendar, *, text: str | None = None) -> CaseFile:
+    """Read a case (or `text` as if it were the file at `path`), type it, derive its facts and
+    run the rules on it. Never raises for a bad case: an unreadable file or a broken contract
+    comes back as findings on a CaseFile."""
     from casegen.rules import check_case
 
     try:
-        raw = read_raw(path, lenient=True)
+        raw = read_raw(path, lenient=True, text=text)
     except CaseError as e:
         return CaseFile(path=path, case=None, findings=list(e.findings))
     try:

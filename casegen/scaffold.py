@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -137,3 +138,20 @@ def evidence_guide() -> str:
   有外线工程：施工前、施工后照片各至少一张；无外线工程：至少一张。
   每张照片在 marks 中标出工程建设范围和表计安装位置。
 """
+
+
+def new_case(path) -> Path:
+    """Write a new case file from the contract, with its evidence/ folder and the guide to what
+    goes there; returns the folder. Never overwrites (FileExistsError)."""
+    from casegen.output import write_text
+
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(path)
+    write_text(path, scaffold())
+    evidence = path.parent / "evidence"
+    evidence.mkdir(exist_ok=True)
+    guide = evidence / EVIDENCE_GUIDE_NAME
+    if not guide.exists():
+        write_text(guide, evidence_guide())
+    return evidence

@@ -1,0 +1,443 @@
+"""`casegen serve`: the workbench in a browser, over the same case files.
+
+The YAML files stay the single source of truth: the handlers read and write them through the
+same functions as the command line (service.summarize, pipeline.prepare, build.render_one,
+sketch, ledger) and only turn results into pages. Safety: loopback by default, a token for any
+other address, a CSRF token on every POST, uploads limited in size, checked by content and kept
+in the case's evidence/ folder, no path from a request outside the served folder, and every
+error a page in Chinese.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_UPLOAD_BYTES = 20_000_000
+UPLOAD_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".doc", ".docx",
+                   ".xls", ".xlsx"}
+WEB = Path(__file__).with_name("web")
+TOKEN_COOKIE = "casegen_token"
+
+
+class Refused(Exception):
+    """A request casegen will not do, with the Chinese reason and the HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Workbench:
+    folder: Path
+    token: str | None  # None on loopback
+    csrf: str
+    calendar_file: Path | None = None
+
+    # --- paths from requests never leave the folder --------------------------------------
+
+    def case_path(self, relative: str) -> Path:
+        from casegen.pipeline import CASE_SUFFIXES
+
+        root = self.folder.resolve()
+        path = (root / relative).resolve()
+        if root not in path.parents or path.suffix not in CASE_SUFFIXES:
+            raise Refused(404, f"不是本文件夹中的案例文件：{relative}")
+        if not path.is_file():
+            raise Refused(404, f"案例文件不存在：{relative}")
+        return path
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.folder.resolve()).as_posix()
+
+    def calendar(self):
+        from casegen.build import open_calendar
+
+        return open_calendar([self.folder], self.calendar_file)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- what the handlers compute (no HTML here) ----------------------------------------------------
+
+def form_text(pairs) -> str:
+    """The YAML text of a submitted form (for checking it before it is saved)."""
+    import yaml
+
+    from casegen.form import data_from_form
+
+    return yaml.safe_dump(data_from_form(pairs), allow_unicode=True, sort_keys=False)
+
+
+def findings_json(case_file, items) -> dict:
+    from casegen.policy import Product, gate
+
+    facts = case_file.facts
+    return {
+        "findings": [{"path": ".".join(map(str, f.key_path)) if f.key_path else "",
+                      "text": f.text, "class": f.cls.value, "severity": f.severity.value, "rule": f.rule,
+                      "clause": f.clause.short, "line": f.line} for f in case_file.findings],
+        "days": None if facts is None else {"kind": str(facts.kind), "working": facts.working_days,
+                                            "limit": facts.limit_days},
+        "stops": [f.text for f in gate(case_file.findings, Product.RENDER)],
+        "items": [{"group": i.group, "name": i.name, "status": i.status, "file": i.file,
+                   "required": i.required} for i in items],
+    }
+
+
+def check_form(bench: Workbench, path: Path, pairs):
+    """The case as the form holds it now: its findings and evidence checklist."""
+    from casegen.build import check_evidence
+    from casegen.pipeline import prepare
+
+    case_file = prepare(path, bench.calendar(), text=form_text(pairs))
+    items = []
+    if case_file.case is not None:
+        items, gaps = check_evidence(case_file)
+        case_file.findings.extend(gaps)
+    return case_file, items
+
+
+def sketch_svg(case_file) -> str:
+    import matplotlib
+
+    from casegen.build import customer_name
+    from casegen.sketch import SketchInput, draw_figure
+
+    drawing = SketchInput.from_case(case_file.case) if case_file.case is not None else \
+        SketchInput.from_data(case_file.raw.data, customer_name(case_file))
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "casegen"}):
+        draw_figure(drawing).savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def save_form(path: Path, pairs, opened_digest: str) -> str:
+    """Write the form into the case file: comments and key order kept (ruamel.yaml round
+    trip), atomically; refused when the file changed on disk since the page was opened.
+    Returns the new digest."""
+    from ruamel.yaml import YAML
+
+    from casegen.form import data_from_form
+    from casegen.output import write_text
+
+    current = path.read_bytes()
+    if not hmac.compare_digest(digest(current), opened_digest):
+        raise Refused(409, "文件在你打开之后被改过（可能是别人或另一个窗口）：为免覆盖，没有保存。"
+                           "请复制你的修改，刷新页面后再改。")
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)  # "  - item", as casegen new and the examples write
+    document = yaml.load(current.decode("utf-8-sig")) or {}
+    merged = _merge(document, data_from_form(pairs))
+    buffer = io.StringIO()
+    yaml.dump(merged, buffer)
+    write_text(path, buffer.getvalue())
+    return digest(path.read_bytes())
+
+
+def _merge(target, new):
+    """`new` written into the loaded document: values replaced in place, keys the form left
+    empty kept but emptied (their comments stay), new keys added at the end."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(new, dict) and isinstance(target, CommentedMap):
+        for key in list(target):
+            if key not in new and not _empty(target[key]):
+                target[key] = None
+        for key, value in new.items():
+            target[key] = _merge(target[key], value) if key in target else _styled(value, target)
+        return target
+    if isinstance(new, list) and isinstance(target, CommentedSeq):
+        flow = target.fa.flow_style()
+        for index, value in enumerate(new):
+            if index < len(target):
+                target[index] = _merge(target[index], value)
+            else:
+                target.append(_styled(value, target))
+        del target[len(new):]
+        if flow:
+            target.fa.set_flow_style()
+        return target
+    if not isinstance(new, dict | list) and type(new) is not bool and target == new:
+        return target  # the same value: kept as the file writes it (0.40 stays 0.40)
+    return _styled(new, None)
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, list | dict | str) and not value)
+
+
+def _styled(value, sibling):
+    """A new value in the file's style: date ranges and short lists inline."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, list):
+        seq = CommentedSeq(_styled(v, None) for v in value)
+        if all(not isinstance(v, dict | list) for v in value):
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, dict):
+        mapping = CommentedMap((k, _styled(v, None)) for k, v in value.items())
+        if all(not isinstance(v, dict) for v in value.values()) and isinstance(sibling, CommentedSeq):
+            mapping.fa.set_flow_style()
+        return mapping
+    return value
+
+
+def upload(bench: Workbench, path: Path, name: str, data: bytes) -> str:
+    """Keep an uploaded file in the case's evidence/ folder; returns its path as the case file
+    writes it (evidence/…)."""
+    from casegen.files import _MAGIC
+    from casegen.output import safe_name, write_bytes
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Refused(413, f"文件过大（上限 {MAX_UPLOAD_BYTES // 1_000_000} MB）：{name}")
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise Refused(415, f"不接受这种文件（{suffix or '无扩展名'}）：只接受 PDF、图片、Word、Excel")
+    magic = _MAGIC.get(suffix)
+    if not data or (magic and not data.startswith(magic)):
+        raise Refused(415, f"文件内容与扩展名 {suffix} 不符：{name}")
+    stem = safe_name(Path(name).stem.replace("..", "_"), 100)
+    target = path.parent / "evidence" / f"{stem}{suffix}"
+    write_bytes(target, data)
+    return f"evidence/{target.name}"
+
+
+def evidence_files(path: Path) -> list[str]:
+    folder = path.parent / "evidence"
+    if not folder.is_dir():
+        return []
+    return sorted(f"evidence/{p.name}" for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+# --- the web application ------------------------------------------------------------------------
+
+def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | None = None):
+    import jinja2
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.middleware.base import BaseHTTPMiddleware
+    from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file)
+    pages = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
+                               undefined=jinja2.StrictUndefined)
+
+    def page(name: str, code: int = 200, **values) -> HTMLResponse:
+        body = pages.get_template(name).render(csrf=bench.csrf, folder=str(bench.folder), **values)
+        return HTMLResponse(body, status_code=code)
+
+    def error_page(status: int, message: str) -> HTMLResponse:
+        return page("error.html", status, status=status, message=message)
+
+    class TokenGate(BaseHTTPMiddleware):
+        async def dispatch(self, request, call_next):
+            if bench.token is not None:
+                given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
+                if not hmac.compare_digest(given, bench.token):
+                    return error_page(403, "需要访问口令：请使用启动时显示的完整地址（带 ?token=…）")
+                response = await call_next(request)
+                response.set_cookie(TOKEN_COOKIE, bench.token, httponly=True, samesite="strict")
+                return response
+            return await call_next(request)
+
+    async def form_of(request):
+        form = await request.form(max_files=20, max_fields=5000, max_part_size=MAX_UPLOAD_BYTES + 1)
+        given = request.headers.get("x-csrf-token") or form.get("csrf") or ""
+        if not hmac.compare_digest(str(given), bench.csrf):
+            raise Refused(403, "表单已过期或来源不明（CSRF 校验失败）：请刷新页面后重试")
+        return form
+
+    def pairs_of(form) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in ("csrf", "digest")]
+
+    async def home(request):
+        from casegen.service import summarize
+
+        overview = summarize([bench.folder], calendar_file=bench.calendar_file, workers=1)
+        rows = []
+        for summary in overview.summaries:
+            counts = {cls: len(summary.of_class(cls)) for cls in ("数据错误", "适用范围", "服务目标", "实证材料")}
+            rows.append({"summary": summary, "link": quote(bench.relative(summary.path)),
+                         "counts": counts, "changed": _mtime(summary.path)})
+        return page("home.html", rows=rows, count=len(rows))
+
+    async def case_page(request):
+        from casegen.errors import CaseError
+        from casegen.form import form_html
+        from casegen.pipeline import read_raw
+
+        relative = request.path_params["case"]
+        path = bench.case_path(relative)
+        raw_bytes = path.read_bytes()
+        try:
+            data = read_raw(path, lenient=True).data
+        except CaseError:  # a file that does not load: an empty form; the check says why
+            data = {}
+        return page("case.html", relative=relative, link=quote(relative), form=form_html(data),
+                    digest=digest(raw_bytes), files=evidence_files(path))
+
+    async def check(request):
+        path = bench.case_path(request.path_params["case"])
+        case_file, items = check_form(bench, path, pairs_of(await form_of(request)))
+        return JSONResponse(findings_json(case_file, items))
+
+    async def sketch(request):
+        path = bench.case_path(request.path_params["case"])
+        case_file, _ = check_form(bench, path, pairs_of(await form_of(request)))
+        from casegen.policy import Product
+
+        if case_file.stopped(Product.DRAW):
+            return Response("", status_code=204)
+        return Response(sketch_svg(case_file), media_type="image/svg+xml")
+
+    async def save(request):
+        path = bench.case_path(request.path_params["case"])
+        form = await form_of(request)
+        new_digest = save_form(path, pairs_of(form), str(form.get("digest") or ""))
+        return JSONResponse({"saved": True, "digest": new_digest})
+
+    async def upload_file(request):
+        path = bench.case_path(request.path_params["case"])
+        form = await form_of(request)
+        stored = []
+        for _, item in form.multi_items():
+            if hasattr(item, "read"):
+                stored.append(upload(bench, path, item.filename or "file", await item.read()))
+        return JSONResponse({"stored": stored, "files": evidence_files(path)})
+
+    async def download(request):
+        from starlette.responses import FileResponse
+
+        from casegen.build import output_stems, render_one
+        from casegen.export import ToolMissing, to_pdf
+        from casegen.pipeline import prepare
+        from casegen.policy import Product
+
+        path = bench.case_path(request.path_params["case"])
+        case_file = prepare(path, bench.calendar())
+        stops = case_file.stopped(Product.RENDER)
+        if stops:
+            raise Refused(422, "数据有错误或超出适用范围，不生成文档：" + "；".join(f.text for f in stops[:5]))
+        out = Path(tempfile.mkdtemp(prefix="casegen-serve-"))
+        stem = output_stems([case_file])[0]
+        document = render_one(case_file, out, stem).outputs[0]
+        if request.path_params["kind"] == "pdf":
+            try:
+                document = to_pdf(document, document.with_suffix(".pdf"))
+            except ToolMissing as e:
+                raise Refused(501, str(e)) from None
+        media = "application/pdf" if document.suffix == ".pdf" else \
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        return FileResponse(document, media_type=media, filename=document.name)
+
+    async def new_case(request):
+        from casegen.output import safe_name
+        from casegen.scaffold import new_case as scaffold_case
+
+        form = await form_of(request)
+        name = safe_name(str(form.get("name") or "").strip().replace("..", "_"), 100)
+        if not str(form.get("name") or "").strip():
+            raise Refused(400, "请填写新案例的文件夹名称（如客户简称）")
+        path = bench.folder / name / "case.yaml"
+        try:
+            scaffold_case(path)
+        except FileExistsError:
+            raise Refused(409, f"已有同名案例：{name}") from None
+        return RedirectResponse(f"/case/{quote(bench.relative(path))}", status_code=303)
+
+    async def workbook(request):
+        from casegen.export import write_ledger, write_roster
+        from casegen.ledger import ledger_rows
+        from casegen.service import summarize
+        from casegen.teams import teams_from_cases
+
+        which = request.path_params["which"]
+        out = Path(tempfile.mkdtemp(prefix="casegen-serve-")) / f"{which}.xlsx"
+        if which == "附件2":
+            write_ledger(ledger_rows(summarize([bench.folder], evidence=False, workers=1).summaries), out)
+        elif which == "附件1":
+            write_roster(teams_from_cases([bench.folder])[0], out)
+        else:
+            raise Refused(404, "没有这个表")
+        from starlette.responses import FileResponse
+
+        return FileResponse(out, filename=out.name,
+                            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    async def refused(request, exc: Refused):
+        if request.method == "POST" and "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return error_page(exc.status, exc.message)
+
+    async def http_error(request, exc: HTTPException):
+        told = {404: "没有这个页面", 405: "不支持这种请求"}.get(exc.status_code, "请求有误")
+        return error_page(exc.status_code, told)
+
+    async def crashed(request, exc: Exception):
+        import traceback
+
+        traceback.print_exception(exc)  # for the maintainer, in the terminal; the page stays Chinese
+        return error_page(500, "程序内部错误：请把这一页和操作步骤告诉维护人员"
+                               "（详细信息已记录在启动 casegen serve 的终端中）")
+
+    routes = [
+        Route("/", home),
+        Route("/new", new_case, methods=["POST"]),
+        Route("/workbook/{which}.xlsx", workbook),
+        Route("/case/{case:path}/check", check, methods=["POST"]),
+        Route("/case/{case:path}/sketch", sketch, methods=["POST"]),
+        Route("/case/{case:path}/save", save, methods=["POST"]),
+        Route("/case/{case:path}/upload", upload_file, methods=["POST"]),
+        Route("/case/{case:path}/document.{kind:str}", download),
+        Route("/case/{case:path}", case_page),
+        Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(TokenGate)],
+                     exception_handlers={Refused: refused, HTTPException: http_error, Exception: crashed})
+
+
+def _mtime(path: Path) -> str:
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    except OSError:
+        return ""
+
+
+def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
+          calendar_file: Path | None = None) -> None:
+    """Run the workbench until interrupted."""
+    import uvicorn
+
+    from casegen.errors import UsageError
+
+    if host not in LOOPBACK and not token:
+        raise UsageError(f"只在本机（127.0.0.1）上才能不设口令：绑定到 {host} 时请加 --token 口令，"
+                         "或 --token auto 生成一个")
+    if token == "auto":
+        token = secrets.token_urlsafe(16)
+    app = create_app(folder, token=token if host not in LOOPBACK or token else None, calendar_file=calendar_file)
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    print(f"casegen 工作台：{address}（{folder}；Ctrl-C 停止）", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,144 @@
+// casegen 工作台: sortable, filterable case list; the case form checked as it is typed in.
+"use strict";
+const csrf = document.querySelector('meta[name="csrf"]').content;
+
+// --- the case list ---------------------------------------------------------------------------
+const table = document.getElementById("cases");
+if (table) {
+  table.querySelectorAll("th").forEach((th, column) => {
+    th.addEventListener("click", () => {
+      const rows = [...table.tBodies[0].rows];
+      const number = th.dataset.sort === "number";
+      const ascending = th.dataset.dir !== "asc";
+      th.dataset.dir = ascending ? "asc" : "desc";
+      const value = (row) => {
+        const cell = row.cells[column];
+        return number ? parseFloat(cell.dataset.value ?? cell.textContent) : cell.textContent.trim();
+      };
+      rows.sort((a, b) => {
+        const x = value(a), y = value(b);
+        const order = number ? x - y : x.localeCompare(y, "zh-Hans-CN-u-co-pinyin");
+        return ascending ? order : -order;
+      });
+      rows.forEach((row) => table.tBodies[0].appendChild(row));
+    });
+  });
+  document.getElementById("filter").addEventListener("input", (event) => {
+    const words = event.target.value.trim().toLowerCase();
+    [...table.tBodies[0].rows].forEach((row) => {
+      row.hidden = words && !row.textContent.toLowerCase().includes(words);
+    });
+  });
+}
+
+// --- the case form ---------------------------------------------------------------------------
+const form = document.getElementById("case-form");
+if (form) {
+  const base = "/case/" + form.dataset.case;
+  const status = document.getElementById("status");
+  const say = (text, kind) => { status.textContent = text; status.className = kind || ""; };
+
+  const post = (action, body) => fetch(base + action, {
+    method: "POST", body: body || new FormData(form),
+    headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+  });
+
+  const show = (result) => {
+    form.querySelectorAll(".findings").forEach((box) => { box.textContent = ""; });
+    form.querySelectorAll(".has-finding").forEach((el) => el.classList.remove("has-finding"));
+    const other = document.getElementById("other-findings");
+    for (const finding of result.findings) {
+      let place = null;
+      let path = finding.path;
+      while (path && !place) {  // the nearest field or group that holds it
+        place = form.querySelector(`[data-path="${CSS.escape(path)}"]`);
+        path = path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "";
+      }
+      const box = place ? place.querySelector(":scope > .findings") : other;
+      const line = document.createElement("div");
+      line.className = "finding " + finding.class;
+      line.textContent = `${finding.class}：${finding.text}〔依据：${finding.clause}〕`;
+      (box || other).appendChild(line);
+      if (place) place.classList.add("has-finding");
+    }
+    const summary = document.getElementById("summary");
+    summary.textContent = result.days
+      ? `${result.days.kind}　${result.days.working}/${result.days.limit} 个工作日` +
+        (result.stops.length ? `　不能生成文档：${result.stops.length} 个问题` : "　可以生成文档")
+      : "案例还不完整：按下面的提示填写";
+    const list = document.getElementById("checklist");
+    list.textContent = "";
+    for (const item of result.items) {
+      const li = document.createElement("li");
+      li.className = item.status;
+      li.textContent = `${item.group} · ${item.name}：${item.status}${item.file ? "（" + item.file + "）" : ""}`;
+      list.appendChild(li);
+    }
+  };
+
+  let timer = null, running = 0;
+  const refresh = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const ticket = ++running;
+      const checked = await post("/check");
+      if (ticket !== running) return;  // a newer round of typing has started
+      if (checked.ok) show(await checked.json());
+      const drawn = await post("/sketch");
+      if (ticket !== running) return;
+      const sketch = document.getElementById("sketch");
+      if (drawn.status === 200) sketch.innerHTML = await drawn.text();
+      else sketch.textContent = "（接入简图的数据有误，改正后重新绘制）";
+    }, 250);
+  };
+  form.addEventListener("input", refresh);
+  form.addEventListener("change", refresh);
+
+  form.addEventListener("click", (event) => {
+    if (event.target.matches("button.add")) {
+      const list = event.target.closest("fieldset.list");
+      const depth = list.dataset.depth;
+      const index = parseInt(list.dataset.next, 10);
+      list.dataset.next = index + 1;
+      const html = list.querySelector(":scope > template").innerHTML.replaceAll(`__N${depth}__`, index);
+      list.querySelector(":scope > .items").insertAdjacentHTML("beforeend", html);
+      refresh();
+    } else if (event.target.matches("button.remove")) {
+      event.target.closest("fieldset.item").remove();
+      refresh();
+    }
+  });
+
+  document.getElementById("save").addEventListener("click", async () => {
+    say("正在保存……");
+    const response = await post("/save");
+    const result = await response.json();
+    if (response.ok) {
+      form.querySelector('input[name="digest"]').value = result.digest;
+      say("已保存", "ok");
+    } else {
+      say(result.error || "保存失败", "error");
+    }
+  });
+
+  document.getElementById("upload").addEventListener("change", async (event) => {
+    const body = new FormData();
+    for (const file of event.target.files) body.append("file", file);
+    say("正在上传……");
+    const response = await post("/upload", body);
+    const result = await response.json();
+    if (!response.ok) { say(result.error || "上传失败", "error"); return; }
+    const options = document.getElementById("evidence-files");
+    options.textContent = "";
+    for (const name of result.files) {
+      const option = document.createElement("option");
+      option.value = name;
+      options.appendChild(option);
+    }
+    say(`已上传：${result.stored.join("、")}`, "ok");
+    event.target.value = "";
+    refresh();
+  });
+
+  refresh();
+}

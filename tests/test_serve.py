@@ -1,0 +1,212 @@
+"""`casegen serve`: the handlers in-process (Starlette's test client), over a copy of the examples."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+from conftest import EXAMPLES
+from starlette.testclient import TestClient
+
+from casegen.cli import main
+from casegen.serve import MAX_UPLOAD_BYTES, create_app
+
+CASE_03 = "03-有外线有掘路-顺达汽修/case.yaml"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    shutil.copytree(EXAMPLES, tmp_path / "cases")
+    return tmp_path / "cases"
+
+
+@pytest.fixture
+def client(folder):
+    return TestClient(create_app(folder), raise_server_exceptions=False)
+
+
+class FormValues(HTMLParser):
+    """The (name, value) pairs a browser would submit for the page's case form."""
+
+    def __init__(self):
+        super().__init__()
+        self.pairs, self.template, self.select, self.textarea, self.text = [], 0, None, None, ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "template":
+            self.template += 1
+        if self.template or ("name" not in attrs and tag != "option"):
+            return
+        if tag == "input" and attrs.get("type") != "file":
+            self.pairs.append((attrs["name"], attrs.get("value", "")))
+        elif tag == "select":
+            self.select, self.chosen = attrs["name"], ""
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.chosen = attrs["value"]
+        elif tag == "textarea":
+            self.textarea, self.text = attrs["name"], ""
+
+    def handle_endtag(self, tag):
+        if tag == "template":
+            self.template -= 1
+        elif tag == "select" and self.select and not self.template:
+            self.pairs.append((self.select, self.chosen))
+            self.select = None
+        elif tag == "textarea" and self.textarea and not self.template:
+            self.pairs.append((self.textarea, self.text))
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.text += data
+
+
+def form_of(client, case=CASE_03) -> dict:
+    page = client.get(f"/case/{case}")
+    assert page.status_code == 200
+    parser = FormValues()
+    parser.feed(page.text)
+    return dict(parser.pairs)
+
+
+def csrf_of(client) -> str:
+    return re.search(r'<meta name="csrf" content="([^"]+)">', client.get("/").text).group(1)
+
+
+def post(client, path, data, files=None):
+    return client.post(path, data=data, files=files, headers={"X-CSRF-Token": csrf_of(client),
+                                                              "Accept": "application/json"})
+
+
+def test_home_lists_the_examples_with_their_working_days(client):
+    page = client.get("/").text
+    for name, days in (("重庆山城味道餐饮管理有限公司", "2/4"), ("重庆九龙便民超市有限公司", "7/10"),
+                       ("重庆沙坪坝区顺达汽车维修有限公司", "9/15")):
+        assert re.search(rf"{name}</a>.*?{days}", page, re.S)
+    assert "案例（3 个）" in page
+
+
+def test_a_bind_beyond_this_machine_needs_a_token(capsys):
+    assert main(["serve", str(EXAMPLES), "--host", "0.0.0.0"]) == 2
+    assert "--token" in capsys.readouterr().err
+
+
+def test_with_a_token_every_request_must_carry_it(folder):
+    client = TestClient(create_app(folder, token="s3cret"), raise_server_exceptions=False)
+    refused = client.get("/")
+    assert refused.status_code == 403 and "访问口令" in refused.text
+    assert client.get("/?token=wrong").status_code == 403
+    assert client.get("/?token=s3cret").status_code == 200
+    assert client.get("/").status_code == 200  # the cookie the first visit set
+
+
+def test_a_post_without_the_csrf_token_is_refused(client):
+    values = form_of(client)
+    del values["csrf"]  # a form posted from another site has not got it
+    answer = client.post(f"/case/{CASE_03}/save", data=values)
+    assert answer.status_code == 403 and "CSRF" in answer.text and "Traceback" not in answer.text
+
+
+@pytest.mark.parametrize("path", ["/case/../../etc/passwd", "/case/%2e%2e/%2e%2e/etc/hosts",
+                                  "/case/03-有外线有掘路-顺达汽修/evidence/施工前.jpg", "/case/nothing.yaml"])
+def test_no_path_from_a_request_leaves_the_folder_or_opens_a_non_case(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 404 and "Traceback" not in answer.text
+    assert "root:" not in answer.text and "<html" in answer.text
+
+
+def test_findings_come_back_with_the_field_they_belong_to(client):
+    values = form_of(client)
+    values["application.capacity_kw"] = "140kW"
+    result = post(client, f"/case/{CASE_03}/check", values).json()
+    [finding] = [f for f in result["findings"] if f["path"] == "application.capacity_kw"]
+    assert "只写数字：140" in finding["text"] and finding["class"] == "数据错误"
+    values["application.capacity_kw"] = "140"
+    result = post(client, f"/case/{CASE_03}/check", values).json()
+    assert not [f for f in result["findings"] if f["path"] == "application.capacity_kw"]
+    assert result["days"] == {"kind": "有外线有掘路", "working": 9, "limit": 15}
+    assert {i["status"] for i in result["items"]} >= {"已提供"}
+
+
+def test_the_sketch_preview_is_svg(client):
+    answer = post(client, f"/case/{CASE_03}/sketch", form_of(client))
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
+    assert answer.text.startswith("<svg")
+    from casegen.sketch import NEW
+
+    assert NEW.lower() in answer.text.lower()  # example 03's new cable, drawn blue
+
+
+def test_saving_keeps_comments_and_order_and_refuses_a_file_changed_since(client, folder):
+    path = folder / CASE_03
+    before = path.read_text(encoding="utf-8")
+    values = form_of(client)
+    values["application.capacity_kw"] = "120"
+    saved = post(client, f"/case/{CASE_03}/save", values)
+    assert saved.status_code == 200
+    after = path.read_text(encoding="utf-8")
+    assert "capacity_kw: 120" in after
+    assert after.splitlines()[0] == before.splitlines()[0]  # the example's leading comment
+    assert [line.split(":")[0] for line in after.splitlines() if line and not line.startswith((" ", "#"))] == \
+           [line.split(":")[0] for line in before.splitlines() if line and not line.startswith((" ", "#"))]
+    assert after.replace("capacity_kw: 120", "capacity_kw: 100") == before  # nothing else moved
+    path.write_text(after + "# 另一个窗口改的\n", encoding="utf-8")
+    stale = post(client, f"/case/{CASE_03}/save", values)  # the digest of the page before
+    assert stale.status_code == 409 and "被改过" in stale.json()["error"]
+    assert path.read_text(encoding="utf-8").endswith("# 另一个窗口改的\n")
+
+
+def test_uploads_are_checked_and_kept_in_the_case_evidence_folder(client, folder):
+    png = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), "white").save(png, format="PNG")
+    stored = post(client, f"/case/{CASE_03}/upload", {}, files={"file": ("../../逃出去.png", png.getvalue())})
+    assert stored.status_code == 200
+    [name] = stored.json()["stored"]
+    assert name.startswith("evidence/") and (folder / CASE_03).parent.joinpath(name).is_file()
+    assert not (folder.parent / "逃出去.png").exists()
+    fake = post(client, f"/case/{CASE_03}/upload", {}, files={"file": ("工单.pdf", png.getvalue())})
+    assert fake.status_code == 415 and "不符" in fake.json()["error"]
+    script = post(client, f"/case/{CASE_03}/upload", {}, files={"file": ("x.sh", b"#!/bin/sh")})
+    assert script.status_code == 415
+    big = post(client, f"/case/{CASE_03}/upload", {}, files={"file": ("big.pdf", b"%PDF" + b"0" * MAX_UPLOAD_BYTES)})
+    assert big.status_code in (413, 400)
+
+
+def test_the_docx_download_is_the_case_document(client):
+    import docx
+
+    answer = client.get(f"/case/{CASE_03}/document.docx")
+    assert answer.status_code == 200
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(answer.content)).paragraphs)
+    assert "重庆沙坪坝区顺达汽车维修有限公司" in text and "9 个工作日" in text
+
+
+def test_a_new_case_is_made_with_its_evidence_folder(client, folder):
+    answer = client.post("/new", data={"csrf": csrf_of(client), "name": "新客户"}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/case/")
+    assert (folder / "新客户" / "case.yaml").is_file() and (folder / "新客户" / "evidence").is_dir()
+    again = client.post("/new", data={"csrf": csrf_of(client), "name": "新客户"})
+    assert again.status_code == 409 and "已有同名案例" in again.text
+
+
+def test_workbooks_download(client):
+    from openpyxl import load_workbook
+
+    for which in ("附件2", "附件1"):
+        answer = client.get(f"/workbook/{which}.xlsx")
+        assert answer.status_code == 200
+        assert load_workbook(io.BytesIO(answer.content)).sheetnames
+
+
+def test_saving_an_unchanged_form_leaves_every_example_byte_for_byte(client, folder):
+    for path in sorted(folder.glob("*/case.yaml")):
+        relative = path.relative_to(folder).as_posix()
+        before = path.read_bytes()
+        assert post(client, f"/case/{relative}/save", form_of(client, relative)).status_code == 200
+        assert path.read_bytes() == before, relative
