@@ -15,6 +15,7 @@ import hmac
 import io
 import secrets
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -81,13 +82,15 @@ def form_text(pairs) -> str:
 
 
 def findings_json(case_file, items) -> dict:
+    from casegen.errors import clean
     from casegen.policy import Product, gate
 
     facts = case_file.facts
     return {
         "findings": [{"path": ".".join(map(str, f.key_path)) if f.key_path else "",
-                      "text": f.text, "class": f.cls.value, "severity": f.severity.value, "rule": f.rule,
-                      "clause": f.clause.short, "line": f.line} for f in case_file.findings],
+                      "text": f.text, "message": clean(f.message), "class": f.cls.value,
+                      "severity": f.severity.value, "rule": f.rule, "clause": f.clause.short, "line": f.line}
+                     for f in case_file.findings],
         "days": None if facts is None else {"kind": str(facts.kind), "working": facts.working_days,
                                             "limit": facts.limit_days},
         "stops": [f.text for f in gate(case_file.findings, Product.RENDER)],
@@ -110,15 +113,34 @@ def check_form(bench: Workbench, path: Path, pairs):
 
 
 def sketch_svg(case_file) -> str:
-    import matplotlib
-
+    """The sketch as SVG; drawn again only when what it is drawn from changed (most typing is
+    in other fields)."""
     from casegen.build import customer_name
-    from casegen.sketch import SketchInput, draw_figure
+    from casegen.sketch import SketchInput
 
     drawing = SketchInput.from_case(case_file.case) if case_file.case is not None else \
         SketchInput.from_data(case_file.raw.data, customer_name(case_file))
+    key = repr(drawing)
+    if key not in _SKETCHES:
+        _SKETCHES[key] = _drawn(drawing)
+        while len(_SKETCHES) > 32:
+            _SKETCHES.popitem(last=False)
+    _SKETCHES.move_to_end(key)
+    return _SKETCHES[key]
+
+
+_SKETCHES: OrderedDict[str, str] = OrderedDict()  # the last sketches drawn, by what they show
+
+
+def _drawn(drawing) -> str:
+    import matplotlib
+
+    from casegen.sketch import draw_figure
+
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "casegen"}):
+    # text as text: the browser sets it in the page's CJK font, and the preview is drawn in
+    # half the time of glyphs turned into paths
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "casegen"}):
         draw_figure(drawing).savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     return text[text.index("<svg"):]
@@ -301,10 +323,11 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
         return JSONResponse(findings_json(case_file, items))
 
     async def sketch(request):
-        path = bench.case_path(request.path_params["case"])
-        case_file, _ = check_form(bench, path, pairs_of(await form_of(request)))
+        from casegen.pipeline import prepare
         from casegen.policy import Product
 
+        path = bench.case_path(request.path_params["case"])
+        case_file = prepare(path, bench.calendar(), text=form_text(pairs_of(await form_of(request))))
         if case_file.stopped(Product.DRAW):
             return Response("", status_code=204)
         return Response(sketch_svg(case_file), media_type="image/svg+xml")

@@ -57,7 +57,9 @@ if (form) {
       const box = place ? place.querySelector(":scope > .findings") : other;
       const line = document.createElement("div");
       line.className = "finding " + finding.class;
-      line.textContent = `${finding.class}：${finding.text}〔依据：${finding.clause}〕`;
+      // beside its own field the field is known: the words alone; elsewhere, which key
+      const exact = place && place.dataset.path === finding.path;
+      line.textContent = `${finding.class}：${exact ? finding.message : finding.text}〔依据：${finding.clause}〕`;
       (box || other).appendChild(line);
       if (place) place.classList.add("has-finding");
     }
