@@ -88,6 +88,16 @@ def _shown(value) -> str:
     return str(value)
 
 
+def _as_bool(value):
+    """What the contract reads as true or false (是/否, yes/no, True/False …), else as it is."""
+    from casegen.model import parse_bool
+
+    try:
+        return parse_bool(value)
+    except (ValueError, TypeError):
+        return value
+
+
 def _range_parts(value) -> tuple[str, str]:
     if isinstance(value, list | tuple) and len(value) == 2:
         return _shown(value[0]), _shown(value[1])
@@ -136,7 +146,7 @@ def _control(widget: Widget, name: str, value, placeholder, required: bool) -> s
     attrs = f'id="f-{name}" name="{name}"'
     if widget.kind == "select" or widget.kind == "bool":
         options = widget.options if widget.kind == "select" else ("true", "false")
-        shown = _shown(value)
+        shown = _shown(_as_bool(value)) if widget.kind == "bool" else _shown(value)
         items = ['<option value="">（未填）</option>']
         for option in options:
             text = {"true": "是（true）", "false": "否（false）"}.get(option, _label(option))
@@ -219,7 +229,8 @@ def _typed(model: type[BaseModel], node: dict) -> dict:
 def _indexed(value) -> list:
     if not isinstance(value, dict):
         return []
-    numbered = sorted(((int(k), v) for k, v in value.items() if str(k).isdigit()), key=lambda kv: kv[0])
+    numbered = sorted(((int(k), v) for k, v in value.items() if str(k).isascii() and str(k).isdigit()),
+                      key=lambda kv: kv[0])
     return [v for _, v in numbered]
 
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import io
 import secrets
+import shutil
 import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -50,12 +51,26 @@ class Workbench:
         from casegen.pipeline import CASE_SUFFIXES
 
         root = self.folder.resolve()
-        path = (root / relative).resolve()
-        if root not in path.parents or path.suffix not in CASE_SUFFIXES:
-            raise Refused(404, f"不是本文件夹中的案例文件：{relative}")
-        if not path.is_file():
-            raise Refused(404, f"案例文件不存在：{relative}")
+        try:
+            path = (root / relative).resolve()
+            inside = root in path.parents and path.suffix in CASE_SUFFIXES
+            exists = inside and path.is_file()
+        except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, a link loop
+            raise Refused(404, "不是本文件夹中的案例文件") from None
+        if not inside:
+            raise Refused(404, f"不是本文件夹中的案例文件：{relative[:200]}")
+        if not exists:
+            raise Refused(404, f"案例文件不存在：{relative[:200]}")
         return path
+
+    def inside(self, path: Path) -> bool:
+        """Whether `path`, links followed, stays in the served folder."""
+        try:
+            root = self.folder.resolve()
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            return False
+        return real == root or root in real.parents
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.folder.resolve()).as_posix()
@@ -68,6 +83,12 @@ class Workbench:
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def same_secret(given, expected: str) -> bool:
+    """Constant-time comparison of any text a request carries (compare_digest refuses non-ASCII
+    str: that must be a 403, not a crash)."""
+    return hmac.compare_digest(str(given).encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 # --- what the handlers compute (no HTML here) ----------------------------------------------------
@@ -152,49 +173,72 @@ def save_form(path: Path, pairs, opened_digest: str) -> str:
     Returns the new digest."""
     from ruamel.yaml import YAML
 
+    from casegen.errors import CaseError
     from casegen.form import data_from_form
+    from casegen.model import Case
     from casegen.output import write_text
+    from casegen.pipeline import read_raw
 
     current = path.read_bytes()
-    if not hmac.compare_digest(digest(current), opened_digest):
+    if not same_secret(opened_digest, digest(current)):
         raise Refused(409, "文件在你打开之后被改过（可能是别人或另一个窗口）：为免覆盖，没有保存。"
                            "请复制你的修改，刷新页面后再改。")
+    try:
+        read_raw(path)  # anything the loader refuses could not be shown in the form: never saved over
+    except CaseError as e:
+        told = "；".join(f.in_file for f in e.findings[:3])
+        raise Refused(422, f"这个文件有格式问题，工作台不能完整显示它，为免丢失内容不在这里保存：{told}。"
+                           "请先用文本编辑器改正。") from None
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)  # "  - item", as casegen new and the examples write
-    document = yaml.load(current.decode("utf-8-sig")) or {}
-    merged = _merge(document, data_from_form(pairs))
+    try:
+        document = yaml.load(current.decode("utf-8-sig"))
+    except Exception:  # ruamel's many kinds of error: one refusal, in Chinese
+        raise Refused(422, "这个文件的 YAML 格式工作台无法保留，为免丢失内容不在这里保存："
+                           "请先用文本编辑器改正。") from None
+    if not isinstance(document, dict):
+        raise Refused(422, "这个文件最外层不是“键: 值”形式，不在工作台保存：请先用文本编辑器改正。")
+    merged = _merge(document, data_from_form(pairs), Case)
     buffer = io.StringIO()
     yaml.dump(merged, buffer)
     write_text(path, buffer.getvalue())
     return digest(path.read_bytes())
 
 
-def _merge(target, new):
+def _merge(target, new, model=None):
     """`new` written into the loaded document: values replaced in place, keys the form left
-    empty kept but emptied (their comments stay), new keys added at the end."""
+    empty kept but emptied (their comments stay), new keys added at the end. Keys the contract
+    does not know (the form cannot show them) are left exactly as they are."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    if isinstance(new, dict) and isinstance(target, CommentedMap):
+    from casegen.model import submodel
+
+    if isinstance(new, dict) and isinstance(target, CommentedMap) and model is not None:
+        fields = model.model_fields
         for key in list(target):
-            if key not in new and not _empty(target[key]):
+            if key in fields and key not in new and not _empty(target[key]):
                 target[key] = None
         for key, value in new.items():
-            target[key] = _merge(target[key], value) if key in target else _styled(value, target)
+            child = submodel(fields[key].annotation) if key in fields else None
+            target[key] = _merge(target[key], value, child) if key in target else _styled(value, target)
         return target
     if isinstance(new, list) and isinstance(target, CommentedSeq):
         flow = target.fa.flow_style()
         for index, value in enumerate(new):
             if index < len(target):
-                target[index] = _merge(target[index], value)
+                target[index] = _merge(target[index], value, model)
             else:
                 target.append(_styled(value, target))
         del target[len(new):]
         if flow:
             target.fa.set_flow_style()
         return target
-    if not isinstance(new, dict | list) and type(new) is not bool and target == new:
+    if isinstance(new, bool):
+        if type(target).__name__ in ("bool", "ScalarBoolean") and bool(target) is new:
+            return target  # False stays False, not false
+    elif not isinstance(new, dict | list) and target == new:
         return target  # the same value: kept as the file writes it (0.40 stays 0.40)
     return _styled(new, None)
 
@@ -220,11 +264,38 @@ def _styled(value, sibling):
     return value
 
 
-def upload(bench: Workbench, path: Path, name: str, data: bytes) -> str:
-    """Keep an uploaded file in the case's evidence/ folder; returns its path as the case file
-    writes it (evidence/…)."""
+def upload(bench: Workbench, path: Path, files: list[tuple[str, bytes]]) -> list[str]:
+    """Keep uploaded files in the case's evidence/ folder, all checked before any is written and
+    none over an existing file; returns their paths as the case file writes them (evidence/…)."""
+    from casegen.output import write_bytes
+
+    folder = path.parent / "evidence"
+    if folder.exists() and not folder.is_dir():
+        raise Refused(409, "evidence 不是文件夹：请先把同名的文件改名")
+    if not bench.inside(folder):
+        raise Refused(403, "evidence 文件夹指向案例文件夹之外：不在这里存放上传的文件")
+    names = [_checked_upload(name, data) for name, data in files]
+    stored = []
+    for name, (_, data) in zip(names, files, strict=True):
+        target = _free_name(folder, name)
+        write_bytes(target, data)
+        stored.append(f"evidence/{target.name}")
+    return stored
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """The name, or name_2, name_3 …: an upload never replaces evidence already there."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, number = folder / name, 2
+    while target.exists() or target.is_symlink():
+        target, number = folder / f"{stem}_{number}{suffix}", number + 1
+    return target
+
+
+def _checked_upload(name: str, data: bytes) -> str:
+    """The safe file name of an acceptable upload, or a refusal saying why."""
     from casegen.files import _MAGIC
-    from casegen.output import safe_name, write_bytes
+    from casegen.output import safe_name
 
     if len(data) > MAX_UPLOAD_BYTES:
         raise Refused(413, f"文件过大（上限 {MAX_UPLOAD_BYTES // 1_000_000} MB）：{name}")
@@ -234,10 +305,7 @@ def upload(bench: Workbench, path: Path, name: str, data: bytes) -> str:
     magic = _MAGIC.get(suffix)
     if not data or (magic and not data.startswith(magic)):
         raise Refused(415, f"文件内容与扩展名 {suffix} 不符：{name}")
-    stem = safe_name(Path(name).stem.replace("..", "_"), 100)
-    target = path.parent / "evidence" / f"{stem}{suffix}"
-    write_bytes(target, data)
-    return f"evidence/{target.name}"
+    return f"{safe_name(Path(name).stem.replace('..', '_'), 100)}{suffix}"
 
 
 def evidence_files(path: Path) -> list[str]:
@@ -252,6 +320,7 @@ def evidence_files(path: Path) -> list[str]:
 def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | None = None):
     import jinja2
     from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
     from starlette.middleware.base import BaseHTTPMiddleware
@@ -259,32 +328,40 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
+    if token is not None and not token:
+        raise ValueError("an empty token would let everyone in")
     bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file)
     pages = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
                                undefined=jinja2.StrictUndefined)
 
-    def page(name: str, code: int = 200, **values) -> HTMLResponse:
-        body = pages.get_template(name).render(csrf=bench.csrf, folder=str(bench.folder), **values)
+    def page(name: str, code: int = 200, *, shown_folder: bool = True, **values) -> HTMLResponse:
+        body = pages.get_template(name).render(csrf=bench.csrf, folder=str(bench.folder) if shown_folder else "",
+                                               **values)
         return HTMLResponse(body, status_code=code)
 
-    def error_page(status: int, message: str) -> HTMLResponse:
-        return page("error.html", status, status=status, message=message)
+    def error_page(status: int, message: str, request=None, *, shown_folder: bool = True):
+        if request is not None and "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"error": message}, status_code=status)  # for the page's script
+        return page("error.html", status, shown_folder=shown_folder, status=status, message=message)
 
     class TokenGate(BaseHTTPMiddleware):
         async def dispatch(self, request, call_next):
             if bench.token is not None:
                 given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
-                if not hmac.compare_digest(given, bench.token):
-                    return error_page(403, "需要访问口令：请使用启动时显示的完整地址（带 ?token=…）")
+                if not same_secret(given, bench.token):
+                    return error_page(403, "需要访问口令：请使用启动时显示的完整地址（带 ?token=…）",
+                                      shown_folder=False)
                 response = await call_next(request)
                 response.set_cookie(TOKEN_COOKIE, bench.token, httponly=True, samesite="strict")
                 return response
             return await call_next(request)
 
     async def form_of(request):
+        if int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES * 2:
+            raise Refused(413, f"提交的内容过大（上限 {MAX_UPLOAD_BYTES * 2 // 1_000_000} MB）")
         form = await request.form(max_files=20, max_fields=5000, max_part_size=MAX_UPLOAD_BYTES + 1)
         given = request.headers.get("x-csrf-token") or form.get("csrf") or ""
-        if not hmac.compare_digest(str(given), bench.csrf):
+        if not same_secret(given, bench.csrf):
             raise Refused(403, "表单已过期或来源不明（CSRF 校验失败）：请刷新页面后重试")
         return form
 
@@ -297,6 +374,8 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
         overview = summarize([bench.folder], calendar_file=bench.calendar_file, workers=1)
         rows = []
         for summary in overview.summaries:
+            if not bench.inside(summary.path):
+                continue  # a link to a case outside the folder: not this folder's case
             counts = {cls: len(summary.of_class(cls)) for cls in ("数据错误", "适用范围", "服务目标", "实证材料")}
             rows.append({"summary": summary, "link": quote(bench.relative(summary.path)),
                          "counts": counts, "changed": _mtime(summary.path)})
@@ -310,12 +389,14 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
         relative = request.path_params["case"]
         path = bench.case_path(relative)
         raw_bytes = path.read_bytes()
+        unloadable = ""
         try:
-            data = read_raw(path, lenient=True).data
-        except CaseError:  # a file that does not load: an empty form; the check says why
+            data = read_raw(path).data
+        except CaseError as e:  # the form could not show it: said, and saving is refused
             data = {}
+            unloadable = "；".join(f.in_file for f in e.findings[:5])
         return page("case.html", relative=relative, link=quote(relative), form=form_html(data),
-                    digest=digest(raw_bytes), files=evidence_files(path))
+                    digest=digest(raw_bytes), files=evidence_files(path), unloadable=unloadable)
 
     async def check(request):
         path = bench.case_path(request.path_params["case"])
@@ -341,11 +422,9 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
     async def upload_file(request):
         path = bench.case_path(request.path_params["case"])
         form = await form_of(request)
-        stored = []
-        for _, item in form.multi_items():
-            if hasattr(item, "read"):
-                stored.append(upload(bench, path, item.filename or "file", await item.read()))
-        return JSONResponse({"stored": stored, "files": evidence_files(path)})
+        files = [(item.filename or "file", await item.read()) for _, item in form.multi_items()
+                 if hasattr(item, "read")]
+        return JSONResponse({"stored": upload(bench, path, files), "files": evidence_files(path)})
 
     async def download(request):
         from starlette.responses import FileResponse
@@ -355,6 +434,8 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
         from casegen.pipeline import prepare
         from casegen.policy import Product
 
+        if request.path_params["kind"] not in ("docx", "pdf"):
+            raise Refused(404, "只能下载 .docx 或 .pdf")
         path = bench.case_path(request.path_params["case"])
         case_file = prepare(path, bench.calendar())
         stops = case_file.stopped(Product.RENDER)
@@ -370,7 +451,8 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
                 raise Refused(501, str(e)) from None
         media = "application/pdf" if document.suffix == ".pdf" else \
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        return FileResponse(document, media_type=media, filename=document.name)
+        return FileResponse(document, media_type=media, filename=document.name,
+                            background=BackgroundTask(shutil.rmtree, out, ignore_errors=True))
 
     async def new_case(request):
         from casegen.output import safe_name
@@ -381,6 +463,10 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
         if not str(form.get("name") or "").strip():
             raise Refused(400, "请填写新案例的文件夹名称（如客户简称）")
         path = bench.folder / name / "case.yaml"
+        if (bench.folder / name).is_symlink() or not bench.inside(path.parent.parent):
+            raise Refused(403, f"不能在这里新建：{name}")
+        if (bench.folder / name).exists():
+            raise Refused(409, f"已有同名案例：{name}")
         try:
             scaffold_case(path)
         except FileExistsError:
@@ -404,23 +490,22 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
         from starlette.responses import FileResponse
 
         return FileResponse(out, filename=out.name,
-                            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            background=BackgroundTask(shutil.rmtree, out.parent, ignore_errors=True))
 
     async def refused(request, exc: Refused):
-        if request.method == "POST" and "application/json" in request.headers.get("accept", ""):
-            return JSONResponse({"error": exc.message}, status_code=exc.status)
-        return error_page(exc.status, exc.message)
+        return error_page(exc.status, exc.message, request)
 
     async def http_error(request, exc: HTTPException):
-        told = {404: "没有这个页面", 405: "不支持这种请求"}.get(exc.status_code, "请求有误")
-        return error_page(exc.status_code, told)
+        told = {404: "没有这个页面", 405: "不支持这种请求"}.get(exc.status_code, "请求有误（如上传的文件或字段太多）")
+        return error_page(exc.status_code, told, request)
 
     async def crashed(request, exc: Exception):
         import traceback
 
         traceback.print_exception(exc)  # for the maintainer, in the terminal; the page stays Chinese
         return error_page(500, "程序内部错误：请把这一页和操作步骤告诉维护人员"
-                               "（详细信息已记录在启动 casegen serve 的终端中）")
+                               "（详细信息已记录在启动 casegen serve 的终端中）", request)
 
     routes = [
         Route("/", home),

@@ -210,3 +210,87 @@ def test_saving_an_unchanged_form_leaves_every_example_byte_for_byte(client, fol
         before = path.read_bytes()
         assert post(client, f"/case/{relative}/save", form_of(client, relative)).status_code == 200
         assert path.read_bytes() == before, relative
+
+
+
+def test_a_file_the_form_cannot_show_is_never_saved_over(client, folder):
+    path = folder / CASE_03
+    anchored = "name: &tn 井口工业园2号公用配变\n"  # an anchor: the loader refuses it, the form would be empty
+    text = path.read_text(encoding="utf-8").replace("name: 井口工业园2号公用配变\n", anchored, 1)
+    text = text.replace("name: 井口工业园2号公用配变, capacity_kva", "name: *tn, capacity_kva")
+    path.write_text(text, encoding="utf-8")
+    page = client.get(f"/case/{CASE_03}").text
+    assert "不会在这里保存" in page and 'id="save" disabled' in page
+    values = form_of(client)
+    refused = post(client, f"/case/{CASE_03}/save", values)
+    assert refused.status_code == 422 and "不在这里保存" in refused.json()["error"]
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_values_the_form_does_not_hold_survive_a_save(client, folder):
+    path = folder / CASE_03
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  integrated: false\n", "  integrated: False\n  remark: 内部备注\n")
+    text = text.replace("feedback:", "feedbak: {steps: 拼错的节}\nfeedback:", 1)
+    path.write_text(text, encoding="utf-8")
+    assert post(client, f"/case/{CASE_03}/save", form_of(client)).status_code == 200
+    # the value kept (ruamel writes YAML's own spelling of a boolean), everything else as it was
+    assert path.read_text(encoding="utf-8") == text.replace("integrated: False", "integrated: false")
+
+
+@pytest.mark.parametrize(("where", "value"), [("token", "é"), ("csrf", "中"), ("digest", "中")])
+def test_non_ascii_secrets_are_refused_not_crashed(folder, where, value):
+    client = TestClient(create_app(folder, token="t" if where == "token" else None), raise_server_exceptions=False)
+    if where == "token":
+        assert client.get(f"/?token={value}").status_code == 403
+        return
+    values = form_of(client)
+    values[where] = value
+    headers = {"Accept": "application/json"} if where == "csrf" else \
+        {"Accept": "application/json", "X-CSRF-Token": csrf_of(client)}
+    if where == "csrf":
+        answer = client.post(f"/case/{CASE_03}/save", data=values, headers=headers)
+        assert answer.status_code == 403
+    else:
+        answer = client.post(f"/case/{CASE_03}/save", data=values, headers=headers)
+        assert answer.status_code == 409
+
+
+@pytest.mark.parametrize("path", ["/case/a%00.yaml", "/case/" + "a" * 300 + ".yaml", "/case/loop.yaml"])
+def test_paths_that_cannot_be_resolved_are_404(client, folder, path):
+    (folder / "loop.yaml").symlink_to(folder / "loop.yaml")
+    answer = client.get(path)
+    assert answer.status_code == 404 and "不是本文件夹中的案例文件" in answer.text
+
+
+def test_links_out_of_the_folder_neither_list_nor_receive(client, folder, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(folder / CASE_03, outside / "x.yaml")
+    (folder / "link.yaml").symlink_to(outside / "x.yaml")
+    assert client.get("/").status_code == 200
+    evidence = folder / "01-无外线-山城味道餐饮" / "evidence"
+    shutil.rmtree(evidence)
+    evidence.symlink_to(outside)
+    sent = post(client, "/case/01-无外线-山城味道餐饮/case.yaml/upload", {},
+                files={"file": ("a.pdf", b"%PDF-1.4 x")})
+    assert sent.status_code == 403 and not (outside / "a.pdf").exists()
+    (folder / "linkout").symlink_to(outside)
+    made = client.post("/new", data={"csrf": csrf_of(client), "name": "linkout"})
+    assert made.status_code == 403 and not (outside / "case.yaml").exists()
+
+
+def test_an_upload_never_replaces_evidence_and_a_bad_one_stops_the_batch(client, folder):
+    photo = (folder / CASE_03).parent / "evidence" / "施工前.jpg"
+    before = photo.read_bytes()
+    sent = post(client, f"/case/{CASE_03}/upload", {}, files={"file": ("施工前.jpg", before[:2] + before[2:])})
+    assert sent.json()["stored"] == ["evidence/施工前_2.jpg"] and photo.read_bytes() == before
+    batch = post(client, f"/case/{CASE_03}/upload", {}, files=[("file", ("好.pdf", b"%PDF-1.4")),
+                                                               ("file", ("坏.exe", b"MZ"))])
+    assert batch.status_code == 415 and not (photo.parent / "好.pdf").exists()
+
+
+def test_a_non_ascii_digit_as_an_index_is_not_a_crash(client):
+    values = form_of(client)
+    values["grid.route.².kind"] = "cable"
+    assert post(client, f"/case/{CASE_03}/check", values).status_code == 200
