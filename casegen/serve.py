@@ -44,6 +44,7 @@ class Workbench:
     token: str | None  # None on loopback
     csrf: str
     calendar_file: Path | None = None
+    photos: object = None  # files.PhotoCache, kept for the server's life: a photo is decoded once
 
     # --- paths from requests never leave the folder --------------------------------------
 
@@ -121,15 +122,18 @@ def findings_json(case_file, items) -> dict:
 
 
 def check_form(bench: Workbench, path: Path, pairs):
-    """The case as the form holds it now: its findings and evidence checklist."""
+    """The case as the form holds it now: its findings, its evidence checklist, the photos'
+    times against its timeline and its callback (as `check` says them; the cross-case checks
+    need the whole folder and stay with `check`)."""
+    from casegen.audit import callback_findings, photo_time_findings
     from casegen.build import check_evidence
     from casegen.pipeline import prepare
 
     case_file = prepare(path, bench.calendar(), text=form_text(pairs))
     items = []
     if case_file.case is not None:
-        items, gaps = check_evidence(case_file)
-        case_file.findings.extend(gaps)
+        items, gaps = check_evidence(case_file, bench.photos)
+        case_file.findings.extend(gaps + photo_time_findings(case_file, items) + callback_findings(case_file))
     return case_file, items
 
 
@@ -330,7 +334,9 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
 
     if token is not None and not token:
         raise ValueError("an empty token would let everyone in")
-    bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file)
+    from casegen.files import PhotoCache
+
+    bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, PhotoCache(None))
     pages = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
                                undefined=jinja2.StrictUndefined)
 

@@ -294,3 +294,14 @@ def test_a_non_ascii_digit_as_an_index_is_not_a_crash(client):
     values = form_of(client)
     values["grid.route.².kind"] = "cable"
     assert post(client, f"/case/{CASE_03}/check", values).status_code == 200
+
+
+
+def test_the_form_is_checked_for_photo_times_and_the_callback_too(client):
+    values = form_of(client)
+    values["callback.date"] = "2025-05-01"  # before energising (2025-05-14)
+    values["evidence.photos.0.stage"] = "施工后"  # shot 2025-05-09, before the works ended
+    result = post(client, f"/case/{CASE_03}/check", values).json()
+    rules = {f["rule"]: f for f in result["findings"]}
+    assert rules["callback-date"]["path"] == "callback.date"
+    assert rules["photo-time"]["path"] == "evidence.photos.0" and "2025-05-14" in rules["photo-time"]["text"]
