@@ -74,11 +74,6 @@ class CaseSummary:
             return list(self.findings)
         return gate(self.findings, Product.VALIDATE)
 
-    @property
-    def key(self) -> str:
-        """Who the case is about, across reports: the 户号, else the file."""
-        return self.account or str(self.path)
-
     def of_class(self, *classes: FindingClass, errors_only: bool = True) -> list[Finding]:
         return [f for f in self.findings if f.cls in classes
                 and (f.severity is Severity.ERROR or not errors_only)]
