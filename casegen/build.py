@@ -147,6 +147,16 @@ def check_evidence(case_file: CaseFile, photos=None):
     return items, evidence_findings(items, case_file)
 
 
+def audit_case(case_file: CaseFile, photos):
+    """One case's evidence as `check` judges it on its own: the checklist's gaps, the photos'
+    shooting times against the timeline and the callback (`photos`: a `files.PhotoCache`).
+    The seal and the cross-case checks are the caller's: they need the folder."""
+    from casegen.audit import callback_findings, photo_time_findings
+
+    items, findings = check_evidence(case_file, photos)
+    return items, findings + photo_time_findings(case_file, items) + callback_findings(case_file)
+
+
 @dataclass
 class Checked:
     """One case's evidence as an auditor sees it: the checklist, every 实证材料 finding (gaps,
@@ -165,7 +175,7 @@ class Checked:
 def check_cases(case_files: list[CaseFile], *, seal: bool = False, force: bool = False) -> list[Checked]:
     """`casegen check`: the evidence of every typed case, cross-checked across all of them; with
     `seal`, each complete case folder sealed (a case with findings only under `force`)."""
-    from casegen.audit import callback_findings, duplicate_findings, exhibits, photo_time_findings
+    from casegen.audit import duplicate_findings, exhibits
     from casegen.files import PhotoCache
     from casegen.seal import Digests, verify
 
@@ -173,8 +183,7 @@ def check_cases(case_files: list[CaseFile], *, seal: bool = False, force: bool =
     warm_photos(photos, case_files)
     checked, found = [], []
     for case_file in case_files:
-        items, findings = check_evidence(case_file, photos)
-        findings += photo_time_findings(case_file, items) + callback_findings(case_file)
+        items, findings = audit_case(case_file, photos)
         state = verify(case_file, digests)
         findings += state.findings
         found += exhibits(case_file, items, digests)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from casegen import __version__
 from casegen.errors import CaseError, UsageError
-from casegen.seal import SEAL_NAME
+from casegen.output import SEAL_NAME
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

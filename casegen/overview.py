@@ -350,7 +350,8 @@ th { background: #eef3f8; white-space: nowrap; } tr { break-inside: avoid; } .nw
 </style></head><body>
 <h1>{{ title }}</h1>
 <p class="meta">期间（按受理日期）：{{ period }}；本期 {{ cases|length }} 个案例（共读取 {{ files }} 个案例文件，
-期间外 {{ outside }} 个）；其中 {{ broken }} 个案例有数据错误、未能读全，已计入并在下文列出。<br>
+期间外 {{ outside }} 个）{% if broken %}；其中 {{ broken }} 个案例有数据错误、未能读全，
+已计入并在下文列出{% endif %}。<br>
 依据 {{ notice }}；生成于 {{ made }}。</p>
 <div class="figures">
 {% for box in boxes %}<div class="figure-box{{ ' bad' if box.bad }}">

@@ -9,8 +9,8 @@ import json
 from collections import Counter
 
 from casegen.errors import Finding, sort_findings
+from casegen.output import SEAL_NAME
 from casegen.policy import FindingClass, Product, gate
-from casegen.seal import SEAL_NAME
 
 
 def counts_by_class(findings: list[Finding]) -> dict[str, int]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from casegen.errors import Finding
+from casegen.output import SEAL_NAME
 
-SEAL_NAME = "casegen.seal.json"
 FORMAT = 1
 # files the desktop makes by itself when someone only looks at the folder
 IGNORED_NAMES = {SEAL_NAME, "Thumbs.db", "desktop.ini", ".DS_Store"}

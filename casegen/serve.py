@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from casegen.policy import FindingClass
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_UPLOAD_BYTES = 20_000_000
 UPLOAD_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".doc", ".docx",
                    ".xls", ".xlsx"}
 WEB = Path(__file__).with_name("web")
 TOKEN_COOKIE = "casegen_token"
+SHOWN_CLASSES = (FindingClass.DATA, FindingClass.SCOPE, FindingClass.TARGET, FindingClass.EVIDENCE)
 
 
 class Refused(Exception):
@@ -125,15 +128,14 @@ def check_form(bench: Workbench, path: Path, pairs):
     """The case as the form holds it now: its findings, its evidence checklist, the photos'
     times against its timeline and its callback (as `check` says them; the cross-case checks
     need the whole folder and stay with `check`)."""
-    from casegen.audit import callback_findings, photo_time_findings
-    from casegen.build import check_evidence
+    from casegen.build import audit_case
     from casegen.pipeline import prepare
 
     case_file = prepare(path, bench.calendar(), text=form_text(pairs))
     items = []
     if case_file.case is not None:
-        items, gaps = check_evidence(case_file, bench.photos)
-        case_file.findings.extend(gaps + photo_time_findings(case_file, items) + callback_findings(case_file))
+        items, audited = audit_case(case_file, bench.photos)
+        case_file.findings.extend(audited)
     return case_file, items
 
 
@@ -382,10 +384,10 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
         for summary in overview.summaries:
             if not bench.inside(summary.path):
                 continue  # a link to a case outside the folder: not this folder's case
-            counts = {cls: len(summary.of_class(cls)) for cls in ("数据错误", "适用范围", "服务目标", "实证材料")}
+            counts = {cls.value: len(summary.of_class(cls)) for cls in SHOWN_CLASSES}
             rows.append({"summary": summary, "link": quote(bench.relative(summary.path)),
                          "counts": counts, "changed": _mtime(summary.path)})
-        return page("home.html", rows=rows, count=len(rows))
+        return page("home.html", rows=rows, count=len(rows), classes=[c.value for c in SHOWN_CLASSES])
 
     async def case_page(request):
         from casegen.errors import CaseError

@@ -138,8 +138,8 @@ def _raw_text(case_file, *keys) -> str:
 
 def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bool, days: str):
     """(summary, slim case, exhibits) of one case file, or None when outside the period."""
-    from casegen.audit import callback_findings, exhibits, photo_time_findings
-    from casegen.build import check_evidence, customer_name
+    from casegen.audit import exhibits
+    from casegen.build import audit_case, customer_name
     from casegen.ledger import cells_of
     from casegen.pipeline import prepare
     from casegen.seal import verify
@@ -163,9 +163,8 @@ def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bo
         return summary, None, []
     items = []
     if evidence:
-        items, gaps = check_evidence(case_file, photos)
-        findings += gaps + photo_time_findings(case_file, items) + callback_findings(case_file)
-        findings += verify(case_file, digests).findings
+        items, audited = audit_case(case_file, photos)
+        findings += audited + verify(case_file, digests).findings
     applicable = [i for i in items if i.applicable]
     summary = CaseSummary(
         path, case.customer.name, case.customer.account_no, case.unit.company, case.unit.station,

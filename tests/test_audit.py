@@ -83,7 +83,7 @@ def two_photos(seed: int, before: str = "2025-05-10", after: str = "2025-05-14")
 
 
 def check(*paths, extra=()) -> dict:
-    """`casegen check --json` as data, with its exit code."""
+    """The exit code of `casegen check --json` (its output is left for capsys)."""
     code = main(["check", *map(str, paths), "--json", *extra])
     return code
 
