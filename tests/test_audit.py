@@ -82,7 +82,7 @@ def two_photos(seed: int, before: str = "2025-05-10", after: str = "2025-05-14")
             ("施工后", site_photo(seed + 5000, size=SIZE), exif_time(after, "17:00:00"))]
 
 
-def check(*paths, extra=()) -> dict:
+def check(*paths, extra=()) -> int:
     """The exit code of `casegen check --json` (its output is left for capsys)."""
     code = main(["check", *map(str, paths), "--json", *extra])
     return code
