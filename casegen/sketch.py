@@ -3,7 +3,8 @@
 Existing equipment black, what the utility builds blue (with lengths and 掘路), the customer's
 property line a red dashed box with the meter box on its edge and the 产权分界点 marked. Symbols
 after GB/T 4728: transformer two overlapping circles, pole a small circle, boxes rectangles.
-Labels are placed greedily and measured with the renderer so that no two overlap.
+Labels are placed greedily and measured with the renderer so that no two overlap. Drawn on the
+figure itself in units of 2.5 mm (no Axes), rasterized by casegen.raster.
 """
 
 from __future__ import annotations
@@ -243,59 +244,95 @@ def draw_figure(drawing: SketchInput):
 
 
 def _draw_figure(drawing: SketchInput, height_mm: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    from casegen.raster import SketchCanvas
 
     family = cjk_family()
     figure = Figure(figsize=(WIDTH_MM / 25.4, height_mm / 25.4), dpi=PNG_DPI)
-    FigureCanvasAgg(figure)
-    axes = figure.add_axes((0, 0, 1, 1))
-    axes.set_xlim(0, W)
-    axes.set_ylim(0, H)
-    axes.set_axis_off()
+    SketchCanvas(figure)
+    sheet = Sheet(figure)
     nodes, edges = layout(drawing)
-    _draw_boundary(axes, drawing.customer, family)
+    _draw_boundary(sheet, drawing.customer, family)
     legend: dict = {}  # what was drawn, in order: the legend shows exactly that
     for edge in edges:
-        _draw_edge(axes, edge, legend)
+        _draw_edge(sheet, edge, legend)
     for node in nodes:
-        _draw_node(axes, node, legend)
-    _draw_footer(axes, drawing, family, legend)
-    placed = _place(figure, axes, _node_labels(nodes) + _edge_labels(edges), _forbidden(axes, edges))
+        _draw_node(sheet, node, legend)
+    _draw_footer(sheet, drawing, family, legend)
+    placed = _place(sheet, _node_labels(nodes) + _edge_labels(edges), _forbidden(sheet, edges))
     return figure, placed
 
 
-def _draw_boundary(axes, customer: str, family: list[str]) -> None:
+class Sheet:
+    """The figure in the sketch's own units (2.5 mm along x and y), with the few Axes methods
+    the drawing uses. Not an Axes: its ticks, limits and clipping cost more than the sketch."""
+
+    def __init__(self, figure):
+        from matplotlib.transforms import Affine2D
+
+        self.figure = figure
+        self.bbox = figure.bbox
+        self.transData = Affine2D().scale(1 / W, 1 / H) + figure.transFigure
+
+    def add_artist(self, artist):
+        artist.set_transform(self.transData)
+        return self.figure.add_artist(artist)
+
+    def text(self, x: float, y: float, text: str, **style):
+        from matplotlib.text import Text
+
+        return self.add_artist(Text(x, y, text, **style))
+
+    @property
+    def texts(self) -> list:
+        from matplotlib.text import Text
+
+        return [a for a in self.figure.artists if isinstance(a, Text)]
+
+
+def drawn(figure, kind: str) -> list:
+    """The sketch's texts, lines or patches (kind: "texts", "lines", "patches"), for tests."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    wanted = {"texts": Text, "lines": Line2D, "patches": Patch}[kind]
+    return [a for a in figure.artists if isinstance(a, wanted)]
+
+
+def _draw_boundary(sheet, customer: str, family: list[str]) -> None:
     from matplotlib.patches import Rectangle
 
-    axes.add_patch(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
+    sheet.add_artist(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
                              fill=False, edgecolor=BOUNDARY, linestyle=(0, (5, 3)), linewidth=1.4,
                              gid="boundary"))
     name = "客户：\n" + wrap_name(drawable(customer), 8)
-    axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.3, BOX_TOP - 1.0, name, ha="center", va="top",
+    sheet.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.3, BOX_TOP - 1.0, name, ha="center", va="top",
               fontsize=FONT_PT, color=BOUNDARY, family=family, gid="customer")
-    axes.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.6, BOX_BOTTOM + 0.8, "客户红线\n（客户出资范围）",
+    sheet.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.6, BOX_BOTTOM + 0.8, "客户红线\n（客户出资范围）",
               ha="center", va="bottom", fontsize=FONT_PT, color=BOUNDARY, family=family,
               gid="boundary-label")
-    axes.text(BOX_LEFT + 3.2, MAIN_Y - 3.2, "产权分界点\n（表箱出线\n压接螺栓处）", ha="left", va="top",
+    sheet.text(BOX_LEFT + 3.2, MAIN_Y - 3.2, "产权分界点\n（表箱出线\n压接螺栓处）", ha="left", va="top",
               fontsize=FONT_PT, color=BOUNDARY, family=family, gid="boundary-point-label")
-    _plot(axes, [BOX_LEFT + 1.2], [MAIN_Y], marker="o", markersize=5, color=BOUNDARY,
+    _plot(sheet, [BOX_LEFT + 1.2], [MAIN_Y], marker="o", markersize=5, color=BOUNDARY,
               gid="boundary-point", zorder=6)
-    _plot(axes, [BOX_LEFT + 1.2, BOX_LEFT + 3.0], [MAIN_Y, MAIN_Y - 2.6], color=BOUNDARY,
+    _plot(sheet, [BOX_LEFT + 1.2, BOX_LEFT + 3.0], [MAIN_Y, MAIN_Y - 2.6], color=BOUNDARY,
               linewidth=0.6, gid="boundary-point-leader")
 
 
-def _plot(axes, xs, ys, **style):
-    """A line added as it is: axes.plot's argument parsing costs more than drawing the line."""
+def _plot(sheet, xs, ys, **style):
+    """A line added as it is: Axes.plot's argument parsing costs more than drawing the line."""
     from matplotlib.lines import Line2D
 
-    return axes.add_line(Line2D(xs, ys, **style))
+    return sheet.add_artist(Line2D(xs, ys, **style))
 
 
-def _line(axes, x0: float, x1: float, y: float, ink: str, kind: str | None, gid: str, width=2.2):
+
+def _line(sheet, x0: float, x1: float, y: float, ink: str, kind: str | None, gid: str, width=2.2):
     """A line as the sketch and its legend draw it: overhead solid; cable solid with short cross
     ticks (dashes would read as the red dashed property line); a lead thinner."""
-    _plot(axes, [x0, x1], [y, y], color=ink, linewidth=width if kind else 1.6,
+    _plot(sheet, [x0, x1], [y, y], color=ink, linewidth=width if kind else 1.6,
               solid_capstyle="butt", zorder=2, gid=gid)
     if kind == "cable":  # one artist for all the ticks: a plot call costs more than drawing
         from matplotlib.lines import Line2D
@@ -306,75 +343,75 @@ def _line(axes, x0: float, x1: float, y: float, ink: str, kind: str | None, gid:
             x = x0 + step / 2 + n * step
             xs += [x - 0.18, x + 0.18, float("nan")]
             ys += [y - 0.45, y + 0.45, float("nan")]
-        axes.add_line(Line2D(xs, ys, color=ink, linewidth=1.0, zorder=2, gid=f"{gid}-tick"))
+        sheet.add_artist(Line2D(xs, ys, color=ink, linewidth=1.0, zorder=2, gid=f"{gid}-tick"))
 
 
-def _draw_edge(axes, edge: Edge, legend: dict) -> None:
+def _draw_edge(sheet, edge: Edge, legend: dict) -> None:
     from matplotlib.patches import Rectangle
 
     start, end = edge.start.x, edge.end.x
     kind = edge.element.kind if edge.element is not None else None
     state = "new" if edge.new else "existing"
-    _line(axes, start, end, MAIN_Y, colour(edge.new), kind, f"line-{state}")
+    _line(sheet, start, end, MAIN_Y, colour(edge.new), kind, f"line-{state}")
     if kind:
         legend.setdefault(f"{kind}-{state}", (f"{'新建' if edge.new else '现状'}{ELEMENT_KINDS[kind]}",
                                               ("line", kind, colour(edge.new))))
     if edge.element is not None and edge.element.excavation_m:
         middle = (start + end) / 2
-        axes.add_patch(Rectangle((middle - 1.1, MAIN_Y - 2.6), 2.2, 5.2, facecolor="none",
+        sheet.add_artist(Rectangle((middle - 1.1, MAIN_Y - 2.6), 2.2, 5.2, facecolor="none",
                                  edgecolor=ROAD, hatch="////", linewidth=0.8, gid="road", zorder=1))
         for x in (middle - 1.1, middle + 1.1):
-            _plot(axes, [x, x], [MAIN_Y - 3.2, MAIN_Y + 3.2], color=ROAD, linewidth=1.2,
+            _plot(sheet, [x, x], [MAIN_Y - 3.2, MAIN_Y + 3.2], color=ROAD, linewidth=1.2,
                       gid="road-edge", zorder=1)
         legend.setdefault("road", ("掘路（道路开挖）", ("road", None, ROAD)))
 
 
-def _symbol(axes, kind: str, x: float, y: float, ink: str, gid: str, *, scale: float = 1.0) -> None:
+def _symbol(sheet, kind: str, x: float, y: float, ink: str, gid: str, *, scale: float = 1.0) -> None:
     """A node's symbol after GB/T 4728, at (x, y): the sketch and its legend draw the same."""
     from matplotlib.patches import Circle, Rectangle
 
     if kind == "transformer":  # two overlapping circles
         for dx in (-0.75, 0.75):
-            axes.add_patch(Circle((x + dx * scale, y), 1.25 * scale, fill=True, facecolor="white",
+            sheet.add_artist(Circle((x + dx * scale, y), 1.25 * scale, fill=True, facecolor="white",
                                   edgecolor=ink, linewidth=1.5, zorder=4, gid=gid))
     elif kind == "pole":
-        axes.add_patch(Circle((x, y), 0.6 * scale, facecolor="white", edgecolor=ink,
+        sheet.add_artist(Circle((x, y), 0.6 * scale, facecolor="white", edgecolor=ink,
                               linewidth=1.5, zorder=4, gid=gid))
     elif kind in ("branch_box", "meter_box"):
         width, height = (2.2, 2.8) if kind == "meter_box" else (2.6, 2.0)
-        axes.add_patch(Rectangle((x - width * scale / 2, y - height * scale / 2), width * scale,
+        sheet.add_artist(Rectangle((x - width * scale / 2, y - height * scale / 2), width * scale,
                                  height * scale, facecolor="white", edgecolor=ink, linewidth=1.5,
                                  zorder=4, gid=gid))
     elif kind == "cabinet":  # a switchgear cabinet: a tall box with its panels
         width, height = 2.4 * scale, 3.2 * scale
-        axes.add_patch(Rectangle((x - width / 2, y - height / 2), width, height, facecolor="white",
+        sheet.add_artist(Rectangle((x - width / 2, y - height / 2), width, height, facecolor="white",
                                  edgecolor=ink, linewidth=1.5, zorder=4, gid=gid))
         for dy in (-height / 6, height / 6):
-            _plot(axes, [x - width / 2, x + width / 2], [y + dy, y + dy], color=ink, linewidth=0.9,
+            _plot(sheet, [x - width / 2, x + width / 2], [y + dy, y + dy], color=ink, linewidth=0.9,
                       zorder=5, gid=gid)
     elif kind == "switch":  # closed: the blade lies on its contact, the circuit continues
-        axes.add_patch(Rectangle((x - 0.9 * scale, y - 0.25), 1.8 * scale, 0.5, facecolor="white",
+        sheet.add_artist(Rectangle((x - 0.9 * scale, y - 0.25), 1.8 * scale, 0.5, facecolor="white",
                                  edgecolor="white", zorder=3))
-        _plot(axes, [x - 0.9 * scale, x + 0.9 * scale], [y, y + 0.35 * scale], color=ink,
+        _plot(sheet, [x - 0.9 * scale, x + 0.9 * scale], [y, y + 0.35 * scale], color=ink,
                   linewidth=1.6, zorder=4, gid=gid)
-        _plot(axes, [x + 0.9 * scale, x + 0.9 * scale], [y - 0.5 * scale, y + 0.5 * scale], color=ink,
+        _plot(sheet, [x + 0.9 * scale, x + 0.9 * scale], [y - 0.5 * scale, y + 0.5 * scale], color=ink,
                   linewidth=1.6, zorder=4, gid=gid)
-        _plot(axes, [x - 0.9 * scale], [y], marker="o", markersize=3, color=ink, zorder=4, gid=gid)
+        _plot(sheet, [x - 0.9 * scale], [y], marker="o", markersize=3, color=ink, zorder=4, gid=gid)
     elif kind == "joint":
-        _plot(axes, [x], [y], marker="o", markersize=2.5, color=ink, zorder=4, gid=gid)
+        _plot(sheet, [x], [y], marker="o", markersize=2.5, color=ink, zorder=4, gid=gid)
 
 
 SYMBOL_NAMES = {"transformer": "配变", "pole": "杆", "branch_box": "电缆分支箱", "cabinet": "低压柜",
                 "switch": "开关（合）", "meter_box": "计量表箱"}
 
 
-def _draw_node(axes, node: Node, legend: dict) -> None:
+def _draw_node(sheet, node: Node, legend: dict) -> None:
     ink = colour(node.new)
     gid = f"{node.kind}-{'new' if node.new else 'existing'}"
     x = BOX_LEFT if node.kind == "meter_box" else node.x
-    _symbol(axes, node.kind, x, MAIN_Y, ink, gid)
+    _symbol(sheet, node.kind, x, MAIN_Y, ink, gid)
     if node.kind == "meter_box":
-        _plot(axes, [BOX_LEFT, BOX_LEFT + 1.2], [MAIN_Y, MAIN_Y], color=ink, linewidth=1.2,
+        _plot(sheet, [BOX_LEFT, BOX_LEFT + 1.2], [MAIN_Y, MAIN_Y], color=ink, linewidth=1.2,
                   zorder=5, gid=f"meter-lead-{'new' if node.new else 'existing'}")
     if node.kind in SYMBOL_NAMES:
         legend.setdefault(node.kind, (SYMBOL_NAMES[node.kind], ("symbol", node.kind, EXISTING)))
@@ -418,7 +455,7 @@ def _edge_labels(edges: list[Edge]) -> list[Label]:
     return labels
 
 
-def _forbidden(axes, edges: list[Edge]):
+def _forbidden(sheet, edges: list[Edge]):
     """Display boxes no label may touch: the main line, the red box, roads, the footer band."""
     from matplotlib.transforms import Bbox
 
@@ -429,66 +466,76 @@ def _forbidden(axes, edges: list[Edge]):
         if edge.element is not None and edge.element.excavation_m:
             middle = (edge.start.x + edge.end.x) / 2
             zones.append((middle - 1.3, MAIN_Y - 3.4, middle + 1.3, MAIN_Y + 3.4))
-    return [Bbox(axes.transData.transform([(x0, y0), (x1, y1)])) for x0, y0, x1, y1 in zones]
+    return [Bbox(sheet.transData.transform([(x0, y0), (x1, y1)])) for x0, y0, x1, y1 in zones]
 
 
-def _place(figure, axes, labels: list[Label], forbidden) -> None:
+def _place(sheet, labels: list[Label], forbidden) -> bool:
     """Greedy placement: each label takes the first spot that touches nothing placed so far;
     when some label finds none, all are placed again with narrower wrapping."""
-    renderer = figure.canvas.get_renderer()
-    fixed = [t.get_window_extent(renderer).padded(2) for t in axes.texts]
+    renderer = sheet.figure.canvas.get_renderer()
+    fixed = [t.get_window_extent(renderer).padded(2) for t in sheet.texts]
     for width in (13, 10, 8, 6, 5, 4):
         placed, artists = [], []
         for label in labels:
-            artist = _first_fit(axes, renderer, label, width, fixed + placed + forbidden)
-            if artist is None:
+            found = _first_fit(sheet, renderer, label, width, fixed + placed + forbidden)
+            if found is None:
                 break
-            artists.append(artist)
-            placed.append(artist.get_window_extent(renderer).padded(2))
+            artists.append(found[0])
+            placed.append(found[1])
         else:
             return True
         for artist in artists:
             artist.remove()
     for label in labels:  # nothing fits: draw anyway (a taller picture is tried next)
-        _text(axes, label, 4, label.heights[0], label.aligns[0])
+        _move(_text(sheet, label, 4), label, label.heights[0], label.aligns[0])
     return False
 
 
-def _first_fit(axes, renderer, label: Label, width: int, taken):
+NUDGE = {"center": 0.0, "left": -0.6, "right": 0.6}  # data units, so a side label clears its symbol
+
+
+def _first_fit(sheet, renderer, label: Label, width: int, taken):
+    """The first spot, in the label's order, where it stays on the picture and touches nothing
+    taken: (the text, its padded extent), or None. Each alignment is measured once; the heights
+    only move that box (text layout is the slow part)."""
+    artist = _text(sheet, label, width)
+    x_unit, y_unit = sheet.bbox.width / W, sheet.bbox.height / H  # display pixels per data unit
+    margin = sheet.figure.dpi * 1.5 / 25.4  # 1.5 mm of paper
+    shapes = {}
     for height in label.heights:
         for align in label.aligns:
-            artist = _text(axes, label, width, height, align)
-            extent = _keep_inside(axes, renderer, artist)
-            inside = axes.bbox.y0 <= extent.y0 and extent.y1 <= axes.bbox.y1
+            key = align, height > 0
+            if key not in shapes:
+                _move(artist, label, 0.0, align, above=height > 0)
+                shapes[key] = artist.get_window_extent(renderer)
+            extent = shapes[key].translated(0, height * y_unit)
+            # shifted sideways to stay 1.5 mm inside the picture
+            shift = max(sheet.bbox.x0 + margin - extent.x0, 0) - max(extent.x1 - (sheet.bbox.x1 - margin), 0)
+            extent = extent.translated(shift, 0).padded(2)
+            inside = sheet.bbox.y0 <= extent.y0 and extent.y1 <= sheet.bbox.y1
             if inside and not any(extent.overlaps(box) for box in taken):
-                return artist
-            artist.remove()
+                _move(artist, label, height, align, shift / x_unit)
+                return artist, extent
+    artist.remove()
     return None
 
 
-def _keep_inside(axes, renderer, artist):
-    """Shift a text sideways so it stays on the picture; return its padded extent."""
-    extent = artist.get_window_extent(renderer)
-    margin = axes.figure.dpi * 1.5 / 25.4  # 1.5 mm of paper
-    shift = max(axes.bbox.x0 + margin - extent.x0, 0) - max(extent.x1 - (axes.bbox.x1 - margin), 0)
-    if shift:
-        x, _y = artist.get_position()
-        dx = axes.transData.inverted().transform([(shift, 0)])[0][0] - \
-            axes.transData.inverted().transform([(0, 0)])[0][0]
-        artist.set_x(x + dx)
-        extent = artist.get_window_extent(renderer)
-    return extent.padded(2)
+def _move(artist, label: Label, height: float, align: str, shift: float = 0.0, *,
+          above: bool | None = None) -> None:
+    """Put a label's text `height` above the main line (below when negative): standing on that
+    height when above the line, hanging from it when below."""
+    artist.set_position((label.x + NUDGE[align] + shift, MAIN_Y + height))
+    artist.set_horizontalalignment(align)
+    artist.set_verticalalignment("bottom" if (height > 0 if above is None else above) else "top")
 
 
-def _text(axes, label: Label, width: int, height: float, align: str):
-    nudge = {"center": 0.0, "left": -0.6, "right": 0.6}[align]
-    return axes.text(label.x + nudge, MAIN_Y + height, wrap(drawable(label.text), width), ha=align,
-                     va="bottom" if height > 0 else "top", fontsize=FONT_PT, color=label.colour,
-                     gid=label.gid, linespacing=1.15, multialignment="center",
-                     family=cjk_family())
+def _text(sheet, label: Label, width: int):
+    return sheet.text(label.x, MAIN_Y, wrap(drawable(label.text), width), fontsize=FONT_PT,
+                     color=label.colour, gid=label.gid, linespacing=1.15,
+                     multialignment="center", family=cjk_family())
 
 
-def _draw_footer(axes, facts: SketchInput, family: list[str], legend: dict) -> None:
+def _draw_footer(sheet, facts: SketchInput, family: list[str], legend: dict) -> None:
     """Summary line and legend, drawn by hand: matplotlib's Legend costs more than the rest."""
     if facts.new_line_m:
         dig = f"，其中掘路{number_text(facts.excavation_m)}米" if facts.excavation_m else "，不涉及掘路"
@@ -499,38 +546,38 @@ def _draw_footer(axes, facts: SketchInput, family: list[str], legend: dict) -> N
         summary = "无外线工程：由现状线路直接装表接电"
     if facts.cost_wan:
         summary += f"；供电企业投资{facts.cost_wan:.2f}万元"
-    axes.text(0.8, FOOTER_TOP - 1.9, summary, ha="left", va="bottom", fontsize=FONT_PT,
+    sheet.text(0.8, FOOTER_TOP - 1.9, summary, ha="left", va="bottom", fontsize=FONT_PT,
               color=EXISTING, family=family, gid="summary")
     entries = [("现状设备（黑色）", ("line", None, EXISTING)), ("本次新建（蓝色）", ("line", None, NEW)),
                *legend.values(), ("客户红线", ("boundary", None, BOUNDARY)),
                ("产权分界点", ("point", None, BOUNDARY))]
-    _draw_legend(axes, family, entries)
+    _draw_legend(sheet, family, entries)
 
 
-def _draw_legend(axes, family: list[str], entries) -> None:
+def _draw_legend(sheet, family: list[str], entries) -> None:
     from matplotlib.patches import Rectangle
 
-    renderer = axes.figure.canvas.get_renderer()
-    to_data = axes.transData.inverted()
+    renderer = sheet.figure.canvas.get_renderer()
+    to_data = sheet.transData.inverted()
     x, y = 0.8, FOOTER_TOP - 3.9
     for label, (shape, kind, ink) in entries:
-        text = axes.text(x + 3.3, y, label, ha="left", va="center", fontsize=FONT_PT,
+        text = sheet.text(x + 3.3, y, label, ha="left", va="center", fontsize=FONT_PT,
                          color=EXISTING, family=family, gid="legend")
         right = to_data.transform([(text.get_window_extent(renderer).x1, 0)])[0][0]
         if right > W - 0.8 and x > 0.8:  # the next row
             text.remove()
             x, y = 0.8, y - 2.4
-            text = axes.text(x + 3.3, y, label, ha="left", va="center", fontsize=FONT_PT,
+            text = sheet.text(x + 3.3, y, label, ha="left", va="center", fontsize=FONT_PT,
                              color=EXISTING, family=family, gid="legend")
             right = to_data.transform([(text.get_window_extent(renderer).x1, 0)])[0][0]
         if shape == "line":
-            _line(axes, x, x + 2.6, y, ink, kind, "legend-handle", width=2.0)
+            _line(sheet, x, x + 2.6, y, ink, kind, "legend-handle", width=2.0)
         elif shape == "symbol":
-            _symbol(axes, kind, x + 1.3, y, ink, "legend-handle", scale=0.6)
+            _symbol(sheet, kind, x + 1.3, y, ink, "legend-handle", scale=0.6)
         elif shape == "point":
-            _plot(axes, [x + 1.3], [y], marker="o", markersize=5, color=ink, gid="legend-handle")
+            _plot(sheet, [x + 1.3], [y], marker="o", markersize=5, color=ink, gid="legend-handle")
         else:
-            axes.add_patch(Rectangle((x, y - 0.6), 2.6, 1.2, fill=False, edgecolor=ink,
+            sheet.add_artist(Rectangle((x, y - 0.6), 2.6, 1.2, fill=False, edgecolor=ink,
                                      linestyle=(0, (5, 3)) if shape == "boundary" else "solid",
                                      hatch="////" if shape == "road" else None, linewidth=1.2,
                                      gid="legend-handle"))
@@ -541,11 +588,11 @@ def save_sketch(figure, png: Path, svg: Path | None = None) -> None:
     """PNG (and SVG), written atomically; the same case gives the same bytes."""
     import matplotlib
 
+    from casegen.raster import png_bytes
+
+    with atomic_path(png) as temporary:
+        temporary.write_bytes(png_bytes(figure))
     with matplotlib.rc_context({"svg.hashsalt": "casegen", "svg.fonttype": "path"}):
-        with atomic_path(png) as temporary:
-            # zlib level 1: a third of the time of the default for a slightly larger file
-            figure.savefig(temporary, format="png", dpi=PNG_DPI, metadata={"Software": None},
-                           pil_kwargs={"compress_level": 1})
         if svg is not None:
             with atomic_path(svg) as temporary:
                 figure.savefig(temporary, format="svg", metadata={"Date": None, "Creator": None})

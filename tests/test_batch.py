@@ -71,13 +71,13 @@ def test_redacted_copy_hides_personal_data_everywhere(tmp_path):
 
 def test_redacted_sketch_draws_no_account_or_phone():
     from casegen.redact import redact
-    from casegen.sketch import SketchInput, draw_figure
+    from casegen.sketch import SketchInput, draw_figure, drawn
 
     for path, account, phone in zip(example_paths(), ACCOUNTS, PHONES, strict=True):
         case = redact(read_case(path).case)
         figure = draw_figure(SketchInput.from_case(case))
-        drawn = " ".join(t.get_text() for t in figure.axes[0].texts)
-        assert account not in drawn and phone not in drawn
+        words = " ".join(t.get_text() for t in drawn(figure, "texts"))
+        assert account not in words and phone not in words
 
 
 def test_batch_with_a_broken_case_renders_the_rest(tmp_path, capsys):

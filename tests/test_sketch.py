@@ -15,7 +15,7 @@ from casegen.calendar import WorkCalendar
 from casegen.cli import main
 from casegen.derive import derive
 from casegen.pipeline import read_case
-from casegen.sketch import BOX_LEFT, SketchInput, draw, draw_figure
+from casegen.sketch import BOX_LEFT, SketchInput, draw, draw_figure, drawn
 
 LONG = "井口工业园区主干道东侧现状低压综合配电箱出线"
 ROUTE_POOL = [
@@ -60,30 +60,28 @@ def cases_to_check(tmp_path):
 def text_extents(figure):
     figure.canvas.draw()  # lays out the legend as the saved picture has it
     renderer = figure.canvas.get_renderer()
-    axes = figure.axes[0]
-    texts = [t for t in axes.texts if t.get_text().strip()]
+    texts = [t for t in drawn(figure, "texts") if t.get_text().strip()]
     return [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
 
 
 def test_colours_of_new_and_existing_elements(tmp_path):
     for path in cases_to_check(tmp_path):
         figure, case, _ = figure_of(path)
-        axes = figure.axes[0]
-        for artist in [*axes.lines, *axes.patches]:
+        for artist in [*drawn(figure, "lines"), *drawn(figure, "patches")]:
             gid = artist.get_gid() or ""
             ink = artist.get_color() if isinstance(artist, Line2D) else artist.get_edgecolor()
             if gid.endswith("-new"):
                 assert is_blue(ink), (path, gid)
             elif gid.endswith("-existing"):
                 assert is_black(ink), (path, gid)
-        new_lines = [a for a in axes.lines if a.get_gid() == "line-new"]
+        new_lines = [a for a in drawn(figure, "lines") if a.get_gid() == "line-new"]
         assert len(new_lines) >= sum(e.new and e.kind in ("cable", "overhead")
                                      for e in case.grid.route)
 
 
 def test_symbols_after_gb_t_4728(tmp_path):
     figure, _case, _ = figure_of(route_case(tmp_path, 8))
-    patches = figure.axes[0].patches
+    patches = drawn(figure, "patches")
     transformer = [p for p in patches if (p.get_gid() or "").startswith("transformer")]
     assert len(transformer) == 2 and all(isinstance(p, Circle) for p in transformer)
     assert transformer[0].center != transformer[1].center
@@ -96,7 +94,7 @@ def test_symbols_after_gb_t_4728(tmp_path):
 def test_boundary_is_a_red_dashed_box_with_the_meter_box_on_its_edge(tmp_path):
     for path in example_paths():
         figure, _, _ = figure_of(path)
-        patches = figure.axes[0].patches
+        patches = drawn(figure, "patches")
         boundary, = [p for p in patches if p.get_gid() == "boundary"]
         r, g, b = colors.to_rgb(boundary.get_edgecolor())
         assert r > 0.7 and g < 0.2 and b < 0.2
@@ -104,20 +102,20 @@ def test_boundary_is_a_red_dashed_box_with_the_meter_box_on_its_edge(tmp_path):
         assert boundary.get_x() == BOX_LEFT
         meter, = [p for p in patches if (p.get_gid() or "").startswith("meter_box")]
         assert meter.get_x() < boundary.get_x() < meter.get_x() + meter.get_width()
-        point = [a for a in figure.axes[0].lines if a.get_gid() == "boundary-point"]
-        assert point and "产权分界点" in " ".join(t.get_text() for t in figure.axes[0].texts)
+        point = [a for a in drawn(figure, "lines") if a.get_gid() == "boundary-point"]
+        assert point and "产权分界点" in " ".join(t.get_text() for t in drawn(figure, "texts"))
 
 
 def test_lengths_excavation_and_money_are_labelled(tmp_path):
     figure, _, _facts = figure_of(example_paths()[2])
-    texts = " ".join(t.get_text().replace("\n", " ") for t in figure.axes[0].texts)
+    texts = " ".join(t.get_text().replace("\n", " ") for t in drawn(figure, "texts"))
     assert "新建电缆65米" in texts  # 米, as the text says it
     assert "掘路18米 （井口工业园纬一路）" in texts  # the road crossed, named
     assert "新建线路合计65米，其中掘路18米" in texts
     assert "供电企业投资12.65万元" in texts
-    customer = next(t.get_text() for t in figure.axes[0].texts if t.get_gid() == "customer")
+    customer = next(t.get_text() for t in drawn(figure, "texts") if t.get_gid() == "customer")
     assert customer == "客户：\n重庆沙坪坝区\n顺达汽车维修\n有限公司"  # broken between words only
-    legend = [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "legend"]
+    legend = [t.get_text() for t in drawn(figure, "texts") if t.get_gid() == "legend"]
     assert legend == ["现状设备（黑色）", "本次新建（蓝色）", "现状电缆", "新建电缆", "掘路（道路开挖）",
                       "配变", "电缆分支箱", "计量表箱", "客户红线", "产权分界点"]
 
@@ -127,7 +125,7 @@ def test_every_label_is_at_least_9_pt_and_the_picture_300_ppi(tmp_path):
 
     figure, _, _ = figure_of(example_paths()[2])
     assert figure.get_figwidth() * 25.4 == pytest.approx(WIDTH_MM)  # drawn at its printed width
-    assert min(t.get_fontsize() for t in figure.axes[0].texts) >= 9
+    assert min(t.get_fontsize() for t in drawn(figure, "texts")) >= 9
     assert PNG_DPI >= 300
     png = tmp_path / "s.png"
     draw(SketchInput.from_case(read_case(example_paths()[2]).case), png)
@@ -138,7 +136,7 @@ def test_every_label_is_at_least_9_pt_and_the_picture_300_ppi(tmp_path):
 
 def test_cables_are_not_dashed_and_the_legend_draws_what_the_sketch_draws():
     figure, _, _ = figure_of(example_paths()[2])
-    lines = figure.axes[0].lines
+    lines = drawn(figure, "lines")
     for line in lines:
         if (line.get_gid() or "").startswith(("line-", "legend-handle")):
             assert line.get_linestyle() in ("-", "solid")  # dashes belong to the red property line
@@ -151,9 +149,9 @@ def test_a_cabinet_and_a_closed_switch(tmp_path):
     data["grid"]["route"][:0] = [{"kind": "cabinet", "new": False, "name": "低压出线柜"},
                                  {"kind": "switch", "new": False, "name": "出线开关"}]
     figure, _, _ = figure_of(write_case(tmp_path, data))
-    legend = [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "legend"]
+    legend = [t.get_text() for t in drawn(figure, "texts") if t.get_gid() == "legend"]
     assert "低压柜" in legend and "开关（合）" in legend
-    blade = next(ln for ln in figure.axes[0].lines if ln.get_gid() == "switch-existing")
+    blade = next(ln for ln in drawn(figure, "lines") if ln.get_gid() == "switch-existing")
     (x0, x1), (y0, y1) = blade.get_xdata(), blade.get_ydata()
     assert abs(y1 - y0) < 0.5 * abs(x1 - x0)  # lying on its contact: closed, not open
 
@@ -165,16 +163,16 @@ def test_no_text_overlaps_text_or_symbols(tmp_path, n):
     for (a, box_a), (b, box_b) in itertools.combinations(extents, 2):
         assert not box_a.overlaps(box_b), f"{a!r} overlaps {b!r}"
     renderer = figure.canvas.get_renderer()
-    symbols = [p for p in figure.axes[0].patches if p.get_gid() not in ("boundary", None)]
-    symbols += [ln for ln in figure.axes[0].lines if (ln.get_gid() or "").startswith("line-")]
+    symbols = [p for p in drawn(figure, "patches") if p.get_gid() not in ("boundary", None)]
+    symbols += [ln for ln in drawn(figure, "lines") if (ln.get_gid() or "").startswith("line-")]
     for text, box in extents:
         for symbol in symbols:
             assert not box.overlaps(symbol.get_window_extent(renderer)), (text, symbol.get_gid())
         inside = figure.bbox
         assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0
-    boundary = next(p for p in figure.axes[0].patches if p.get_gid() == "boundary")
+    boundary = next(p for p in drawn(figure, "patches") if p.get_gid() == "boundary")
     edge = boundary.get_window_extent(renderer)
-    name = next(t for t in figure.axes[0].texts if t.get_gid() == "customer")
+    name = next(t for t in drawn(figure, "texts") if t.get_gid() == "customer")
     text = name.get_window_extent(renderer)
     assert edge.x0 + 2 < text.x0 and text.x1 < edge.x1 - 2 and text.y1 < edge.y1 - 2
 
@@ -189,7 +187,7 @@ def test_examples_have_no_overlaps():
 def test_chinese_text_uses_a_cjk_font():
     figure, _, _ = figure_of(example_paths()[0])
     cjk = fonts.cjk_font()
-    for text in figure.axes[0].texts:
+    for text in drawn(figure, "texts"):
         if any(ord(ch) > 0x2E80 for ch in text.get_text()):
             found = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)
             assert found == str(cjk.path)
@@ -265,7 +263,7 @@ def test_draw_draws_a_case_whose_grid_is_valid_though_the_rest_is_not(tmp_path, 
 
 def test_a_new_meter_box_on_an_existing_pole_is_fed_by_a_black_lead():
     figure, _, _ = figure_of(example_paths()[0])  # 无外线: nothing blue but the meter box
-    lines = [a for a in figure.axes[0].lines if (a.get_gid() or "").startswith("line-")]
+    lines = [a for a in drawn(figure, "lines") if (a.get_gid() or "").startswith("line-")]
     assert lines and all(a.get_gid() == "line-existing" for a in lines)
 
 
@@ -286,3 +284,66 @@ def test_the_sketches_look_as_their_references(tmp_path, number):
     figure.savefig(actual, dpi=DPI, metadata={"Software": None})
     difference = compare_images(str(BASELINE / f"sketch-{number}.png"), str(actual), tol=6)
     assert difference is None, difference
+
+
+def ink_of(canvas_class, dpi: int):
+    """Where a two-line CJK and Latin text puts its ink: bounding box, centre, total."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from casegen.sketch import cjk_family
+
+    figure = Figure(figsize=(3, 1), dpi=dpi)
+    canvas_class(figure)
+    figure.text(0.1, 0.5, "客户红线 Ag 4×95\n第二行（掘路）", fontsize=9, family=cjk_family(),
+                va="center", multialignment="center")
+    figure.canvas.draw()
+    darkness = 255 - np.asarray(figure.canvas.buffer_rgba())[:, :, 0].astype(float)
+    rows, cols = np.nonzero(darkness)
+    weight = darkness[rows, cols]
+    centre = ((rows * weight).sum() / weight.sum(), (cols * weight).sum() / weight.sum())
+    return (rows.min(), rows.max(), cols.min(), cols.max()), centre, weight.sum()
+
+
+@pytest.mark.parametrize("dpi", [100, 300])
+def test_cached_text_lands_where_matplotlib_draws_it(dpi):
+    """casegen.raster draws each line from one cached bitmap; matplotlib places glyph by glyph.
+    The two may differ by antialiasing and a fraction of a pixel, never by a shift."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from casegen.raster import SketchCanvas
+
+    box, centre, total = ink_of(FigureCanvasAgg, dpi)
+    cached_box, cached_centre, cached_total = ink_of(SketchCanvas, dpi)
+    assert all(abs(a - b) <= 1 for a, b in zip(box, cached_box, strict=True)), (box, cached_box)
+    assert all(abs(a - b) <= 0.5 for a, b in zip(centre, cached_centre, strict=True))
+    assert cached_total == pytest.approx(total, rel=0.01)
+
+
+def test_the_png_holds_the_canvas_pixels_at_300_ppi():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from casegen.raster import png_bytes
+
+    figure, _, _ = figure_of(example_paths()[1])
+    picture = Image.open(io.BytesIO(png_bytes(figure)))
+    assert picture.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    assert np.array_equal(np.asarray(picture), np.asarray(figure.canvas.buffer_rgba()))
+
+
+def test_text_caches_change_nothing_drawn(tmp_path):
+    """The first sketch of a process and a later one give the same bytes."""
+    from casegen import raster
+
+    case = read_case(example_paths()[2]).case
+    for cache in (raster._metrics, raster._bitmap, raster._height_metrics):
+        cache.cache_clear()
+    cold, warm = tmp_path / "cold.png", tmp_path / "warm.png"
+    draw(SketchInput.from_case(case), cold)
+    hits = raster._bitmap.cache_info().hits
+    draw(SketchInput.from_case(case), warm)
+    assert raster._bitmap.cache_info().hits > hits
+    assert cold.read_bytes() == warm.read_bytes()
