@@ -14,30 +14,41 @@ from __future__ import annotations
 
 import struct
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 
 
+@dataclass(frozen=True)
+class Line:
+    """One line of text as FreeType laid it out: its metrics in pixels, its grey bitmap, and
+    where the bitmap's top-left sits from the pen position."""
+
+    width: float
+    height: float
+    descent: float
+    image: object  # numpy uint8 array, rows from the top
+    x_offset: float
+    y_offset: float
+
+
 @lru_cache(maxsize=4096)
-def _metrics(text: str, prop, dpi: float) -> tuple[float, float, float]:
-    font = _font(prop, dpi)
-    font.set_text(text, 0.0, flags=get_hinting_flag())
-    width, height = font.get_width_height()
-    return width / 64.0, height / 64.0, font.get_descent() / 64.0
-
-
-@lru_cache(maxsize=1024)
-def _bitmap(text: str, prop, dpi: float, antialiased: bool):
-    """The line's grey bitmap, and where its top-left sits from the pen position."""
+def _laid_out(text: str, prop, dpi: float, antialiased: bool) -> Line:
+    """Measured and rasterized in one pass: the glyphs are loaded once, and a label measured is
+    nearly always drawn (rasterizing adds a sixth to the layout's cost). Callers pass every
+    argument positionally: lru_cache keys `f(a, b)` and `f(a, b=…)` apart."""
     import numpy as np
 
     font = _font(prop, dpi)
     font.set_text(text, 0.0, flags=get_hinting_flag())
     font.draw_glyphs_to_bitmap(antialiased=antialiased)
+    width, height = font.get_width_height()
+    descent = font.get_descent()
     x_offset, y_offset = font.get_bitmap_offset()
     image = np.array(font.get_image())  # a copy: the font's own buffer is reused
-    return image, x_offset / 64.0, (y_offset + font.get_descent()) / 64.0
+    return Line(width / 64.0, height / 64.0, descent / 64.0, image, x_offset / 64.0,
+                (y_offset + descent) / 64.0)
 
 
 @lru_cache(maxsize=64)
@@ -71,7 +82,8 @@ class CachedTextRenderer(RendererAgg):
     def get_text_width_height_descent(self, s, prop, ismath):
         if ismath:
             return super().get_text_width_height_descent(s, prop, ismath)
-        return _metrics(s, prop.copy(), self.dpi)  # a copy: FontProperties hash by mutable state
+        line = _laid_out(s, prop.copy(), self.dpi, True)  # a copy: FontProperties hash by state
+        return line.width, line.height, line.descent
 
     def _get_font_height_metrics(self, prop):  # the hook Text._get_layout asks before reading tables
         return _height_metrics(prop.copy(), self.dpi)
@@ -79,11 +91,11 @@ class CachedTextRenderer(RendererAgg):
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if ismath or angle:
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
-        image, x_offset, y_offset = _bitmap(s, prop.copy(), self.dpi, bool(gc.get_antialiased()))
-        if image.size:
+        line = _laid_out(s, prop.copy(), self.dpi, bool(gc.get_antialiased()))
+        if line.image.size:
             # y is from the top at the baseline; the bitmap's rows start at its top edge
-            self._renderer.draw_text_image(image, round(x + x_offset), round(y + y_offset) + 1,
-                                           0, gc)
+            self._renderer.draw_text_image(line.image, round(x + line.x_offset),
+                                           round(y + line.y_offset) + 1, 0, gc)
         return None
 
 

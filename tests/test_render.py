@@ -287,3 +287,35 @@ def test_the_ordinary_save_is_taken_with_a_warning_if_python_docx_changes(tmp_pa
     with pytest.warns(RuntimeWarning, match="python-docx 的内部接口已变"):
         assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
     assert zipfile.is_zipfile(next((tmp_path / "out").glob("*.docx")))
+
+
+def test_template_code_is_reused_across_processes_and_a_damaged_cache_ignored(tmp_path, monkeypatch):
+    """The compiled template parts are kept in Jinja's bytecode cache: a fresh environment (a new
+    process) renders from it without compiling, the same document; damaged files only cost a
+    compile."""
+    from casegen import render
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+
+    def render_once(name: str) -> str:
+        render.jinja_environment.cache_clear()
+        assert main(["render", str(example_paths()[2]), "-o", str(out / name)]) == 0
+        return docx_text(next((out / name).glob("*.docx")))
+
+    first = render_once("a")
+    stored = list((tmp_path / "cache" / "casegen" / "jinja").glob("*.cache"))
+    assert stored
+
+    def no_compile(self, *args, **kwargs):
+        raise AssertionError("compiled although the cache holds the code")
+
+    from jinja2.sandbox import SandboxedEnvironment
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SandboxedEnvironment, "compile", no_compile)
+        assert render_once("b") == first
+    for path in stored:
+        path.write_bytes(path.read_bytes()[:40])  # cut short: magic and a broken checksum
+    assert render_once("c") == first
+    render.jinja_environment.cache_clear()

@@ -339,11 +339,11 @@ def test_text_caches_change_nothing_drawn(tmp_path):
     from casegen import raster
 
     case = read_case(example_paths()[2]).case
-    for cache in (raster._metrics, raster._bitmap, raster._height_metrics):
+    for cache in (raster._laid_out, raster._height_metrics):
         cache.cache_clear()
     cold, warm = tmp_path / "cold.png", tmp_path / "warm.png"
     draw(SketchInput.from_case(case), cold)
-    hits = raster._bitmap.cache_info().hits
+    hits = raster._laid_out.cache_info().hits
     draw(SketchInput.from_case(case), warm)
-    assert raster._bitmap.cache_info().hits > hits
+    assert raster._laid_out.cache_info().hits > hits
     assert cold.read_bytes() == warm.read_bytes()
