@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +60,6 @@ class Outcome:
 def render_job(job: Job) -> Outcome:
     """Render one case (in a worker process): the sketch, photos, document, and PDF if asked."""
     from casegen.build import render_one
-    from casegen.export import to_pdf
 
     try:
         case_file = job.case_file
@@ -74,6 +72,8 @@ def render_job(job: Job) -> Outcome:
                               redact=job.redact)
         outputs = rendered.outputs
         if job.pdf:
+            from casegen.export import to_pdf
+
             outputs.append(to_pdf(job.target, job.target.with_suffix(".pdf")))
         return Outcome(job.case_file.path, RENDERED, outputs, marks=rendered.marks)
     except CaseError as e:
@@ -134,6 +134,8 @@ def run_jobs(jobs: list[Job], *, workers: int = 1, force: bool = False) -> Itera
         for job in todo:
             yield render_job(job)
         return
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # only a batch needs a pool
+
     pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_warm_up)
     futures = [pool.submit(render_job, job) for job in todo]
     try:

@@ -231,7 +231,6 @@ def _produce(args, make, product) -> int:
 
 def cmd_render(args) -> int:
     from casegen.calendar import find_calendar_file
-    from casegen.export import ToolMissing, libreoffice
 
     if args.template and not args.template.is_file():
         raise UsageError(f"找不到模板文件：{args.template}")
@@ -240,12 +239,13 @@ def cmd_render(args) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs 应为正整数，实际为 {args.jobs}")
     if args.pdf:
+        from casegen.export import FONT_PACKAGES, ToolMissing, libreoffice, substituted_faces
+
         try:
             libreoffice()
         except ToolMissing as e:
             print(e, file=sys.stderr)
             return EXIT_FINDINGS
-        from casegen.export import FONT_PACKAGES, substituted_faces
 
         for told in substituted_faces():
             print(f"! PDF 字体替代：{told}；安装：{FONT_PACKAGES}", file=sys.stderr)
