@@ -1,3 +1,3 @@
-from casegen.cli import main
+from casegen.cli import run
 
-raise SystemExit(main())
+run()

@@ -162,3 +162,33 @@ def test_render_tells_what_the_document_carries_in_red(tmp_path, capsys):
     assert "! 文档中标红：实证材料缺失或有问题" in out  # the valid case brings no evidence files
     assert "提示 [feedback-missing]" in out
     assert "1 个文档带有红色标记，发布前请补齐或核对" in out
+
+
+def test_the_console_script_exits_fast_with_main_s_status_and_all_its_output():
+    """`python -m casegen` leaves without tearing the interpreter down (cli.run): what main
+    printed still arrives whole, through a pipe, with main's exit code."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    command = [sys.executable, "-m", "casegen", "check", str(ROOT / "cases"), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1  # example 02 is incomplete on purpose
+    assert len(json.loads(result.stdout)["cases"]) == 3
+    assert result.stderr == ""
+    ok = subprocess.run([sys.executable, "-m", "casegen", "validate", str(ROOT / "cases")],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.rstrip().endswith("没有问题")
+    # a reader that stops early (`| head -c 50`) on a pipe smaller than the output
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    process = subprocess.Popen(command, stdout=write_end, stderr=subprocess.PIPE)
+    os.close(write_end)
+    assert len(os.read(read_end, 50)) == 50
+    os.close(read_end)
+    assert process.wait(timeout=60) == 0  # main: "not an error of ours"
+    told = process.stderr.read()
+    assert b"Traceback" not in told and b"lost sys.stderr" not in told, told
