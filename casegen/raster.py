@@ -112,22 +112,25 @@ class SketchCanvas(FigureCanvasAgg):
 
 
 def png_bytes(figure) -> bytes:
-    """The figure drawn at its own dpi, as an 8-bit RGBA PNG with its resolution recorded.
-    Rows go to zlib straight from Agg's buffer, each after its filter byte (None): no copy."""
-    import numpy as np
+    """The figure drawn at its own dpi, as an 8-bit RGB PNG with its resolution recorded. The
+    picture is opaque, so the alpha channel goes (kept, a PDF carries a soft mask for it); rows
+    go to zlib one by one, each after its filter byte (None), without another copy."""
+    from PIL import Image
 
     figure.canvas.draw()
-    pixels = np.asarray(figure.canvas.buffer_rgba())
-    height, width = pixels.shape[:2]
+    width, height = figure.canvas.get_width_height(physical=True)
+    rgb = memoryview(Image.frombuffer("RGBA", (width, height), figure.canvas.buffer_rgba(), "raw",
+                                      "RGBA", 0, 1).tobytes("raw", "RGB"))
+    row_bytes = 3 * width
     compressor = zlib.compressobj(1)
     data = []
-    for row in pixels:
-        data += (compressor.compress(b"\0"), compressor.compress(row))
+    for start in range(0, len(rgb), row_bytes):
+        data += (compressor.compress(b"\0"), compressor.compress(rgb[start:start + row_bytes]))
     data.append(compressor.flush())
     per_metre = round(figure.dpi / 0.0254)
     return b"".join([
         b"\x89PNG\r\n\x1a\n",
-        _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+        _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
         _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
         _chunk(b"IDAT", b"".join(data)),
         _chunk(b"IEND", b""),

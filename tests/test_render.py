@@ -244,8 +244,8 @@ def _pdf_images(pdf) -> list[dict]:
     rows = []
     for line in listing.splitlines()[2:]:
         cells = line.split()
-        if cells[2] == "image":  # not the soft masks of transparent pictures
-            rows.append({"page": int(cells[0]), "width": int(cells[3]), "x_ppi": int(cells[12])})
+        rows.append({"page": int(cells[0]), "type": cells[2], "width": int(cells[3]),
+                     "x_ppi": int(cells[12])})
     return rows
 
 
@@ -254,6 +254,7 @@ def test_the_sketch_is_300_ppi_and_the_two_photos_share_a_page(rendered):
 
     _, pdf = rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]]
     images = _pdf_images(pdf)
+    assert {i["type"] for i in images} == {"image"}  # opaque pictures: no soft masks
     sketch = max(images, key=lambda i: i["width"])
     assert sketch["width"] >= WIDTH_MM / 25.4 * 300 - 1 and sketch["x_ppi"] >= 295
     photos = [i for i in images if i is not sketch]

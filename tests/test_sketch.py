@@ -331,7 +331,10 @@ def test_the_png_holds_the_canvas_pixels_at_300_ppi():
     figure, _, _ = figure_of(example_paths()[1])
     picture = Image.open(io.BytesIO(png_bytes(figure)))
     assert picture.info["dpi"] == pytest.approx((300, 300), abs=0.01)
-    assert np.array_equal(np.asarray(picture), np.asarray(figure.canvas.buffer_rgba()))
+    assert picture.mode == "RGB"  # opaque: no alpha for a PDF to carry as a soft mask
+    canvas = np.asarray(figure.canvas.buffer_rgba())
+    assert (canvas[:, :, 3] == 255).all()
+    assert np.array_equal(np.asarray(picture), canvas[:, :, :3])
 
 
 def test_text_caches_change_nothing_drawn(tmp_path):
