@@ -126,11 +126,28 @@ def _evidence_row(item: Item) -> dict:
             "status": status, "file": _file_name(item.file)}
 
 
+FILE_COLUMN_CHARS = 17  # the template's 文件 column (3937 twips) holds 17 characters of 五号
+
+
 def _file_name(file: str | None) -> str:
-    """The file's own name (not its folder), breakable only after "_" (a zero-width space)."""
+    """The file's own name (not its folder). A name too long for its column is broken after a
+    "_" (docxtpl makes the newline a line break), so that "<客户名称>_工程建设简图.png" does not
+    break inside the customer's name; no invisible characters, which a copied name would keep."""
     if not file:
         return "—"
-    return file.replace("\\", "/").rsplit("/", 1)[-1].replace("_", "_\u200b")
+    name = file.replace("\\", "/").rsplit("/", 1)[-1]
+    lines = [""]
+    for part in re.findall(r"[^_]*_|[^_]+$", name):
+        if lines[-1] and _char_width(lines[-1] + part) > FILE_COLUMN_CHARS:
+            lines.append(part)
+        else:
+            lines[-1] += part
+    return "\n".join(lines)
+
+
+def _char_width(text: str) -> float:
+    """Width in CJK characters: Latin letters and digits are about half of one."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.5 for ch in text)
 
 
 def _evidence_groups(evidence: list[Item]) -> list[dict]:

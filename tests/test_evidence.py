@@ -206,7 +206,8 @@ def test_checklist_and_photos_in_the_document(tmp_path):
     assert "本案例尚有 2 项必需的实证材料缺失或有问题" in text
     assert "工程建设内容 | 编制说明 | 缺失 | —" in text
     sketch_row = "工程建设内容 | 工程建设简图（含工程量和建设资金） | 自动生成 | "
-    assert sketch_row + "重庆九龙便民超市有限公司_\u200b工程建设简图.png" in text  # the real file, breakable at "_"
+    assert sketch_row + "重庆九龙便民超市有限公司_\n工程建设简图.png" in text  # the real file, broken at "_"
+    assert "\u200b" not in text  # no invisible characters in a name a reader may copy
     assert "evidence/" not in text  # names, not paths
     assert "附：现场图片" in text and "图 1　施工后：新立6号杆至表箱的架空线及表箱" in text
     assert (tmp_path / "重庆九龙便民超市有限公司_现场图片" / "01.jpg").is_file()
@@ -297,3 +298,18 @@ def test_the_sketch_row_names_the_file_render_writes_and_counts_as_provided():
     sketch = next(i for i in items if i.name.startswith("工程建设简图"))
     assert sketch.file == "重庆沙坪坝区顺达汽车维修有限公司_工程建设简图.png"
     assert sketch.applicable and sketch.required and not sketch.is_gap
+
+
+@pytest.mark.parametrize(("file", "shown"), [
+    ("evidence/施工前.jpg", "施工前.jpg"),
+    ("evidence\\申请_1.pdf", "申请_1.pdf"),  # short: one line, as it is
+    ("重庆九龙便民超市有限公司_工程建设简图.png", "重庆九龙便民超市有限公司_\n工程建设简图.png"),
+    ("重庆市沙坪坝区井口镇顺达汽车维修与美容服务有限责任公司_工程建设简图.png",
+     "重庆市沙坪坝区井口镇顺达汽车维修与美容服务有限责任公司_\n工程建设简图.png"),
+    ("scan_2025_05_14_受理申请工单_SG186.png", "scan_2025_05_14_受理申请工单_\nSG186.png"),
+    (None, "—"),
+])
+def test_file_names_in_the_table_break_after_an_underscore_only_when_too_long(file, shown):
+    from casegen.render import _file_name
+
+    assert _file_name(file) == shown
