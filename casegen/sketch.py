@@ -9,6 +9,7 @@ figure itself in units of 2.5 mm (no Axes), rasterized by casegen.raster.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -425,6 +426,7 @@ class Label:
     heights: tuple[float, ...]  # offsets from the main line to try, in order (+ above)
     gid: str
     aligns: tuple[str, ...] = ("center", "left", "right")
+    widest: int = 13  # characters per line at most
 
 
 def _node_labels(nodes: list[Node]) -> list[Label]:
@@ -449,9 +451,12 @@ def _edge_labels(edges: list[Edge]) -> list[Label]:
             continue
         x = (edge.start.x + edge.end.x) / 2
         below = -3.6 if edge.element.excavation_m else -1.7
+        # no wider than its stretch of line (a character is 1.27 units): beside the next
+        # stretch's label it would read as one with it
+        widest = min(max(int((edge.end.x - edge.start.x) / 1.27), WRAP_WIDTHS[2]), WRAP_WIDTHS[0])
         labels.append(Label(line_label(edge.element), x, colour(edge.new),
                             (below, below - 4.6, below - 8.6, 1.3, 5.1, 8.9, 12.7, 16.5, 20.3),
-                            "label-line"))
+                            "label-line", widest=widest))
     return labels
 
 
@@ -469,15 +474,21 @@ def _forbidden(sheet, edges: list[Edge]):
     return [Bbox(sheet.transData.transform([(x0, y0), (x1, y1)])) for x0, y0, x1, y1 in zones]
 
 
+WRAP_WIDTHS = (13, 10, 8, 6, 5, 4)  # characters per line, widest first
+
+
 def _place(sheet, labels: list[Label], forbidden) -> bool:
-    """Greedy placement: each label takes the first spot that touches nothing placed so far;
-    when some label finds none, all are placed again with narrower wrapping."""
+    """Greedy placement: each label takes the first spot, nearest its symbol first, that
+    touches nothing placed so far, wrapped as wide as fits there (at most two steps narrower,
+    so a label stays by its symbol rather than move away whole); when some label finds no spot,
+    all are placed again one width narrower."""
     renderer = sheet.figure.canvas.get_renderer()
-    fixed = [t.get_window_extent(renderer).padded(2) for t in sheet.texts]
-    for width in (13, 10, 8, 6, 5, 4):
+    fixed = [t.get_window_extent(renderer).padded(*_label_pad(sheet)) for t in sheet.texts]
+    for start in range(len(WRAP_WIDTHS)):
         placed, artists = [], []
         for label in labels:
-            found = _first_fit(sheet, renderer, label, width, fixed + placed + forbidden)
+            widths = [w for w in WRAP_WIDTHS[start:] if w <= label.widest] or [WRAP_WIDTHS[-1]]
+            found = _first_fit(sheet, renderer, label, tuple(widths[:3]), fixed + placed + forbidden)
             if found is None:
                 break
             artists.append(found[0])
@@ -494,30 +505,42 @@ def _place(sheet, labels: list[Label], forbidden) -> bool:
 NUDGE = {"center": 0.0, "left": -0.6, "right": 0.6}  # data units, so a side label clears its symbol
 
 
-def _first_fit(sheet, renderer, label: Label, width: int, taken):
-    """The first spot, in the label's order, where it stays on the picture and touches nothing
-    taken: (the text, its padded extent), or None. Each alignment is measured once; the heights
-    only move that box (text layout is the slow part)."""
-    artist = _text(sheet, label, width)
+def _first_fit(sheet, renderer, label: Label, widths: tuple[int, ...], taken):
+    """The first spot, in the label's order of heights, at the widest wrapping and the first
+    alignment that stay on the picture and touch nothing taken: (the text, its padded extent),
+    or None. Each wrapping and alignment is measured once; the heights only move that box
+    (text layout is the slow part)."""
+    artists = {width: _text(sheet, label, width) for width in widths}
     x_unit, y_unit = sheet.bbox.width / W, sheet.bbox.height / H  # display pixels per data unit
     margin = sheet.figure.dpi * 1.5 / 25.4  # 1.5 mm of paper
     shapes = {}
-    for height in label.heights:
-        for align in label.aligns:
-            key = align, height > 0
-            if key not in shapes:
-                _move(artist, label, 0.0, align, above=height > 0)
-                shapes[key] = artist.get_window_extent(renderer)
-            extent = shapes[key].translated(0, height * y_unit)
-            # shifted sideways to stay 1.5 mm inside the picture
-            shift = max(sheet.bbox.x0 + margin - extent.x0, 0) - max(extent.x1 - (sheet.bbox.x1 - margin), 0)
-            extent = extent.translated(shift, 0).padded(2)
-            inside = sheet.bbox.y0 <= extent.y0 and extent.y1 <= sheet.bbox.y1
-            if inside and not any(extent.overlaps(box) for box in taken):
-                _move(artist, label, height, align, shift / x_unit)
-                return artist, extent
-    artist.remove()
-    return None
+    found = None
+    for height, width, align in itertools.product(label.heights, widths, label.aligns):
+        artist = artists[width]
+        key = width, align, height > 0
+        if key not in shapes:
+            _move(artist, label, 0.0, align, above=height > 0)
+            shapes[key] = artist.get_window_extent(renderer)
+        extent = shapes[key].translated(0, height * y_unit)
+        # shifted sideways to stay 1.5 mm inside the picture
+        shift = max(sheet.bbox.x0 + margin - extent.x0, 0) - max(extent.x1 - (sheet.bbox.x1 - margin), 0)
+        extent = extent.translated(shift, 0).padded(*_label_pad(sheet))
+        inside = sheet.bbox.y0 <= extent.y0 and extent.y1 <= sheet.bbox.y1
+        if inside and not any(extent.overlaps(box) for box in taken):
+            _move(artist, label, height, align, shift / x_unit)
+            found = artist, extent
+            break
+    for artist in artists.values():
+        if found is None or artist is not found[0]:
+            artist.remove()
+    return found
+
+
+def _label_pad(sheet) -> tuple[float, float]:
+    """Display pixels kept beside and above each label: two labels side by side stay 1.2 mm
+    apart, or they read as one ("…正街线JKLYJ-1kV-4×70"); lines of text above one another
+    are told apart by their line spacing already."""
+    return sheet.figure.dpi * 0.6 / 25.4, 2.0
 
 
 def _move(artist, label: Label, height: float, align: str, shift: float = 0.0, *,
