@@ -177,7 +177,10 @@ def _warm_up() -> None:
     """Import the heavy libraries and find the font once per worker, before the first case."""
     import signal
 
-    signal.signal(signal.SIGTERM, _worker_stop)
+    # Ctrl-C reaches the whole process group: the parent stops the batch (a case in progress
+    # finishes, the rest never start); a worker stopped in its imports printed a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
     _die_with_parent()
     import docxtpl  # noqa: F401
     import matplotlib.backends.backend_agg
@@ -186,3 +189,5 @@ def _warm_up() -> None:
     from casegen.fonts import cjk_font
 
     cjk_font()
+    # only now: stopped while importing, a worker simply ends (it has written nothing)
+    signal.signal(signal.SIGTERM, _worker_stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -150,14 +151,26 @@ def _period(args):
 def run() -> None:
     """The console script: main(), then out without tearing the interpreter down, as mypy's
     hard_exit does. Freeing matplotlib's, python-docx's and pydantic's objects one by one cost
-    0.3 s of CPU at the end of every run, a fifth of rendering one case; by the time main()
-    returns every output is written, renamed into place and closed, and every pool shut down."""
+    0.3 s of CPU at the end of every run, a fifth of rendering one case. By the time main()
+    returns every output is written, renamed into place and closed, and every pool shut down;
+    what a normal exit would still do is done here: the output flushed (a failure said, as
+    Python says it), the atexit handlers run (matplotlib removes its temporary folder)."""
+    import atexit
+
     status = main()
     try:
         sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # a reader that went away (`| head`), a stream main closed
+    except (BrokenPipeError, ValueError):  # a reader that went away (`| head`), a closed stream
         pass
+    except OSError as e:  # a full disk under `> file`: the output is lost, say so
+        from casegen.load import os_reason
+
+        with contextlib.suppress(OSError, ValueError):
+            print(f"无法写出输出：{os_reason(e)}", file=sys.stderr)
+        status = status or EXIT_FINDINGS
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    atexit._run_exitfuncs()  # what Py_Finalize runs first; only the teardown after it is skipped
     os._exit(status)
 
 
@@ -183,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         name = str(e.filename or "")
         if Path(name).name.startswith(TEMPORARY_PREFIX):  # the user knows the target, not our temporary
             name = str(Path(name).parent)
-        print(f"无法读写文件：{name}（{os_reason(e)}）", file=sys.stderr)
+        told = f"无法读写文件：{name}（{os_reason(e)}）" if name else f"无法写出输出：{os_reason(e)}"
+        with contextlib.suppress(OSError, ValueError):
+            print(told, file=sys.stderr)
         return EXIT_FINDINGS
     except KeyboardInterrupt:
         print("已中断：未写完的文件已丢弃", file=sys.stderr)

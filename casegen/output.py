@@ -33,7 +33,10 @@ def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
 
 def cache_root() -> Path:
     """Where casegen keeps what it can rebuild (holiday tables, PDF faces, photo facts)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "casegen"
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, empty or relative: the XDG spec says ignore it
+        base = Path.home() / ".cache"
+    return Path(base) / "casegen"
 
 
 def write_bytes(target: Path, data: bytes, *, durable: bool = True) -> None:

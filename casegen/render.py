@@ -138,7 +138,10 @@ def _file_name(file: str | None) -> str:
     name = file.replace("\\", "/").rsplit("/", 1)[-1]
     lines = [""]
     for part in re.findall(r"[^_]*_|[^_]+$", name):
-        if lines[-1] and _char_width(lines[-1] + part) > FILE_COLUMN_CHARS:
+        # a new line for a part that fills one: a part wider than the column is left to the
+        # word processor, and ".pdf" or "_" never stands alone on a line
+        worth_a_line = 4 <= _char_width(part) <= FILE_COLUMN_CHARS
+        if lines[-1] and worth_a_line and _char_width(lines[-1] + part) > FILE_COLUMN_CHARS:
             lines.append(part)
         else:
             lines[-1] += part
@@ -177,10 +180,7 @@ def jinja_environment():
     import hashlib
 
     import jinja2
-    from jinja2.bccache import FileSystemBytecodeCache
     from jinja2.sandbox import SandboxedEnvironment
-
-    from casegen.output import cache_root
 
     class CachingSandbox(SandboxedEnvironment):
         def __init__(self, **options):
@@ -196,13 +196,8 @@ def jinja_environment():
         def _from_bytecode_cache(self, source: str, globals):
             """What Jinja's loaders do with a bytecode cache, for a template given as text."""
             name = hashlib.sha256(f"{type(self).__name__} {self.autoescape}\n{source}".encode()).hexdigest()
-            bucket, code = None, None
-            if self.bytecode_cache is not None:
-                try:
-                    bucket = self.bytecode_cache.get_bucket(self, name, None, source)
-                    code = bucket.code
-                except Exception:  # an unreadable or damaged cache file is only slower
-                    bucket = None
+            bucket = self.bytecode_cache.get_bucket(self, name, None, source) if self.bytecode_cache else None
+            code = bucket.code if bucket is not None else None
             if code is None:
                 code = self.compile(source, name)
                 if bucket is not None:
@@ -211,14 +206,45 @@ def jinja_environment():
                         self.bytecode_cache.set_bucket(bucket)
             return self.template_class.from_code(self, code, self.make_globals(globals))
 
+    return CachingSandbox(autoescape=True, undefined=jinja2.StrictUndefined,
+                          bytecode_cache=_checked_bytecode_cache())
+
+
+def _checked_bytecode_cache():
+    """Jinja's file bytecode cache, each file led by the SHA-256 of the rest: marshal trusts
+    what it reads, and a file damaged on disk crashed the interpreter or ran other code. A file
+    that does not match is compiled again and rewritten; a cache that cannot be used is none."""
+    import hashlib
+
+    from jinja2.bccache import FileSystemBytecodeCache
+
+    from casegen.output import cache_root, write_bytes
+
+    class CheckedBytecodeCache(FileSystemBytecodeCache):
+        def load_bytecode(self, bucket) -> None:
+            try:
+                stored = Path(self._get_cache_filename(bucket)).read_bytes()
+            except OSError:
+                return
+            digest, payload = stored[:32], stored[32:]
+            if hashlib.sha256(payload).digest() != digest:
+                return
+            try:
+                bucket.bytecode_from_string(payload)
+            except Exception:  # written by another Jinja or Python: compiled again
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            payload = bucket.bytecode_to_string()
+            write_bytes(Path(self._get_cache_filename(bucket)),
+                        hashlib.sha256(payload).digest() + payload, durable=False)
+
     try:
         folder = cache_root() / "jinja"
         folder.mkdir(parents=True, exist_ok=True)
-        bytecode = FileSystemBytecodeCache(str(folder))
+        return CheckedBytecodeCache(str(folder))
     except OSError:
-        bytecode = None
-    return CachingSandbox(autoescape=True, undefined=jinja2.StrictUndefined,
-                          bytecode_cache=bytecode)
+        return None
 
 
 def template_problem(error) -> str:

@@ -42,6 +42,15 @@ def drawable(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n " or covers(ch))
 
 
+NAME_LIMIT = 40  # characters of a name the sketch shows; the document's text gives it whole
+
+
+def clipped(name: str) -> str:
+    """A name cut to NAME_LIMIT characters with "…": a 200-character name (the contract allows
+    it) ran over the other labels and off the picture."""
+    return name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1] + "…"
+
+
 def colour(new: bool) -> str:
     return NEW if new else EXISTING
 
@@ -116,7 +125,7 @@ def layout(drawing: SketchInput) -> tuple[list[Node], list[Edge]]:
     if not source.new and transformer is not None:
         capacity += f" 负荷率{transformer.load_rate:.0%}"
     action = {"新增": "（新增）", "更换": "（更换）"}.get(transformer.action if transformer else "", "")
-    nodes = [Node("transformer", source.new, f"{source.name}{action}{capacity}")]
+    nodes = [Node("transformer", source.new, f"{clipped(source.name)}{action}{capacity}")]
     edges: list[Edge] = []
     pending: Edge | None = None
     for element in drawing.grid.route:
@@ -126,11 +135,11 @@ def layout(drawing: SketchInput) -> tuple[list[Node], list[Edge]]:
                 edges.append(pending)
             pending = Edge(element.new, element)
             continue
-        nodes.append(Node(element.kind, element.new, element.label))
+        nodes.append(Node(element.kind, element.new, clipped(element.label)))
         edges.append(pending or Edge(_lead_is_new(nodes[-2], element.new), None))
         pending = None
     box = drawing.grid.meter_box
-    nodes.append(Node("meter_box", box.new, box.name))
+    nodes.append(Node("meter_box", box.new, clipped(box.name)))
     edges.append(pending or Edge(_lead_is_new(nodes[-2], box.new), None))
     for edge, start, end in zip(edges, nodes[:-1], nodes[1:], strict=True):
         edge.start, edge.end = start, end
@@ -153,12 +162,12 @@ def _lead_is_new(upstream: Node, downstream_new: bool) -> bool:
 
 def line_label(element: Element) -> str:
     kind = ELEMENT_KINDS[element.kind]
-    title = element.spec or element.name or kind
+    title = clipped(element.spec or element.name or kind)
     verb = "新建" if element.new else "现状"
     length = f"{number_text(element.length_m)}米"
     parts = [title, f"{verb}{kind}{length}" if element.new or title == kind else length]
     if element.excavation_m:
-        road = f"（{element.road}）" if element.road else ""
+        road = f"（{clipped(element.road)}）" if element.road else ""
         parts.append(f"掘路{number_text(element.excavation_m)}米{road}")
     return "\n".join(parts)
 
@@ -182,7 +191,8 @@ def wrap_name(text: str, width: int) -> str:
         else:
             line += part
     lines.append(line)
-    wrapped = "\n".join(wrap(ln, width) if _width(ln) > width else ln for ln in lines).split("\n")
+    wrapped = "\n".join(wrap(ln, width, width) if _width(ln) > width else ln
+                         for ln in lines).split("\n")
     if len(wrapped) > 2 and form and _width(wrapped[-2] + wrapped[-1]) <= width:
         wrapped[-2:] = [wrapped[-2] + wrapped[-1]]  # "管理" alone above "有限公司": one line
     return "\n".join(wrapped)
@@ -195,16 +205,34 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"（[^（）]{1,10}）|[（“]?(?:[A-Za-z0-9.\-/×*+()]+\s*|\s+|.)[）”，、。：]?", text)
 
 
+def _split_long(tokens: list[str], width: int) -> list[str]:
+    """A run wider than a whole line (a name of Latin letters with no space) cut into pieces
+    that fit: kept whole, it stuck out of the red box and off the picture."""
+    pieces = []
+    for token in tokens:
+        while _width(token) > width:
+            cut, used = 0, 0.0
+            while cut < len(token) and used + _width(token[cut]) <= width:
+                used += _width(token[cut])
+                cut += 1
+            cut = max(cut, 1)
+            pieces.append(token[:cut])
+            token = token[cut:]
+        pieces.append(token)
+    return pieces
+
+
 def _width(token: str) -> float:
     return sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in token)
 
 
-def wrap(text: str, width: int) -> str:
-    """Wrap to about `width` CJK characters per line, never inside a spec such as YJV22-4×35."""
+def wrap(text: str, width: int, longest: int | None = None) -> str:
+    """Wrap to about `width` CJK characters per line, never inside a spec such as YJV22-4×35;
+    only a run wider than `longest` (the widest a label may be) is cut."""
     lines = []
     for part in text.split("\n"):
         line, used = "", 0.0
-        for token in _tokens(part):
+        for token in _split_long(_tokens(part), longest or WRAP_WIDTHS[0]):
             if line and used + _width(token) > width:
                 lines.append(line.rstrip())
                 line, used = token.lstrip(), _width(token.lstrip())
@@ -308,7 +336,7 @@ def _draw_boundary(sheet, customer: str, family: list[str]) -> None:
     sheet.add_artist(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
                              fill=False, edgecolor=BOUNDARY, linestyle=(0, (5, 3)), linewidth=1.4,
                              gid="boundary"))
-    name = "客户：\n" + wrap_name(drawable(customer), 8)
+    name = "客户：\n" + wrap_name(clipped(drawable(customer)), 8)
     sheet.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.3, BOX_TOP - 1.0, name, ha="center", va="top",
               fontsize=FONT_PT, color=BOUNDARY, family=family, gid="customer")
     sheet.text((BOX_LEFT + BOX_RIGHT) / 2 + 0.6, BOX_BOTTOM + 0.8, "客户红线\n（客户出资范围）",

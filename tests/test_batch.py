@@ -177,3 +177,21 @@ def test_killing_a_batch_midway_leaves_no_half_written_file(tmp_path, how):
     assert main(["render", str(cases), "-o", str(out), "--jobs", "2"]) == 0
     assert [p for p in out.rglob("*") if ".tmp" in p.name] == []
     assert _all_documents_whole(out) == 40
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_a_batch_while_its_workers_start_is_quiet(tmp_path, how):
+    """Ctrl-C (or a service manager's SIGTERM) reaches the whole process group, workers too,
+    often while they still import: exit 130, the sentence, no traceback from any worker."""
+    cases, out = tmp_path / "cases", tmp_path / "out"
+    _many_cases(cases, 12)
+    process = subprocess.Popen([sys.executable, "-m", "casegen", "render", str(cases), "-o", str(out),
+                                "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(0.9)  # the workers are importing matplotlib and docxtpl
+    os.killpg(process.pid, how)
+    told = process.communicate(timeout=60)[1].decode()
+    assert process.returncode == 130, told
+    assert "Traceback" not in told and "已中断" in told, told
+    assert [p for p in out.rglob("*") if ".tmp" in p.name] == []

@@ -192,3 +192,45 @@ def test_the_console_script_exits_fast_with_main_s_status_and_all_its_output():
     assert process.wait(timeout=60) == 0  # main: "not an error of ours"
     told = process.stderr.read()
     assert b"Traceback" not in told and b"lost sys.stderr" not in told, told
+
+
+def test_the_console_script_says_lost_output_and_runs_the_exit_handlers(tmp_path):
+    """Skipping the teardown must not skip what a normal exit does: a failed final flush is an
+    error (as Python says it), and atexit handlers run (matplotlib's temporary folder goes)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "casegen", "validate", str(ROOT / "cases")],
+                                stdout=full, stderr=subprocess.PIPE, text=True, env=buffered)
+    assert result.returncode == 1
+    assert "无法写出输出：磁盘空间不足" in result.stderr and "Traceback" not in result.stderr
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**buffered, "MPLCONFIGDIR": str(blocked / "x"), "XDG_CACHE_HOME": str(blocked),
+           "TMPDIR": str(temporary)}
+    drawn = subprocess.run([sys.executable, "-m", "casegen", "draw", str(example_paths()[0]),
+                            "-o", str(tmp_path / "out")], capture_output=True, text=True, env=env)
+    assert drawn.returncode == 0, drawn.stderr
+    assert "temporary cache directory" in drawn.stderr  # matplotlib did make one …
+    assert list(temporary.iterdir()) == []  # … and removed it at exit
+
+
+def test_a_relative_xdg_cache_home_is_ignored(monkeypatch, tmp_path):
+    """The XDG spec: a relative XDG_CACHE_HOME is invalid (it would scatter caches wherever the
+    command is run)."""
+    from pathlib import Path
+
+    from casegen.output import cache_root
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative-cache")
+    assert cache_root() == tmp_path / ".cache" / "casegen"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "abs"))
+    assert cache_root() == Path(tmp_path / "abs" / "casegen")

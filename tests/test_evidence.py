@@ -307,6 +307,8 @@ def test_the_sketch_row_names_the_file_render_writes_and_counts_as_provided():
     ("重庆市沙坪坝区井口镇顺达汽车维修与美容服务有限责任公司_工程建设简图.png",
      "重庆市沙坪坝区井口镇顺达汽车维修与美容服务有限责任公司_\n工程建设简图.png"),
     ("scan_2025_05_14_受理申请工单_SG186.png", "scan_2025_05_14_受理申请工单_\nSG186.png"),
+    ("许可_" + "很" * 30 + "_.pdf", "许可_" + "很" * 30 + "_.pdf"),  # no ".pdf" alone on a line
+    ("_" * 40, "_" * 40),
     (None, "—"),
 ])
 def test_file_names_in_the_table_break_after_an_underscore_only_when_too_long(file, shown):

@@ -293,7 +293,7 @@ def test_the_ordinary_save_is_taken_with_a_warning_if_python_docx_changes(tmp_pa
 def test_template_code_is_reused_across_processes_and_a_damaged_cache_ignored(tmp_path, monkeypatch):
     """The compiled template parts are kept in Jinja's bytecode cache: a fresh environment (a new
     process) renders from it without compiling, the same document; damaged files only cost a
-    compile."""
+    compile, and are rewritten."""
     from casegen import render
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -316,7 +316,28 @@ def test_template_code_is_reused_across_processes_and_a_damaged_cache_ignored(tm
     with monkeypatch.context() as patch:
         patch.setattr(SandboxedEnvironment, "compile", no_compile)
         assert render_once("b") == first
-    for path in stored:
-        path.write_bytes(path.read_bytes()[:40])  # cut short: magic and a broken checksum
+    import hashlib
+    import io
+    import pickle
+
+    from jinja2.bccache import bc_magic
+
+    def split(data: bytes) -> tuple[bytes, bytes]:
+        """(digest and Jinja's header, the marshalled code)."""
+        stream = io.BytesIO(data[32:])
+        stream.read(len(bc_magic))
+        pickle.load(stream)
+        return data[:32 + stream.tell()], data[32 + stream.tell():]
+
+    assert len(stored) >= 2
+    originals = [path.read_bytes() for path in stored]
+    for number, path in enumerate(stored):
+        if number == 0:
+            path.write_bytes(originals[0][:40])  # cut short
+        else:  # the code of another part under this part's header: it loads, and misleads
+            path.write_bytes(split(originals[number])[0] + split(originals[number - 1])[1])
     assert render_once("c") == first
+    for path in stored:  # compiled again and rewritten whole
+        data = path.read_bytes()
+        assert hashlib.sha256(data[32:]).digest() == data[:32]
     render.jinja_environment.cache_clear()

@@ -350,3 +350,43 @@ def test_text_caches_change_nothing_drawn(tmp_path):
     draw(SketchInput.from_case(case), warm)
     assert raster._laid_out.cache_info().hits > hits
     assert cold.read_bytes() == warm.read_bytes()
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("customer", "A" * 199),  # no space to break at
+    ("customer", "Chongqingshunda" * 2),
+    ("customer", "重庆" + "顺达汽车维修" * 13 + "有限公司"),
+    ("route", "很长的名字" * 40),
+    ("meter", "M" * 199),
+])
+def test_names_as_long_as_the_contract_allows_stay_on_the_picture(tmp_path, field, value):
+    """A name is shown at most 40 characters (with "…"), and a run with no place to break is
+    cut to the line: everything stays on the picture, the customer's name inside its box."""
+    from casegen.sketch import NAME_LIMIT
+
+    data = load_valid()
+    if field == "customer":
+        data["customer"]["name"] = value
+    elif field == "meter":
+        data["grid"]["meter_box"]["name"] = value
+    else:
+        for element in data["grid"]["route"]:
+            element["name"] = value
+            element.pop("spec", None)
+    figure, _, _ = figure_of(write_case(tmp_path / "c", data))
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    for text in drawn(figure, "texts"):
+        box = text.get_window_extent(renderer)
+        assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1, text.get_text()
+        assert figure.bbox.y0 <= box.y0 and box.y1 <= figure.bbox.y1, text.get_text()
+    shown = " ".join(t.get_text().replace("\n", "") for t in drawn(figure, "texts"))
+    if len(value) > NAME_LIMIT:
+        assert value not in shown and value[: NAME_LIMIT - 1] + "…" in shown
+    else:  # cut into lines only
+        assert value in shown
+    customer = next(t for t in drawn(figure, "texts") if t.get_gid() == "customer")
+    red_box = next(p for p in drawn(figure, "patches") if p.get_gid() == "boundary")
+    inside = red_box.get_window_extent(renderer)
+    name = customer.get_window_extent(renderer)
+    assert inside.x0 <= name.x0 and name.x1 <= inside.x1 and inside.y0 <= name.y0
