@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import html
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from casegen import __version__
 from casegen.derive import Facts, day_text, number_text
 from casegen.errors import CaseError, Finding
 from casegen.evidence import GENERATED, MISSING, NOT_APPLICABLE, PROVIDED, Item
@@ -18,6 +21,32 @@ from casegen.policy import NOTICE
 PENDING = "【待补充：客户原话】"
 STATUS_COLOURS = {MISSING: "C00000", NOT_APPLICABLE: "808080", PROVIDED: "000000",
                   GENERATED: "000000"}
+
+
+def making_stamp(template: Path | None) -> str:
+    """What a document was made with: casegen's version and the template's SHA-256 (head).
+    Kept in the document's properties (dc:identifier), so that a batch re-renders a document
+    made with another template or another casegen, however old the files' times."""
+    path = Path(template or default_template())
+    return f"casegen {__version__}；模板 {_template_digest(path, path.stat().st_mtime_ns)}"
+
+
+@cache
+def _template_digest(path: Path, _mtime_ns: int) -> str:  # once per template and change
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def stamp_of(document: Path) -> str | None:
+    """The making stamp a rendered .docx carries, or None (not ours, or unreadable)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(document) as package:
+            core = package.read("docProps/core.xml").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
+    found = re.search(r"<dc:identifier>([^<]*)</dc:identifier>", core)
+    return html.unescape(found.group(1)) if found else None
 
 
 def default_template() -> Path:
@@ -290,6 +319,7 @@ def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
     core.subject = "低压小微企业典型案例（附件3）"
     core.author = core.last_modified_by = "" if clear_metadata else case.unit.company
     core.comments = ""
+    core.identifier = making_stamp(template)
     core.created = core.modified = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     with atomic_path(target) as temporary:
         _save(document, temporary)

@@ -195,3 +195,31 @@ def test_stopping_a_batch_while_its_workers_start_is_quiet(tmp_path, how):
     assert process.returncode == 130, told
     assert "Traceback" not in told and "已中断" in told, told
     assert [p for p in out.rglob("*") if ".tmp" in p.name] == []
+
+
+def test_a_switched_template_is_rendered_again_however_old_its_file(tmp_path, capsys):
+    """The skip rule compares times, and a template copied from elsewhere is older than the
+    documents: the stamp in each document (casegen's version, the template's digest) decides."""
+    from conftest import docx_text
+
+    out = tmp_path / "out"
+    case = str(example_paths()[0])
+    assert main(["render", case, "-o", str(out)]) == 0
+    edited = tmp_path / "edited.docx"
+    with zipfile.ZipFile(ROOT / "templates" / "case_template.docx") as source, \
+            zipfile.ZipFile(edited, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.decode().replace("附件3", "附件3（改）", 1).encode()
+            copy.writestr(item, data)
+    os.utime(edited, (time.time() - 3600, time.time() - 3600))  # older than the documents
+    capsys.readouterr()
+    assert main(["render", case, "-o", str(out), "--template", str(edited)]) == 0
+    assert "生成 1 个，跳过 0 个" in capsys.readouterr().out
+    assert "附件3（改）" in docx_text(next(out.glob("*.docx")))
+    assert main(["render", case, "-o", str(out), "--template", str(edited)]) == 0
+    assert "生成 0 个，跳过 1 个" in capsys.readouterr().out  # the same template: up to date
+    assert main(["render", case, "-o", str(out)]) == 0  # back to the shipped one
+    assert "生成 1 个，跳过 0 个" in capsys.readouterr().out
+    assert "附件3（改）" not in docx_text(next(out.glob("*.docx")))
