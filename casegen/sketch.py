@@ -538,12 +538,14 @@ def _first_fit(sheet, renderer, label: Label, widths: tuple[int, ...], taken):
     alignment that stay on the picture and touch nothing taken: (the text, its padded extent),
     or None. Each wrapping and alignment is measured once; the heights only move that box
     (text layout is the slow part)."""
-    artists = {width: _text(sheet, label, width) for width in widths}
+    artists = {}  # made when first tried: most labels fit at their widest
     x_unit, y_unit = sheet.bbox.width / W, sheet.bbox.height / H  # display pixels per data unit
     margin = sheet.figure.dpi * 1.5 / 25.4  # 1.5 mm of paper
     shapes = {}
     found = None
     for height, width, align in itertools.product(label.heights, widths, label.aligns):
+        if width not in artists:
+            artists[width] = _text(sheet, label, width)
         artist = artists[width]
         key = width, align, height > 0
         if key not in shapes:
