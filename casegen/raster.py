@@ -113,7 +113,7 @@ class SketchCanvas(FigureCanvasAgg):
 
 def png_bytes(figure) -> bytes:
     """The figure drawn at its own dpi, as an 8-bit RGB PNG with its resolution recorded. The
-    picture is opaque, so the alpha channel goes (kept, a PDF carries a soft mask for it); rows
+    picture is opaque, so its alpha channel is dropped (kept, it gave the PDF a soft mask); rows
     go to zlib one by one, each after its filter byte (None), without another copy."""
     from PIL import Image
 
@@ -139,6 +139,3 @@ def png_bytes(figure) -> bytes:
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-

@@ -206,7 +206,6 @@ def jinja_environment():
     the same for every case), and across processes through Jinja's own bytecode cache (a clerk
     renders one case over and over; compiling the template's XML cost 30 ms of each run)."""
     import contextlib
-    import hashlib
 
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
@@ -219,10 +218,10 @@ def jinja_environment():
         def from_string(self, source, globals=None, template_class=None):
             key = (source, self.autoescape)
             if key not in self.compiled:
-                self.compiled[key] = self._from_bytecode_cache(source, globals)
+                self.compiled[key] = self._from_bytecode_cache(source, globals, template_class)
             return self.compiled[key]
 
-        def _from_bytecode_cache(self, source: str, globals):
+        def _from_bytecode_cache(self, source: str, globals, template_class):
             """What Jinja's loaders do with a bytecode cache, for a template given as text."""
             name = hashlib.sha256(f"{type(self).__name__} {self.autoescape}\n{source}".encode()).hexdigest()
             bucket = self.bytecode_cache.get_bucket(self, name, None, source) if self.bytecode_cache else None
@@ -233,7 +232,8 @@ def jinja_environment():
                     bucket.code = code
                     with contextlib.suppress(OSError):  # a full disk: next time compiles again
                         self.bytecode_cache.set_bucket(bucket)
-            return self.template_class.from_code(self, code, self.make_globals(globals))
+            return (template_class or self.template_class).from_code(self, code,
+                                                                     self.make_globals(globals))
 
     return CachingSandbox(autoescape=True, undefined=jinja2.StrictUndefined,
                           bytecode_cache=_checked_bytecode_cache())
@@ -243,8 +243,6 @@ def _checked_bytecode_cache():
     """Jinja's file bytecode cache, each file led by the SHA-256 of the rest: marshal trusts
     what it reads, and a file damaged on disk crashed the interpreter or ran other code. A file
     that does not match is compiled again and rewritten; a cache that cannot be used is none."""
-    import hashlib
-
     from jinja2.bccache import FileSystemBytecodeCache
 
     from casegen.output import cache_root, write_bytes
