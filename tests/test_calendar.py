@@ -12,6 +12,15 @@ from casegen.errors import CaseError
 D = dt.date
 
 
+def calendar_refusals(tmp_path, text: str) -> list:
+    """The findings a calendar file with this text is refused with."""
+    path = tmp_path / "casegen.calendar.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseError) as refused:
+        load_calendar(path)
+    return refused.value.findings
+
+
 @pytest.mark.parametrize(("start", "end", "working"), [
     (D(2019, 9, 27), D(2019, 10, 9), 4),  # 9-29 (Sun) is a make-up working day; 10-1..7 off
     (D(2019, 11, 4), D(2019, 11, 15), 9),  # two plain weeks, start day not counted
@@ -20,6 +29,7 @@ D = dt.date
     (D(2024, 9, 29), D(2024, 10, 8), 2),
     (D(2025, 4, 28), D(2025, 5, 14), 9),
 ])
+
 def test_working_days_across_holidays_and_make_up_days(start, end, working):
     assert WorkCalendar().working_days(start, end) == working
 
@@ -74,11 +84,7 @@ def test_calendar_file_is_found_in_a_parent_folder(tmp_path):
 
 
 def test_bad_calendar_file_names_file_and_line(tmp_path):
-    path = tmp_path / "casegen.calendar.yaml"
-    path.write_text("2027:\n  holidays:\n    元旦: 2027-13-01\n", encoding="utf-8")
-    with pytest.raises(CaseError) as caught:
-        load_calendar(path)
-    finding, = caught.value.findings
+    finding, = calendar_refusals(tmp_path, "2027:\n  holidays:\n    元旦: 2027-13-01\n")
     assert finding.line == 3
     assert "YYYY-MM-DD" in finding.message
 
@@ -157,16 +163,10 @@ def test_dates_outside_2000_to_2099_are_typing_mistakes(tmp_path, capsys):
 
 
 def test_an_empty_calendar_file_and_a_bare_workdays_string_are_told_once(tmp_path):
-    path = tmp_path / "casegen.calendar.yaml"
-    path.write_text("# 还没写\n", encoding="utf-8")
-    with pytest.raises(CaseError) as refused:
-        load_calendar(path)
-    assert refused.value.findings[0].message.startswith("节假日文件是空的")
-    assert refused.value.findings[0].line == 1
-    path.write_text("2027:\n  workdays: 2027-02-14\n", encoding="utf-8")
-    with pytest.raises(CaseError) as refused:
-        load_calendar(path)
-    assert [f.message for f in refused.value.findings] == ["应为日期的列表，如 [2027-02-14, 2027-02-20]"]
+    empty = calendar_refusals(tmp_path, "# 还没写\n")
+    assert empty[0].message.startswith("节假日文件是空的") and empty[0].line == 1
+    bare = calendar_refusals(tmp_path, "2027:\n  workdays: 2027-02-14\n")
+    assert [f.message for f in bare] == ["应为日期的列表，如 [2027-02-14, 2027-02-20]"]
 
 
 def test_the_calendar_file_is_found_beside_a_case_file(tmp_path):
@@ -187,26 +187,15 @@ def test_the_cached_year_lists_weekdays_off_and_weekends_worked_only(tmp_path, m
 
 @pytest.mark.parametrize("year", ["1999", "²⁰²⁷", "二〇二七"])
 def test_a_calendar_year_key_must_be_a_year_of_this_century(tmp_path, year):
-    path = tmp_path / "casegen.calendar.yaml"
-    path.write_text(f"{year}:\n  workdays: []\n", encoding="utf-8")
-    with pytest.raises(CaseError) as refused:
-        load_calendar(path)
-    finding, = refused.value.findings
+    finding, = calendar_refusals(tmp_path, f"{year}:\n  workdays: []\n")
     assert finding.message == f"应为 2000–2099 之间的年份（如 2027），实际为 \"{year}\"" and finding.line == 1
 
 
 def test_a_reversed_holiday_range_is_refused_not_dropped(tmp_path):
-    path = tmp_path / "casegen.calendar.yaml"
-    path.write_text("2027:\n  holidays:\n    国庆节: [2027-10-07, 2027-10-01]\n", encoding="utf-8")
-    with pytest.raises(CaseError) as refused:
-        load_calendar(path)
-    finding, = refused.value.findings
+    finding, = calendar_refusals(tmp_path, "2027:\n  holidays:\n    国庆节: [2027-10-07, 2027-10-01]\n")
     assert finding.message == "结束日期 2027-10-01 早于开始日期 2027-10-07" and finding.line == 3
 
 
 def test_holidays_written_as_a_list_are_told_not_a_crash(tmp_path):
-    path = tmp_path / "casegen.calendar.yaml"
-    path.write_text("2027:\n  holidays: [2027-10-01, 2027-10-02]\n", encoding="utf-8")
-    with pytest.raises(CaseError) as refused:
-        load_calendar(path)
-    assert [f.message for f in refused.value.findings] == ["应为“名称: 日期”或“名称: [开始, 结束]”的列表"]
+    refusals = calendar_refusals(tmp_path, "2027:\n  holidays: [2027-10-01, 2027-10-02]\n")
+    assert [f.message for f in refusals] == ["应为“名称: 日期”或“名称: [开始, 结束]”的列表"]
