@@ -1,9 +1,16 @@
-"""Chinese names in the order Excel users expect: by pinyin (九龙坡, 沙坪坝, 市北, 市区), not by
-character code."""
+"""Chinese text as tables show it: names in the order Excel users expect, by pinyin (九龙坡, 沙坪坝,
+市北, 市区), not by character code; and how wide a text stands in a column."""
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
+
+
+def display_width(value) -> float:
+    """Width in half-width characters: a CJK character is two, a Latin letter or digit one."""
+    text = value.isoformat() if isinstance(value, dt.date) else str(value if value is not None else "")
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 @cache

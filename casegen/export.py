@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from casegen.collation import display_width
 from casegen.ledger import BY_HEADER, CYCLE, HEADERS, MARK_ERROR, WORKS, LedgerRow
 from casegen.output import atomic_path
 
@@ -31,11 +32,6 @@ def column_notes(days: str) -> list[str]:
         "工程实施时间、工程竣工时间：接入工程施工的起止日期（只有一天时两者相同）。",
         "工程金额（万元）：供电企业出资的工程建设总费用（红线外），保留两位小数。",
     ]
-
-
-def display_width(value) -> float:
-    text = value.isoformat() if isinstance(value, dt.date) else str(value if value is not None else "")
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def _cell(sheet, value, *, bold=False, fill=None, number_format=None):

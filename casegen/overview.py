@@ -482,7 +482,8 @@ def _plain_table(book, title: str, columns: list[str], rows: list[list]) -> None
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    from casegen.export import FORMULA_STARTS, display_width
+    from casegen.collation import display_width
+    from casegen.export import FORMULA_STARTS
 
     sheet = book.create_sheet(title)
     sheet.append(columns)

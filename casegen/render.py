@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from casegen import __version__
+from casegen.collation import display_width
 from casegen.derive import Facts, day_text, number_text
 from casegen.errors import CaseError, Finding
 from casegen.evidence import GENERATED, MISSING, NOT_APPLICABLE, PROVIDED, Item
@@ -155,7 +156,7 @@ def _evidence_row(item: Item) -> dict:
             "status": status, "file": _file_name(item.file)}
 
 
-FILE_COLUMN_CHARS = 17  # the template's 文件 column (3937 twips) holds 17 characters of 五号
+FILE_COLUMN_WIDTH = 34  # half-widths: the template's 文件 column (3937 twips) holds 17 五号 characters
 
 
 def _file_name(file: str | None) -> str:
@@ -169,17 +170,13 @@ def _file_name(file: str | None) -> str:
     for part in re.findall(r"[^_]*_|[^_]+$", name):
         # a new line for a part that fills one: a part wider than the column is left to the
         # word processor, and ".pdf" or "_" never stands alone on a line
-        worth_a_line = 4 <= _char_width(part) <= FILE_COLUMN_CHARS
-        if lines[-1] and worth_a_line and _char_width(lines[-1] + part) > FILE_COLUMN_CHARS:
+        worth_a_line = 8 <= display_width(part) <= FILE_COLUMN_WIDTH
+        if lines[-1] and worth_a_line and display_width(lines[-1] + part) > FILE_COLUMN_WIDTH:
             lines.append(part)
         else:
             lines[-1] += part
     return "\n".join(lines)
 
-
-def _char_width(text: str) -> float:
-    """Width in CJK characters: Latin letters and digits are about half of one."""
-    return sum(1.0 if ord(ch) > 0x2E80 else 0.5 for ch in text)
 
 
 def _evidence_groups(evidence: list[Item]) -> list[dict]:
