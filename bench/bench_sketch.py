@@ -28,8 +28,7 @@ def median_time(case, folder: Path, runs: int, *, uncached: bool) -> float:
     times = []
     for run in range(runs):
         if uncached:
-            for cache in (raster._laid_out, raster._height_metrics):
-                cache.cache_clear()
+            raster.clear_caches()
         start = time.perf_counter()
         save_sketch(draw_figure(SketchInput.from_case(case)), folder / f"{run}.png")
         times.append(time.perf_counter() - start)

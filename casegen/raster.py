@@ -67,6 +67,12 @@ def _height_metrics(prop, dpi: float) -> tuple[float | None, float | None, float
     return None, None, None
 
 
+def clear_caches() -> None:
+    """Forget every string laid out (the bench's first-sketch number; tests of the caches)."""
+    _laid_out.cache_clear()
+    _height_metrics.cache_clear()
+
+
 def _font(prop, dpi: float):
     from matplotlib.font_manager import fontManager, get_font
 

@@ -315,13 +315,11 @@ class Sheet:
 
     @property
     def texts(self) -> list:
-        from matplotlib.text import Text
-
-        return [a for a in self.figure.artists if isinstance(a, Text)]
+        return drawn(self.figure, "texts")
 
 
 def drawn(figure, kind: str) -> list:
-    """The sketch's texts, lines or patches (kind: "texts", "lines", "patches"), for tests."""
+    """The sketch's texts, lines or patches (kind: "texts", "lines", "patches")."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.text import Text

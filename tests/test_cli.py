@@ -164,7 +164,7 @@ def test_render_tells_what_the_document_carries_in_red(tmp_path, capsys):
     assert "1 个文档带有红色标记，发布前请补齐或核对" in out
 
 
-def test_the_console_script_exits_fast_with_main_s_status_and_all_its_output():
+def test_the_console_script_keeps_main_s_status_and_all_its_output():
     """`python -m casegen` leaves without tearing the interpreter down (cli.run): what main
     printed still arrives whole, through a pipe, with main's exit code."""
     import fcntl

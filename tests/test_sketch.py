@@ -342,8 +342,7 @@ def test_text_caches_change_nothing_drawn(tmp_path):
     from casegen import raster
 
     case = read_case(example_paths()[2]).case
-    for cache in (raster._laid_out, raster._height_metrics):
-        cache.cache_clear()
+    raster.clear_caches()
     cold, warm = tmp_path / "cold.png", tmp_path / "warm.png"
     draw(SketchInput.from_case(case), cold)
     hits = raster._laid_out.cache_info().hits
