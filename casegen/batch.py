@@ -61,8 +61,20 @@ class Outcome:
     marks: list[str] = field(default_factory=list)  # red marks in the document
 
 
+_rendering = False  # a worker between cases has nothing to unwind when stopped
+
+
 def render_job(job: Job) -> Outcome:
     """Render one case (in a worker process): the sketch, photos, document, and PDF if asked."""
+    global _rendering
+    _rendering = True
+    try:
+        return _render_job(job)
+    finally:
+        _rendering = False
+
+
+def _render_job(job: Job) -> Outcome:
     from casegen.build import render_one
 
     try:
@@ -173,6 +185,8 @@ def _worker_stop(signum, frame):
     import os
     import threading
 
+    if not _rendering:  # waiting for work: an interruption there printed a traceback
+        os._exit(1)
     threading.Timer(2.0, os._exit, args=(1,)).start()
     raise KeyboardInterrupt
 

@@ -223,3 +223,15 @@ def test_a_switched_template_is_rendered_again_however_old_its_file(tmp_path, ca
     assert main(["render", case, "-o", str(out)]) == 0  # back to the shipped one
     assert "生成 1 个，跳过 0 个" in capsys.readouterr().out
     assert "附件3（改）" not in docx_text(next(out.glob("*.docx")))
+
+
+def test_a_worker_stopped_between_cases_leaves_quietly():
+    """SIGTERM reaching a worker that waits for its next case: nothing to unwind, so it leaves at
+    once, without the traceback an interruption in the pool's loop printed."""
+    code = ("import os, signal, time\n"
+            "from casegen import batch\n"
+            "signal.signal(signal.SIGTERM, batch._worker_stop)\n"
+            "os.kill(os.getpid(), signal.SIGTERM)\n"
+            "time.sleep(10)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stderr == ""
