@@ -43,12 +43,12 @@ def render(cases: Path, out: Path, jobs: int) -> tuple[float, int]:
 
 
 def stage_medians(cases: Path) -> dict[str, float]:
-    from casegen.build import marked_photos, output_stems
-    from casegen.calendar import WorkCalendar
-    from casegen.evidence import checklist
-    from casegen.pipeline import find_case_files, prepare
-    from casegen.render import Picture, render_docx
-    from casegen.sketch import WIDTH_MM, SketchInput, draw
+    from casegen.case.calendar import WorkCalendar
+    from casegen.case.reading import find_case_files, prepare
+    from casegen.checks.evidence import checklist
+    from casegen.outputs.document import Picture, render_docx
+    from casegen.outputs.sketch import WIDTH_MM, SketchInput, draw
+    from casegen.service.build import marked_photos, output_stems
 
     calendar = WorkCalendar()
     timings: dict[str, list[float]] = {"load+validate": [], "sketch": [], "photos": [], "docx": []}

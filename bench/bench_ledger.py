@@ -14,9 +14,9 @@ from pathlib import Path
 
 from synthetic import make_cases
 
-from casegen.export import write_ledger
-from casegen.ledger import ledger_rows
-from casegen.service import summarize
+from casegen.outputs.ledger import ledger_rows
+from casegen.outputs.workbooks import write_ledger
+from casegen.service.summary import summarize
 
 TARGET_S = 10.0
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import copies, save_photo, site_photo
 
-from casegen.audit import SAME_DETAIL_LEVELS, SAME_GRADIENT_BITS, SAME_PICTURE_BITS, detail_difference
-from casegen.files import PhotoCache, examine
+from casegen.checks.audit import SAME_DETAIL_LEVELS, SAME_GRADIENT_BITS, SAME_PICTURE_BITS, detail_difference
+from casegen.checks.files import PhotoCache, examine
 
 
 def facts(folder: Path, name: str) -> tuple[int, int]:

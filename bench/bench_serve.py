@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from starlette.testclient import TestClient  # noqa: E402
 from test_serve import FormValues  # noqa: E402
 
-from casegen.serve import create_app  # noqa: E402
+from casegen.web.app import create_app  # noqa: E402
 
 CASE = "03-有外线有掘路-顺达汽修/case.yaml"
 TARGETS = {"revalidate": 0.050, "sketch": 0.150, "sketch (unchanged)": 0.150, "docx": 0.300}

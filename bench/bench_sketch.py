@@ -4,7 +4,7 @@
 
 Target on the 2-core reference machine: 0.08 s or less per sketch. Two numbers per example:
 "again" redraws the same case (the workbench at each keystroke, a batch whose legends repeat:
-each string's layout and bitmap come from casegen.raster's per-process caches); "uncached"
+each string's layout and bitmap come from casegen.outputs.raster's per-process caches); "uncached"
 clears those caches before each run (the first sketch a process draws, fonts already open).
 """
 
@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from casegen import raster
-from casegen.pipeline import read_case
-from casegen.sketch import SketchInput, draw_figure, save_sketch
+from casegen.case.reading import read_case
+from casegen.outputs import raster
+from casegen.outputs.sketch import SketchInput, draw_figure, save_sketch
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 0.08

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from casegen.fonts import pil_font
+from casegen.outputs.fonts import pil_font
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 

@@ -17,8 +17,8 @@ DPI = 100  # enough to see a moved label; small enough to commit
 
 def reference_pictures() -> dict[str, object]:
     """Example folder name → the sketch's matplotlib figure."""
-    from casegen.pipeline import read_case
-    from casegen.sketch import SketchInput, draw_figure
+    from casegen.case.reading import read_case
+    from casegen.outputs.sketch import SketchInput, draw_figure
 
     return {path.parent.name: draw_figure(SketchInput.from_case(read_case(path).case))
             for path in sorted((ROOT / "cases").glob("*/case.yaml"))}

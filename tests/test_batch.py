@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, example_paths, load_valid, pdf_text, write_case
 
-from casegen import build
+from casegen.case.reading import read_case
 from casegen.cli import main
-from casegen.pipeline import read_case
+from casegen.service import build
 
 ACCOUNTS = ["0512034567", "5102998877", "5103765432"]
 PHONES = ["02363801234", "13983001122", "023-65201188"]
@@ -70,8 +70,8 @@ def test_redacted_copy_hides_personal_data_everywhere(tmp_path):
 
 
 def test_redacted_sketch_draws_no_account_or_phone():
-    from casegen.redact import redact
-    from casegen.sketch import SketchInput, draw_figure, drawn
+    from casegen.outputs.redact import redact
+    from casegen.outputs.sketch import SketchInput, draw_figure, drawn
 
     for path, account, phone in zip(example_paths(), ACCOUNTS, PHONES, strict=True):
         case = redact(read_case(path).case)
@@ -229,7 +229,7 @@ def test_a_worker_stopped_between_cases_leaves_quietly():
     """SIGTERM reaching a worker that waits for its next case: nothing to unwind, so it leaves at
     once, without the traceback an interruption in the pool's loop printed."""
     code = ("import os, signal, time\n"
-            "from casegen import batch\n"
+            "from casegen.service import batch\n"
             "signal.signal(signal.SIGTERM, batch._worker_stop)\n"
             "os.kill(os.getpid(), signal.SIGTERM)\n"
             "time.sleep(10)\n")

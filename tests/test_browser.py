@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES
 
-from casegen.serve import create_app
+from casegen.web.app import create_app
 
 SHOTS = Path("/tmp/casegen-browser-shots")  # looked at by people, not by the test
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from casegen.calendar import WorkCalendar, find_calendar_file, load_calendar
-from casegen.errors import CaseError
+from casegen.base.errors import CaseError
+from casegen.case.calendar import WorkCalendar, find_calendar_file, load_calendar
 
 D = dt.date
 

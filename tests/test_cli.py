@@ -70,16 +70,16 @@ def test_render_folder_writes_one_docx_per_case(tmp_path, capsys):
 def test_readme_tables_match_the_declarations():
     from conftest import ROOT
 
-    from casegen.docs import refresh
+    from casegen.case.docs import refresh
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "`project.kind` | 工程类别" in readme
     assert "`time-limit`" in readme
-    assert refresh(readme) == readme, "run: python -m casegen.docs README.md"
+    assert refresh(readme) == readme, "run: python -m casegen.case.docs README.md"
 
 
 def test_rules_command_lists_every_rule_with_class_stops_and_clause(capsys):
-    from casegen.policy import RULES
+    from casegen.base.policy import RULES
 
     assert main(["rules"]) == 0
     out = capsys.readouterr().out
@@ -227,7 +227,7 @@ def test_a_relative_xdg_cache_home_is_ignored(monkeypatch, tmp_path):
     command is run)."""
     from pathlib import Path
 
-    from casegen.output import cache_root
+    from casegen.base.writing import cache_root
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", "relative-cache")

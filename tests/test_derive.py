@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from conftest import write_case
 
-from casegen.calendar import WorkCalendar
-from casegen.derive import derive
-from casegen.pipeline import read_case
+from casegen.case.calendar import WorkCalendar
+from casegen.case.derive import derive
+from casegen.case.reading import read_case
 
 
 def facts_of(tmp_path, data):

@@ -14,14 +14,14 @@ import pytest
 from conftest import EXAMPLES, docx_text, example_paths, load_valid, write_case
 from PIL import Image
 
-from casegen.build import check_evidence
-from casegen.calendar import WorkCalendar
+from casegen.case.calendar import WorkCalendar
+from casegen.case.model import Mark
+from casegen.case.reading import prepare, read_case
+from casegen.checks.evidence import BROKEN, MISSING, NOT_APPLICABLE, PROVIDED, checklist
+from casegen.checks.files import inspect_file
 from casegen.cli import main
-from casegen.evidence import BROKEN, MISSING, NOT_APPLICABLE, PROVIDED, checklist
-from casegen.files import inspect_file
-from casegen.model import Mark
-from casegen.photos import prepare_photo
-from casegen.pipeline import prepare, read_case
+from casegen.outputs.photos import prepare_photo
+from casegen.service.build import check_evidence
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -312,6 +312,6 @@ def test_the_sketch_row_names_the_file_render_writes_and_counts_as_provided():
     (None, "—"),
 ])
 def test_file_names_in_the_table_break_after_an_underscore_only_when_too_long(file, shown):
-    from casegen.render import _file_name
+    from casegen.outputs.document import _file_name
 
     assert _file_name(file) == shown

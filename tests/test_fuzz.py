@@ -16,14 +16,14 @@ import traceback
 import pytest
 from conftest import example_paths
 
-from casegen.build import check_evidence, customer_name
-from casegen.calendar import WorkCalendar
-from casegen.errors import CaseError
-from casegen.ledger import cells_of
-from casegen.pipeline import prepare
-from casegen.policy import Product, gate
-from casegen.report import case_summary, text_report
-from casegen.sketch import SketchInput, layout
+from casegen.base.errors import CaseError
+from casegen.base.policy import Product, gate
+from casegen.case.calendar import WorkCalendar
+from casegen.case.reading import prepare
+from casegen.outputs.ledger import cells_of
+from casegen.outputs.listings import case_summary, text_report
+from casegen.outputs.sketch import SketchInput, layout
+from casegen.service.build import check_evidence, customer_name
 
 MUTANTS = int(os.environ.get("CASEGEN_FUZZ", "2000"))
 SEED = 20261127
@@ -67,7 +67,7 @@ def mutate(text: str, rng: random.Random) -> str:
 
 def exercise(path, calendar) -> None:
     """Everything that reads a case, as the commands do; findings are fine, exceptions are not."""
-    from casegen.render import context
+    from casegen.outputs.document import context
 
     case_file = prepare(path, calendar)
     text_report([case_file])

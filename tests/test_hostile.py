@@ -139,7 +139,7 @@ def test_pictures_render_would_fail_on_are_check_findings(tmp_path, capsys, blob
 
 
 def test_a_full_disk_never_publishes_a_truncated_photo(tmp_path, monkeypatch):
-    from casegen import photos
+    from casegen.outputs import photos
 
     source = tmp_path / "p.jpg"
     Image.new("RGB", (800, 600), (90, 120, 150)).save(source)
@@ -179,8 +179,8 @@ def test_a_template_that_would_run_code_is_refused(tmp_path, capsys):
     assert main(["render", str(path), "-o", str(tmp_path / "out"), "--template", str(template)]) == 1
     assert not marker.exists()
     # even past the check, the sandbox refuses it
-    from casegen.build import gather, open_calendar, render_one
-    from casegen.errors import CaseError
+    from casegen.base.errors import CaseError
+    from casegen.service.build import gather, open_calendar, render_one
 
     case_file = gather([path], open_calendar([path])).cases[0]
     with pytest.raises(CaseError) as refused:

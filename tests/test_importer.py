@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from casegen.cli import main
-from casegen.ledger import HEADERS as COLUMNS
+from casegen.outputs.ledger import HEADERS as COLUMNS
 
 
 def table(tmp_path, rows, *, columns=COLUMNS, title_rows=0, merge=None):
@@ -105,8 +105,8 @@ def test_not_a_workbook(tmp_path, capsys):
 def test_any_cell_text_reads_back_from_the_written_case_file(text):
     """Alt+Enter line breaks, quotes, colons, emoji, controls: what import writes always parses,
     and gives back the text (controls aside, which the loader reports)."""
-    from casegen.load import Loader
-    from casegen.scaffold import scaffold
+    from casegen.case.load import Loader
+    from casegen.case.scaffold import scaffold
 
     written = scaffold(values={("customer", "name"): text, ("customer", "account_no"): "5100000001"})
     root = yaml.compose(written, Loader=Loader)

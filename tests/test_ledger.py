@@ -9,7 +9,7 @@ import pytest
 from conftest import EXAMPLES, load_valid, write_case
 
 from casegen.cli import main
-from casegen.ledger import COLUMNS
+from casegen.outputs.ledger import COLUMNS
 
 # 附件2 of the notice, copied from the seed
 ANNEX_2 = ("供电单位", "所在单位", "户号", "户名", "用电地址", "联系电话", "申请方式", "是否小微企业",

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, write_case
 
+from casegen.base.errors import CaseError
+from casegen.case.reading import read_case
 from casegen.cli import main
-from casegen.errors import CaseError
-from casegen.pipeline import read_case
 
 # file → what its one message must say (and the line it must name)
 MALFORMED = {
@@ -136,7 +136,7 @@ def _contract_messages(tmp_path, change) -> list[str]:
 def test_the_eight_exclusions_by_number_or_words(tmp_path, written, number):
     from conftest import load_valid
 
-    from casegen.model import EXCLUSIONS
+    from casegen.case.model import EXCLUSIONS
 
     data = load_valid()
     data["application"]["exclusions"] = [written]
@@ -186,7 +186,7 @@ def test_a_source_left_unmarked_is_existing(tmp_path):
 
 
 def test_labels_of_unknown_keys_stop_at_the_last_known_one():
-    from casegen.model import label_of
+    from casegen.case.model import label_of
 
     assert label_of(("customer", "name")) == "户名"
     assert label_of(("customer", "no_such_key", "deeper")) == "客户"
@@ -194,7 +194,7 @@ def test_labels_of_unknown_keys_stop_at_the_last_known_one():
 
 
 def test_a_file_with_a_duplicate_key_is_refused_unless_read_leniently(tmp_path):
-    from casegen.load import load_raw
+    from casegen.case.load import load_raw
 
     path = tmp_path / "dup.yaml"
     path.write_text("unit:\n  company: a\n  company: b\n", encoding="utf-8")
@@ -210,7 +210,7 @@ def test_a_file_with_a_duplicate_key_is_refused_unless_read_leniently(tmp_path):
 def test_system_errors_are_told_in_chinese(number, told):
     import errno
 
-    from casegen.load import os_reason
+    from casegen.case.load import os_reason
 
     assert os_reason(OSError(getattr(errno, number), "English text")) == told
 
@@ -221,7 +221,7 @@ def test_a_long_wrong_value_is_shown_by_its_first_40_characters(tmp_path):
 
 
 def test_nodes_and_text_limits_are_exact(tmp_path):
-    from casegen.load import MAX_NODES, MAX_SCALAR_CHARS, load_raw
+    from casegen.case.load import MAX_NODES, MAX_SCALAR_CHARS, load_raw
 
     fits, over = tmp_path / "fits.yaml", tmp_path / "over.yaml"
     fits.write_text("a: [" + ",".join(["0"] * (MAX_NODES - 2)) + "]\n", encoding="utf-8")
@@ -239,7 +239,7 @@ def test_nodes_and_text_limits_are_exact(tmp_path):
 
 
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
-    from casegen.load import MAX_FILE_BYTES
+    from casegen.case.load import MAX_FILE_BYTES
 
     path = tmp_path / "big.yaml"
     path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
@@ -272,7 +272,7 @@ def test_a_mark_has_two_coordinates_and_the_first_day_of_2000_is_a_date(tmp_path
     data = load_valid()
     data["evidence"] = {"photos": [{"file": "a.jpg", "marks": [{"label": "表箱", "at": [0.1, 0.2, 0.3]}]}]}
     assert any("最多 2 项" in m for m in _contract_messages(tmp_path / "a", lambda d: d.update(data)))
-    from casegen.model import parse_date
+    from casegen.case.model import parse_date
 
     assert parse_date("2000-01-01").year == 2000
 
@@ -280,7 +280,7 @@ def test_a_mark_has_two_coordinates_and_the_first_day_of_2000_is_a_date(tmp_path
 @pytest.mark.parametrize(("supply", "phases"), [("220V", "单相"), ("230V", "单相"), ("300V", "三相"),
                                                 ("380V", "三相"), ("0.4kV", "三相")])
 def test_phases_by_voltage(supply, phases):
-    from casegen.model import phases as phases_of
+    from casegen.case.model import phases as phases_of
 
     assert phases_of(supply) == phases
 
@@ -308,7 +308,7 @@ def test_an_element_capacity_may_be_under_one_kva(tmp_path):
 
 
 def test_a_file_of_exactly_the_size_limit_is_read_and_utf16_is_told_from_four_bytes(tmp_path):
-    from casegen.load import MAX_FILE_BYTES, read_text
+    from casegen.case.load import MAX_FILE_BYTES, read_text
 
     path = tmp_path / "limit.yaml"
     body = "a: 1\n"
@@ -323,14 +323,14 @@ def test_a_file_of_exactly_the_size_limit_is_read_and_utf16_is_told_from_four_by
 def test_the_documented_limits():
     """README: 1 MB a file, 2000 字 a value, 12 levels; and a case file's values are far fewer
     than 50,000 (a bigger count is an attack, not a case)."""
-    from casegen import load
+    from casegen.case import load
 
     assert (load.MAX_FILE_BYTES, load.MAX_SCALAR_CHARS, load.MAX_DEPTH, load.MAX_NODES) == \
         (1_000_000, 2_000, 12, 50_000)
 
 
 def test_nesting_too_deep_is_told_at_its_line(tmp_path):
-    from casegen.load import MAX_DEPTH, load_raw
+    from casegen.case.load import MAX_DEPTH, load_raw
 
     path = tmp_path / "deep.yaml"
     path.write_text("".join("  " * n + f"k{n}:\n" for n in range(MAX_DEPTH + 2)) + "  " * (MAX_DEPTH + 2)

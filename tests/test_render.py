@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from conftest import docx_text, example_paths, load_valid, pdf_text, to_pdf, write_case
 
+from casegen.case.reading import read_case
 from casegen.cli import main
-from casegen.pipeline import read_case
 
 SPECIAL_NAME = 'A&B<餐饮>"有限"公司 🍲'
 
@@ -250,7 +250,7 @@ def _pdf_images(pdf) -> list[dict]:
 
 
 def test_the_sketch_is_300_ppi_and_the_two_photos_share_a_page(rendered):
-    from casegen.sketch import WIDTH_MM
+    from casegen.outputs.sketch import WIDTH_MM
 
     _, pdf = rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]]
     images = _pdf_images(pdf)
@@ -279,7 +279,7 @@ def test_pictures_are_stored_not_deflated_again(rendered, recwarn):
 
 
 def test_the_ordinary_save_is_taken_with_a_warning_if_python_docx_changes(tmp_path, monkeypatch):
-    from casegen import render
+    from casegen.outputs import document as render
 
     def moved(*args):
         raise AttributeError("PackageWriter._write_parts")  # as a python-docx release might
@@ -294,7 +294,7 @@ def test_template_code_is_reused_across_processes_and_a_damaged_cache_ignored(tm
     """The compiled template parts are kept in Jinja's bytecode cache: a fresh environment (a new
     process) renders from it without compiling, the same document; damaged files only cost a
     compile, and are rewritten."""
-    from casegen import render
+    from casegen.outputs import document as render
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "out"

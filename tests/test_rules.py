@@ -11,13 +11,13 @@ from conftest import ROOT, example_paths, load_valid, write_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casegen.build import gather
-from casegen.calendar import WorkCalendar
-from casegen.derive import derive
-from casegen.model import build_case
-from casegen.pipeline import CaseFile, prepare
-from casegen.policy import RULES, Product, gate
-from casegen.rules import check_case
+from casegen.base.policy import RULES, Product, gate
+from casegen.case.calendar import WorkCalendar
+from casegen.case.derive import derive
+from casegen.case.model import build_case
+from casegen.case.reading import CaseFile, prepare
+from casegen.checks.rules import check_case
+from casegen.service.build import gather
 
 CALENDAR = WorkCalendar()
 
@@ -509,7 +509,7 @@ def test_kind_grid_names_the_replaced_transformer_first():
 
 
 def test_an_unknown_channel_reads_as_online_unless_it_names_a_hall():
-    from casegen.model import is_online
+    from casegen.case.model import is_online
 
     assert is_online("电话预约") is True and is_online("区政务服务大厅") is False
 

@@ -12,7 +12,7 @@ from conftest import EXAMPLES
 from starlette.testclient import TestClient
 
 from casegen.cli import main
-from casegen.serve import MAX_UPLOAD_BYTES, create_app
+from casegen.web.app import MAX_UPLOAD_BYTES, create_app
 
 CASE_03 = "03-有外线有掘路-顺达汽修/case.yaml"
 
@@ -136,7 +136,7 @@ def test_the_sketch_preview_is_svg(client):
     answer = post(client, f"/case/{CASE_03}/sketch", form_of(client))
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
     assert answer.text.startswith("<svg")
-    from casegen.sketch import NEW
+    from casegen.outputs.sketch import NEW
 
     assert NEW.lower() in answer.text.lower()  # example 03's new cable, drawn blue
 

@@ -10,12 +10,12 @@ from matplotlib import colors, font_manager
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Rectangle
 
-from casegen import fonts
-from casegen.calendar import WorkCalendar
+from casegen.case.calendar import WorkCalendar
+from casegen.case.derive import derive
+from casegen.case.reading import read_case
 from casegen.cli import main
-from casegen.derive import derive
-from casegen.pipeline import read_case
-from casegen.sketch import BOX_LEFT, SketchInput, draw, draw_figure, drawn
+from casegen.outputs import fonts
+from casegen.outputs.sketch import BOX_LEFT, SketchInput, draw, draw_figure, drawn
 
 LONG = "井口工业园区主干道东侧现状低压综合配电箱出线"
 ROUTE_POOL = [
@@ -121,7 +121,7 @@ def test_lengths_excavation_and_money_are_labelled(tmp_path):
 
 
 def test_every_label_is_at_least_9_pt_and_the_picture_300_ppi(tmp_path):
-    from casegen.sketch import PNG_DPI, WIDTH_MM
+    from casegen.outputs.sketch import PNG_DPI, WIDTH_MM
 
     figure, _, _ = figure_of(example_paths()[2])
     assert figure.get_figwidth() * 25.4 == pytest.approx(WIDTH_MM)  # drawn at its printed width
@@ -234,7 +234,7 @@ def test_draw_command_writes_png_and_svg(tmp_path, capsys):
 
 
 def test_wrapping_keeps_specs_whole_and_brackets_with_their_words():
-    from casegen.sketch import wrap
+    from casegen.outputs.sketch import wrap
 
     assert wrap("YJV22-0.6/1kV-4×95", 5) == "YJV22-0.6/1kV-4×95"
     lines = wrap("井口工业园2号公用配变（更换）", 9).split("\n")
@@ -291,7 +291,7 @@ def ink_of(canvas_class, dpi: int):
     import numpy as np
     from matplotlib.figure import Figure
 
-    from casegen.sketch import cjk_family
+    from casegen.outputs.sketch import cjk_family
 
     figure = Figure(figsize=(3, 1), dpi=dpi)
     canvas_class(figure)
@@ -307,11 +307,11 @@ def ink_of(canvas_class, dpi: int):
 
 @pytest.mark.parametrize("dpi", [100, 300])
 def test_cached_text_lands_where_matplotlib_draws_it(dpi):
-    """casegen.raster draws each line from one cached bitmap; matplotlib places glyph by glyph.
+    """casegen.outputs.raster draws each line from one cached bitmap; matplotlib places glyph by glyph.
     The two may differ by antialiasing and a fraction of a pixel, never by a shift."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from casegen.raster import SketchCanvas
+    from casegen.outputs.raster import SketchCanvas
 
     box, centre, total = ink_of(FigureCanvasAgg, dpi)
     cached_box, cached_centre, cached_total = ink_of(SketchCanvas, dpi)
@@ -326,7 +326,7 @@ def test_the_png_holds_the_canvas_pixels_at_300_ppi():
     import numpy as np
     from PIL import Image
 
-    from casegen.raster import png_bytes
+    from casegen.outputs.raster import png_bytes
 
     figure, _, _ = figure_of(example_paths()[1])
     picture = Image.open(io.BytesIO(png_bytes(figure)))
@@ -339,7 +339,7 @@ def test_the_png_holds_the_canvas_pixels_at_300_ppi():
 
 def test_text_caches_change_nothing_drawn(tmp_path):
     """The first sketch of a process and a later one give the same bytes."""
-    from casegen import raster
+    from casegen.outputs import raster
 
     case = read_case(example_paths()[2]).case
     raster.clear_caches()
@@ -361,7 +361,7 @@ def test_text_caches_change_nothing_drawn(tmp_path):
 def test_names_as_long_as_the_contract_allows_stay_on_the_picture(tmp_path, field, value):
     """A name is shown at most 40 characters (with "…"), and a run with no place to break is
     cut to the line: everything stays on the picture, the customer's name inside its box."""
-    from casegen.sketch import NAME_LIMIT
+    from casegen.outputs.sketch import NAME_LIMIT
 
     data = load_valid()
     if field == "customer":

@@ -1,0 +1,138 @@
+"""Findings: problems found in a case, as values made through their rule's declaration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from casegen.base.policy import RULES, FindingClass, Severity
+
+__all__ = ["CaseError", "Finding", "FindingClass", "Severity", "UsageError", "dotted",
+           "sort_findings"]
+
+
+# C0/C1 controls, bidi overrides and isolates, line and paragraph separators: a message must not
+# move the terminal's cursor, reorder its text or break a line where none was written
+UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                          r"\u2028\u2029\ufeff]")
+
+
+def clean(text: str) -> str:
+    """Text safe to print or to put in a file name: unsafe characters shown as "?"."""
+    return UNSAFE_CHARS.sub("?", str(text))
+
+
+def dotted(key_path: tuple | None) -> str:
+    """grid.route[3].length_m: list positions counted from 1, as people count."""
+    text = ""
+    for key in key_path or ():
+        text += f"[{key + 1}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return clean(text)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: which rule (its class, severity and clause come from the rule's declaration
+    in `policy`), what (in Chinese), and where in which file."""
+
+    rule: str
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    key_path: tuple | None = None
+    label: str | None = None
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise ValueError(f"finding of undeclared rule {self.rule!r}")
+        if self.key_path is not None and not isinstance(self.key_path, tuple):
+            raise TypeError("key_path is a tuple")
+
+    @property
+    def declared(self):
+        return RULES[self.rule]
+
+    @property
+    def severity(self) -> Severity:
+        return self.declared.severity
+
+    @property
+    def cls(self) -> FindingClass:
+        return self.declared.cls
+
+    @property
+    def clause(self):
+        return self.declared.clause
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    @property
+    def key(self) -> str | None:
+        return dotted(self.key_path) or None
+
+    @property
+    def place(self) -> str:
+        where = clean(self.file) if self.file else ""
+        if self.line:
+            where += f":{self.line}"
+        return where
+
+    @property
+    def text(self) -> str:
+        """What is wrong, with the key and its Chinese label, without the place."""
+        message = clean(self.message)
+        if not self.key:
+            return message
+        subject = f"{self.key}（{self.label}）" if self.label else f"{self.key} "
+        return f"{subject}{message}"
+
+    @property
+    def basis(self) -> str:
+        return f"〔依据：{self.clause.short}〕"
+
+    @property
+    def in_file(self) -> str:
+        """For a report grouped by file: "第 12 行 project.kind（工程类别）应为 … 〔依据：…〕"."""
+        where = f"第 {self.line} 行 " if self.line else ""
+        return f"{where}{self.text} {self.basis}"
+
+    def __str__(self) -> str:
+        return f"{self.place} {self.text} {self.basis}".strip()
+
+    def as_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "class": self.cls.value,
+            "severity": self.severity.value,
+            "message": str(self),
+            "file": str(self.file) if self.file else None,
+            "line": self.line,
+            "key": self.key,
+            "key_path": list(self.key_path) if self.key_path else None,
+            "label": self.label,
+            "clause": str(self.clause),
+        }
+
+
+CLASS_ORDER = {cls: n for n, cls in enumerate(FindingClass)}
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Errors first, by class, then by position in the file."""
+    return sorted(findings, key=lambda f: (not f.is_error, CLASS_ORDER[f.cls], str(f.file or ""),
+                                           f.line or 0))
+
+
+class CaseError(Exception):
+    """A case file that cannot be used: carries every finding that made it so."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        super().__init__("\n".join(str(f) for f in findings))
+
+
+class UsageError(Exception):
+    """Wrong use of the command line (exit code 2)."""

@@ -1,0 +1,249 @@
+"""What every finding means, declared once: its class, severity, what it stops and the clause of
+渝电营〔2019〕32号 it applies (DESIGN.md §8).
+
+Each finding casegen makes is made through one of these declarations (`errors.Finding` looks its
+rule up here), and one function, `gate`, decides what a set of findings stops. `casegen rules`,
+the README table and every report read the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+NOTICE = "渝电营〔2019〕32号"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+    @property
+    def label(self) -> str:
+        return "错误" if self is Severity.ERROR else "警告"
+
+
+class FindingClass(StrEnum):
+    """The five classes of DESIGN.md §8, in the order reports show them."""
+
+    DATA = "数据错误"
+    SCOPE = "适用范围"
+    TARGET = "服务目标"
+    EVIDENCE = "实证材料"
+    HINT = "提示"
+
+
+class Product(StrEnum):
+    """What a finding can stop or fail."""
+
+    RENDER = "render"  # the 附件3 document is not written
+    DRAW = "draw"  # the sketch is not drawn (only when the finding concerns what the sketch needs)
+    VALIDATE = "validate"  # `casegen validate` exits 1
+    CHECK = "check"  # `casegen check` exits 1
+
+
+STOPS_LABELS = {Product.RENDER: "不生成文档", Product.DRAW: "不画简图（仅简图所需的数据有误时）",
+                Product.VALIDATE: "validate 退出码 1", Product.CHECK: "check 退出码 1"}
+
+# What each class stops, as DESIGN.md §8 and the issue "Verdicts an auditor can trust" set it.
+CLASS_POLICY: dict[FindingClass, tuple[Severity, frozenset[Product]]] = {
+    FindingClass.DATA: (Severity.ERROR,
+                        frozenset({Product.RENDER, Product.DRAW, Product.VALIDATE})),
+    FindingClass.SCOPE: (Severity.ERROR, frozenset({Product.RENDER, Product.VALIDATE})),
+    FindingClass.TARGET: (Severity.ERROR, frozenset({Product.VALIDATE})),
+    FindingClass.EVIDENCE: (Severity.ERROR, frozenset({Product.CHECK})),
+    FindingClass.HINT: (Severity.WARNING, frozenset()),
+}
+
+# The parts of a case the sketch is drawn from: a data error elsewhere does not stop `draw`.
+SKETCH_NEEDS = (("grid",), ("customer", "name"), ("project", "transformer"))
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Where a requirement comes from: a section of the notice and the notice's own words."""
+
+    section: str
+    words: str
+
+    @property
+    def short(self) -> str:
+        return self.section
+
+    def __str__(self) -> str:
+        return f"{self.section}：“{self.words}”" if self.words else self.section
+
+
+CONTRACT = Clause("案例文件约定", "")  # casegen's own contract (DESIGN.md §3), not the notice
+SCOPE = Clause("通知一", "本办法适用于重庆市需用容量在 160 千伏安/千瓦及以下的零星非居民客户申请新装、增容用电业务")
+VOLTAGE = Clause("通知一", "用电类别非居民，供电电压为 0.4 千伏及以下")
+CATEGORY = Clause("通知一", "用电主体非居民")
+LICENCE = Clause("通知一", "用电主体非居民，原则上应提供营业执照")
+ONE_ADDRESS = Clause("通知一", "业务办理遵循“一址一户”原则，即一个用电地址权属证明对应一个低压小微企业")
+EXCLUSIONS = Clause("通知一", "投资界面不适用的情况如下")
+STEPS = Clause("通知二（一）", "低压小微企业办理环节为“申请签约、施工接电”2 个环节")
+TIME_LIMIT = Clause("通知二（二）", "无外线工程的客户在 4 天内接电，有外线无掘路工程 10 天内完成，有掘路工程 15 天内完成")
+ZERO_PERMIT = Clause("通知二（二）", "外线工程相关许可手续由电网企业办理，客户办电“零审批”")
+ZERO_COST = Clause("通知二（三）", "客户用电地址红线外电力工程“零投资”")
+SAME_DAY = Clause("通知三（二）", "电网企业在规定办理时限内完成外线工程建设，工程完工当天装表接电")
+METER_WALL = Clause("通知三（二）", "电能表及计量表箱安装在用户用电地址外墙")
+IN_FORCE = Clause("通知四（一）", "本文自 11 月 1 日起正式执行")
+CONTACTS = Clause("通知四（二）", "业务办理全程交互不超过 2 次")
+DUTIES = Clause("通知四（二）1", "营配分离的单位由 1 名营销客户经理和 1 名配电项目经理组成，营配融合的执行“一岗双责”")
+LEDGER = Clause("通知四（二）2", "按附件二格式每周全口径滚动核验整理小微企业项目接电情况")
+CYCLE = Clause("附件3", "客户已送电，接电周期 XX 个工作日")
+ADDRESS = Clause("附件3 一", "用电地址，格式为市-区-镇/路-门牌")
+WORKS = Clause("附件3 一", "周边电源有……描述周边公用配变的负荷率情况，是否满足接入条件，是否需要新增或更换配变")
+WORKS_COST = Clause("附件3 一", "工程建设总费用为……仅含供电企业出资部分（即红线外投资部分）")
+SKETCH = Clause("附件3 一", "以蓝色标明供电企业因本次客户申请而新增的工程建设内容（即供电企业出资范围，须注明外线长度、是否涉及掘路）")
+PROCESS = Clause("附件3 二", "5.行政审批时间：XX 月 XX 日—XX 月 XX 日 6.接入工程施工：XX 月 XX 日—XX 月 XX 日 7.装表接电：XX 月 XX 日")
+FEEDBACK = Clause("附件3 四", "从环节、时间、成本三个方面进行叙述")
+EVIDENCE = Clause("通知四（二）3", "按附件三格式准备配套实证材料，包括但不限于政府审批材料、现场施工前后图片等")
+PHOTOS = Clause("通知四（二）3", "配套实证材料，包括但不限于政府审批材料、现场施工前后图片等")
+TRUTHFUL = Clause("通知四（二）2", "逐一核验环节、时间、成本等内容的真实性和准确性")
+CALLBACK = Clause("通知四（二）3", "细致做好沟通，确保数据核查回访结果准确")
+PHOTO_MARKS = Clause("附件3 五 四", "现场图片。图片上须注明工程建设范围、表计安装位置")
+PERMIT_PAPERS = Clause("附件3 五 三", "行政审批。包括行政审批表、单据或相关政府部门的意见回复等（如涉及掘路等行政审批）")
+ANNOUNCED = Clause("附件3", "接电周期 XX 个工作日（工作日以国务院办公厅公布的放假安排为准）")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of finding: everything a report, a gate or the README says about it."""
+
+    id: str
+    cls: FindingClass
+    title: str  # what it checks, in Chinese
+    clause: Clause
+    severity: Severity
+    stops: frozenset[Product]
+
+    @property
+    def stops_text(self) -> str:
+        return "、".join(STOPS_LABELS[p] for p in Product if p in self.stops) or "不阻止任何输出"
+
+
+RULES: dict[str, Rule] = {}
+
+
+def declare(rule_id: str, cls: FindingClass, title: str, clause: Clause, *,
+            severity: Severity | None = None) -> Rule:
+    if rule_id in RULES:
+        raise ValueError(f"rule {rule_id} declared twice")
+    default_severity, stops = CLASS_POLICY[cls]
+    severity = severity or default_severity
+    if severity is Severity.WARNING:
+        stops = frozenset()  # a warning fails only under --strict
+    RULES[rule_id] = Rule(rule_id, cls, title, clause, severity, stops)
+    return RULES[rule_id]
+
+
+D, S, T, E, H = (FindingClass.DATA, FindingClass.SCOPE, FindingClass.TARGET, FindingClass.EVIDENCE,
+                 FindingClass.HINT)
+
+# --- the file itself --------------------------------------------------------------------------
+declare("load", D, "文件可读、UTF-8 编码、YAML 格式正确、非空", CONTRACT)
+declare("duplicate-key", D, "同一层没有重复的键", CONTRACT)
+declare("too-long", D, "单个值不超过 2000 字", CONTRACT)
+declare("control-char", D, "值中没有不可见的控制字符", CONTRACT)
+declare("contract", D, "每个字段类型、格式、取值符合案例文件约定；必填项已填", CONTRACT)
+declare("unknown-key", H, "没有约定之外的键（多为拼写错误）", CONTRACT)
+declare("calendar", D, "节假日文件格式正确", ANNOUNCED)
+declare("template", D, "模板可用：标记完整", CONTRACT)
+declare("font", D, "有可用的中文字体（简图不出现方框）", SKETCH)
+declare("import", D, "附件2 表格的行可读", LEDGER)
+declare("import-note", H, "附件2 表格中需要人工核对的地方", LEDGER)
+declare("roster", H, "案例可读，计入“1+1”名单", DUTIES)
+
+# --- 一、服务内容：适用范围 ------------------------------------------------------------------------
+declare("scope-capacity", S, "申请容量不超过 160 千伏安/千瓦", SCOPE)
+declare("scope-voltage", S, "供电电压为 0.4 千伏及以下（220V 单相、380V 三相）", VOLTAGE)
+declare("scope-category", S, "用电类别非居民", CATEGORY)
+declare("scope-exclusion", S, "不属于八种投资界面不适用情形", EXCLUSIONS)
+declare("scope-in-force", S, "受理日期不早于通知执行日 2019-11-01", IN_FORCE)
+declare("one-address", S, "一址一户：一个用电地址只对应一个案例", ONE_ADDRESS)
+declare("scope-licence", H, "提供营业执照", LICENCE)
+declare("scope-small-micro", H, "客户为小微企业", SCOPE)
+declare("channel-unknown", H, "申请方式为通知列举的渠道（掌上电力、网上国网、渝快办等线上渠道，或行政服务大厅、供电营业厅）",
+        STEPS)
+declare("address-format", H, "用电地址按 市-区-镇/路-门牌 书写", ADDRESS)
+
+# --- 工程类别与简图、时间线的一致 ----------------------------------------------------------------
+declare("kind-grid", D, "工程类别与简图一致：有新建或更换的电网设备为有外线，有掘路为有掘路", TIME_LIMIT)
+declare("kind-permit", D, "有掘路才有行政审批环节，有掘路必须有行政审批", PROCESS)
+declare("kind-construction", D, "有外线工程才有接入工程施工环节，且必须有", SAME_DAY)
+declare("timeline-order", D, "环节依次进行：受理≤勘查≤设计≤施工准备≤审批≤施工≤接电；审批结束后才施工", PROCESS)
+declare("application-date", D, "申请日期与受理日期一致", PROCESS)
+declare("transformer-grid", D, "简图电源与供电配变一致（名称、容量；新增/更换的配变画为新建）", WORKS)
+declare("duplicate-account", D, "同一户号只出现在一个案例中", ONE_ADDRESS)
+declare("team-duties", D, "营配融合为一人“一岗双责”，营配分离为两人", DUTIES)
+declare("cost-utility", D, "有外线工程时写明供电企业出资的工程费用", WORKS_COST)
+declare("cost-stated", D, "有外线工程时写明工程资金来源和客户出资（不默认）", ZERO_COST)
+
+# --- 二、服务目标 ------------------------------------------------------------------------------
+declare("time-limit", T, "接电周期不超过时限：无外线 4、有外线无掘路 10、有掘路 15 个工作日", TIME_LIMIT)
+declare("energize-same-day", T, "工程完工当天装表接电", SAME_DAY)
+declare("cost-customer", T, "客户红线外零投资", ZERO_COST)
+declare("cost-funding", T, "红线外工程资金来源为供电企业", ZERO_COST)
+declare("permit-by-utility", T, "行政审批由供电企业办理（零审批）", ZERO_PERMIT)
+declare("contacts-limit", T, "与客户交互不超过 2 次", CONTACTS)
+declare("calendar-estimate", H, "日期所在年份的放假安排已公布（否则天数为估算）", ANNOUNCED)
+declare("meter-wall", H, "电能表及表箱安装在用电地址外墙", METER_WALL)
+declare("transformer-capacity", H, "不新增、不更换配变时，配变剩余容量足以接入申请容量", WORKS)
+declare("contacts-unstated", H, "写明与客户的交互次数（核验“不超过 2 次”）", CONTACTS)
+declare("permit-by-unstated", H, "掘路工程写明行政审批由谁办理（核验“零审批”）", ZERO_PERMIT)
+declare("feedback-missing", H, "客户反馈（环节、时间、成本）已填写客户原话", FEEDBACK)
+
+# --- 实证材料 ---------------------------------------------------------------------------------
+declare("evidence-missing", E, "必需的实证材料已提供", EVIDENCE)
+declare("evidence-broken", E, "必需的实证材料文件存在、可读、在案例文件夹内、内容与扩展名相符", EVIDENCE)
+declare("evidence-unmarked", E, "现场图片标注了工程建设范围和表计安装位置", PHOTO_MARKS)
+declare("evidence-unusable", E, "非必需但已列出的实证材料文件可用", EVIDENCE, severity=Severity.WARNING)
+declare("photo-time", E, "照片拍摄时间（EXIF）与办理时间相符：施工前照片不晚于施工开始，施工后照片不早于施工结束，"
+        "都不晚于接电日、不早于申请前一年（允许 1 天时区误差）", PHOTOS)
+declare("photo-undated", E, "照片带有拍摄时间（EXIF），可与办理时间核对（许多应用会去掉，故只提醒）", PHOTOS,
+        severity=Severity.WARNING)
+declare("before-after", E, "施工前和施工后不是同一张照片", PHOTOS)
+declare("duplicate-evidence", E, "实证材料不与其他案例重复：没有相同的文件，也没有缩放或重新压缩后相同的照片", TRUTHFUL)
+declare("seal", E, "封存（casegen.checks.seal.json）后案例文件和实证材料没有被改动、增加或删除", TRUTHFUL)
+declare("callback-missing", E, "有数据核查回访记录，核对了环节、时间、成本三项", CALLBACK)
+declare("callback-contradicts", E, "回访中客户认可案例所写的环节、时间、成本", CALLBACK)
+declare("callback-date", E, "回访在装表接电之后、不晚于今天", CALLBACK)
+
+
+def rule(rule_id: str) -> Rule:
+    return RULES[rule_id]
+
+
+FILE_LEVEL = {"load"}  # the file could not be read at all: nothing to draw from
+
+
+def _concerns_sketch(key_path: tuple | None) -> bool:
+    if not key_path:
+        return True  # the file as a whole: nothing to draw from
+    return any(tuple(key_path[:len(need)]) == need or tuple(need[:len(key_path)]) == tuple(key_path)
+               for need in SKETCH_NEEDS)
+
+
+def gate(findings: Iterable, product: Product, *, strict: bool = False) -> list:
+    """The findings that stop `product` (or fail its command). Under `strict`, warnings fail
+    validate and check too."""
+    stopping = []
+    for finding in findings:
+        declared = RULES[finding.rule]
+        if product in declared.stops:
+            if product is Product.DRAW and finding.rule not in FILE_LEVEL \
+                    and not _concerns_sketch(finding.key_path):
+                continue
+            stopping.append(finding)
+        elif strict and declared.severity is Severity.WARNING and product in (
+                Product.VALIDATE, Product.CHECK) and _strict_applies(declared, product):
+            stopping.append(finding)
+    return stopping
+
+
+def _strict_applies(declared: Rule, product: Product) -> bool:
+    """--strict counts the warnings of the command's own subject: evidence for check, the rest
+    for validate."""
+    return (declared.cls is FindingClass.EVIDENCE) == (product is Product.CHECK)

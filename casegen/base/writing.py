@@ -1,0 +1,90 @@
+"""One writer for output files: write to a temporary file beside the target, then rename.
+
+A crash or a kill mid-write leaves the previous good file in place and no half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces `target` in one step.
+
+    `durable` flushes the file to the disk before the rename (a power cut then leaves the old
+    file or the new one, never an empty one); a bulk writer may instead sync once at its end."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(temporary_name(target.stem, target.suffix))
+    try:
+        yield temporary
+        if durable:
+            with open(temporary, "rb+") as handle:
+                os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def cache_root() -> Path:
+    """Where casegen keeps what it can rebuild (holiday tables, PDF faces, photo facts)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, empty or relative: the XDG spec says ignore it
+        base = Path.home() / ".cache"
+    return Path(base) / "casegen"
+
+
+def write_bytes(target: Path, data: bytes, *, durable: bool = True) -> None:
+    with atomic_path(target, durable=durable) as temporary:
+        temporary.write_bytes(data)
+
+
+def write_text(target: Path, text: str, *, durable: bool = True) -> None:
+    write_bytes(target, text.encode("utf-8"), durable=durable)
+
+
+SEAL_NAME = "casegen.checks.seal.json"  # a case folder's manifest (seal.py)
+TEMPORARY_PREFIX = ".casegen-"
+TEMPORARY = re.compile(r"^\.casegen-.*\.(\d+)\.tmp(\.\w+)?$")
+
+
+def temporary_name(stem: str, suffix: str) -> str:
+    """Hidden, marked as casegen's, and carrying the writer's process id, so that only casegen's
+    own leftovers of a killed run are ever removed."""
+    return f"{TEMPORARY_PREFIX}{stem}.{os.getpid()}.tmp{suffix}"
+
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]')
+NAME_BYTES = 120  # room for "_工程建设简图.png", "_公开版" and the temporary prefix within 255 bytes
+
+
+def safe_name(text: str, limit: int = NAME_BYTES) -> str:
+    """A file name from a customer name: no characters Windows or Linux refuse or that reorder
+    text, and at most `limit` bytes of UTF-8 (a Linux name holds 255 bytes, not characters)."""
+    name = _UNSAFE.sub("_", text).strip(" .") or "案例"
+    while len(name.encode("utf-8")) > limit:
+        name = name[:-1]
+    return name
+
+
+def unique_names(stems: list[tuple[str, str]]) -> list[str]:
+    """File stems for (name, tiebreak) pairs; the tiebreak (户号) is added only where names clash."""
+    counts: dict[str, int] = {}
+    for name, _ in stems:
+        counts[safe_name(name)] = counts.get(safe_name(name), 0) + 1
+    result, seen = [], set()
+    for name, tiebreak in stems:
+        stem = safe_name(name)
+        if counts[stem] > 1:
+            stem = f"{stem}_{safe_name(tiebreak)}"
+        base, n = stem, 2
+        while stem in seen:
+            stem, n = f"{base}_{n}", n + 1
+        seen.add(stem)
+        result.append(stem)
+    return result

@@ -1,0 +1,1 @@
+"""The case: the file loaded with its lines, the typed model, the calendar, the derived facts."""

@@ -1,0 +1,204 @@
+"""Facts the text needs, computed once from a valid case: days, kind, quantities, wording."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from casegen.case.calendar import WorkCalendar
+from casegen.case.model import ELEMENT_KINDS, LINE_KINDS, Case, DateRange, Element, Kind, Timeline, phases
+
+STEP_LABELS = {
+    "accepted": "受理申请并签约",
+    "surveyed": "现场勘查",
+    "designed": "外线设计并生成物料清单",
+    "preparation": "施工准备（含报行政审批所需材料的时间）",
+    "permit": "行政审批时间",
+    "construction": "接入工程施工",
+    "energized": "装表接电",
+}
+WORKS_STEPS = ("designed", "preparation", "permit", "construction")  # the supporting works
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    key: str
+    label: str
+    when: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    kind: Kind
+    working_days: int
+    calendar_days: int
+    estimated_years: tuple[int, ...]
+    new_line_m: float
+    excavation_m: float
+    cost_wan: float
+    works_days: int | None  # 配套工程时长: first works step to completion, counted like the cycle
+    steps: tuple[Step, ...]
+    customer_steps: str
+    works_text: str
+
+    @property
+    def kind_text(self) -> str:
+        return f"{self.kind}工程"
+
+    @property
+    def has_works(self) -> bool:
+        return self.kind.has_works
+
+    @property
+    def limit_days(self) -> int:
+        return self.kind.limit_days
+
+    @property
+    def over_limit(self) -> int:
+        return max(self.working_days - self.limit_days, 0)
+
+
+def day_text(day: dt.date, *, with_year: bool = False) -> str:
+    month_day = f"{day.month}月{day.day}日"
+    return f"{day.year}年{month_day}" if with_year else month_day
+
+
+def span_text(span: DateRange | dt.date) -> str:
+    if isinstance(span, dt.date):
+        return day_text(span)
+    if span.start == span.end:
+        return day_text(span.start)
+    cross_year = span.start.year != span.end.year
+    return f"{day_text(span.start, with_year=cross_year)}—{day_text(span.end, with_year=cross_year)}"
+
+
+def number_text(value: float) -> str:
+    """50.0 → "50", 12.5 → "12.5", 0.125 → "0.125" (never rounded to a different number)."""
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def new_lines(case: Case) -> list[Element]:
+    return [e for e in case.grid.route if e.new and e.kind in LINE_KINDS]
+
+
+def new_equipment(case: Case) -> list[str]:
+    """What the utility builds or replaces on the grid for this case (the meter box aside: a
+    meter installed directly is the 无外线 case itself)."""
+    built = [e.label for e in case.grid.route if e.new]
+    if case.grid.source.new or case.project.transformer.action != "无":
+        built.insert(0, case.grid.source.name)
+    return built
+
+
+def kind_from_grid(case: Case) -> Kind:
+    """通知二（二）: 无外线 means "具备直接装表条件": any new or replaced grid equipment is works."""
+    digging = any(e.excavation_m for e in new_lines(case))
+    return Kind.of(works=bool(new_equipment(case)), digging=digging)
+
+
+def first_works_day(timeline: Timeline) -> dt.date | None:
+    days = []
+    for key in WORKS_STEPS:
+        value = getattr(timeline, key)
+        if value is not None:
+            days.append(value.start if isinstance(value, DateRange) else value)
+    return min(days) if days else None
+
+
+def works_days(timeline: Timeline, calendar: WorkCalendar) -> int | None:
+    """Working days from the first works step to the end of construction, the first day not
+    counted (as 全流程时长 counts from acceptance)."""
+    construction, start = timeline.construction, first_works_day(timeline)
+    if construction is None or start is None:
+        return None
+    return calendar.working_days(start, construction.end)
+
+
+def derive(case: Case, calendar: WorkCalendar) -> Facts:
+    timeline = case.timeline
+    lines = new_lines(case)
+    return Facts(
+        kind=case.project.kind,
+        working_days=calendar.working_days(timeline.accepted, timeline.energized),
+        calendar_days=(timeline.energized - timeline.accepted).days,
+        estimated_years=tuple(calendar.estimated_years(timeline.accepted, timeline.energized)),
+        new_line_m=sum(e.length_m for e in lines),
+        excavation_m=sum(e.excavation_m or 0 for e in lines),
+        cost_wan=round((case.project.cost_yuan or 0) / 10_000, 2),
+        works_days=works_days(timeline, calendar),
+        steps=tuple(_steps(case)),
+        customer_steps=(f"申请签约（{day_text(case.application.date)}），"
+                        f"装表接电（{day_text(timeline.energized)}）"),
+        works_text=case.project.description or works_text(case),
+    )
+
+
+def _steps(case: Case):
+    """The internal steps present in the case, numbered continuously."""
+    number = 0
+    for key, label in STEP_LABELS.items():
+        value = getattr(case.timeline, key)
+        if value is None:
+            continue
+        number += 1
+        yield Step(number, key, label, span_text(value))
+
+
+def _element_text(element: Element) -> str:
+    kind_name = ELEMENT_KINDS[element.kind]
+    label = element.name or kind_name
+    if element.new and element.kind in LINE_KINDS:
+        text = f"新建{element.spec or ''}{kind_name}"
+    elif element.new:
+        text = label if label.startswith("新") else f"新建{label}"
+    else:
+        text = label if label.startswith(("现状", "既有")) else f"现状{label}"
+    if element.length_m:
+        text += f"{number_text(element.length_m)}米"
+    return text
+
+
+def _digging_text(lines: list[Element]) -> str:
+    total = sum(e.excavation_m or 0 for e in lines)
+    return f"涉及掘路{number_text(total)}米" if total else "不涉及掘路"
+
+
+def works_text(case: Case) -> str:
+    """The external-works paragraph, each fact once, in the order of 附件3 一: supply and
+    connection; source, quantities, digging and meter position; the nearby transformer's load
+    and what is done about it; the cost."""
+    project, application = case.project, case.application
+    lines = new_lines(case)
+    connection = project.connection or ("电缆" if any(e.kind == "cable" for e in lines) else "架空线")
+    route = "，经" + "、".join(_element_text(e) for e in case.grid.route) if case.grid.route else ""
+    total = f"，新建线路共{number_text(sum(e.length_m for e in lines))}米" if len(lines) > 1 else ""
+    box = case.grid.meter_box
+    feed = (f"电源由{case.grid.source.name}引出{route}，接至{project.meter_location}"
+            f"{'新装' if box.new else ''}{box.name}{total}，{_digging_text(lines)}。")
+    return (f"客户由{application.supply}{phases(application.supply)}供电，外线有工程，由{connection}接入。"
+            f"{feed}{surroundings_text(case)}{cost_text(case)}")
+
+
+def surroundings_text(case: Case) -> str:
+    transformer, capacity_kw = case.project.transformer, case.application.capacity_kw
+    spare = transformer.capacity_kva * (1 - transformer.load_rate)
+    described = (f"周边电源有{transformer.name}，容量{number_text(transformer.capacity_kva)}kVA，"
+                 f"负荷率{transformer.load_rate:.0%}")
+    if transformer.action == "无":
+        verdict = ("满足接入条件，无需新增或更换配变" if spare >= capacity_kw
+                   else "剩余容量偏紧，需关注负荷增长")
+    else:
+        size = (f"{number_text(transformer.new_capacity_kva)}kVA"
+                if transformer.new_capacity_kva else "")
+        verb = "更换为" if transformer.action == "更换" else "新增"
+        short = "剩余容量不满足接入条件，" if spare < capacity_kw else ""
+        verdict = f"{short}本次{verb}{size}配变"
+    return f"{described}，{verdict}。"
+
+
+def cost_text(case: Case) -> str:
+    cost = case.project.cost_yuan or 0
+    return f"工程建设总费用为{cost / 10_000:.2f}万元，仅含供电企业出资部分（即红线外投资部分）。"

@@ -1,0 +1,113 @@
+"""The stages put together for one case file: load → model → (calendar) → derive → rules.
+
+A case file always comes back as a `CaseFile`: its findings say what is wrong, and `policy.gate`
+decides what they stop. Nothing here prints; the CLI decides what to show and how to exit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casegen.base.errors import CaseError, Finding
+from casegen.base.policy import Product, gate
+from casegen.case.calendar import WorkCalendar
+from casegen.case.derive import Facts, derive
+from casegen.case.load import KeyPath, RawCase, load_raw, nearest_line
+from casegen.case.model import Case, build_case, label_of
+
+CASE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class CaseFile:
+    """One case file: its typed case (None when it does not pass the contract), its derived facts,
+    every finding about it, and where its keys stand in the file."""
+
+    path: Path
+    case: Case | None
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    facts: Facts | None = None
+    raw: RawCase | None = None
+
+    def line_of(self, key_path: KeyPath) -> int | None:
+        return nearest_line(self.lines, key_path)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.is_error for f in self.findings)
+
+    def stopped(self, product: Product) -> list[Finding]:
+        """The findings that stop `product` for this case."""
+        return gate(self.findings, product)
+
+
+def _labelled(finding: Finding) -> Finding:
+    if not finding.key_path or finding.label:
+        return finding
+    from dataclasses import replace
+
+    return replace(finding, label=label_of(finding.key_path))
+
+
+def read_raw(path: Path, *, lenient: bool = False, text: str | None = None) -> RawCase:
+    """The file's plain data; load errors carry the Chinese labels of their keys."""
+    try:
+        raw = load_raw(path, lenient=lenient, text=text)
+    except CaseError as e:  # the loader knows keys, the model knows their Chinese labels
+        raise CaseError([_labelled(f) for f in e.findings]) from e
+    raw.problems = [_labelled(f) for f in raw.problems]
+    return raw
+
+
+def read_case(path: Path, raw: RawCase | None = None) -> CaseFile:
+    """Load and type one case file; raise CaseError with every problem found."""
+    raw = raw or read_raw(path)
+    case, warnings = build_case(raw.data, lambda key_path: raw.line_of(key_path) or 1, path)
+    return CaseFile(path=path, case=case, lines=raw.lines, findings=list(warnings), raw=raw)
+
+
+def prepare(path: Path, calendar: WorkCalendar, *, text: str | None = None) -> CaseFile:
+    """Read a case (or `text` as if it were the file at `path`), type it, derive its facts and
+    run the rules on it. Never raises for a bad case: an unreadable file or a broken contract
+    comes back as findings on a CaseFile."""
+    from casegen.checks.rules import check_case
+
+    try:
+        raw = read_raw(path, lenient=True, text=text)
+    except CaseError as e:
+        return CaseFile(path=path, case=None, findings=list(e.findings))
+    try:
+        case_file = read_case(path, raw)
+    except CaseError as e:
+        reported = {f.key_path for f in raw.problems}  # said once, by the loader
+        findings = raw.problems + [f for f in e.findings if f.key_path not in reported]
+        return CaseFile(path=path, case=None, lines=raw.lines, findings=findings, raw=raw)
+    case_file.findings[:0] = raw.problems
+    case_file.facts = derive(case_file.case, calendar)
+    case_file.findings.extend(check_case(case_file, calendar))
+    return case_file
+
+
+def find_case_files(paths: list[Path]) -> list[Path]:
+    """Case files named on the command line, folders searched recursively, in a stable order."""
+    from casegen.base.errors import UsageError
+    from casegen.case.calendar import CALENDAR_FILE
+
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(
+                p for p in path.rglob("*") if p.suffix in CASE_SUFFIXES and p.is_file()
+                and p.name != CALENDAR_FILE
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            ))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise UsageError(f"找不到文件或文件夹：{path}")
+    return list(dict.fromkeys(found))
+
+
+__all__ = ["CaseError", "CaseFile", "find_case_files", "prepare", "read_case"]

@@ -1,0 +1,157 @@
+"""`casegen new`: a commented case file written from the contract's own declarations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from casegen.case.model import Case, submodel
+
+HEADER = """\
+# 国网重庆电力 低压小微企业典型案例（附件3）案例文件
+# 每个“键: 值”后的注释是中文名称和填写说明。日期写 YYYY-MM-DD；区间写 [开始, 结束]。
+# 没有的环节（如无掘路时的行政审批）整行删除。客户反馈须为客户原话，不可编造。
+# 填好后运行：casegen validate 本文件    生成文档：casegen render 本文件 -o output/
+"""
+
+_PLAIN = re.compile(r"^[\u4e00-\u9fffA-Za-z][^:#\[\]{},&*!|>'\"%@`\n\r\t\x00-\x1f\x7f-\x9f]*$")
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else repr(round(value, 6))
+        return str(value)
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return text
+    if _PLAIN.match(text) and text.lower() not in ("true", "false", "yes", "no", "null") \
+            and text == text.strip():
+        return text
+    return _quoted(text)
+
+
+# what YAML may hold raw (YAML 1.1 §5.1); everything else is written as an escape
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _quoted(text: str) -> str:
+    """A double-quoted YAML scalar for any text: JSON's escapes (YAML reads them), and \\uXXXX
+    for the characters YAML refuses raw (DEL, C1 controls, lone surrogates)."""
+    return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return _scalar(value)
+
+
+def _comment(info) -> str:
+    doc = f"：{info.description}" if info.description else ""
+    return f"  # {info.title}{doc}"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One key of the contract, as the scaffold writes it (worked out once per process)."""
+
+    pad: str
+    key: str
+    path: tuple
+    comment: str
+    example: Any
+    children: tuple  # the entries of a sub-section written below it, if any
+
+
+@cache
+def _plan(model: type[BaseModel] = Case, indent: int = 0, prefix: tuple = ()) -> tuple[_Entry, ...]:
+    entries = []
+    for key, info in model.model_fields.items():
+        path = (*prefix, key)
+        child = submodel(info.annotation)
+        nested = child is not None and "list" not in str(info.annotation)
+        entries.append(_Entry(" " * indent, key, path, _comment(info),
+                              (info.json_schema_extra or {}).get("example"),
+                              _plan(child, indent + 2, path) if nested else ()))
+    return tuple(entries)
+
+
+def _lines(entries: tuple[_Entry, ...], values: dict | None):
+    """Every key: with its example (`values` None) or its value from `values`."""
+    for entry in entries:
+        value = entry.example if values is None else values.get(entry.path)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            yield f"{entry.pad}{entry.key}:{entry.comment}"
+            for item in value:
+                yield f"{entry.pad}  - {_flow(item)}"
+        elif entry.children and value is None:
+            yield f"{entry.pad}{entry.key}:{entry.comment}"
+            yield from _lines(entry.children, values)
+        elif value is None:
+            yield f"{entry.pad}{entry.key}:{entry.comment}"
+        else:
+            yield f"{entry.pad}{entry.key}: {_flow(value)}{entry.comment}"
+
+
+def scaffold(values: dict | None = None, note: str = "") -> str:
+    """The text of a case file: every key with its Chinese label, and an example value, or the
+    value given in `values` (key path → value) with the other keys left blank for staff."""
+    head = HEADER + (note + "\n" if note else "")
+    return head + "\n".join(_lines(_plan(), values)) + "\n"
+
+
+EVIDENCE_GUIDE_NAME = "放在这里的材料.txt"
+
+
+def evidence_guide() -> str:
+    """What goes in a case's evidence/ folder: the seed's 附件3 五, with the case-file keys."""
+    return """\
+实证材料（渝电营〔2019〕32号 附件3 五）：把文件放在本文件夹，在 case.yaml 的 evidence 下写相对路径，
+如 evidence/申请书.pdf。casegen check 检查是否齐全。
+
+一、系统工单（evidence.system_orders）
+  application  客户申请：线下申请须为客户签字或鲜章的申请报告
+  acceptance   受理申请工单：线下提供 SG186 截图，线上提供所用 APP（掌上电力、网上国网、渝快办）的截图
+  supply_plan  供电方案工单
+  energizing   装表接电工单
+二、工程建设内容（evidence.construction，仅有外线工程）
+  estimate_cover  工程概算封面
+  estimate_notes  编制说明
+  工程建设简图由 casegen 生成，不用放
+三、行政审批（evidence.permits，有掘路工程必需）
+  行政审批表、单据或相关政府部门的意见回复
+四、现场图片（evidence.photos）
+  有外线工程：施工前、施工后照片各至少一张；无外线工程：至少一张。
+  每张照片在 marks 中标出工程建设范围和表计安装位置。
+"""
+
+
+def new_case(path) -> Path:
+    """Write a new case file from the contract, with its evidence/ folder and the guide to what
+    goes there; returns the folder. Never overwrites (FileExistsError)."""
+    from casegen.base.writing import write_text
+
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(path)
+    write_text(path, scaffold())
+    evidence = path.parent / "evidence"
+    evidence.mkdir(exist_ok=True)
+    guide = evidence / EVIDENCE_GUIDE_NAME
+    if not guide.exists():
+        write_text(guide, evidence_guide())
+    return evidence

@@ -1,0 +1,162 @@
+"""实证材料: which evidence a case needs, and whether each declared file is there and sound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from casegen.base.errors import Finding
+from casegen.case.model import CHANNELS, Case, label_of
+from casegen.checks.files import PhotoCache, PhotoFacts
+
+PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "不适用", "有问题", "自动生成"
+
+
+@dataclass(frozen=True)
+class Item:
+    group: str
+    name: str
+    key: tuple  # where it is declared in the case file
+    required: bool
+    applicable: bool
+    file: str | None
+    status: str
+    problem: str | None = None
+    photo: PhotoFacts | None = None  # shooting time and perceptual hash, when asked for
+
+    @property
+    def usable(self) -> bool:
+        return self.status == PROVIDED
+
+    @property
+    def is_gap(self) -> bool:
+        """Required and not usable."""
+        return self.required and self.status in (MISSING, BROKEN)
+
+
+def acceptance_name(case: Case) -> str:
+    """附件3 五 一: SG186 screenshot offline, the app's screenshot online (named after the app the
+    customer used: 掌上电力, 网上国网, 渝快办 …)."""
+    if not case.is_online:
+        return "受理申请工单（SG186 截图）"
+    channel = case.application.channel
+    return f"受理申请工单（{channel if channel in CHANNELS else '线上渠道'}截图）"
+
+
+def _system_orders(case: Case):
+    orders = case.evidence.system_orders
+    online = case.is_online
+    yield ("application", "客户申请（线上申请书）" if online else "客户申请（客户签字或鲜章的申请报告）",
+           orders.application)
+    yield "acceptance", acceptance_name(case), orders.acceptance
+    yield "supply_plan", "供电方案工单", orders.supply_plan
+    yield "energizing", "装表接电工单", orders.energizing
+
+
+def required_items(case: Case, has_works: bool):
+    """(group, name, key path, required, applicable, declared file) for every item of the seed."""
+    for key, name, file in _system_orders(case):
+        yield "系统工单", name, ("evidence", "system_orders", key), True, True, file
+    docs = case.evidence.construction
+    for key, name, file in (("estimate_cover", "工程概算封面", docs.estimate_cover),
+                            ("estimate_notes", "编制说明", docs.estimate_notes)):
+        yield "工程建设内容", name, ("evidence", "construction", key), has_works, has_works, file
+    digs = case.project.kind.digs
+    permits = case.evidence.permits
+    if permits:
+        for index, file in enumerate(permits):
+            yield "行政审批", "行政审批材料", ("evidence", "permits", index), digs, True, file
+    else:
+        yield "行政审批", "行政审批表、单据或政府部门意见", ("evidence", "permits"), digs, digs, None
+    yield from _photo_items(case, has_works)
+
+
+def _photo_name(stage: str) -> str:
+    return "现场照片" if stage in ("其他", "现场") else f"{stage}照片"
+
+
+def _photo_items(case: Case, has_works: bool):
+    photos = case.evidence.photos
+    stages = {p.stage for p in photos}
+    for index, photo in enumerate(photos):
+        name = f"{_photo_name(photo.stage)}：{photo.caption}" if photo.caption else \
+            _photo_name(photo.stage)
+        yield "现场图片", name, ("evidence", "photos", index), True, True, photo.file
+    wanted = ("施工前", "施工后") if has_works else ("现场",)
+    for stage in wanted:
+        if (stage == "现场" and photos) or stage in stages:
+            continue
+        yield "现场图片", _photo_name(stage), ("evidence", "photos"), True, True, None
+
+
+def sketch_file_name(case: Case) -> str:
+    """The name render gives the sketch (a clash of customer names adds the 户号 there)."""
+    from casegen.base.writing import safe_name
+
+    return f"{safe_name(case.customer.name)}_工程建设简图.png"
+
+
+def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | None = None,
+              photos: PhotoCache | None = None) -> list[Item]:
+    """Every evidence item with its status; the generated sketch counts as provided. With
+    `photos`, each sound image also carries its shooting time and perceptual hash."""
+    from casegen.checks.files import Missing, examine
+
+    items = []
+    for group, name, key, required, applicable, file in required_items(case, has_works):
+        if not applicable:
+            items.append(Item(group, name, key, False, False, file, NOT_APPLICABLE))
+            continue
+        if file is None:
+            items.append(Item(group, name, key, required, True, None, MISSING))
+            continue
+        problem, facts = examine(folder, file, photos)
+        status = PROVIDED if problem is None else MISSING if isinstance(problem, Missing) else BROKEN
+        items.append(Item(group, name, key, required, True, file, status, problem, facts))
+    if has_works:
+        position = max(i for i, item in enumerate(items) if item.group == "工程建设内容") + 1
+        items.insert(position, Item("工程建设内容", "工程建设简图（含工程量和建设资金）",
+                                    ("grid",), True, True, sketch_file or sketch_file_name(case),
+                                    GENERATED))
+    return items
+
+
+def evidence_findings(items: list[Item], case_file) -> list[Finding]:
+    """The checklist's gaps, and photos that do not show what the notice asks, as findings with
+    the place they are declared (or should be)."""
+    findings = []
+    for item in items:
+        if item.status not in (MISSING, BROKEN):
+            continue
+        if item.required:
+            rule = "evidence-missing" if item.status == MISSING and item.file is None \
+                else "evidence-broken"
+        else:
+            rule = "evidence-unusable"
+        what = f"{item.group}·{item.name}"
+        message = (f"缺少 {what}" if item.file is None else f"{what}：{item.problem}")
+        findings.append(_finding(rule, message, case_file, item.key))
+    for message, key in unmarked_photos(case_file.case):
+        findings.append(_finding("evidence-unmarked", message, case_file, key))
+    return findings
+
+
+def _finding(rule: str, message: str, case_file, key: tuple) -> Finding:
+    return Finding(rule, message, case_file.path, case_file.line_of(key), key, label_of(key))
+
+
+METER_WORDS = ("表", "计量")
+
+
+def unmarked_photos(case: Case):
+    """附件3 五 四: "图片上须注明工程建设范围、表计安装位置": each photo carries a mark, and one of
+    them marks the meter."""
+    photos = case.evidence.photos
+    for index, photo in enumerate(photos):
+        if not photo.marks:
+            yield (f"第 {index + 1} 张图片没有标注：须注明工程建设范围、表计安装位置（marks）",
+                   ("evidence", "photos", index))
+    labels = [mark.label for photo in photos for mark in photo.marks]
+    if labels and not any(word in label for label in labels for word in METER_WORDS):
+        yield ("没有一张图片标注表计安装位置：请在表箱所在的照片上加一个含“表箱”或“表计”的标注",
+               ("evidence", "photos"))

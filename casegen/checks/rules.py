@@ -1,0 +1,375 @@
+"""The policy rules (数据核验): checks of one typed case and of a folder of cases.
+
+What each finding means (class, severity, what it stops, clause) is declared in `policy`; here are
+only the checks. Every check reads a typed case and its derived facts and yields hits; it never
+prints and never raises for bad data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from casegen.base.errors import Finding
+from casegen.base.policy import RULES
+from casegen.case.calendar import WorkCalendar
+from casegen.case.derive import STEP_LABELS, kind_from_grid, new_equipment, number_text
+from casegen.case.model import CHANNELS, EXCLUSIONS, Case, is_online, label_of, volts
+
+Hit = tuple[str, tuple]  # (message, key path)
+CHECKS: dict[str, Callable] = {}  # rule id → check(case, facts, calendar) -> Iterable[Hit]
+
+IN_FORCE = dt.date(2019, 11, 1)  # 通知四（一）
+MAX_CAPACITY_KW = 160  # 通知一
+MAX_VOLTS = 400  # 通知一: 0.4 千伏及以下
+MAX_CONTACTS = 2  # 通知四（二）
+
+
+def check(rule_id: str):
+    """Register the check of a declared rule."""
+    if rule_id not in RULES:
+        raise ValueError(f"check for undeclared rule {rule_id}")
+
+    def register(function):
+        CHECKS[rule_id] = function
+        return function
+    return register
+
+
+def check_case(case_file, calendar: WorkCalendar) -> list[Finding]:
+    """Every per-case rule on one case file."""
+    findings = []
+    for rule_id, function in CHECKS.items():
+        for message, key_path in function(case_file.case, case_file.facts, calendar):
+            findings.append(make_finding(rule_id, message, case_file, key_path))
+    return findings
+
+
+def make_finding(rule_id: str, message: str, case_file, key_path: tuple) -> Finding:
+    return Finding(rule_id, message, case_file.path, case_file.line_of(key_path),
+                   key_path or None, label_of(key_path) if key_path else None)
+
+
+# --- 一、服务内容：适用范围 ------------------------------------------------------------------------
+
+@check("scope-capacity")
+def _capacity(case: Case, facts, calendar) -> Iterable[Hit]:
+    capacity = case.application.capacity_kw
+    if capacity > MAX_CAPACITY_KW:
+        yield (f"为 {number_text(capacity)} 千瓦，超过低压小微企业 {MAX_CAPACITY_KW} 千瓦的上限",
+               ("application", "capacity_kw"))
+
+
+@check("scope-voltage")
+def _voltage(case: Case, facts, calendar) -> Iterable[Hit]:
+    supply = case.application.supply
+    if volts(supply) > MAX_VOLTS:
+        yield (f"为 {supply}，低压小微企业供电电压应为 0.4 千伏及以下（220V 单相或 380V 三相）",
+               ("application", "supply"))
+
+
+# 居民 as a category, but not 非居民 (非居民照明 is a non-residential category)
+_RESIDENTIAL = re.compile(r"(?<!非)居民")
+
+
+@check("scope-category")
+def _category(case: Case, facts, calendar) -> Iterable[Hit]:
+    category = case.customer.electricity_category
+    if _RESIDENTIAL.search(category):
+        yield (f"为 {category}：居民用电不属于小微企业“三零”服务", ("customer", "electricity_category"))
+
+
+@check("scope-exclusion")
+def _exclusions(case: Case, facts, calendar) -> Iterable[Hit]:
+    for index, number in enumerate(case.application.exclusions):
+        yield (f"声明了不适用情形 {number}.{EXCLUSIONS[number]}：不属于“三零”投资界面",
+               ("application", "exclusions", index))
+
+
+@check("scope-in-force")
+def _in_force(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.timeline.accepted < IN_FORCE:
+        yield (f"受理于 {case.timeline.accepted}，早于通知执行日 {IN_FORCE}：不按本通知核验",
+               ("timeline", "accepted"))
+
+
+@check("scope-licence")
+def _licence(case: Case, facts, calendar) -> Iterable[Hit]:
+    if not case.customer.business_licence:
+        yield "为 false：用电主体原则上应提供营业执照", ("customer", "business_licence")
+
+
+@check("scope-small-micro")
+def _small_micro(case: Case, facts, calendar) -> Iterable[Hit]:
+    if not case.customer.small_micro:
+        yield "为 false：典型案例应为小微企业", ("customer", "small_micro")
+
+
+@check("channel-unknown")
+def _channel(case: Case, facts, calendar) -> Iterable[Hit]:
+    channel = case.application.channel
+    if channel not in CHANNELS:
+        treated = "线上" if is_online(channel) else "线下"
+        yield (f"“{channel}”不是通知列举的渠道（{'、'.join(CHANNELS)}）：按{treated}申请核对实证材料",
+               ("application", "channel"))
+
+
+@check("address-format")
+def _address(case: Case, facts, calendar) -> Iterable[Hit]:
+    if len([p for p in re.split(r"[-－—]", case.customer.address) if p.strip()]) < 3:
+        yield (f"“{case.customer.address}”未按 市-区-镇/路-门牌 格式书写（用“-”分隔）",
+               ("customer", "address"))
+
+
+# --- 工程类别与简图、时间线的一致 ----------------------------------------------------------------
+
+@check("kind-grid")
+def _kind_grid(case: Case, facts, calendar) -> Iterable[Hit]:
+    expected = kind_from_grid(case)
+    if case.project.kind == expected:
+        return
+    built = new_equipment(case)
+    if not built:
+        reason = "grid 中没有新建或更换的电网设备（具备直接装表条件）"
+    else:
+        digging = facts.excavation_m
+        reason = (f"grid 中新建或更换了{'、'.join(built)}"
+                  + (f"，掘路{number_text(digging)}米" if digging else "，没有掘路"))
+    yield f"为 {case.project.kind}，但{reason}，应为 {expected}", ("project", "kind")
+
+
+@check("kind-permit")
+def _kind_permit(case: Case, facts, calendar) -> Iterable[Hit]:
+    digs = case.project.kind.digs
+    if digs and case.timeline.permit is None:
+        yield "缺少行政审批环节：有掘路工程须写明 permit 的起止日期", ("timeline",)
+    if not digs and case.timeline.permit is not None:
+        yield f"工程为 {case.project.kind}，不涉及掘路，不应有行政审批环节", ("timeline", "permit")
+
+
+@check("kind-construction")
+def _kind_construction(case: Case, facts, calendar) -> Iterable[Hit]:
+    has_works = case.project.kind.has_works
+    if has_works and case.timeline.construction is None:
+        yield "缺少接入工程施工环节：有外线工程须写明 construction 的起止日期", ("timeline",)
+    if not has_works and case.timeline.construction is not None:
+        yield "工程为 无外线，不应有接入工程施工环节", ("timeline", "construction")
+
+
+def _checkpoints(case: Case):
+    """(key path, date) in the order the steps must happen."""
+    t = case.timeline
+    points = [(("timeline", "accepted"), t.accepted), (("timeline", "surveyed"), t.surveyed),
+              (("timeline", "designed"), t.designed)]
+    for key in ("preparation", "permit", "construction"):
+        span = getattr(t, key)
+        if span:
+            points.append((("timeline", key), span.start))
+    points.append((("timeline", "energized"), t.energized))
+    return [(k, d) for k, d in points if d is not None]
+
+
+@check("timeline-order")
+def _order(case: Case, facts, calendar) -> Iterable[Hit]:
+    points = _checkpoints(case)
+    for (before_key, before), (key, day) in itertools.pairwise(points):
+        if day < before:
+            yield (f"{STEP_LABELS[key[1]]}（{day}）早于{STEP_LABELS[before_key[1]]}（{before}）", key)
+    t = case.timeline
+    for key in ("preparation", "permit", "construction"):
+        span = getattr(t, key)
+        if span and span.end > t.energized:
+            yield f"{STEP_LABELS[key]}结束于 {span.end}，晚于装表接电 {t.energized}", ("timeline", key)
+    # works start once the permit is granted: the day it ends at the earliest
+    if t.permit and t.construction and t.construction.start < t.permit.end:
+        yield (f"接入工程施工开始（{t.construction.start}）早于行政审批完成（{t.permit.end}）",
+               ("timeline", "construction"))
+
+
+@check("application-date")
+def _application_date(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.application.date != case.timeline.accepted:
+        yield (f"为 {case.application.date}，与受理申请并签约 {case.timeline.accepted} 不一致",
+               ("application", "date"))
+
+
+@check("transformer-grid")
+def _source(case: Case, facts, calendar) -> Iterable[Hit]:
+    source, transformer = case.grid.source, case.project.transformer
+    if transformer.action != "新增" and source.name != transformer.name:
+        yield (f"为 {source.name}，与 project.transformer.name（{transformer.name}）不一致",
+               ("grid", "source", "name"))
+    if source.new != (transformer.action != "无"):
+        yield (f"为 {str(source.new).lower()}，但配变改造为“{transformer.action}”",
+               ("grid", "source", "new"))
+    expected = transformer.capacity_kva if transformer.action == "无" else transformer.new_capacity_kva
+    if transformer.action != "无" and transformer.new_capacity_kva is None:
+        yield (f"配变改造为“{transformer.action}”：须写明 new_capacity_kva（新配变容量）",
+               ("project", "transformer", "action"))
+    elif source.capacity_kva is not None and expected is not None and source.capacity_kva != expected:
+        what = "配变容量" if transformer.action == "无" else f"{transformer.action}后的配变容量"
+        yield (f"为 {number_text(source.capacity_kva)}kVA，与{what} {number_text(expected)}kVA 不一致",
+               ("grid", "source", "capacity_kva"))
+
+
+@check("team-duties")
+def _duties(case: Case, facts, calendar) -> Iterable[Hit]:
+    unit = case.unit
+    if unit.integrated is None or not (unit.customer_manager and unit.project_manager):
+        return
+    same = unit.customer_manager == unit.project_manager
+    if unit.integrated and not same:
+        yield (f"为 true（营配融合，一岗双责），但客户经理 {unit.customer_manager} 与项目经理 "
+               f"{unit.project_manager} 不是同一人", ("unit", "integrated"))
+    if not unit.integrated and same:
+        yield (f"为 false（营配分离），但客户经理与项目经理都是 {unit.customer_manager}：应为两人",
+               ("unit", "integrated"))
+
+
+# --- 二、服务目标：时间 ----------------------------------------------------------------------------
+
+@check("time-limit")
+def _time_limit(case: Case, facts, calendar) -> Iterable[Hit]:
+    if facts.working_days > facts.limit_days:
+        yield (f"从受理到接电 {facts.working_days} 个工作日，超过{facts.kind_text} "
+               f"{facts.limit_days} 个工作日的时限 {facts.over_limit} 个工作日", ("timeline", "energized"))
+
+
+@check("energize-same-day")
+def _same_day(case: Case, facts, calendar) -> Iterable[Hit]:
+    construction = case.timeline.construction
+    if construction and construction.end < case.timeline.energized:
+        yield (f"工程 {construction.end} 完工，{case.timeline.energized} 才装表接电：未在完工当天接电",
+               ("timeline", "energized"))
+
+
+@check("calendar-estimate")
+def _estimate(case: Case, facts, calendar) -> Iterable[Hit]:
+    for year in facts.estimated_years:
+        yield (f"{year} 年的放假安排尚未公布：工作日按法定节假日推算，未含调休，"
+               f"接电周期 {facts.working_days} 个工作日为估算；公布后可写入 casegen.calendar.yaml",
+               ("timeline", "energized"))
+
+
+@check("contacts-limit")
+def _contacts(case: Case, facts, calendar) -> Iterable[Hit]:
+    contacts = case.application.contacts
+    if contacts is not None and contacts > MAX_CONTACTS:
+        yield (f"为 {contacts} 次，超过业务办理全程交互不超过 {MAX_CONTACTS} 次的要求",
+               ("application", "contacts"))
+
+
+@check("contacts-unstated")
+def _contacts_unstated(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.application.contacts is None:
+        yield "未填写：无法核验“业务办理全程交互不超过 2 次”", ("application", "contacts")
+
+
+@check("permit-by-utility")
+def _permit_by(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.project.permit_by == "客户":
+        yield "为 客户：外线工程相关许可手续应由电网企业办理（零审批）", ("project", "permit_by")
+
+
+@check("permit-by-unstated")
+def _permit_by_unstated(case: Case, facts, calendar) -> Iterable[Hit]:
+    if case.project.kind.digs and case.project.permit_by is None:
+        yield "未填写：掘路工程须写明行政审批由谁办理，才能核验“零审批”", ("project", "permit_by")
+
+
+# --- 成本 ---------------------------------------------------------------------------------------
+
+@check("cost-stated")
+def _cost_stated(case: Case, facts, calendar) -> Iterable[Hit]:
+    if not case.project.kind.has_works:
+        return
+    if case.project.customer_cost_yuan is None:
+        yield "未填写：有外线工程须写明客户出资，零投资写 0", ("project", "customer_cost_yuan")
+    if case.project.funding is None:
+        yield "未填写：有外线工程须写明工程资金来源，如 供电企业", ("project", "funding")
+
+
+@check("cost-customer")
+def _customer_cost(case: Case, facts, calendar) -> Iterable[Hit]:
+    cost = case.project.customer_cost_yuan
+    if cost is not None and cost > 0:
+        yield (f"为 {number_text(cost)} 元：红线外工程应由供电企业出资，客户零投资",
+               ("project", "customer_cost_yuan"))
+
+
+@check("cost-utility")
+def _utility_cost(case: Case, facts, calendar) -> Iterable[Hit]:
+    cost = case.project.cost_yuan
+    if case.project.kind.has_works and not cost:
+        told = "未填写" if cost is None else "为 0"
+        yield f"{told}：有外线工程须写明工程建设总费用（供电企业出资）", ("project", "cost_yuan")
+
+
+@check("cost-funding")
+def _funding(case: Case, facts, calendar) -> Iterable[Hit]:
+    funding = case.project.funding
+    if case.project.kind.has_works and funding is not None and "供电" not in funding:
+        yield f"为 {funding}：红线外工程应由供电企业出资", ("project", "funding")
+
+
+# --- 装表与配变 ----------------------------------------------------------------------------------
+
+@check("meter-wall")
+def _meter_wall(case: Case, facts, calendar) -> Iterable[Hit]:
+    if "外墙" not in case.project.meter_location:
+        yield (f"为 {case.project.meter_location}：电能表及表箱应安装在用户用电地址外墙",
+               ("project", "meter_location"))
+
+
+@check("transformer-capacity")
+def _spare(case: Case, facts, calendar) -> Iterable[Hit]:
+    transformer = case.project.transformer
+    spare = transformer.capacity_kva * (1 - transformer.load_rate)
+    if transformer.action == "无" and spare < case.application.capacity_kw:
+        yield (f"{transformer.name} 容量 {number_text(transformer.capacity_kva)}kVA、负荷率 "
+               f"{transformer.load_rate:.0%}，剩余约 {spare:.0f}kVA，小于申请容量 "
+               f"{number_text(case.application.capacity_kw)}kW，却未计划新增或更换配变",
+               ("project", "transformer", "load_rate"))
+
+
+# --- 客户反馈 -------------------------------------------------------------------------------------
+
+@check("feedback-missing")
+def _feedback(case: Case, facts, calendar) -> Iterable[Hit]:
+    for key, label in (("steps", "环节"), ("time", "时间"), ("cost", "成本")):
+        if getattr(case.feedback, key) is None:
+            yield (f"未填写：文档中显示“待补充”，请填写客户原话（{label}），不可编造",
+                   ("feedback", key))
+
+
+# --- 跨案例 ---------------------------------------------------------------------------------------
+
+def _normalise_address(address: str) -> str:
+    return re.sub(r"[\s\-－—·]", "", address)
+
+
+FOLDER_RULES = (
+    ("duplicate-account", ("customer", "account_no"), "户号", lambda c: c.customer.account_no),
+    ("one-address", ("customer", "address"), "用电地址",
+     lambda c: _normalise_address(c.customer.address)),
+)
+
+
+def check_folder(case_files: list) -> list[Finding]:
+    """Rules across cases: one 户号 once, one address one customer."""
+    findings = []
+    for rule_id, key_path, what, value_of in FOLDER_RULES:
+        groups = defaultdict(list)
+        for case_file in case_files:
+            groups[value_of(case_file.case)].append(case_file)
+        for value, group in groups.items():
+            if len(group) < 2:
+                continue
+            for case_file in group:
+                others = "、".join(str(o.path) for o in group if o is not case_file)
+                message = f"与 {others} 的{what}相同（{value}）"
+                findings.append(make_finding(rule_id, message, case_file, key_path))
+    return findings

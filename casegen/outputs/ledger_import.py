@@ -1,0 +1,220 @@
+"""`casegen import`: a filled 附件2 table to one case file per row.
+
+Everything the table knows is written; the rest of the contract is left as commented blanks for
+staff to fill. Rows that cannot be read are reported with their row numbers and skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from casegen.base.errors import CaseError, Finding
+from casegen.base.writing import safe_name, write_text
+from casegen.outputs.ledger import BY_HEADER, HEADERS
+
+REQUIRED_COLUMNS = ("户号", "户名")
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass
+class ImportReport:
+    written: list[Path] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return len({f.line for f in self.findings if f.is_error and f.line})
+
+
+def _normal(text: Any) -> str:
+    text = re.sub(r"\s+", "", str(text or ""))
+    return text.replace("（", "(").replace("）", ")")
+
+
+def _problem(source: Path, row: int | None, message: str, *, error: bool = True) -> Finding:
+    """A finding about a table row (its `line` is the row number); the message names the column."""
+    return Finding("import" if error else "import-note", message, source, row)
+
+
+MAX_ROWS = 500_000
+MAX_BLANK_RUN = 1_000  # blank rows in a row: the table has ended (a stray cell far below aside)
+
+
+def open_sheet(source: Path):
+    """The first sheet, streamed (read-only): memory stays flat in the number of rows, and a
+    sheet whose used range claims a million rows costs only the rows it has."""
+    from openpyxl import load_workbook
+
+    if not source.is_file():
+        raise CaseError([_problem(source, None, "文件不存在，或不是普通文件")])
+    try:
+        book = load_workbook(source, data_only=True, read_only=True)
+        return book.worksheets[0]
+    except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
+        raise CaseError([_problem(source, None, "无法作为 Excel 工作簿（.xlsx）读取")]) from e
+
+
+def merged_ranges(source: Path) -> list[tuple[int, int, int, int]]:
+    """(min_row, min_col, max_row, max_col) of the first sheet's merged cells: read from the XML,
+    as read-only sheets do not keep them."""
+    import zipfile
+
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        with zipfile.ZipFile(source) as package:
+            sheets = sorted(n for n in package.namelist()
+                            if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+            xml = package.read(sheets[0]).decode("utf-8", "replace") if sheets else ""
+    except (OSError, zipfile.BadZipFile):
+        return []
+    ranges = []
+    for ref in re.findall(r'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"', xml):
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        ranges.append((min_row, min_col, max_row, max_col))
+    return ranges
+
+
+def find_header(rows, source: Path) -> tuple[int, dict[str, int], list[Finding]]:
+    """The header row and the column of each 附件2 header found there, from the first rows."""
+    wanted = {_normal(c): c for c in HEADERS}
+    for number, values in rows:
+        found = {}
+        for column, value in enumerate(values, start=1):
+            header = wanted.get(_normal(value))
+            if header and header not in found:
+                found[header] = column
+        if all(name in found for name in REQUIRED_COLUMNS):
+            missing = [c for c in HEADERS if c not in found and not BY_HEADER[c].derived]
+            notes = [_problem(source, number, f"缺少列：{'、'.join(missing)}（这些值留空）",
+                              error=False)] if missing else []
+            return number, found, notes
+    raise CaseError([_problem(source, None, f"前 {HEADER_SEARCH_ROWS} 行中找不到附件2 的表头"
+                              f"（至少需要 {'、'.join(REQUIRED_COLUMNS)} 两列）")])
+
+
+def _numbered_rows(sheet, last_column: int | None):
+    """(row number, values) of each row, up to `last_column`."""
+    yield from enumerate(sheet.iter_rows(values_only=True, max_col=last_column), start=1)
+
+
+def _fill_merged(rows, ranges, header_row: int, source: Path, notes: list[Finding]):
+    """Give every cell of a merged range the range's value (read from its top-left cell)."""
+    below = [r for r in ranges if r[2] > header_row]
+    for min_row, min_col, max_row, max_col in below:
+        from openpyxl.utils import get_column_letter
+
+        where = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
+        notes.append(_problem(source, min_row, f"{where} 是合并单元格：已把其中的值填入每一格，请核对",
+                              error=False))
+    tops: dict[tuple, Any] = {}
+    for number, values in rows:
+        values = list(values)
+        for min_row, min_col, max_row, max_col in below:
+            if not min_row <= number <= max_row:
+                continue
+            if number == min_row:
+                tops[(min_row, min_col)] = values[min_col - 1] if min_col - 1 < len(values) else None
+            values.extend([None] * (max_col - len(values)))
+            for column in range(min_col, max_col + 1):
+                values[column - 1] = tops.get((min_row, min_col))
+        yield number, values
+
+
+def read_row(cells: dict[str, Any], source: Path, row: int) -> tuple[dict, list[Finding]]:
+    """The case file's values of one row (by column header), or the problems that make it
+    unreadable."""
+    values, problems = {}, []
+    for header, value in cells.items():
+        column = BY_HEADER[header]
+        if value is None or str(value).strip() == "" or column.derived:
+            continue
+        try:
+            values[header] = column.kind.from_cell(value)
+        except (ValueError, TypeError, ArithmeticError):  # the contract's parsers raise ValueError
+            problems.append(_problem(source, row, f"{header}应为{column.kind.name}，实际为 \"{value}\""))
+    for header in REQUIRED_COLUMNS:
+        if header not in values:
+            problems.append(_problem(source, row, f"缺少{header}"))
+    return values, problems
+
+
+def case_values(values: dict) -> dict[tuple, Any]:
+    """Key path → value for the case file, from a row's converted values."""
+    out: dict[tuple, Any] = {}
+    for header, value in values.items():
+        key_path = BY_HEADER[header].key_path
+        if key_path[-1] not in ("start", "end"):
+            out[key_path] = value
+    if "业务受理时间" in values:
+        out[("application", "date")] = values["业务受理时间"]
+    start, end = values.get("工程实施时间"), values.get("工程竣工时间")
+    if start or end:
+        out[("timeline", "construction")] = [start or end, end or start]
+    return out
+
+
+def import_table(source: Path, out_dir: Path) -> ImportReport:
+    """One case file per readable row; every other row reported by its number, never stopping
+    the rest."""
+    import itertools
+
+    sheet = open_sheet(source)
+    head = list(itertools.islice(_numbered_rows(sheet, None), HEADER_SEARCH_ROWS))
+    header_row, columns, notes = find_header(head, source)
+    rows = _numbered_rows(sheet, max(columns.values()))  # only the table's own columns
+    rows = itertools.dropwhile(lambda r: r[0] <= header_row, rows)
+    report = ImportReport(findings=notes)
+    blank_run = 0
+    for number, values in _fill_merged(rows, merged_ranges(source), header_row, source,
+                                       report.findings):
+        cells = {name: values[col - 1] if col - 1 < len(values) else None
+                 for name, col in columns.items()}
+        if all(v is None or str(v).strip() == "" for v in cells.values()):
+            blank_run += 1  # blank rows separate blocks in hand-kept tables
+            if blank_run > MAX_BLANK_RUN:
+                break
+            continue
+        blank_run = 0
+        if report.rows_read >= MAX_ROWS:
+            report.findings.append(_problem(source, number, f"超过 {MAX_ROWS} 行：其余的行未读取"))
+            break
+        report.rows_read += 1
+        try:
+            _import_row(cells, source, number, out_dir, report)
+        except CaseError as e:
+            report.findings.extend(e.findings)
+        except OSError as e:
+            from casegen.case.load import os_reason
+
+            report.findings.append(_problem(source, number, f"写案例文件失败：{os_reason(e)}"))
+    if report.written:
+        os.sync()
+    return report
+
+
+def _import_row(cells: dict, source: Path, number: int, out_dir: Path, report: ImportReport):
+    from casegen.case.scaffold import scaffold
+
+    values, problems = read_row(cells, source, number)
+    if problems:
+        report.findings.extend(problems)
+        return
+    if isinstance(cells.get("户号"), int | float):
+        report.findings.append(_problem(source, number, f"户号是数字格式的单元格（{values['户号']}）："
+                                        "开头的 0 可能已经丢失，请与营销系统核对", error=False))
+    folder = out_dir / f"{safe_name(values['户名'])}_{safe_name(values['户号'])}"
+    target = folder / "case.yaml"
+    if target.exists():
+        report.findings.append(_problem(source, number, f"{target} 已存在，未覆盖", error=False))
+        return
+    header = f"# 由 {source.name} 第 {number} 行导入（{dt.date.today().isoformat()}）"
+    text = scaffold(values=case_values(values), note=header)  # reads back for any text (tested)
+    write_text(target, text, durable=False)  # one sync for the whole table, at its end
+    report.written.append(target)

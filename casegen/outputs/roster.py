@@ -1,0 +1,64 @@
+"""附件1 “1+1” teams: gathered from the units of the cases, or read from a team file.
+
+Team file (YAML):
+
+    teams:
+      - {company: 国网重庆市电力公司市区供电分公司, station: 解放碑供电所, service_area: 渝中区解放碑街道,
+         integrated: false, customer_manager: 张晓燕, project_manager: 李建国}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casegen.base.errors import CaseError, Finding
+from casegen.case.load import load_raw
+from casegen.case.model import Unit, validation_findings
+from casegen.outputs.workbooks import TeamRow
+
+
+def _row(unit: Unit) -> TeamRow:
+    integrated = {True: "是", False: "否"}.get(unit.integrated, "")
+    return TeamRow(unit.company, unit.station, unit.service_area or "", integrated,
+                   unit.customer_manager or "", unit.project_manager or "")
+
+
+def _unique_sorted(rows: list[TeamRow]) -> list[TeamRow]:
+    return sorted(dict.fromkeys(rows), key=lambda t: (t.company, t.station, t.area))
+
+
+def teams_from_cases(paths: list[Path]) -> tuple[list[TeamRow], list[Finding]]:
+    """One row per distinct team in the cases; unreadable cases are reported, not fatal."""
+    from casegen.case.reading import find_case_files, read_case
+
+    rows, problems = [], []
+    for path in find_case_files(paths):
+        try:
+            unit = read_case(path).case.unit
+        except CaseError as e:
+            problems.append(Finding("roster",
+                                    f"无法读取，未计入名单：{e.findings[0]}", path))
+            continue
+        rows.append(_row(unit))
+    return _unique_sorted(rows), problems
+
+
+def teams_from_file(path: Path) -> list[TeamRow]:
+    """The teams of a team file, each checked against the contract's Unit declaration."""
+    from pydantic import ValidationError
+
+    raw = load_raw(path)
+    teams = raw.data.get("teams")
+    if not isinstance(teams, list):
+        raise CaseError([Finding("contract", "团队名单文件应有 teams: 列表", path, 1)])
+    rows, problems = [], []
+    for index, team in enumerate(teams):
+        try:
+            rows.append(_row(Unit.model_validate(team)))
+        except ValidationError as e:
+            def where(loc, index=index):
+                return raw.line_of(("teams", index, *loc))
+            problems.extend(validation_findings(e, where, path, prefix=("unit",)))
+    if problems:
+        raise CaseError(problems)
+    return _unique_sorted(rows)

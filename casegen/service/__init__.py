@@ -1,0 +1,1 @@
+"""One function per user action, for both faces; each returns values and prints nothing."""

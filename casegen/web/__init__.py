@@ -1,0 +1,1 @@
+"""The web face: `casegen serve`'s application, views, templates and static files."""
