@@ -44,11 +44,12 @@ def render(cases: Path, out: Path, jobs: int) -> tuple[float, int]:
 
 def stage_medians(cases: Path) -> dict[str, float]:
     from casegen.case.calendar import WorkCalendar
-    from casegen.case.reading import find_case_files, prepare
+    from casegen.case.reading import find_case_files
     from casegen.checks.evidence import checklist
     from casegen.outputs.document import Picture, render_docx
     from casegen.outputs.sketch import WIDTH_MM, SketchInput, draw
-    from casegen.service.build import marked_photos, output_stems
+    from casegen.service.cases import output_stems, prepare
+    from casegen.service.documents import marked_photos
 
     calendar = WorkCalendar()
     timings: dict[str, list[float]] = {"load+validate": [], "sketch": [], "photos": [], "docx": []}

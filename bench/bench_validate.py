@@ -23,7 +23,7 @@ FOLDER_TARGET_S, COLD_TARGET_S = 10.0, 0.5
 
 def folder_run(folder: Path) -> tuple[float, int]:
     from casegen.case.calendar import WorkCalendar
-    from casegen.service.build import gather
+    from casegen.service.cases import gather
 
     start = time.perf_counter()
     run = gather([folder], WorkCalendar())

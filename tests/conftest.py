@@ -56,7 +56,7 @@ def write_case(folder: Path, data: dict, name: str = "case.yaml") -> Path:
 def to_pdf(docx_files: list[Path], out_dir: Path) -> list[Path]:
     """LibreOffice, headless, with a profile of its own and casegen's faces (as `render --pdf`
     converts); one call for all files."""
-    from casegen.outputs.workbooks import pdf_environment
+    from casegen.outputs.pdf import pdf_environment
 
     soffice = shutil.which("soffice")
     assert soffice, "LibreOffice (soffice) is required: apt-get install libreoffice-writer-nogui"

@@ -270,9 +270,9 @@ def sealed_case(tmp_path, capsys):
 
 def test_the_seal_lists_every_file_with_its_sha256(tmp_path, capsys):
     path = sealed_case(tmp_path, capsys)
-    seal = json.loads((path.parent / "casegen.checks.seal.json").read_text(encoding="utf-8"))
+    seal = json.loads((path.parent / "casegen.seal.json").read_text(encoding="utf-8"))
     on_disk = sorted(p.relative_to(path.parent).as_posix() for p in path.parent.rglob("*")
-                     if p.is_file() and p.name != "casegen.checks.seal.json")
+                     if p.is_file() and p.name != "casegen.seal.json")
     assert sorted(seal["files"]) == on_disk and "case.yaml" in on_disk
     for relative, digest in seal["files"].items():
         assert hashlib.sha256((path.parent / relative).read_bytes()).hexdigest() == digest
@@ -327,21 +327,21 @@ def test_sealing_is_refused_for_a_case_with_gaps_unless_forced(tmp_path, capsys)
     assert main(["check", str(tmp_path), "--seal"]) == 1
     out = capsys.readouterr().out
     assert "未封存" in out and "--force" in out
-    assert not (path.parent / "casegen.checks.seal.json").exists()
+    assert not (path.parent / "casegen.seal.json").exists()
     assert main(["check", str(tmp_path), "--seal", "--force"]) == 1  # still a gap: still exit 1
-    assert (path.parent / "casegen.checks.seal.json").exists()
+    assert (path.parent / "casegen.seal.json").exists()
 
 
 def test_a_resealed_unchanged_case_keeps_its_first_time(tmp_path, capsys):
     path = sealed_case(tmp_path, capsys)
-    first = (path.parent / "casegen.checks.seal.json").read_bytes()
+    first = (path.parent / "casegen.seal.json").read_bytes()
     assert main(["check", str(tmp_path), "--seal"]) == 0
-    assert (path.parent / "casegen.checks.seal.json").read_bytes() == first
+    assert (path.parent / "casegen.seal.json").read_bytes() == first
 
 
 def test_a_damaged_seal_is_a_finding(tmp_path, capsys):
     path = sealed_case(tmp_path, capsys)
-    (path.parent / "casegen.checks.seal.json").write_text("{not json", encoding="utf-8")
+    (path.parent / "casegen.seal.json").write_text("{not json", encoding="utf-8")
     code, findings = findings_of(capsys, tmp_path)
     assert code == 1 and rules(findings) == ["seal"] and "无法核对" in findings[0]["message"]
 
@@ -353,7 +353,7 @@ def test_a_folder_holding_two_case_files_is_not_sealed(tmp_path, capsys):
     write_case(path.parent, data, name="second.yaml")
     main(["check", str(tmp_path), "--seal"])
     assert "一个案例一个文件夹才能封存" in capsys.readouterr().out
-    assert not (path.parent / "casegen.checks.seal.json").exists()
+    assert not (path.parent / "casegen.seal.json").exists()
 
 
 # --- reports and the cache --------------------------------------------------------------------
@@ -407,7 +407,8 @@ def test_the_cache_forgets_photos_that_are_gone(tmp_path, capsys):
 
 def test_photos_decoded_in_worker_processes_match_the_serial_facts(tmp_path):
     from casegen.checks.files import PhotoCache, examine
-    from casegen.service.build import WARM_MIN, gather, open_calendar, warm_photos
+    from casegen.service.cases import gather, open_calendar
+    from casegen.service.evidence import WARM_MIN, warm_photos
 
     for number in range(WARM_MIN // 2):
         make_case(tmp_path / f"c{number:02d}", number, two_photos(200 + number))
@@ -440,7 +441,7 @@ def test_links_pipes_and_nested_cases_never_hang_or_leak_into_a_seal(tmp_path, c
     nested = make_case(path.parent / "sub", 2, two_photos(402))  # a case of its own inside
     assert main(["check", str(path), str(nested), "--seal"]) == 0
     capsys.readouterr()
-    seal = json.loads((path.parent / "casegen.checks.seal.json").read_text(encoding="utf-8"))
+    seal = json.loads((path.parent / "casegen.seal.json").read_text(encoding="utf-8"))
     assert {"evidence/zero", "evidence/pipe"} <= set(seal["files"])
     assert not any(name.startswith("sub/") for name in seal["files"])
     os.remove(path.parent / "evidence/zero")

@@ -17,7 +17,7 @@ from conftest import ROOT, example_paths, load_valid, pdf_text, write_case
 
 from casegen.case.reading import read_case
 from casegen.cli import main
-from casegen.service import build
+from casegen.service import documents as build
 
 ACCOUNTS = ["0512034567", "5102998877", "5103765432"]
 PHONES = ["02363801234", "13983001122", "023-65201188"]

@@ -16,12 +16,13 @@ from PIL import Image
 
 from casegen.case.calendar import WorkCalendar
 from casegen.case.model import Mark
-from casegen.case.reading import prepare, read_case
+from casegen.case.reading import read_case
 from casegen.checks.evidence import BROKEN, MISSING, NOT_APPLICABLE, PROVIDED, checklist
 from casegen.checks.files import inspect_file
 from casegen.cli import main
 from casegen.outputs.photos import prepare_photo
-from casegen.service.build import check_evidence
+from casegen.service.cases import prepare
+from casegen.service.evidence import check_evidence
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -19,11 +19,11 @@ from conftest import example_paths
 from casegen.base.errors import CaseError
 from casegen.base.policy import Product, gate
 from casegen.case.calendar import WorkCalendar
-from casegen.case.reading import prepare
+from casegen.cli.texts import case_summary, text_report
 from casegen.outputs.ledger import cells_of
-from casegen.outputs.listings import case_summary, text_report
 from casegen.outputs.sketch import SketchInput, layout
-from casegen.service.build import check_evidence, customer_name
+from casegen.service.cases import customer_name, prepare
+from casegen.service.evidence import check_evidence
 
 MUTANTS = int(os.environ.get("CASEGEN_FUZZ", "2000"))
 SEED = 20261127

@@ -180,7 +180,8 @@ def test_a_template_that_would_run_code_is_refused(tmp_path, capsys):
     assert not marker.exists()
     # even past the check, the sandbox refuses it
     from casegen.base.errors import CaseError
-    from casegen.service.build import gather, open_calendar, render_one
+    from casegen.service.cases import gather, open_calendar
+    from casegen.service.documents import render_one
 
     case_file = gather([path], open_calendar([path])).cases[0]
     with pytest.raises(CaseError) as refused:

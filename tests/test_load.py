@@ -210,7 +210,7 @@ def test_a_file_with_a_duplicate_key_is_refused_unless_read_leniently(tmp_path):
 def test_system_errors_are_told_in_chinese(number, told):
     import errno
 
-    from casegen.case.load import os_reason
+    from casegen.base.errors import os_reason
 
     assert os_reason(OSError(getattr(errno, number), "English text")) == told
 

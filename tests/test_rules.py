@@ -15,9 +15,9 @@ from casegen.base.policy import RULES, Product, gate
 from casegen.case.calendar import WorkCalendar
 from casegen.case.derive import derive
 from casegen.case.model import build_case
-from casegen.case.reading import CaseFile, prepare
+from casegen.case.reading import CaseFile
 from casegen.checks.rules import check_case
-from casegen.service.build import gather
+from casegen.service.cases import gather, prepare
 
 CALENDAR = WorkCalendar()
 

@@ -12,7 +12,8 @@ from conftest import EXAMPLES
 from starlette.testclient import TestClient
 
 from casegen.cli import main
-from casegen.web.app import MAX_UPLOAD_BYTES, create_app
+from casegen.service.workbench import MAX_UPLOAD_BYTES
+from casegen.web.app import create_app
 
 CASE_03 = "03-有外线有掘路-顺达汽修/case.yaml"
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
+from pypinyin import Style, lazy_pinyin
+
 
 def display_width(value) -> float:
     """Width in half-width characters: a CJK character is two, a Latin letter or digit one."""
@@ -18,6 +20,5 @@ def pinyin_key(text: str | None) -> tuple:
     """Sort key: the pinyin of each character with tone number, then the text itself to break ties."""
     if not text:
         return ((), "")
-    from pypinyin import Style, lazy_pinyin
 
     return (tuple(lazy_pinyin(str(text), style=Style.TONE3, errors="default")), str(text))

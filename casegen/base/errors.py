@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,3 +137,17 @@ class CaseError(Exception):
 
 class UsageError(Exception):
     """Wrong use of the command line (exit code 2)."""
+
+
+def os_reason(error: OSError) -> str:
+    """An operating-system error in Chinese (never Python's English text)."""
+    reasons = {errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+               errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.ENAMETOOLONG: "文件名过长",
+               errno.EISDIR: "这是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹",
+               errno.ELOOP: "符号链接循环", errno.EDQUOT: "超出磁盘配额", errno.EIO: "读写出错（磁盘故障？）",
+               errno.EMFILE: "打开的文件太多", errno.EXDEV: "不能跨磁盘改名",
+               errno.EEXIST: "已有同名的文件", errno.ENXIO: "设备不存在"}
+    if error.errno is None:  # raised by code, not the system: its own words if they are ours
+        text = str(error)
+        return "系统错误" if text.isascii() else text
+    return reasons.get(error.errno, f"系统错误 {error.errno}")

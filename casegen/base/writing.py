@@ -48,7 +48,7 @@ def write_text(target: Path, text: str, *, durable: bool = True) -> None:
     write_bytes(target, text.encode("utf-8"), durable=durable)
 
 
-SEAL_NAME = "casegen.checks.seal.json"  # a case folder's manifest (seal.py)
+SEAL_NAME = "casegen.seal.json"  # a case folder's manifest (seal.py)
 TEMPORARY_PREFIX = ".casegen-"
 TEMPORARY = re.compile(r"^\.casegen-.*\.(\d+)\.tmp(\.\w+)?$")
 

@@ -7,11 +7,21 @@ A year in the user's calendar file is exact: the file's arrangement replaces the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+import holidays
+from holidays.countries.china import ChinaStaticHolidays
+
+from casegen.base.errors import CaseError, Finding
+from casegen.base.writing import cache_root, write_text
+from casegen.case.load import load_raw
 
 CALENDAR_FILE = "casegen.calendar.yaml"
 FIRST_ANNOUNCED = 2001  # python-holidays carries the State Council's arrangements from 2001
@@ -35,14 +45,11 @@ class YearCache:
 
     @classmethod
     def open(cls) -> YearCache:
-        import json
-        from importlib.metadata import PackageNotFoundError, version
 
         try:
             library = version("holidays")
         except PackageNotFoundError:
             return cls(None)
-        from casegen.base.writing import cache_root
 
         cache = cls(cache_root() / f"holidays-{library}.json")
         try:
@@ -57,19 +64,14 @@ class YearCache:
 
     def save(self) -> None:
         """Best effort: a cache that cannot be written costs time, never a result."""
-        import json
 
         if self.path is None:
             return
         data = {"last_announced": self.last_announced,
                 "years": {str(year): [sorted(map(str, off)), sorted(map(str, worked))]
                           for year, (off, worked) in sorted(self.years.items())}}
-        try:
-            from casegen.base.writing import write_text
-
+        with contextlib.suppress(OSError):
             write_text(self.path, json.dumps(data))
-        except OSError:
-            pass
 
 
 @dataclass
@@ -81,7 +83,6 @@ class WorkCalendar:
 
     @cached_property
     def _library(self):
-        import holidays
 
         return holidays.China(language="zh_CN")
 
@@ -92,7 +93,6 @@ class WorkCalendar:
     @cached_property
     def last_announced(self) -> int:
         if self._cache.last_announced is None:
-            from holidays.countries.china import ChinaStaticHolidays
 
             self._cache.last_announced = max(ChinaStaticHolidays.special_public_holidays)
             self._cache.save()
@@ -104,7 +104,6 @@ class WorkCalendar:
     def source(self, year: int) -> str:
         if year in self.overrides:
             return f"用户日历文件 {self.override_file}"
-        import holidays
 
         if self.is_exact(year):
             return f"国务院办公厅公布的放假安排（holidays {holidays.__version__}）"
@@ -151,7 +150,6 @@ class WorkCalendar:
         arrangement = self.overrides.get(year)
         if arrangement is not None:
             return sorted(arrangement.holidays.items())
-        import holidays
 
         # a listing of its own: the counting instance is never repopulated behind its back
         listing = holidays.China(years=year, language="zh_CN")
@@ -194,8 +192,6 @@ def load_calendar(path: Path) -> WorkCalendar:
             春节: [2027-02-05, 2027-02-11]
           workdays: [2027-02-14, 2027-02-20]   # 调休上班的周末
     """
-    from casegen.base.errors import CaseError, Finding
-    from casegen.case.load import load_raw
 
     try:
         raw = load_raw(path)

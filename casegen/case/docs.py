@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from casegen.base.policy import RULES
 from casegen.case.model import Case, submodel
 
 
@@ -31,7 +32,6 @@ def field_table() -> str:
 
 
 def rule_table() -> str:
-    from casegen.base.policy import RULES
 
     head = ("| 规则 | 类别 | 级别 | 阻止 | 检查内容 | 依据（渝电营〔2019〕32号） |\n"
             "|---|---|---|---|---|---|")

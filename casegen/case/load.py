@@ -6,7 +6,6 @@ types: 户号 0012345 stays "0012345" and `no` stays "no" where the contract wan
 
 from __future__ import annotations
 
-import errno
 import re
 import stat
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from casegen.base.errors import CaseError, Finding
+from casegen.base.errors import CaseError, Finding, os_reason
 
 try:  # the C composer is several times faster on a folder of thousands of cases
     from yaml import CSafeLoader as _BaseLoader
@@ -87,18 +86,6 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     return blob
 
 
-def os_reason(error: OSError) -> str:
-    """An operating-system error in Chinese (never Python's English text)."""
-    reasons = {errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
-               errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.ENAMETOOLONG: "文件名过长",
-               errno.EISDIR: "这是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹",
-               errno.ELOOP: "符号链接循环", errno.EDQUOT: "超出磁盘配额", errno.EIO: "读写出错（磁盘故障？）",
-               errno.EMFILE: "打开的文件太多", errno.EXDEV: "不能跨磁盘改名",
-               errno.EEXIST: "已有同名的文件", errno.ENXIO: "设备不存在"}
-    if error.errno is None:  # raised by code, not the system: its own words if they are ours
-        text = str(error)
-        return "系统错误" if text.isascii() else text
-    return reasons.get(error.errno, f"系统错误 {error.errno}")
 
 
 def read_text(path: Path) -> str:

@@ -224,7 +224,7 @@ def _listify(value: Any) -> Any:
     return [] if value is None else value
 
 
-def _range(value: Any) -> Any:
+def as_date_range(value: Any) -> Any:
     """A range is [start, end]; a single date means one day."""
     if isinstance(value, list):
         if len(value) != 2:
@@ -280,7 +280,7 @@ class DateRange(Section):
         return self
 
 
-Range = Annotated[DateRange, BeforeValidator(_range)]
+Range = Annotated[DateRange, BeforeValidator(as_date_range)]
 
 
 # --- the sections of a case -------------------------------------------------------------------

@@ -6,13 +6,13 @@ decides what they stop. Nothing here prints; the CLI decides what to show and ho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from casegen.base.errors import CaseError, Finding
+from casegen.base.errors import CaseError, Finding, UsageError
 from casegen.base.policy import Product, gate
-from casegen.case.calendar import WorkCalendar
-from casegen.case.derive import Facts, derive
+from casegen.case.calendar import CALENDAR_FILE
+from casegen.case.derive import Facts
 from casegen.case.load import KeyPath, RawCase, load_raw, nearest_line
 from casegen.case.model import Case, build_case, label_of
 
@@ -46,7 +46,6 @@ class CaseFile:
 def _labelled(finding: Finding) -> Finding:
     if not finding.key_path or finding.label:
         return finding
-    from dataclasses import replace
 
     return replace(finding, label=label_of(finding.key_path))
 
@@ -68,32 +67,10 @@ def read_case(path: Path, raw: RawCase | None = None) -> CaseFile:
     return CaseFile(path=path, case=case, lines=raw.lines, findings=list(warnings), raw=raw)
 
 
-def prepare(path: Path, calendar: WorkCalendar, *, text: str | None = None) -> CaseFile:
-    """Read a case (or `text` as if it were the file at `path`), type it, derive its facts and
-    run the rules on it. Never raises for a bad case: an unreadable file or a broken contract
-    comes back as findings on a CaseFile."""
-    from casegen.checks.rules import check_case
-
-    try:
-        raw = read_raw(path, lenient=True, text=text)
-    except CaseError as e:
-        return CaseFile(path=path, case=None, findings=list(e.findings))
-    try:
-        case_file = read_case(path, raw)
-    except CaseError as e:
-        reported = {f.key_path for f in raw.problems}  # said once, by the loader
-        findings = raw.problems + [f for f in e.findings if f.key_path not in reported]
-        return CaseFile(path=path, case=None, lines=raw.lines, findings=findings, raw=raw)
-    case_file.findings[:0] = raw.problems
-    case_file.facts = derive(case_file.case, calendar)
-    case_file.findings.extend(check_case(case_file, calendar))
-    return case_file
 
 
 def find_case_files(paths: list[Path]) -> list[Path]:
     """Case files named on the command line, folders searched recursively, in a stable order."""
-    from casegen.base.errors import UsageError
-    from casegen.case.calendar import CALENDAR_FILE
 
     found: list[Path] = []
     for path in map(Path, paths):
@@ -110,4 +87,4 @@ def find_case_files(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-__all__ = ["CaseError", "CaseFile", "find_case_files", "prepare", "read_case"]
+__all__ = ["CASE_SUFFIXES", "CaseError", "CaseFile", "find_case_files", "read_case", "read_raw"]

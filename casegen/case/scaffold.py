@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from casegen.base.writing import write_text
 from casegen.case.model import Case, submodel
 
 HEADER = """\
@@ -143,7 +144,6 @@ def evidence_guide() -> str:
 def new_case(path) -> Path:
     """Write a new case file from the contract, with its evidence/ folder and the guide to what
     goes there; returns the folder. Never overwrites (FileExistsError)."""
-    from casegen.base.writing import write_text
 
     path = Path(path)
     if path.exists():

@@ -15,9 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from PIL import Image, ImageOps
+
 from casegen.base.errors import Finding
 from casegen.case.model import CALLBACK_POINTS, label_of
 from casegen.checks.evidence import Item
+from casegen.checks.files import resolve_inside
 
 SLACK = dt.timedelta(days=1)  # a camera set to another time zone is a day off at most
 OLDEST = dt.timedelta(days=365)  # a photo more than a year before the application is not of it
@@ -112,7 +116,6 @@ class Exhibit:
 def exhibits(case_file, items: list[Item], digests) -> list[Exhibit]:
     """The usable files of a case with their SHA-256 (`seal.Digests`: read once a run, never
     taken from a cache kept between runs)."""
-    from casegen.checks.files import resolve_inside
 
     found = []
     for item in items:
@@ -130,7 +133,6 @@ def exhibits(case_file, items: list[Item], digests) -> list[Exhibit]:
 def _distances(perceptual: list[int], gradient: list[int]):
     """Yield (i, j, bits) for every pair i < j close in both hashes; bits = how many of the
     perceptual hash differ (numpy: 2,000 photos make two million pairs)."""
-    import numpy as np
 
     if len(perceptual) < 2:
         return
@@ -175,7 +177,6 @@ _CROPS = tuple(step / 400 for step in range(13))  # 0–3 % of an edge a copy ma
 
 def _grey(path: Path):
     """The picture upright in grey, about 256 pixels a side, and its 64 × 64 thumbnail."""
-    from PIL import Image, ImageOps
 
     with Image.open(path) as image:
         image.draft("L", (THUMB * 4, THUMB * 4))  # a JPEG decodes at a fraction of its size
@@ -189,7 +190,6 @@ def _edges(profile, target) -> tuple[float, float]:
     best matches `target` (the same means across the other picture, THUMB long): every
     candidate's boxes averaged exactly from the running sum, all candidates at once; a coarse
     pass over 0–3 %, then a fine one around its best."""
-    import numpy as np
 
     length = len(profile)
     running = np.concatenate(([0.0], np.cumsum(profile)))
@@ -213,8 +213,6 @@ def detail_difference(first: Path, second: Path, grey=_grey) -> float:
     block of 64 × 64 thumbnails), after undoing a crop of up to 3 % on any edge of either
     (found from the row and column means): a copy scores 0–7, the same spot with a new meter
     box 11 or more."""
-    import numpy as np
-    from PIL import Image
 
     best = float("inf")
     pictures = [grey(first), grey(second)]

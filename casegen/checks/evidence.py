@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casegen.base.errors import Finding
+from casegen.base.writing import safe_name
 from casegen.case.model import CHANNELS, Case, label_of
-from casegen.checks.files import PhotoCache, PhotoFacts
+from casegen.checks.files import Missing, PhotoCache, PhotoFacts, examine
 
 PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "不适用", "有问题", "自动生成"
 
@@ -91,7 +92,6 @@ def _photo_items(case: Case, has_works: bool):
 
 def sketch_file_name(case: Case) -> str:
     """The name render gives the sketch (a clash of customer names adds the 户号 there)."""
-    from casegen.base.writing import safe_name
 
     return f"{safe_name(case.customer.name)}_工程建设简图.png"
 
@@ -100,7 +100,6 @@ def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | N
               photos: PhotoCache | None = None) -> list[Item]:
     """Every evidence item with its status; the generated sketch counts as provided. With
     `photos`, each sound image also carries its shooting time and perceptual hash."""
-    from casegen.checks.files import Missing, examine
 
     items = []
     for group, name, key, required, applicable, file in required_items(case, has_works):

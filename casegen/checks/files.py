@@ -7,17 +7,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import imagehash
+from PIL import Image, ImageOps
+
+from casegen.base.errors import os_reason
+from casegen.base.writing import cache_root, write_text
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 MAX_IMAGE_PIXELS = 60_000_000  # ~ a 60-megapixel photo; larger is a decompression bomb for us
 MAX_ASPECT = 20  # a photo of a site is not a 1 × 59,000,000 strip
 MIN_SIDE = 16
-_MAGIC = {
+MAGIC = {
     ".pdf": (b"%PDF",),
     ".png": (b"\x89PNG\r\n\x1a\n",),
     ".jpg": (b"\xff\xd8\xff",),
@@ -40,7 +47,6 @@ MAX_NAME_BYTES = 255  # what a Linux file name holds
 def resolve_inside(folder: Path, relative: str) -> Path | str:
     """The real path of `relative` under `folder`, or a message if it leaves the folder or
     cannot be followed (a symbolic-link loop, a name too long)."""
-    from casegen.case.load import os_reason
 
     if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in Path(relative).parts):
         return f"文件名过长（超过 {MAX_NAME_BYTES} 字节）：{relative}"
@@ -80,7 +86,6 @@ def examine(folder: Path, relative: str, photos: PhotoCache | None = None
     """What is wrong with the file (None when usable) and, when `photos` is given and the file
     is a sound image, its facts: from the cache when its size and time are unchanged, else
     from the same decoding that checks it is whole."""
-    from casegen.case.load import os_reason
 
     real = resolve_inside(folder, relative)
     if isinstance(real, str):
@@ -98,7 +103,7 @@ def examine(folder: Path, relative: str, photos: PhotoCache | None = None
     if not head:
         return f"文件是空的：{relative}", None
     suffix = real.suffix.lower()
-    magic = _MAGIC.get(suffix)
+    magic = MAGIC.get(suffix)
     if magic and not head.startswith(magic):
         return f"内容与扩展名 {suffix} 不符：{relative}", None
     if suffix not in IMAGE_SUFFIXES:
@@ -128,7 +133,6 @@ def _check_complete(image, real: Path) -> None:
 
 def _inspect_image(real: Path, relative: str, *, want_facts: bool = False
                    ) -> tuple[str | None, PhotoFacts | None]:
-    from PIL import Image, ImageOps
 
     try:
         with warnings.catch_warnings():
@@ -170,8 +174,6 @@ EXIF_IFD, DATE_TIME_ORIGINAL, DATE_TIME = 0x8769, 0x9003, 0x0132
 def _photo_facts(image) -> PhotoFacts:
     """The shooting time and the perceptual hash of a decoded image (a JPEG at 1/8 scale: the
     hash looks at 32 × 32 pixels, so it loses nothing)."""
-    import imagehash
-    from PIL import ImageOps
 
     exif = image.getexif()
     taken = shooting_time(exif.get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)) or \
@@ -211,9 +213,7 @@ class PhotoCache:
 
     @classmethod
     def open(cls) -> PhotoCache:
-        import json
 
-        from casegen.base.writing import cache_root
 
         cache = cls(cache_root() / f"photos-v{cls.VERSION}.json")
         try:
@@ -242,9 +242,7 @@ class PhotoCache:
 
     def save(self) -> None:
         """Best effort: a cache that cannot be written costs time, never a result."""
-        import json
 
-        from casegen.base.writing import write_text
 
         if self.path is None or not self.changed:
             return

@@ -1,6 +1,6 @@
 """The seal: what a case folder held when it was handed in, so that any later change shows.
 
-`casegen check --seal` writes `casegen.checks.seal.json` in the folder of each complete case: the
+`casegen check --seal` writes `casegen.seal.json` in the folder of each complete case: the
 SHA-256 of the case file and of every other file in the folder, and the time. Every later
 `check` compares the folder with it. The manifest is plain JSON; `sha256sum -c` verifies it
 without casegen (README).
@@ -17,8 +17,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casegen.base.errors import Finding
-from casegen.base.writing import SEAL_NAME
+from casegen.base.errors import Finding, os_reason
+from casegen.base.writing import SEAL_NAME, TEMPORARY_PREFIX, write_text
+from casegen.case.calendar import CALENDAR_FILE
+from casegen.case.reading import CASE_SUFFIXES
 
 FORMAT = 1
 # files the desktop makes by itself when someone only looks at the folder
@@ -45,7 +47,6 @@ class Digests(dict):
 
 
 def _holds_a_case(directory: Path) -> bool:
-    from casegen.case.reading import CASE_SUFFIXES
 
     try:
         return any(entry.suffix in CASE_SUFFIXES for entry in directory.iterdir())
@@ -57,7 +58,6 @@ def folder_files(folder: Path) -> list[str]:
     """Every file and link under the case folder, as sorted relative POSIX paths, hidden ones
     too (evidence can hide); left out: casegen's temporary files, the desktop's thumbnails, and
     a sub-folder holding a case of its own (its own seal covers it)."""
-    from casegen.base.writing import TEMPORARY_PREFIX
 
     found = []
     for root, dirs, files in os.walk(folder, followlinks=False):
@@ -92,8 +92,6 @@ def _digests(folder: Path, digests: Digests) -> dict[str, str | None]:
 
 def other_case_files(case_path: Path) -> list[str]:
     """Other case files in the same folder: a folder seal would cover them too."""
-    from casegen.case.calendar import CALENDAR_FILE
-    from casegen.case.reading import CASE_SUFFIXES
 
     return sorted(p.name for p in case_path.parent.iterdir()
                   if p.suffix in CASE_SUFFIXES and p.name not in (case_path.name, CALENDAR_FILE)
@@ -120,7 +118,6 @@ NONE, INTACT, CHANGED, DAMAGED, SEALED = "未封存", "封存完好", "封存后
 
 def read_seal(case_path: Path) -> dict | str | None:
     """The manifest's data, None when there is none, or what is wrong with it."""
-    from casegen.case.load import os_reason
 
     path = case_path.parent / SEAL_NAME
     try:
@@ -181,7 +178,6 @@ def verify(case_file, digests: Digests) -> SealState:
 
 def write_seal(case_path: Path, digests: Digests, now: dt.datetime | None = None) -> Path:
     """Write the manifest of the case folder as it is now."""
-    from casegen.base.writing import write_text
 
     now = now or dt.datetime.now().astimezone()
     files = _digests(case_path.parent, digests)

@@ -12,7 +12,12 @@ import re
 import zipfile
 from pathlib import Path
 
+import jinja2
+from docxtpl import DocxTemplate
+from jinja2 import meta, nodes
+
 from casegen.base.errors import Finding
+from casegen.base.templating import TEMPLATE_NAMES, jinja_environment
 
 # the sections of the notice's 附件3, in its words
 REQUIRED_TEXT = ("附件3", "国网重庆电力小微企业典型案例", "一、项目简介", "二、办理流程", "三、客户反馈",
@@ -57,11 +62,7 @@ def check_template(path: Path) -> list[Finding]:
 
 def _check_names(path: Path, xml: str) -> list[Finding]:
     """Parse the template as docxtpl would, and compare the names it uses with what casegen gives."""
-    import jinja2
-    from docxtpl import DocxTemplate
-    from jinja2 import meta, nodes
 
-    from casegen.outputs.document import TEMPLATE_NAMES, jinja_environment
 
     source = DocxTemplate.patch_xml(None, xml)  # docxtpl's own clean-up of Word's markup
     try:

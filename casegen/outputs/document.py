@@ -6,14 +6,23 @@ import datetime as dt
 import hashlib
 import html
 import re
+import warnings
+import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile
+
+import jinja2
+from docx.opc.pkgwriter import PackageWriter
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage, RichText
 
 from casegen import __version__
 from casegen.base.collation import display_width
 from casegen.base.errors import CaseError, Finding
 from casegen.base.policy import NOTICE
+from casegen.base.templating import jinja_environment, template_problem
 from casegen.base.writing import atomic_path
 from casegen.case.derive import Facts, day_text, number_text
 from casegen.case.model import Case
@@ -39,7 +48,6 @@ def _template_digest(path: Path, _mtime_ns: int) -> str:  # once per template an
 
 def stamp_of(document: Path) -> str | None:
     """The making stamp a rendered .docx carries, or None (not ours, or unreadable)."""
-    import zipfile
 
     try:
         with zipfile.ZipFile(document) as package:
@@ -69,17 +77,11 @@ class Picture:
 
 
 # every name the template may use: what `context` gives (a test holds the two together)
-TEMPLATE_NAMES = ("name", "account_no", "address", "company", "business_type", "capacity", "use",
-                  "applied_on", "energized_on", "kind_text", "working_days", "calendar_days",
-                  "estimate_note", "has_works", "works_text", "sketch", "customer_steps", "steps",
-                  "feedback", "evidence", "evidence_groups", "evidence_summary", "photos",
-                  "target_notes")
 
 
 def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, photos=(),
             notes=()) -> dict:
     """Everything the template shows, as plain values (docxtpl escapes them)."""
-    from docxtpl import RichText
 
     customer, application = case.customer, case.application
     estimate = ""
@@ -126,13 +128,11 @@ def target_note_text(finding) -> str:
 
 
 def _target_note(finding):
-    from docxtpl import RichText
 
     return RichText(target_note_text(finding), color="C00000", bold=True)
 
 
 def _feedback(case: Case) -> list[dict]:
-    from docxtpl import RichText
 
     rows = []
     for key, aspect in (("steps", "环节"), ("time", "时间"), ("cost", "成本")):
@@ -147,7 +147,6 @@ def _feedback(case: Case) -> list[dict]:
 
 
 def _evidence_row(item: Item) -> dict:
-    from docxtpl import RichText
 
     status = RichText(item.status, color=STATUS_COLOURS.get(item.status, "C00000"),
                       bold=item.is_gap)
@@ -194,96 +193,10 @@ def _evidence_summary(evidence: list[Item]) -> str:
     return f"本案例尚有 {len(gaps)} 项必需的实证材料缺失或有问题（表中标红），清单如下。"
 
 
-@cache
-def jinja_environment():
-    """The Jinja environment every template is rendered in: sandboxed (a template, which users
-    may swap, can read the case's values and nothing else: no attribute of Python's own, no
-    function call into the system), strict (a name the case does not provide is an error, not
-    an empty string), and compiling each template part once: per process (in a batch the XML is
-    the same for every case), and across processes through Jinja's own bytecode cache (a clerk
-    renders one case over and over; compiling the template's XML cost 30 ms of each run)."""
-    import contextlib
-
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
-
-    class CachingSandbox(SandboxedEnvironment):
-        def __init__(self, **options):
-            super().__init__(**options)
-            self.compiled = {}
-
-        def from_string(self, source, globals=None, template_class=None):
-            key = (source, self.autoescape)
-            if key not in self.compiled:
-                self.compiled[key] = self._from_bytecode_cache(source, globals, template_class)
-            return self.compiled[key]
-
-        def _from_bytecode_cache(self, source: str, globals, template_class):
-            """What Jinja's loaders do with a bytecode cache, for a template given as text."""
-            name = hashlib.sha256(f"{type(self).__name__} {self.autoescape}\n{source}".encode()).hexdigest()
-            bucket = self.bytecode_cache.get_bucket(self, name, None, source) if self.bytecode_cache else None
-            code = bucket.code if bucket is not None else None
-            if code is None:
-                code = self.compile(source, name)
-                if bucket is not None:
-                    bucket.code = code
-                    with contextlib.suppress(OSError):  # a full disk: next time compiles again
-                        self.bytecode_cache.set_bucket(bucket)
-            return (template_class or self.template_class).from_code(self, code,
-                                                                     self.make_globals(globals))
-
-    return CachingSandbox(autoescape=True, undefined=jinja2.StrictUndefined,
-                          bytecode_cache=_checked_bytecode_cache())
 
 
-def _checked_bytecode_cache():
-    """Jinja's file bytecode cache, each file led by the SHA-256 of the rest: marshal trusts
-    what it reads, and a file damaged on disk crashed the interpreter or ran other code. A file
-    that does not match is compiled again and rewritten; a cache that cannot be used is none."""
-    from jinja2.bccache import FileSystemBytecodeCache
-
-    from casegen.base.writing import cache_root, write_bytes
-
-    class CheckedBytecodeCache(FileSystemBytecodeCache):
-        def load_bytecode(self, bucket) -> None:
-            try:
-                stored = Path(self._get_cache_filename(bucket)).read_bytes()
-            except OSError:
-                return
-            digest, payload = stored[:32], stored[32:]
-            if hashlib.sha256(payload).digest() != digest:
-                return
-            try:
-                bucket.bytecode_from_string(payload)
-            except Exception:  # written by another Jinja or Python: compiled again
-                bucket.reset()
-
-        def dump_bytecode(self, bucket) -> None:
-            payload = bucket.bytecode_to_string()
-            write_bytes(Path(self._get_cache_filename(bucket)),
-                        hashlib.sha256(payload).digest() + payload, durable=False)
-
-    try:
-        folder = cache_root() / "jinja"
-        folder.mkdir(parents=True, exist_ok=True)
-        return CheckedBytecodeCache(str(folder))
-    except OSError:
-        return None
 
 
-def template_problem(error) -> str:
-    """A Jinja error in Chinese (its own text is English)."""
-    import jinja2
-
-    if isinstance(error, jinja2.exceptions.SecurityError):
-        return "模板中有不允许的写法：模板只能使用案例的字段（见 casegen template check）"
-    if isinstance(error, jinja2.UndefinedError):
-        name = re.search(r"'([^']+)'", error.message or "")
-        told = f"“{name.group(1)}”" if name else "某个名称"
-        return f"模板用到了案例没有提供的名称{told}（见 casegen template check）"
-    if isinstance(error, jinja2.TemplateSyntaxError):
-        return "模板的 {{ }} 或 {% %} 标记写法有误或没有闭合（见 casegen template check）"
-    return "模板无法使用（见 casegen template check）"
 
 
 def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
@@ -291,9 +204,6 @@ def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
                 photos: list[Picture] = (), clear_metadata: bool = False,
                 notes: list = ()) -> Path:
     """Write the case document to `target` (atomically)."""
-    import jinja2
-    from docx.shared import Mm
-    from docxtpl import DocxTemplate, InlineImage
 
     document = DocxTemplate(str(template or default_template()))
     inline = None
@@ -328,7 +238,6 @@ def _save(document, path: Path) -> None:
     try:
         _save_stored(document, path)
     except AttributeError:  # python-docx changed its internals: the ordinary save still works
-        import warnings
 
         warnings.warn("python-docx 的内部接口已变，改用其普通保存（图片会再压缩一次，稍慢）；"
                       "pyproject.toml 中的 python-docx 版本范围需要更新", RuntimeWarning, stacklevel=2)
@@ -337,9 +246,7 @@ def _save(document, path: Path) -> None:
 
 def _save_stored(document, path: Path) -> None:
     """python-docx's package writer, with a zip writer of ours that stores word/media/."""
-    from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile
 
-    from docx.opc.pkgwriter import PackageWriter
 
     package = document.docx.part.package
     parts = list(package.parts)

@@ -8,6 +8,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+from PIL import ImageFont
+
+try:  # a declared dependency; without it a system CJK font must be there (FontMissing says so)
+    import pylopdf_fonts_zh_cn
+except ImportError:
+    pylopdf_fonts_zh_cn = None
+
 from casegen.base.errors import CaseError, Finding
 
 SYSTEM_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
@@ -31,9 +40,7 @@ class FontMissing(CaseError):
 
 
 def bundled_font_path() -> Path | None:
-    try:
-        import pylopdf_fonts_zh_cn
-    except ImportError:
+    if pylopdf_fonts_zh_cn is None:
         return None
     path = Path(pylopdf_fonts_zh_cn.sans_path())
     return path if path.is_file() else None
@@ -42,7 +49,6 @@ def bundled_font_path() -> Path | None:
 @cache
 def cjk_font(families: tuple[str, ...] = SYSTEM_FAMILIES) -> CjkFont:
     """The CJK font to draw with, registered with matplotlib."""
-    from matplotlib import font_manager
 
     by_name = {}
     for entry in font_manager.fontManager.ttflist:  # the regular face of each family, not its bold
@@ -68,7 +74,6 @@ def _regularity(entry) -> tuple:
 @cache
 def pil_font(size: int):
     """The same CJK font for Pillow drawing."""
-    from PIL import ImageFont
 
     font = cjk_font()
     return ImageFont.truetype(str(font.path), size, index=font.index)
@@ -76,8 +81,6 @@ def pil_font(size: int):
 
 @cache
 def _faces():
-    from matplotlib import font_manager
-    from matplotlib.ft2font import FT2Font
 
     font = cjk_font()
     dejavu = font_manager.findfont("DejaVu Sans")

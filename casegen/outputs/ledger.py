@@ -9,15 +9,20 @@ can, read leniently from its plain data, and its row is marked, never dropped.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from casegen.base.collation import pinyin_key
 from casegen.base.errors import Finding
 from casegen.base.policy import FindingClass
 from casegen.case.calendar import WorkCalendar
-from casegen.case.model import Timeline, parse_bool, parse_date, parse_number
+from casegen.case.derive import first_works_day
+from casegen.case.model import Timeline, as_date_range, parse_bool, parse_date, parse_number
 
 
 def _yes_no(value: Any) -> Any:
@@ -35,7 +40,6 @@ def _whole(value: Any) -> Any:
 
 def _cell_date(value: Any) -> dt.date:
     """A date as Excel users type it: a date cell, 2025-09-26, 2025/9/26, 2025.9.26, 2025年9月26日."""
-    import re
 
     if isinstance(value, dt.datetime):
         return value.date()
@@ -126,7 +130,6 @@ class LedgerRow:
 
     @property
     def sort_key(self):
-        from casegen.base.collation import pinyin_key
 
         accepted = self.cells.get("业务受理时间")
         return (pinyin_key(self.cells.get("供电单位")), pinyin_key(self.cells.get("所在单位")),
@@ -143,12 +146,11 @@ def _typed_value(case, key_path: tuple):
 
 
 def _raw_value(data: Any, key_path: tuple):
-    from casegen.case.model import _range
 
     for key in key_path:
         if key in ("start", "end") and not isinstance(data, dict):
             try:
-                data = _range(data)
+                data = as_date_range(data)
             except Exception:  # a malformed range is validate's to report
                 return None
         data = data.get(key) if isinstance(data, dict) else None
@@ -167,7 +169,6 @@ def _quietly(kind: Conversion, value):
 
 def _spans(timeline: Timeline | None, calendar: WorkCalendar, days: str) -> tuple:
     """全流程时长 and 配套工程时长, each from its first day (not counted) to its last (counted)."""
-    from casegen.case.derive import first_works_day
 
     if timeline is None:
         return None, None
@@ -204,7 +205,6 @@ def cells_of(case_file, calendar: WorkCalendar, *, days: str = "working") -> dic
 
 
 def _lenient_timeline(data: dict) -> Timeline | None:
-    from pydantic import ValidationError
 
     try:
         return Timeline.model_validate(data.get("timeline") if isinstance(data, dict) else None)

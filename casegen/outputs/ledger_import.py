@@ -7,14 +7,21 @@ staff to fill. Rows that cannot be read are reported with their row numbers and 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from casegen.base.errors import CaseError, Finding
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+
+from casegen.base.errors import CaseError, Finding, os_reason
 from casegen.base.writing import safe_name, write_text
+from casegen.case.scaffold import scaffold
 from casegen.outputs.ledger import BY_HEADER, HEADERS
 
 REQUIRED_COLUMNS = ("户号", "户名")
@@ -49,7 +56,6 @@ MAX_BLANK_RUN = 1_000  # blank rows in a row: the table has ended (a stray cell 
 def open_sheet(source: Path):
     """The first sheet, streamed (read-only): memory stays flat in the number of rows, and a
     sheet whose used range claims a million rows costs only the rows it has."""
-    from openpyxl import load_workbook
 
     if not source.is_file():
         raise CaseError([_problem(source, None, "文件不存在，或不是普通文件")])
@@ -63,9 +69,7 @@ def open_sheet(source: Path):
 def merged_ranges(source: Path) -> list[tuple[int, int, int, int]]:
     """(min_row, min_col, max_row, max_col) of the first sheet's merged cells: read from the XML,
     as read-only sheets do not keep them."""
-    import zipfile
 
-    from openpyxl.utils.cell import range_boundaries
 
     try:
         with zipfile.ZipFile(source) as package:
@@ -108,7 +112,6 @@ def _fill_merged(rows, ranges, header_row: int, source: Path, notes: list[Findin
     """Give every cell of a merged range the range's value (read from its top-left cell)."""
     below = [r for r in ranges if r[2] > header_row]
     for min_row, min_col, max_row, max_col in below:
-        from openpyxl.utils import get_column_letter
 
         where = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
         notes.append(_problem(source, min_row, f"{where} 是合并单元格：已把其中的值填入每一格，请核对",
@@ -163,7 +166,6 @@ def case_values(values: dict) -> dict[tuple, Any]:
 def import_table(source: Path, out_dir: Path) -> ImportReport:
     """One case file per readable row; every other row reported by its number, never stopping
     the rest."""
-    import itertools
 
     sheet = open_sheet(source)
     head = list(itertools.islice(_numbered_rows(sheet, None), HEADER_SEARCH_ROWS))
@@ -191,7 +193,6 @@ def import_table(source: Path, out_dir: Path) -> ImportReport:
         except CaseError as e:
             report.findings.extend(e.findings)
         except OSError as e:
-            from casegen.case.load import os_reason
 
             report.findings.append(_problem(source, number, f"写案例文件失败：{os_reason(e)}"))
     if report.written:
@@ -200,7 +201,6 @@ def import_table(source: Path, out_dir: Path) -> ImportReport:
 
 
 def _import_row(cells: dict, source: Path, number: int, out_dir: Path, report: ImportReport):
-    from casegen.case.scaffold import scaffold
 
     values, problems = read_row(cells, source, number)
     if problems:

@@ -11,8 +11,11 @@ import math
 import os
 from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageOps
+
 from casegen.base.writing import atomic_path
 from casegen.case.model import Mark
+from casegen.outputs.fonts import pil_font
 
 MAX_SIDE = 1600
 MARK_RED = (220, 0, 0)
@@ -21,7 +24,6 @@ MARK_RED = (220, 0, 0)
 def prepare_photo(source: Path, target: Path, marks: list[Mark] = (), *,
                   max_side: int = MAX_SIDE) -> tuple[int, int]:
     """Write the marked copy as JPEG; return its size in pixels."""
-    from PIL import Image, ImageOps
 
     with Image.open(source) as original:
         image = ImageOps.exif_transpose(original).convert("RGB")
@@ -40,7 +42,6 @@ def prepare_photo(source: Path, target: Path, marks: list[Mark] = (), *,
 def _verify(path: Path, size: tuple[int, int]) -> None:
     """Read the written copy back whole: a short write (a full disk Pillow did not notice) must
     never be published under the final name."""
-    from PIL import Image
 
     with Image.open(path) as written:
         written.load()
@@ -54,9 +55,7 @@ def mark_point(size: tuple[int, int], mark: Mark) -> tuple[int, int]:
 
 
 def draw_mark(image, mark: Mark) -> None:
-    from PIL import ImageDraw
 
-    from casegen.outputs.fonts import pil_font
 
     draw = ImageDraw.Draw(image)
     side = max(image.size)

@@ -15,9 +15,26 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+import jinja2
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from openpyxl import Workbook
+from openpyxl.drawing.image import Image as SheetImage
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from casegen.base.collation import display_width
+from casegen.base.errors import os_reason
+from casegen.base.period import Period
 from casegen.base.policy import NOTICE, FindingClass
+from casegen.base.writing import atomic_path
 from casegen.case.model import KINDS
-from casegen.service.summary import CaseSummary, Overview, Period
+from casegen.outputs.sketch import cjk_family
+from casegen.outputs.summary import CaseSummary, Overview
+from casegen.outputs.workbooks import FORMULA_STARTS
 
 SNAPSHOT_ID = "casegen-snapshot"
 KIND_COLOURS = {"无外线": "#4c78a8", "有外线无掘路": "#f58518", "有外线有掘路": "#54a24b"}
@@ -45,9 +62,7 @@ def select(overview: Overview, period: Period) -> Selection:
 # --- the figures ------------------------------------------------------------------------------
 
 def _axes(width_mm: float = 160, height_mm: float = 62):
-    from matplotlib.figure import Figure
 
-    from casegen.outputs.sketch import cjk_family
 
     figure = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained")
     axes = figure.add_subplot()
@@ -59,14 +74,12 @@ def _axes(width_mm: float = 160, height_mm: float = 62):
 
 def _counts(axes) -> None:
     """Whole numbers on a count axis (no 0.2 of a case)."""
-    from matplotlib.ticker import MaxNLocator
 
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _legend(axes, entries: list[tuple[str, str]]) -> None:
     """A legend with a swatch for every entry, also for one whose first bar is empty."""
-    from matplotlib.patches import Patch
 
     # beside the plot, never over a bar of its own colour
     axes.legend(handles=[Patch(color=colour, label=label) for label, colour in entries],
@@ -74,7 +87,6 @@ def _legend(axes, entries: list[tuple[str, str]]) -> None:
 
 
 def _cjk(axes) -> None:
-    from casegen.outputs.sketch import cjk_family
 
     for text in [*axes.get_xticklabels(), *axes.get_yticklabels(), *axes.texts]:
         text.set_family(cjk_family())
@@ -92,7 +104,6 @@ def _short(company: str) -> str:
 
 def figure_days(cases: list[CaseSummary]):
     """Working days of each case by kind, against its limit."""
-    import numpy as np
 
     figure, axes = _axes()
     rng = np.random.default_rng(0)  # the same jitter every time: the same page for the same cases
@@ -193,7 +204,6 @@ FIGURES = (
 
 def svg_of(figure) -> str:
     """The figure as inline SVG: text drawn as paths (no font needed to read it), no date."""
-    import matplotlib
 
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "casegen"}):
@@ -269,7 +279,6 @@ START_TAG = f'<script type="application/json" id="{SNAPSHOT_ID}">'
 def read_snapshot(path) -> dict:
     """The snapshot inside an earlier report (.html) or written beside it (.json); a ValueError
     in Chinese for anything else."""
-    from casegen.case.load import os_reason
 
     try:
         if path.is_dir():
@@ -423,7 +432,6 @@ def _period_text(selection: Selection) -> str:
 
 
 def html_report(selection: Selection, earlier: dict | None = None, *, title: str = "低压小微企业接电情况统计") -> str:
-    import jinja2
 
     cases = selection.current
     figures = [(caption, svg_of(draw(cases))) for _, caption, draw in FIGURES] if cases else []
@@ -448,10 +456,7 @@ def html_report(selection: Selection, earlier: dict | None = None, *, title: str
 
 def write_workbook(selection: Selection, target) -> None:
     """The same tables and charts as the page, in a workbook."""
-    from openpyxl import Workbook
-    from openpyxl.drawing.image import Image as SheetImage
 
-    from casegen.base.writing import atomic_path
 
     cases = selection.current
     book = Workbook(write_only=False)
@@ -479,11 +484,7 @@ def write_workbook(selection: Selection, target) -> None:
 
 
 def _plain_table(book, title: str, columns: list[str], rows: list[list]) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
-    from casegen.base.collation import display_width
-    from casegen.outputs.workbooks import FORMULA_STARTS
 
     sheet = book.create_sheet(title)
     sheet.append(columns)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from casegen.base.errors import CaseError, Finding
 from casegen.case.load import load_raw
 from casegen.case.model import Unit, validation_findings
@@ -27,25 +29,13 @@ def _unique_sorted(rows: list[TeamRow]) -> list[TeamRow]:
     return sorted(dict.fromkeys(rows), key=lambda t: (t.company, t.station, t.area))
 
 
-def teams_from_cases(paths: list[Path]) -> tuple[list[TeamRow], list[Finding]]:
-    """One row per distinct team in the cases; unreadable cases are reported, not fatal."""
-    from casegen.case.reading import find_case_files, read_case
-
-    rows, problems = [], []
-    for path in find_case_files(paths):
-        try:
-            unit = read_case(path).case.unit
-        except CaseError as e:
-            problems.append(Finding("roster",
-                                    f"无法读取，未计入名单：{e.findings[0]}", path))
-            continue
-        rows.append(_row(unit))
-    return _unique_sorted(rows), problems
+def teams_from_units(units: list[Unit]) -> list[TeamRow]:
+    """One row per distinct team among the units of the cases."""
+    return _unique_sorted([_row(unit) for unit in units])
 
 
 def teams_from_file(path: Path) -> list[TeamRow]:
     """The teams of a team file, each checked against the contract's Unit declaration."""
-    from pydantic import ValidationError
 
     raw = load_raw(path)
     teams = raw.data.get("teams")

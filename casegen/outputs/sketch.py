@@ -14,9 +14,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Patch, Rectangle
+from matplotlib.text import Text
+from matplotlib.transforms import Affine2D, Bbox
+
 from casegen.base.writing import atomic_path
 from casegen.case.derive import number_text
 from casegen.case.model import ELEMENT_KINDS, LINE_KINDS, Case, Element, Grid, Transformer, parse_number
+from casegen.outputs import fonts
+from casegen.outputs.raster import SketchCanvas, png_bytes
 
 EXISTING, NEW, BOUNDARY, ROAD = "#000000", "#0047D6", "#D40000", "#8C8C8C"
 WIDTH_MM, HEIGHT_MM = 150, 92  # drawn at the width it has on the A4 page
@@ -30,16 +39,14 @@ BOX_LEFT, BOX_RIGHT, BOX_BOTTOM, BOX_TOP = 45.5, 59.0, FOOTER_TOP + 1.0, H - 1.0
 
 def cjk_family() -> list[str]:
     """The CJK font, with DejaVu Sans (matplotlib's own) behind it for symbols such as ×."""
-    from casegen.outputs.fonts import cjk_font
 
-    return [cjk_font().family, "DejaVu Sans"]
+    return [fonts.cjk_font().family, "DejaVu Sans"]
 
 
 def drawable(text: str) -> str:
     """Drop characters no font here can draw (emoji): a box in a published sketch is worse."""
-    from casegen.outputs.fonts import covers
 
-    return "".join(ch for ch in text if ch in "\n " or covers(ch))
+    return "".join(ch for ch in text if ch in "\n " or fonts.covers(ch))
 
 
 NAME_LIMIT = 40  # characters of a name the sketch shows; the document's text gives it whole
@@ -257,7 +264,6 @@ def _set_height(height_mm: float) -> None:
 def draw_figure(drawing: SketchInput):
     """The sketch as a matplotlib Figure (not saved): tests inspect its artists. Labels never
     shrink below 9 pt: a route whose labels do not fit is drawn taller."""
-    import matplotlib
 
     # a name holding "$" is text, never mathtext (r"$\\foo{$" would not parse)
     with matplotlib.rc_context({"text.parse_math": False}):
@@ -273,9 +279,7 @@ def draw_figure(drawing: SketchInput):
 
 
 def _draw_figure(drawing: SketchInput, height_mm: float):
-    from matplotlib.figure import Figure
 
-    from casegen.outputs.raster import SketchCanvas
 
     family = cjk_family()
     figure = Figure(figsize=(WIDTH_MM / 25.4, height_mm / 25.4), dpi=PNG_DPI)
@@ -298,7 +302,6 @@ class Sheet:
     the drawing uses. Not an Axes: its ticks, limits and clipping cost more than the sketch."""
 
     def __init__(self, figure):
-        from matplotlib.transforms import Affine2D
 
         self.figure = figure
         self.bbox = figure.bbox
@@ -309,7 +312,6 @@ class Sheet:
         return self.figure.add_artist(artist)
 
     def text(self, x: float, y: float, text: str, **style):
-        from matplotlib.text import Text
 
         return self.add_artist(Text(x, y, text, **style))
 
@@ -320,16 +322,12 @@ class Sheet:
 
 def drawn(figure, kind: str) -> list:
     """The sketch's texts, lines or patches (kind: "texts", "lines", "patches")."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    from matplotlib.text import Text
 
     wanted = {"texts": Text, "lines": Line2D, "patches": Patch}[kind]
     return [a for a in figure.artists if isinstance(a, wanted)]
 
 
 def _draw_boundary(sheet, customer: str, family: list[str]) -> None:
-    from matplotlib.patches import Rectangle
 
     sheet.add_artist(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
                              fill=False, edgecolor=BOUNDARY, linestyle=(0, (5, 3)), linewidth=1.4,
@@ -350,7 +348,6 @@ def _draw_boundary(sheet, customer: str, family: list[str]) -> None:
 
 def _plot(sheet, xs, ys, **style):
     """A line added as it is: Axes.plot's argument parsing costs more than drawing the line."""
-    from matplotlib.lines import Line2D
 
     return sheet.add_artist(Line2D(xs, ys, **style))
 
@@ -362,7 +359,6 @@ def _line(sheet, x0: float, x1: float, y: float, ink: str, kind: str | None, gid
     _plot(sheet, [x0, x1], [y, y], color=ink, linewidth=width if kind else 1.6,
               solid_capstyle="butt", zorder=2, gid=gid)
     if kind == "cable":  # one artist for all the ticks: a plot call costs more than drawing
-        from matplotlib.lines import Line2D
 
         step = 1.1
         xs, ys = [], []
@@ -374,7 +370,6 @@ def _line(sheet, x0: float, x1: float, y: float, ink: str, kind: str | None, gid
 
 
 def _draw_edge(sheet, edge: Edge, legend: dict) -> None:
-    from matplotlib.patches import Rectangle
 
     start, end = edge.start.x, edge.end.x
     kind = edge.element.kind if edge.element is not None else None
@@ -395,7 +390,6 @@ def _draw_edge(sheet, edge: Edge, legend: dict) -> None:
 
 def _symbol(sheet, kind: str, x: float, y: float, ink: str, gid: str, *, scale: float = 1.0) -> None:
     """A node's symbol after GB/T 4728, at (x, y): the sketch and its legend draw the same."""
-    from matplotlib.patches import Circle, Rectangle
 
     if kind == "transformer":  # two overlapping circles
         for dx in (-0.75, 0.75):
@@ -488,7 +482,6 @@ def _edge_labels(edges: list[Edge]) -> list[Label]:
 
 def _forbidden(sheet, edges: list[Edge]):
     """Display boxes no label may touch: the main line, the red box, roads, the footer band."""
-    from matplotlib.transforms import Bbox
 
     zones = [(0, MAIN_Y - 1.8, BOX_LEFT, MAIN_Y + 1.8),  # the line and the symbols on it
              (BOX_LEFT - 0.4, BOX_BOTTOM - 0.4, W, BOX_TOP + 0.4),
@@ -606,7 +599,6 @@ def _draw_footer(sheet, facts: SketchInput, family: list[str], legend: dict) -> 
 
 
 def _draw_legend(sheet, family: list[str], entries) -> None:
-    from matplotlib.patches import Rectangle
 
     renderer = sheet.figure.canvas.get_renderer()
     to_data = sheet.transData.inverted()
@@ -637,9 +629,7 @@ def _draw_legend(sheet, family: list[str], entries) -> None:
 
 def save_sketch(figure, png: Path, svg: Path | None = None) -> None:
     """PNG (and SVG), written atomically; the same case gives the same bytes."""
-    import matplotlib
 
-    from casegen.outputs.raster import png_bytes
 
     with atomic_path(png) as temporary:
         temporary.write_bytes(png_bytes(figure))

@@ -11,91 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
 from casegen.base.errors import Finding
-from casegen.base.policy import FindingClass, Product, Severity, gate
-
-
-@dataclass(frozen=True)
-class Period:
-    """Acceptance dates from `start` to `end`, both included (either may be open)."""
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-
-    def holds(self, day: dt.date | None) -> bool:
-        if day is None:
-            return True  # a case whose date is unknown is never dropped silently
-        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
-
-    def previous(self) -> Period | None:
-        """The period of the same length just before (the last submission's)."""
-        if self.start is None or self.end is None:
-            return None
-        length = self.end - self.start + dt.timedelta(days=1)
-        try:
-            return Period(self.start - length, self.start - dt.timedelta(days=1))
-        except OverflowError:  # a period starting in year 1 has no period before it
-            return None
-
-    def __str__(self) -> str:
-        start = self.start.isoformat() if self.start else "最早"
-        end = self.end.isoformat() if self.end else "最近"
-        return f"{start} 至 {end}"
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    """One case as the report reads it."""
-
-    path: Path
-    customer: str
-    account: str | None
-    company: str
-    station: str
-    kind: str | None  # None when the case did not pass the contract
-    limit_days: int | None
-    working_days: int | None
-    accepted: dt.date | None
-    cost_wan: float | None
-    evidence_items: int
-    evidence_provided: int
-    digest: str  # SHA-256 of the case file: "changed since the last report"
-    findings: tuple[Finding, ...] = ()
-    cells: dict = field(default_factory=dict)  # its 附件2 row, header → cell
-
-    @property
-    def ledger_problems(self) -> list[Finding]:
-        """What marks its 附件2 row: everything when the file could not be read at all."""
-        if not self.cells.keys() - {"户名"}:
-            return list(self.findings)
-        return gate(self.findings, Product.VALIDATE)
-
-    def of_class(self, *classes: FindingClass, errors_only: bool = True) -> list[Finding]:
-        return [f for f in self.findings if f.cls in classes
-                and (f.severity is Severity.ERROR or not errors_only)]
-
-    @property
-    def within_target(self) -> bool:
-        return self.kind is not None and not self.of_class(FindingClass.TARGET)
-
-    @property
-    def evidence_complete(self) -> bool:
-        return self.kind is not None and not gate(self.findings, Product.CHECK)
-
-
-@dataclass
-class Overview:
-    """Every case of a folder (in the period), and what was left out of the period."""
-
-    summaries: list[CaseSummary]
-    period: Period
-    outside: int = 0  # cases read but accepted outside the period
-    files: int = 0
-
+from casegen.base.period import Period
+from casegen.case.reading import find_case_files
+from casegen.checks.audit import duplicate_findings, exhibits
+from casegen.checks.files import PhotoCache
+from casegen.checks.rules import check_folder
+from casegen.checks.seal import Digests, verify
+from casegen.outputs.ledger import cells_of
+from casegen.outputs.summary import CaseSummary, Overview
+from casegen.service.cases import customer_name, open_calendar, prepare
+from casegen.service.evidence import audit_case
 
 # --- reading one case, in whichever process ----------------------------------------------------
 
@@ -138,11 +69,6 @@ def _raw_text(case_file, *keys) -> str:
 
 def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bool, days: str):
     """(summary, slim case, exhibits) of one case file, or None when outside the period."""
-    from casegen.case.reading import prepare
-    from casegen.checks.audit import exhibits
-    from casegen.checks.seal import verify
-    from casegen.outputs.ledger import cells_of
-    from casegen.service.build import audit_case, customer_name
 
     case_file = prepare(path, calendar)
     day = accepted(case_file)
@@ -179,9 +105,6 @@ def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bo
 
 def _read_chunk(job: tuple) -> tuple[list, list, list, dict]:
     """A worker's share: its cases read, and the photo facts it learnt for the cache."""
-    from casegen.checks.files import PhotoCache
-    from casegen.checks.seal import Digests
-    from casegen.service.build import open_calendar
 
     paths, calendar_file, period, evidence, days = job
     calendar = open_calendar(paths, calendar_file)
@@ -209,10 +132,6 @@ def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: P
     """Every case under `paths` accepted in `period`, with its findings, folder rules (one 户号,
     one address), its 附件2 row (`days`: working or calendar) and, with `evidence`, its
     evidence checked and cross-checked (the same file or photo in two cases)."""
-    from casegen.case.reading import find_case_files
-    from casegen.checks.audit import duplicate_findings
-    from casegen.checks.files import PhotoCache
-    from casegen.checks.rules import check_folder
 
     period = period or Period()
     files = find_case_files(paths)
@@ -222,7 +141,6 @@ def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: P
     if shares == 1:
         results = [_read_chunk(jobs[0])]
     else:
-        from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(shares) as pool:
             results = list(pool.map(_read_chunk, jobs))
@@ -249,6 +167,5 @@ def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: P
 def _with(summary: CaseSummary, findings: list[Finding]) -> CaseSummary:
     if not findings:
         return summary
-    from dataclasses import replace
 
     return replace(summary, findings=(*summary.findings, *findings))

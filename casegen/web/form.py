@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args, get_origin
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from casegen.case.model import ELEMENT_KINDS, Case, DateRange, submodel
+from casegen.case.model import ELEMENT_KINDS, Case, DateRange, parse_bool, submodel
 
 PLACEHOLDER = "__N{depth}__"  # the index of a group being added, replaced by the script
 
@@ -90,7 +90,6 @@ def _shown(value) -> str:
 
 def _as_bool(value):
     """What the contract reads as true or false (是/否, yes/no, True/False …), else as it is."""
-    from casegen.case.model import parse_bool
 
     try:
         return parse_bool(value)

@@ -5,10 +5,12 @@ A case's verdict for a command is `policy.gate` of its findings; the counts are 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter
 
-from casegen.base.errors import Finding, sort_findings
+from casegen.base.errors import Finding, clean, sort_findings
 from casegen.base.policy import FindingClass, Product, gate
 from casegen.base.writing import SEAL_NAME
 
@@ -142,8 +144,6 @@ def evidence_csv(results, unreadable: dict | None = None) -> str:
     """One row per evidence item, then one per cross-check finding (photo time, duplicate,
     callback, seal), each with its rule and clause; a case file that cannot be read, a row per
     problem."""
-    import csv
-    import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -176,7 +176,6 @@ def evidence_csv(results, unreadable: dict | None = None) -> str:
 
 def _inert(value) -> str:
     """A cell Excel will not run: text starting = + - @ gets a leading apostrophe."""
-    from casegen.base.errors import clean
 
     text = clean(str(value))
     return f"'{text}" if text.startswith(("=", "+", "-", "@")) else text

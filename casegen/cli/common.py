@@ -1,0 +1,71 @@
+"""What several commands share: exit codes, the parser that speaks Chinese, the arguments for
+paths, calendars and periods, and how findings and stopped cases are printed."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from casegen.base.errors import UsageError
+from casegen.base.period import Period
+from casegen.cli.texts import finding_line
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+CALENDAR_HELP = "节假日文件（默认：案例旁或上级文件夹中的 casegen.calendar.yaml）"
+PATHS_HELP = "案例文件（.yaml），或含案例文件的文件夹（逐层查找）；可给多个"
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 with its own text; ours says it in Chinese
+        raise UsageError(f"用法错误：{message}\n{self.format_usage().strip()}")
+
+
+def paths_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, help=PATHS_HELP)
+
+
+def calendar_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--calendar", type=Path, help=CALENDAR_HELP)
+
+
+def date_argument(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应写作 YYYY-MM-DD，如 2025-09-26，实际为 {text!r}") from None
+
+
+def period_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="start", type=date_argument, metavar="DATE",
+                        help="只含受理日期不早于这一天的案例（YYYY-MM-DD）")
+    parser.add_argument("--to", dest="end", type=date_argument, metavar="DATE",
+                        help="只含受理日期不晚于这一天的案例（YYYY-MM-DD）")
+
+
+def period_of(args: argparse.Namespace) -> Period:
+    if args.start and args.end and args.end < args.start:
+        raise UsageError(f"--to {args.end} 早于 --from {args.start}")
+    return Period(args.start, args.end)
+
+
+def xlsx_target(path: Path) -> Path:
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(f"输出文件应以 .xlsx 结尾：{path}")
+    return path
+
+
+def print_stopped(stopped: dict) -> None:
+    """The cases a product was not made for, each with the findings that stopped it."""
+    for path, findings in stopped.items():
+        print(f"✗ {path}：未生成", file=sys.stderr)
+        for finding in findings:
+            print(finding_line(finding), file=sys.stderr)
+
+
+def print_template_problems(path: Path, problems: list) -> None:
+    if problems:
+        print(f"✗ {path}：模板有 {len(problems)} 个问题", file=sys.stderr)
+        for finding in problems:
+            print(finding_line(finding), file=sys.stderr)

@@ -1,0 +1,322 @@
+"""What the workbench asks beyond the command line's actions: a case checked and drawn as the form
+holds it, the form saved into the case file (comments and key order kept), uploads kept as
+evidence, and the workbooks of the served folder. Refusals carry a status and a Chinese reason."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import shutil
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+
+import matplotlib
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from casegen.base.errors import CaseError
+from casegen.base.policy import Product
+from casegen.base.writing import safe_name, write_bytes, write_text
+from casegen.case.calendar import WorkCalendar
+from casegen.case.model import Case, submodel
+from casegen.case.reading import read_raw
+from casegen.checks.files import MAGIC, PhotoCache
+from casegen.outputs.ledger import ledger_rows
+from casegen.outputs.pdf import ToolMissing
+from casegen.outputs.sketch import SketchInput, draw_figure
+from casegen.outputs.workbooks import write_ledger
+from casegen.service.authoring import new_case
+from casegen.service.cases import customer_name, prepare
+from casegen.service.documents import render_case
+from casegen.service.evidence import audit_case
+from casegen.service.summary import summarize
+from casegen.service.tables import roster
+
+MAX_UPLOAD_BYTES = 20_000_000
+
+
+UPLOAD_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".doc", ".docx",
+                   ".xls", ".xlsx"}
+
+
+class Refused(Exception):
+    """A request casegen will not do, with the Chinese reason and the HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def same_secret(given, expected: str) -> bool:
+    """Constant-time comparison of any text a request carries (compare_digest refuses non-ASCII
+    str: that must be a 403, not a crash)."""
+    return hmac.compare_digest(str(given).encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+def form_text(data: dict) -> str:
+    """The YAML text of a submitted form's data (for checking it before it is saved)."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def check_form(path: Path, data: dict, calendar: WorkCalendar, photos: PhotoCache):
+    """The case as the form holds it now: its findings, its evidence checklist, the photos'
+    times against its timeline and its callback (as `check` says them; the cross-case checks
+    need the whole folder and stay with `check`)."""
+
+    case_file = prepare(path, calendar, text=form_text(data))
+    items = []
+    if case_file.case is not None:
+        items, audited = audit_case(case_file, photos)
+        case_file.findings.extend(audited)
+    return case_file, items
+
+
+def sketch_svg(case_file) -> str:
+    """The sketch as SVG; drawn again only when what it is drawn from changed (most typing is
+    in other fields)."""
+
+    drawing = SketchInput.from_case(case_file.case) if case_file.case is not None else \
+        SketchInput.from_data(case_file.raw.data, customer_name(case_file))
+    key = repr(drawing)
+    if key not in _SKETCHES:
+        _SKETCHES[key] = _drawn(drawing)
+        while len(_SKETCHES) > 32:
+            _SKETCHES.popitem(last=False)
+    _SKETCHES.move_to_end(key)
+    return _SKETCHES[key]
+
+
+_SKETCHES: OrderedDict[str, str] = OrderedDict()  # the last sketches drawn, by what they show
+
+
+def _drawn(drawing) -> str:
+
+
+    buffer = io.StringIO()
+    # text as text: the browser sets it in the page's CJK font, and the preview is drawn in
+    # half the time of glyphs turned into paths
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "casegen"}):
+        draw_figure(drawing).savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def save_form(path: Path, data: dict, opened_digest: str) -> str:
+    """Write the form into the case file: comments and key order kept (ruamel.yaml round
+    trip), atomically; refused when the file changed on disk since the page was opened.
+    Returns the new digest."""
+
+
+    current = path.read_bytes()
+    if not same_secret(opened_digest, digest(current)):
+        raise Refused(409, "文件在你打开之后被改过（可能是别人或另一个窗口）：为免覆盖，没有保存。"
+                           "请复制你的修改，刷新页面后再改。")
+    try:
+        read_raw(path)  # anything the loader refuses could not be shown in the form: never saved over
+    except CaseError as e:
+        told = "；".join(f.in_file for f in e.findings[:3])
+        raise Refused(422, f"这个文件有格式问题，工作台不能完整显示它，为免丢失内容不在这里保存：{told}。"
+                           "请先用文本编辑器改正。") from None
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)  # "  - item", as casegen new and the examples write
+    try:
+        document = yaml.load(current.decode("utf-8-sig"))
+    except Exception:  # ruamel's many kinds of error: one refusal, in Chinese
+        raise Refused(422, "这个文件的 YAML 格式工作台无法保留，为免丢失内容不在这里保存："
+                           "请先用文本编辑器改正。") from None
+    if not isinstance(document, dict):
+        raise Refused(422, "这个文件最外层不是“键: 值”形式，不在工作台保存：请先用文本编辑器改正。")
+    merged = _merge(document, data, Case)
+    buffer = io.StringIO()
+    yaml.dump(merged, buffer)
+    write_text(path, buffer.getvalue())
+    return digest(path.read_bytes())
+
+
+def _merge(target, new, model=None):
+    """`new` written into the loaded document: values replaced in place, keys the form left
+    empty kept but emptied (their comments stay), new keys added at the end. Keys the contract
+    does not know (the form cannot show them) are left exactly as they are."""
+
+
+    if isinstance(new, dict) and isinstance(target, CommentedMap) and model is not None:
+        fields = model.model_fields
+        for key in list(target):
+            if key in fields and key not in new and not _empty(target[key]):
+                target[key] = None
+        for key, value in new.items():
+            child = submodel(fields[key].annotation) if key in fields else None
+            target[key] = _merge(target[key], value, child) if key in target else _styled(value, target)
+        return target
+    if isinstance(new, list) and isinstance(target, CommentedSeq):
+        flow = target.fa.flow_style()
+        for index, value in enumerate(new):
+            if index < len(target):
+                target[index] = _merge(target[index], value, model)
+            else:
+                target.append(_styled(value, target))
+        del target[len(new):]
+        if flow:
+            target.fa.set_flow_style()
+        return target
+    if isinstance(new, bool):
+        if type(target).__name__ in ("bool", "ScalarBoolean") and bool(target) is new:
+            return target  # False stays False, not false
+    elif not isinstance(new, dict | list) and target == new:
+        return target  # the same value: kept as the file writes it (0.40 stays 0.40)
+    return _styled(new, None)
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, list | dict | str) and not value)
+
+
+def _styled(value, sibling):
+    """A new value in the file's style: date ranges and short lists inline."""
+
+    if isinstance(value, list):
+        seq = CommentedSeq(_styled(v, None) for v in value)
+        if all(not isinstance(v, dict | list) for v in value):
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, dict):
+        mapping = CommentedMap((k, _styled(v, None)) for k, v in value.items())
+        if all(not isinstance(v, dict) for v in value.values()) and isinstance(sibling, CommentedSeq):
+            mapping.fa.set_flow_style()
+        return mapping
+    return value
+
+
+def upload(root: Path, path: Path, files: list[tuple[str, bytes]]) -> list[str]:
+    """Keep uploaded files in the case's evidence/ folder, all checked before any is written and
+    none over an existing file; returns their paths as the case file writes them (evidence/…)."""
+
+    folder = path.parent / "evidence"
+    if folder.exists() and not folder.is_dir():
+        raise Refused(409, "evidence 不是文件夹：请先把同名的文件改名")
+    if not inside(root, folder):
+        raise Refused(403, "evidence 文件夹指向案例文件夹之外：不在这里存放上传的文件")
+    names = [_checked_upload(name, data) for name, data in files]
+    stored = []
+    for name, (_, data) in zip(names, files, strict=True):
+        target = _free_name(folder, name)
+        write_bytes(target, data)
+        stored.append(f"evidence/{target.name}")
+    return stored
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """The name, or name_2, name_3 …: an upload never replaces evidence already there."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, number = folder / name, 2
+    while target.exists() or target.is_symlink():
+        target, number = folder / f"{stem}_{number}{suffix}", number + 1
+    return target
+
+
+def _checked_upload(name: str, data: bytes) -> str:
+    """The safe file name of an acceptable upload, or a refusal saying why."""
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Refused(413, f"文件过大（上限 {MAX_UPLOAD_BYTES // 1_000_000} MB）：{name}")
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise Refused(415, f"不接受这种文件（{suffix or '无扩展名'}）：只接受 PDF、图片、Word、Excel")
+    magic = MAGIC.get(suffix)
+    if not data or (magic and not data.startswith(magic)):
+        raise Refused(415, f"文件内容与扩展名 {suffix} 不符：{name}")
+    return f"{safe_name(Path(name).stem.replace('..', '_'), 100)}{suffix}"
+
+
+def evidence_files(path: Path) -> list[str]:
+    folder = path.parent / "evidence"
+    if not folder.is_dir():
+        return []
+    return sorted(f"evidence/{p.name}" for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path`, links followed, stays in the folder `root`."""
+    try:
+        real_root = root.resolve()
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return real == real_root or real_root in real.parents
+
+
+def sketch_preview(path: Path, data: dict, calendar: WorkCalendar) -> str | None:
+    """The sketch of the case as the form holds it, as SVG; None when its grid cannot be drawn."""
+    case_file = prepare(path, calendar, text=form_text(data))
+    if case_file.stopped(Product.DRAW):
+        return None
+    return sketch_svg(case_file)
+
+
+def form_data(path: Path) -> tuple[dict, str]:
+    """The case file's data for the form, and why the form cannot show it whole (empty: it can)."""
+    try:
+        return read_raw(path).data, ""
+    except CaseError as e:  # the form could not show it: said, and saving is refused
+        return {}, "；".join(f.in_file for f in e.findings[:5])
+
+
+def create_case(root: Path, name: str) -> Path:
+    """A new case in its own folder under `root`, from the scaffold; returns its case file."""
+    folder_name = safe_name(name.strip().replace("..", "_"), 100)
+    if not name.strip():
+        raise Refused(400, "请填写新案例的文件夹名称（如客户简称）")
+    path = root / folder_name / "case.yaml"
+    if (root / folder_name).is_symlink() or not inside(root, path.parent.parent):
+        raise Refused(403, f"不能在这里新建：{folder_name}")
+    if (root / folder_name).exists():
+        raise Refused(409, f"已有同名案例：{folder_name}")
+    try:
+        new_case(path)
+    except FileExistsError:
+        raise Refused(409, f"已有同名案例：{folder_name}") from None
+    return path
+
+
+def document(path: Path, kind: str, calendar: WorkCalendar) -> Path:
+    """The case's document (`kind` docx or pdf) in a temporary folder of its own, which the
+    caller removes when it has sent it."""
+    if kind not in ("docx", "pdf"):
+        raise Refused(404, "只能下载 .docx 或 .pdf")
+    out = Path(tempfile.mkdtemp(prefix="casegen-serve-"))
+    try:
+        return render_case(path, out, calendar=calendar, pdf=kind == "pdf").outputs[0]
+    except CaseError as e:
+        shutil.rmtree(out, ignore_errors=True)
+        told = "；".join(f.text for f in e.findings[:5])
+        raise Refused(422, f"数据有错误或超出适用范围，不生成文档：{told}") from None
+    except ToolMissing as e:
+        shutil.rmtree(out, ignore_errors=True)
+        raise Refused(501, str(e)) from None
+
+
+def workbook(root: Path, which: str) -> Path:
+    """附件2 or 附件1 of the served folder, in a temporary folder the caller removes."""
+    if which not in ("附件2", "附件1"):
+        raise Refused(404, "没有这个表")
+    out = Path(tempfile.mkdtemp(prefix="casegen-serve-")) / f"{which}.xlsx"
+    if which == "附件2":
+        write_ledger(ledger_rows(summarize([root], evidence=False, workers=1).summaries), out)
+    else:
+        roster([root], out)
+    return out
+
+
+def photo_cache() -> PhotoCache:
+    """The photo facts the workbench keeps in memory for its life (a photo is decoded once)."""
+    return PhotoCache(None)
