@@ -31,14 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("rules", "derive", "calendar", "model", "load", "evidence")
+MODULES = ("checks/rules", "case/derive", "case/calendar", "case/model", "case/load", "checks/evidence")
 TESTS = {  # the test file that exercises each module first; survivors then meet every fast test
-    "rules": ["tests/test_rules.py"],
-    "derive": ["tests/test_derive.py", "tests/test_rules.py"],
-    "calendar": ["tests/test_calendar.py"],
-    "model": ["tests/test_load.py", "tests/test_rules.py"],
-    "load": ["tests/test_load.py"],
-    "evidence": ["tests/test_evidence.py"],
+    "checks/rules": ["tests/test_rules.py"],
+    "case/derive": ["tests/test_derive.py", "tests/test_rules.py"],
+    "case/calendar": ["tests/test_calendar.py"],
+    "case/model": ["tests/test_load.py", "tests/test_rules.py"],
+    "case/load": ["tests/test_load.py"],
+    "checks/evidence": ["tests/test_evidence.py"],
 }
 ALL_FAST = ["tests/test_rules.py", "tests/test_derive.py", "tests/test_calendar.py",
             "tests/test_load.py", "tests/test_evidence.py", "tests/test_ledger.py",

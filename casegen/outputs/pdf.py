@@ -11,9 +11,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from fontTools.ttLib import TTCollection
-
+from casegen.base.lazy import lazy_import
 from casegen.base.writing import cache_root, write_bytes, write_text
+
+ttLib = lazy_import("fontTools.ttLib")  # only the one-time extraction of the SC faces needs it
 
 
 class ToolMissing(Exception):
@@ -97,7 +98,7 @@ def _sc_face(path: Path, index: int) -> bytes:
 
 
     buffer = io.BytesIO()
-    TTCollection(str(path), lazy=True).fonts[index].save(buffer)  # tables copied, not parsed
+    ttLib.TTCollection(str(path), lazy=True).fonts[index].save(buffer)  # tables copied, not parsed
     data = bytearray(buffer.getvalue())
     (tables,) = struct.unpack(">H", data[4:6])
     for record in range(12, 12 + 16 * tables, 16):

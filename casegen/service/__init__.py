@@ -1,1 +1,19 @@
-"""One function per user action, for both faces; each returns values and prints nothing."""
+"""One function per user action, for both faces (the command line and the workbench); each
+returns values (results, findings, paths written) and prints nothing.
+
+    validate        service.cases.validate           a Run of checked cases
+    render, draw    service.documents.render / draw  Produced: outcomes, stopped cases
+                    service.documents.render_case    one case's document (the workbench, scripts)
+    check           service.evidence.check           an Audit: checklists, findings, seals
+    ledger          service.tables.ledger            the 附件2 workbook written, its rows
+    roster          service.tables.roster            the 附件1 workbook written, its teams
+    report          service.tables.report            the report page (and workbook) written
+    import          service.tables.import_table      case files from a filled 附件2
+    new             service.authoring.new_case       a case file to fill in
+    template check  service.authoring.check_template the template's problems
+    rules, calendar service.authoring.rules / calendar_year
+    serve           service.workbench                what the workbench's views ask beyond these
+
+`service.summary.summarize` reads a folder once for the tables and the workbench; `batch` runs
+documents in worker processes.
+"""
