@@ -2,8 +2,9 @@
 
 import doctest
 
-from casegen import api
 from conftest import EXAMPLES
+
+from casegen import api
 
 
 def test_the_public_api_example_runs(tmp_path):

@@ -6,8 +6,9 @@ import errno
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from casegen.base.policy import RULES, FindingClass, Severity
+from casegen.base.policy import RULES, Clause, FindingClass, Rule, Severity
 
 __all__ = ["CaseError", "Finding", "FindingClass", "Severity", "UsageError", "dotted",
            "sort_findings"]
@@ -19,12 +20,12 @@ UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202
                           r"\u2028\u2029\ufeff]")
 
 
-def clean(text: str) -> str:
+def clean(text: object) -> str:
     """Text safe to print or to put in a file name: unsafe characters shown as "?"."""
     return UNSAFE_CHARS.sub("?", str(text))
 
 
-def dotted(key_path: tuple | None) -> str:
+def dotted(key_path: tuple[object, ...] | None) -> str:
     """grid.route[3].length_m: list positions counted from 1, as people count."""
     text = ""
     for key in key_path or ():
@@ -41,17 +42,17 @@ class Finding:
     message: str
     file: Path | None = None
     line: int | None = None
-    key_path: tuple | None = None
+    key_path: tuple[str | int, ...] | None = None
     label: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.rule not in RULES:
             raise ValueError(f"finding of undeclared rule {self.rule!r}")
         if self.key_path is not None and not isinstance(self.key_path, tuple):
             raise TypeError("key_path is a tuple")
 
     @property
-    def declared(self):
+    def declared(self) -> Rule:
         return RULES[self.rule]
 
     @property
@@ -63,7 +64,7 @@ class Finding:
         return self.declared.cls
 
     @property
-    def clause(self):
+    def clause(self) -> Clause:
         return self.declared.clause
 
     @property
@@ -103,7 +104,7 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.place} {self.text} {self.basis}".strip()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
             "class": self.cls.value,

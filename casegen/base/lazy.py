@@ -2,7 +2,8 @@
 
 Every module imports what it needs at its top, so a reader sees its dependencies there. A few
 libraries cost more to import than the work a command does with them, on paths where the work
-is often not needed: pypinyin (0.18 s: sorting by pinyin, only for workbooks and rosters),
+is often not needed: holidays (0.1 s: only a year missing from casegen's disk cache needs it),
+pypinyin (0.18 s: sorting by pinyin, only for workbooks and rosters),
 imagehash (its SciPy-free part still costs 30 ms: only a photo's perceptual hash needs it),
 fontTools (only the PDF step's one-time font extraction). They are named at the top of the
 module that uses them, as `name = lazy_import("name")`, and loaded at the first attribute read.

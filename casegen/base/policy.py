@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # errors imports this module: the finding's type only
+    from casegen.base.errors import Finding
 
 NOTICE = "渝电营〔2019〕32号"
 
@@ -219,14 +223,14 @@ def rule(rule_id: str) -> Rule:
 FILE_LEVEL = {"load"}  # the file could not be read at all: nothing to draw from
 
 
-def _concerns_sketch(key_path: tuple | None) -> bool:
+def _concerns_sketch(key_path: tuple[str | int, ...] | None) -> bool:
     if not key_path:
         return True  # the file as a whole: nothing to draw from
     return any(tuple(key_path[:len(need)]) == need or tuple(need[:len(key_path)]) == tuple(key_path)
                for need in SKETCH_NEEDS)
 
 
-def gate(findings: Iterable, product: Product, *, strict: bool = False) -> list:
+def gate(findings: Iterable[Finding], product: Product, *, strict: bool = False) -> list[Finding]:
     """The findings that stop `product` (or fail its command). Under `strict`, warnings fail
     validate and check too."""
     stopping = []

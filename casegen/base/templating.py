@@ -6,11 +6,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import MutableMapping
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 import jinja2
-from jinja2.bccache import FileSystemBytecodeCache
+from jinja2 import nodes
+from jinja2.bccache import Bucket, BytecodeCache, FileSystemBytecodeCache
 from jinja2.sandbox import SandboxedEnvironment
 
 from casegen.base.writing import cache_root, write_bytes
@@ -23,7 +26,7 @@ TEMPLATE_NAMES = ("name", "account_no", "address", "company", "business_type", "
 
 
 @cache
-def jinja_environment():
+def jinja_environment() -> SandboxedEnvironment:
     """The Jinja environment every template is rendered in: sandboxed (a template, which users
     may swap, can read the case's values and nothing else: no attribute of Python's own, no
     function call into the system), strict (a name the case does not provide is an error, not
@@ -33,17 +36,22 @@ def jinja_environment():
 
 
     class CachingSandbox(SandboxedEnvironment):
-        def __init__(self, **options):
+        def __init__(self, **options: Any) -> None:
             super().__init__(**options)
-            self.compiled = {}
+            self.compiled: dict[tuple[str, object], jinja2.Template] = {}
 
-        def from_string(self, source, globals=None, template_class=None):
+        def from_string(self, source: str | nodes.Template,
+                        globals: MutableMapping[str, Any] | None = None,
+                        template_class: type[jinja2.Template] | None = None) -> jinja2.Template:
+            # always text here (docxtpl hands over the XML); Jinja's signature also admits a parsed tree
+            source = cast(str, source)
             key = (source, self.autoescape)
             if key not in self.compiled:
                 self.compiled[key] = self._from_bytecode_cache(source, globals, template_class)
             return self.compiled[key]
 
-        def _from_bytecode_cache(self, source: str, globals, template_class):
+        def _from_bytecode_cache(self, source: str, globals: MutableMapping[str, Any] | None,
+                                 template_class: type[jinja2.Template] | None) -> jinja2.Template:
             """What Jinja's loaders do with a bytecode cache, for a template given as text."""
             name = hashlib.sha256(f"{type(self).__name__} {self.autoescape}\n{source}".encode()).hexdigest()
             bucket = self.bytecode_cache.get_bucket(self, name, None, source) if self.bytecode_cache else None
@@ -53,7 +61,8 @@ def jinja_environment():
                 if bucket is not None:
                     bucket.code = code
                     with contextlib.suppress(OSError):  # a full disk: next time compiles again
-                        self.bytecode_cache.set_bucket(bucket)
+                        # a bucket comes only from a bytecode cache
+                        cast(BytecodeCache, self.bytecode_cache).set_bucket(bucket)
             return (template_class or self.template_class).from_code(self, code,
                                                                      self.make_globals(globals))
 
@@ -61,14 +70,14 @@ def jinja_environment():
                           bytecode_cache=checked_bytecode_cache())
 
 
-def checked_bytecode_cache():
+def checked_bytecode_cache() -> FileSystemBytecodeCache | None:
     """Jinja's file bytecode cache, each file led by the SHA-256 of the rest: marshal trusts
     what it reads, and a file damaged on disk crashed the interpreter or ran other code. A file
     that does not match is compiled again and rewritten; a cache that cannot be used is none."""
 
 
     class CheckedBytecodeCache(FileSystemBytecodeCache):
-        def load_bytecode(self, bucket) -> None:
+        def load_bytecode(self, bucket: Bucket) -> None:
             try:
                 stored = Path(self._get_cache_filename(bucket)).read_bytes()
             except OSError:
@@ -81,7 +90,7 @@ def checked_bytecode_cache():
             except Exception:  # written by another Jinja or Python: compiled again
                 bucket.reset()
 
-        def dump_bytecode(self, bucket) -> None:
+        def dump_bytecode(self, bucket: Bucket) -> None:
             payload = bucket.bytecode_to_string()
             write_bytes(Path(self._get_cache_filename(bucket)),
                         hashlib.sha256(payload).digest() + payload, durable=False)
@@ -94,7 +103,7 @@ def checked_bytecode_cache():
         return None
 
 
-def template_problem(error) -> str:
+def template_problem(error: Exception) -> str:
     """A Jinja error in Chinese (its own text is English)."""
 
     if isinstance(error, jinja2.exceptions.SecurityError):

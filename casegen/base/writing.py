@@ -33,7 +33,7 @@ def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
 
 def cache_root() -> Path:
     """Where casegen keeps what it can rebuild (holiday tables, PDF faces, photo facts)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
+    base: str | Path = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):  # unset, empty or relative: the XDG spec says ignore it
         base = Path.home() / ".cache"
     return Path(base) / "casegen"

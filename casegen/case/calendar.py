@@ -15,13 +15,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-
-import holidays
-from holidays.countries.china import ChinaStaticHolidays
+from typing import TYPE_CHECKING, cast
 
 from casegen.base.errors import CaseError, Finding
+from casegen.base.lazy import lazy_import
 from casegen.base.writing import cache_root, write_text
-from casegen.case.load import load_raw
+from casegen.case.load import KeyPath, load_raw
+
+if TYPE_CHECKING:  # the type only: the package itself is loaded lazily, below
+    from holidays import HolidayBase
+
+# 0.1 s to import, more than a render: a year already in the disk cache never needs it
+holidays = lazy_import("holidays")
 
 CALENDAR_FILE = "casegen.calendar.yaml"
 FIRST_ANNOUNCED = 2001  # python-holidays carries the State Council's arrangements from 2001
@@ -40,7 +45,7 @@ class YearCache:
     """The library's arrangements, year by year, kept on disk per holidays version."""
 
     path: Path | None
-    years: dict[int, tuple[frozenset, frozenset]] = field(default_factory=dict)
+    years: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = field(default_factory=dict)
     last_announced: int | None = None
 
     @classmethod
@@ -51,9 +56,10 @@ class YearCache:
         except PackageNotFoundError:
             return cls(None)
 
-        cache = cls(cache_root() / f"holidays-{library}.json")
+        path = cache_root() / f"holidays-{library}.json"
+        cache = cls(path)
         try:
-            stored = json.loads(cache.path.read_text(encoding="utf-8"))
+            stored = json.loads(path.read_text(encoding="utf-8"))
             cache.last_announced = stored.get("last_announced")
             for year, (off, worked) in stored.get("years", {}).items():
                 cache.years[int(year)] = (frozenset(map(dt.date.fromisoformat, off)),
@@ -82,9 +88,10 @@ class WorkCalendar:
     override_file: Path | None = None
 
     @cached_property
-    def _library(self):
+    def _library(self) -> HolidayBase:
 
-        return holidays.China(language="zh_CN")
+        # a lazily imported module's attributes are untyped to mypy
+        return cast("HolidayBase", holidays.China(language="zh_CN"))
 
     @cached_property
     def _cache(self) -> YearCache:
@@ -94,7 +101,7 @@ class WorkCalendar:
     def last_announced(self) -> int:
         if self._cache.last_announced is None:
 
-            self._cache.last_announced = max(ChinaStaticHolidays.special_public_holidays)
+            self._cache.last_announced = max(holidays.countries.china.ChinaStaticHolidays.special_public_holidays)
             self._cache.save()
         return self._cache.last_announced
 
@@ -121,7 +128,7 @@ class WorkCalendar:
             return day not in weekdays_off
         return day in weekends_worked
 
-    def _year(self, year: int) -> tuple[frozenset, frozenset]:
+    def _year(self, year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
         """The library's year as two sets: weekdays off and weekend days worked. Read from the
         cache when it has the year: importing the holidays package costs more than a render."""
         table = self._cache.years.get(year)
@@ -200,10 +207,10 @@ def load_calendar(path: Path) -> WorkCalendar:
                                  path, 1) if "文件是空的" in f.message else f for f in e.findings]) from e
     problems: list[Finding] = []
 
-    def fail(key_path: tuple, message: str) -> None:
+    def fail(key_path: KeyPath, message: str) -> None:
         problems.append(Finding("calendar", message, path, raw.line_of(key_path), key_path))
 
-    def as_date(value, key_path, year: int) -> dt.date | None:
+    def as_date(value: object, key_path: KeyPath, year: int) -> dt.date | None:
         try:
             day = dt.date.fromisoformat(value.strip()) if isinstance(value, str) else None
         except ValueError:
@@ -215,7 +222,7 @@ def load_calendar(path: Path) -> WorkCalendar:
             return None
         return day
 
-    overrides = {}
+    overrides: dict[int, YearArrangement] = {}
     for year_text, block in raw.data.items():
         if not (isinstance(year_text, str) and re.fullmatch(r"20\d\d", year_text)):
             fail((year_text,), f"应为 2000–2099 之间的年份（如 2027），实际为 \"{year_text}\"")
@@ -240,7 +247,7 @@ def load_calendar(path: Path) -> WorkCalendar:
             dates = [as_date(v, key_path, year) for v in span]
             if None in dates:
                 continue
-            first, last = dates[0], dates[-1]
+            first, last = cast(dt.date, dates[0]), cast(dt.date, dates[-1])  # None ruled out above
             if last < first:
                 fail(key_path, f"结束日期 {last} 早于开始日期 {first}")
                 continue

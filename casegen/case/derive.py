@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from casegen.case.calendar import WorkCalendar
 from casegen.case.model import ELEMENT_KINDS, LINE_KINDS, Case, DateRange, Element, Kind, Timeline, phases
@@ -125,7 +127,7 @@ def derive(case: Case, calendar: WorkCalendar) -> Facts:
         working_days=calendar.working_days(timeline.accepted, timeline.energized),
         calendar_days=(timeline.energized - timeline.accepted).days,
         estimated_years=tuple(calendar.estimated_years(timeline.accepted, timeline.energized)),
-        new_line_m=sum(e.length_m for e in lines),
+        new_line_m=sum(cast(float, e.length_m) for e in lines),  # a line's length is required
         excavation_m=sum(e.excavation_m or 0 for e in lines),
         cost_wan=round((case.project.cost_yuan or 0) / 10_000, 2),
         works_days=works_days(timeline, calendar),
@@ -136,7 +138,7 @@ def derive(case: Case, calendar: WorkCalendar) -> Facts:
     )
 
 
-def _steps(case: Case):
+def _steps(case: Case) -> Iterator[Step]:
     """The internal steps present in the case, numbered continuously."""
     number = 0
     for key, label in STEP_LABELS.items():
@@ -174,7 +176,8 @@ def works_text(case: Case) -> str:
     lines = new_lines(case)
     connection = project.connection or ("电缆" if any(e.kind == "cable" for e in lines) else "架空线")
     route = "，经" + "、".join(_element_text(e) for e in case.grid.route) if case.grid.route else ""
-    total = f"，新建线路共{number_text(sum(e.length_m for e in lines))}米" if len(lines) > 1 else ""
+    total = (f"，新建线路共{number_text(sum(cast(float, e.length_m) for e in lines))}米"  # required of a line
+             if len(lines) > 1 else "")
     box = case.grid.meter_box
     feed = (f"电源由{case.grid.source.name}引出{route}，接至{project.meter_location}"
             f"{'新装' if box.new else ''}{box.name}{total}，{_digging_text(lines)}。")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -15,7 +16,7 @@ from casegen.base.policy import RULES
 from casegen.case.model import Case, submodel
 
 
-def _rows(model: type[BaseModel], prefix: str = ""):
+def _rows(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
     for key, info in model.model_fields.items():
         path = f"{prefix}{key}"
         child = submodel(info.annotation)
@@ -40,13 +41,17 @@ def rule_table() -> str:
     return head + "\n" + "\n".join(rows)
 
 
-TABLES = {"fields": field_table, "rules": rule_table}
+TABLES: dict[str, Callable[[], str]] = {"fields": field_table, "rules": rule_table}
 
 
 def refresh(text: str) -> str:
     for name, make in TABLES.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-        text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
+
+        def filled(m: re.Match[str], make: Callable[[], str] = make) -> str:
+            return m.group(1) + make() + "\n" + m.group(2)
+
+        text = pattern.sub(filled, text)
     return text
 
 

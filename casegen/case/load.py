@@ -10,6 +10,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,10 +25,10 @@ _TAGS = {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.
          yaml.MappingNode: "tag:yaml.org,2002:map"}
 
 
-class Loader(_BaseLoader):
+class Loader(_BaseLoader):  # type: ignore[misc]  # yaml has no type stubs here: its loaders are Any
     """Composes nodes without YAML 1.1's implicit typing: the contract types every value."""
 
-    def resolve(self, kind, value, implicit):
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
         return _TAGS[kind]
 
 MAX_FILE_BYTES = 1_000_000
@@ -45,7 +46,7 @@ class RawCase:
     """A case file's content as nested dicts, lists, strings and None, with where each key stands."""
 
     path: Path
-    data: dict
+    data: dict[str, Any]
     lines: dict[KeyPath, int] = field(default_factory=dict)
     problems: list[Finding] = field(default_factory=list)  # what was read around (duplicate keys …)
 
@@ -239,7 +240,7 @@ class _Walk:
 
 
 def _convert(node: yaml.Node, key_path: KeyPath, raw: RawCase, problems: list[Finding],
-             walk: _Walk):
+             walk: _Walk) -> Any:
     line = node.start_mark.line + 1
     walk.count += 1
     if id(node) in walk.seen:
@@ -264,8 +265,9 @@ def _convert(node: yaml.Node, key_path: KeyPath, raw: RawCase, problems: list[Fi
     return _convert_scalar(node, key_path, raw, problems)
 
 
-def _convert_mapping(node, key_path, raw, problems, walk) -> dict:
-    mapping: dict = {}
+def _convert_mapping(node: yaml.MappingNode, key_path: KeyPath, raw: RawCase, problems: list[Finding],
+                     walk: _Walk) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
@@ -283,8 +285,9 @@ def _convert_mapping(node, key_path, raw, problems, walk) -> dict:
     return mapping
 
 
-def _convert_scalar(node, key_path, raw, problems) -> str | None:
-    value = node.value
+def _convert_scalar(node: yaml.ScalarNode, key_path: KeyPath, raw: RawCase,
+                    problems: list[Finding]) -> str | None:
+    value: str = node.value
     if not node.style and value in _NULLS:  # plain (the C composer says "" for plain)
         return None
     line = node.start_mark.line + 1

@@ -10,10 +10,11 @@ import datetime as dt
 import difflib
 import math
 import re
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from functools import cache
-from pathlib import PurePosixPath
-from typing import Annotated, Any, Literal, get_args
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args
 
 from pydantic import (
     BaseModel,
@@ -24,9 +25,12 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from casegen.base.errors import CaseError, Finding
+
+if TYPE_CHECKING:  # for annotations only: the model does not need the YAML reader at run time
+    from casegen.case.load import KeyPath
 
 
 class Kind(StrEnum):
@@ -78,6 +82,8 @@ EXCLUSIONS = {
     7: "人为拆分同一地块批量建设项目",
     8: "同一客户同一地址销户后一年内申请新装",
 }
+# the keys of ELEMENT_KINDS, in its order, spelt out so a type checker can read them
+ElementKind = Literal["transformer", "overhead", "cable", "pole", "branch_box", "switch", "cabinet"]
 ELEMENT_KINDS = {
     "transformer": "配变",
     "overhead": "架空线",
@@ -87,6 +93,8 @@ ELEMENT_KINDS = {
     "switch": "开关",
     "cabinet": "低压柜",
 }
+if get_args(ElementKind) != tuple(ELEMENT_KINDS):  # mypy reads the Literal; users read the labels
+    raise TypeError("ElementKind and ELEMENT_KINDS must list the same kinds, in the same order")
 LINE_KINDS = ("overhead", "cable")
 MAX_ROUTE = 8
 
@@ -139,8 +147,8 @@ def parse_date(value: Any) -> Any:
     if not match:
         other = _OTHER_DATE.match(str(value).strip())
         if other:
-            year, month, day = (int(part) for part in other.groups())
-            raise _err("date", f"应写作 {year:04d}-{month:02d}-{day:02d}，实际为 \"{value}\"")
+            year, month, day_no = (int(part) for part in other.groups())
+            raise _err("date", f"应写作 {year:04d}-{month:02d}-{day_no:02d}，实际为 \"{value}\"")
         raise _err("date", f"应为 YYYY-MM-DD 格式的日期，实际为 \"{value}\"")
     try:
         day = dt.date(*(int(part) for part in match.groups()))
@@ -182,7 +190,8 @@ def _parse_voltage(value: Any) -> Any:
 
 def volts(supply: str) -> float:
     """380V → 380, 0.4kV → 400."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(V|kV)", supply)
+    # a supply is a Voltage, which _parse_voltage has already written in this form
+    match = cast(re.Match[str], re.fullmatch(r"(\d+(?:\.\d+)?)(V|kV)", supply))
     number = float(match.group(1))
     return number * 1000 if match.group(2) == "kV" else number
 
@@ -353,7 +362,7 @@ class Project(Section):
 
 
 class Element(Section):
-    kind: Literal[tuple(ELEMENT_KINDS)] = field(
+    kind: ElementKind = field(
         "设备类型", " | ".join(ELEMENT_KINDS), "cable")
     new: Bool = field("是否新建", "true：本次新建（蓝色）；false：现状（黑色）", True)
     name: Text | None = optional("名称", "可省略", None)
@@ -522,7 +531,7 @@ def submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def label_of(key_path: tuple) -> str | None:
+def label_of(key_path: KeyPath) -> str | None:
     """The Chinese label of a key path such as ('project', 'kind') or ('grid','route',2,'new')."""
     model: type[BaseModel] | None = Case
     label = None
@@ -543,7 +552,8 @@ def _children(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
     return {key: submodel(info.annotation) for key, info in model.model_fields.items()}
 
 
-def unknown_keys(data: Any, model: type[BaseModel] = Case, prefix: tuple = ()):
+def unknown_keys(data: Any, model: type[BaseModel] = Case,
+                 prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, str | None, list[str]]]:
     """Yield (key_path, nearest known key) for every key the contract does not know."""
     if not isinstance(data, dict):
         return
@@ -562,11 +572,11 @@ def unknown_keys(data: Any, model: type[BaseModel] = Case, prefix: tuple = ()):
             yield from unknown_keys(item, child, path if index is None else (*path, index))
 
 
-_TYPE_NAMES = {dict: "键值", list: "列表", str: "文字"}
+_TYPE_NAMES: dict[type[object], str] = {dict: "键值", list: "列表", str: "文字"}
 MAX_UNKNOWN_TOLD = 20
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     if isinstance(value, str):
         shown = f"\"{value[:40]}…\"" if len(value) > 40 else f"\"{value}\""
@@ -615,7 +625,8 @@ def _message(error: dict) -> str:
     return message
 
 
-def build_case(data: dict, where, path=None) -> tuple[Case, list[Finding]]:
+def build_case(data: dict[str, Any], where: Callable[[KeyPath], int | None],
+               path: Path | None = None) -> tuple[Case, list[Finding]]:
     """Validate plain data against the contract.
 
     `where(key_path)` gives the line of a key path. Returns the case and its warnings (unknown
@@ -637,7 +648,8 @@ def build_case(data: dict, where, path=None) -> tuple[Case, list[Finding]]:
     return case, warnings
 
 
-def validation_findings(error: ValidationError, where, path=None, prefix: tuple = ()) -> list:
+def validation_findings(error: ValidationError, where: Callable[[KeyPath], int | None],
+                        path: Path | None = None, prefix: KeyPath = ()) -> list[Finding]:
     """pydantic's errors as findings: Chinese message, key path, label and line.
 
     `prefix` places a section validated on its own (a Unit, say) inside the contract's paths.

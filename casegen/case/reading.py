@@ -1,8 +1,7 @@
-"""The stages put together for one case file: load → model → (calendar) → derive → rules.
-
-A case file always comes back as a `CaseFile`: its findings say what is wrong, and `policy.gate`
-decides what they stop. Nothing here prints; the CLI decides what to show and how to exit.
-"""
+"""One case file read and typed: load (YAML with its lines) → model (the contract), and the
+case files of a folder. A case file always comes back as a `CaseFile`: its findings say what is
+wrong, and `policy.gate` decides what they stop. The checks (casegen.checks) add theirs; the
+service (`service.cases.prepare`) runs the stages in order. Nothing here prints."""
 
 from __future__ import annotations
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from casegen.base.writing import write_text
 from casegen.case.model import Case, submodel
@@ -61,7 +63,7 @@ def _flow(value: Any) -> str:
     return _scalar(value)
 
 
-def _comment(info) -> str:
+def _comment(info: FieldInfo) -> str:
     doc = f"：{info.description}" if info.description else ""
     return f"  # {info.title}{doc}"
 
@@ -72,26 +74,27 @@ class _Entry:
 
     pad: str
     key: str
-    path: tuple
+    path: tuple[str, ...]
     comment: str
     example: Any
-    children: tuple  # the entries of a sub-section written below it, if any
+    children: tuple[_Entry, ...]  # the entries of a sub-section written below it, if any
 
 
 @cache
-def _plan(model: type[BaseModel] = Case, indent: int = 0, prefix: tuple = ()) -> tuple[_Entry, ...]:
+def _plan(model: type[BaseModel] = Case, indent: int = 0, prefix: tuple[str, ...] = ()) -> tuple[_Entry, ...]:
     entries = []
     for key, info in model.model_fields.items():
         path = (*prefix, key)
         child = submodel(info.annotation)
         nested = child is not None and "list" not in str(info.annotation)
         entries.append(_Entry(" " * indent, key, path, _comment(info),
-                              (info.json_schema_extra or {}).get("example"),
+                              # model.field() always gives a dict here, never a function
+                              cast(dict[str, Any], info.json_schema_extra or {}).get("example"),
                               _plan(child, indent + 2, path) if nested else ()))
     return tuple(entries)
 
 
-def _lines(entries: tuple[_Entry, ...], values: dict | None):
+def _lines(entries: tuple[_Entry, ...], values: dict[tuple[str, ...], Any] | None) -> Iterator[str]:
     """Every key: with its example (`values` None) or its value from `values`."""
     for entry in entries:
         value = entry.example if values is None else values.get(entry.path)
@@ -108,7 +111,7 @@ def _lines(entries: tuple[_Entry, ...], values: dict | None):
             yield f"{entry.pad}{entry.key}: {_flow(value)}{entry.comment}"
 
 
-def scaffold(values: dict | None = None, note: str = "") -> str:
+def scaffold(values: dict[tuple[str, ...], Any] | None = None, note: str = "") -> str:
     """The text of a case file: every key with its Chinese label, and an example value, or the
     value given in `values` (key path → value) with the other keys left blank for staff."""
     head = HEADER + (note + "\n" if note else "")
@@ -141,7 +144,7 @@ def evidence_guide() -> str:
 """
 
 
-def new_case(path) -> Path:
+def new_case(path: Path | str) -> Path:
     """Write a new case file from the contract, with its evidence/ folder and the guide to what
     goes there; returns the folder. Never overwrites (FileExistsError)."""
 

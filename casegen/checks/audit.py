@@ -11,17 +11,28 @@ import datetime as dt
 import functools
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from casegen.base.errors import Finding
-from casegen.case.model import CALLBACK_POINTS, label_of
+from casegen.case.model import CALLBACK_POINTS, Case, label_of
 from casegen.checks.evidence import Item
-from casegen.checks.files import resolve_inside
+from casegen.checks.files import PhotoFacts, resolve_inside
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from casegen.case.derive import Facts
+    from casegen.case.load import KeyPath
+    from casegen.case.reading import CaseFile
+    from casegen.checks.seal import Digests
+
+Grey = Callable[[Path], tuple[Image.Image, Image.Image]]  # a picture upright in grey, and its thumbnail
 
 SLACK = dt.timedelta(days=1)  # a camera set to another time zone is a day off at most
 OLDEST = dt.timedelta(days=365)  # a photo more than a year before the application is not of it
@@ -38,7 +49,7 @@ SAME_DETAIL_LEVELS = 9.0
 MAX_PAIRS_TOLD = 5  # one stock photo in many cases: name five, count the rest
 
 
-def _finding(rule: str, message: str, case_file, key: tuple | None) -> Finding:
+def _finding(rule: str, message: str, case_file: CaseFile, key: KeyPath | None) -> Finding:
     return Finding(rule, message, case_file.path, case_file.line_of(key) if key else None, key,
                    label_of(key) if key else None)
 
@@ -47,19 +58,20 @@ def _day(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _photo_stage(case_file, item: Item) -> str | None:
+def _photo_stage(case_file: CaseFile, item: Item) -> str | None:
     if item.group != "现场图片" or len(item.key) != 3:
         return None
-    return case_file.case.evidence.photos[item.key[2]].stage
+    # a typed case; a photo's key ends in its index
+    return cast(Case, case_file.case).evidence.photos[cast(int, item.key[2])].stage
 
 
 # --- 1. photo times against the timeline -----------------------------------------------------
 
-def photo_time_findings(case_file, items: list[Item]) -> list[Finding]:
+def photo_time_findings(case_file: CaseFile, items: list[Item]) -> list[Finding]:
     """附件3 五 四: a 施工前 photo shot after the works began, a 施工后 photo shot before they
     ended, any photo shot after energising or long before the application; a photo with no
     shooting time is said once, as a warning."""
-    case = case_file.case
+    case = cast(Case, case_file.case)  # typed cases only
     timeline = case.timeline
     works = timeline.construction
     findings = []
@@ -96,13 +108,14 @@ def photo_time_findings(case_file, items: list[Item]) -> list[Finding]:
 class Exhibit:
     """One usable evidence file of one case, with the digest of its bytes."""
 
-    case_file: object  # pipeline.CaseFile
+    case_file: CaseFile
     item: Item
     sha256: str
 
     @property
     def where(self) -> str:
-        return f"{self.case_file.case.customer.name}（{self.case_file.path.parent / self.item.file}）"
+        case = cast(Case, self.case_file.case)  # typed cases only; a usable item has its file
+        return f"{case.customer.name}（{self.case_file.path.parent / cast(str, self.item.file)}）"
 
     @property
     def stage(self) -> str | None:
@@ -110,10 +123,10 @@ class Exhibit:
 
     @property
     def path(self) -> Path:
-        return self.case_file.path.parent / self.item.file
+        return self.case_file.path.parent / cast(str, self.item.file)  # a usable item has its file
 
 
-def exhibits(case_file, items: list[Item], digests) -> list[Exhibit]:
+def exhibits(case_file: CaseFile, items: list[Item], digests: Digests) -> list[Exhibit]:
     """The usable files of a case with their SHA-256 (`seal.Digests`: read once a run, never
     taken from a cache kept between runs)."""
 
@@ -123,14 +136,14 @@ def exhibits(case_file, items: list[Item], digests) -> list[Exhibit]:
             continue
         real = resolve_inside(case_file.path.parent, item.file)
         try:
-            digest = digests.of(real)
+            digest = digests.of(cast(Path, real))  # usable: found inside the folder
         except OSError:  # gone since it was inspected: the next check says so
             continue
         found.append(Exhibit(case_file, item, digest))
     return found
 
 
-def _distances(perceptual: list[int], gradient: list[int]):
+def _distances(perceptual: list[int], gradient: list[int]) -> Iterator[tuple[int, int, int]]:
     """Yield (i, j, bits) for every pair i < j close in both hashes; bits = how many of the
     perceptual hash differ (numpy: 2,000 photos make two million pairs)."""
 
@@ -146,7 +159,7 @@ def _distances(perceptual: list[int], gradient: list[int]):
 
 
 def _by_digest(found: list[Exhibit]) -> list[list[Exhibit]]:
-    groups = defaultdict(list)
+    groups: defaultdict[str, list[Exhibit]] = defaultdict(list)
     for exhibit in found:
         groups[exhibit.sha256].append(exhibit)
     return list(groups.values())
@@ -160,8 +173,8 @@ def picture_pairs(groups: list[list[Exhibit]]) -> Iterable[tuple[Exhibit, Exhibi
     pictures = [group[0] for group in groups
                 if group[0].item.photo is not None and group[0].item.group == "现场图片"]
     grey = functools.lru_cache(maxsize=1024)(_grey)  # a photo in many candidate pairs is decoded once
-    for i, j, bits in _distances([p.item.photo.phash for p in pictures],
-                                 [p.item.photo.dhash for p in pictures]):
+    facts = [cast(PhotoFacts, p.item.photo) for p in pictures]  # only photos with facts were kept
+    for i, j, bits in _distances([f.phash for f in facts], [f.dhash for f in facts]):
         first, second = pictures[i], pictures[j]
         try:
             same = detail_difference(first.path, second.path, grey) <= SAME_DETAIL_LEVELS
@@ -175,7 +188,7 @@ THUMB = 64  # side of the grey thumbnails compared, in 8 × 8 blocks
 _CROPS = tuple(step / 400 for step in range(13))  # 0–3 % of an edge a copy may have lost, in 0.25 % steps
 
 
-def _grey(path: Path):
+def _grey(path: Path) -> tuple[Image.Image, Image.Image]:
     """The picture upright in grey, about 256 pixels a side, and its 64 × 64 thumbnail."""
 
     with Image.open(path) as image:
@@ -185,7 +198,7 @@ def _grey(path: Path):
     return upright, upright.resize((THUMB, THUMB), Image.Resampling.BOX)
 
 
-def _edges(profile, target) -> tuple[float, float]:
+def _edges(profile: npt.NDArray[np.float64], target: npt.NDArray[np.float64]) -> tuple[float, float]:
     """The crop (fraction off the start, off the end) of a line of grey means `profile` that
     best matches `target` (the same means across the other picture, THUMB long): every
     candidate's boxes averaged exactly from the running sum, all candidates at once; a coarse
@@ -195,7 +208,7 @@ def _edges(profile, target) -> tuple[float, float]:
     running = np.concatenate(([0.0], np.cumsum(profile)))
     steps = np.linspace(0.0, 1.0, THUMB + 1)
 
-    def best_of(starts, ends) -> tuple[float, float]:
+    def best_of(starts: Iterable[float], ends: Iterable[float]) -> tuple[float, float]:
         crops = np.array([(start, end) for start in starts for end in ends])
         edges = (crops[:, :1] + steps * (1 - crops[:, :1] - crops[:, 1:])) * length
         sums = np.interp(edges, np.arange(length + 1), running)
@@ -208,7 +221,7 @@ def _edges(profile, target) -> tuple[float, float]:
     return best_of(np.clip(start + fine, 0, None), np.clip(end + fine, 0, None))
 
 
-def detail_difference(first: Path, second: Path, grey=_grey) -> float:
+def detail_difference(first: Path, second: Path, grey: Grey = _grey) -> float:
     """How differently two pictures look in their worst block (mean grey levels over an 8 × 8
     block of 64 × 64 thumbnails), after undoing a crop of up to 3 % on any edge of either
     (found from the row and column means): a copy scores 0–7, the same spot with a new meter
@@ -235,9 +248,9 @@ def duplicate_findings(found: list[Exhibit]) -> dict[Path, list[Finding]]:
     cases), and a 施工前 photo that is the 施工后 photo of the same case. A file copied into
     hundreds of cases costs each of them a few names, not hundreds."""
     findings: dict[Path, list[Finding]] = defaultdict(list)
-    told: dict[tuple, list[str]] = defaultdict(list)  # (case path, item key) → what it matches
-    counted: dict[tuple, int] = defaultdict(int)
-    exhibit_at: dict[tuple, Exhibit] = {}
+    told: dict[tuple[Path, KeyPath], list[str]] = defaultdict(list)  # (case path, item key) → what it matches
+    counted: dict[tuple[Path, KeyPath], int] = defaultdict(int)
+    exhibit_at: dict[tuple[Path, KeyPath], Exhibit] = {}
 
     def same_picture_twice(first: Exhibit, second: Exhibit, how: str) -> None:
         if {first.stage, second.stage} == {"施工前", "施工后"}:
@@ -257,7 +270,7 @@ def duplicate_findings(found: list[Exhibit]) -> dict[Path, list[Finding]]:
     for group in groups:
         if len(group) < 2:
             continue
-        in_case = defaultdict(list)
+        in_case: defaultdict[Path, list[Exhibit]] = defaultdict(list)
         for exhibit in group:
             in_case[exhibit.case_file.path].append(exhibit)
         for members in in_case.values():
@@ -285,17 +298,17 @@ def duplicate_findings(found: list[Exhibit]) -> dict[Path, list[Finding]]:
     return findings
 
 
-def _file(first: Exhibit, second: Exhibit, stage: str) -> str:
+def _file(first: Exhibit, second: Exhibit, stage: str) -> str | None:
     return first.item.file if first.stage == stage else second.item.file
 
 
 # --- 3. the callback -----------------------------------------------------------------------------
 
-def callback_findings(case_file) -> list[Finding]:
+def callback_findings(case_file: CaseFile) -> list[Finding]:
     """通知四（二）3 "确保数据核查回访结果准确": a callback is recorded, after energising, covers
     环节, 时间 and 成本, and the customer confirmed each (or the finding says what they said
     against what the case says)."""
-    case = case_file.case
+    case = cast(Case, case_file.case)  # typed cases only
     callback = case.callback
     if callback is None:
         return [_finding("callback-missing", "没有数据核查回访记录：请补充客服中心回访的日期、方式、回访人，"
@@ -321,9 +334,9 @@ def callback_findings(case_file) -> list[Finding]:
     return findings
 
 
-def _claim(case_file, point: str) -> str:
+def _claim(case_file: CaseFile, point: str) -> str:
     """What the case says on a callback point, in the words of the document."""
-    case, facts = case_file.case, case_file.facts
+    case, facts = cast(Case, case_file.case), cast("Facts", case_file.facts)  # a typed case has its facts
     if point == "steps":
         contacts = case.application.contacts
         told = f"，与客户交互 {contacts} 次" if contacts is not None else ""

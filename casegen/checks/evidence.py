@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from casegen.base.errors import Finding
 from casegen.base.writing import safe_name
 from casegen.case.model import CHANNELS, Case, label_of
 from casegen.checks.files import Missing, PhotoCache, PhotoFacts, examine
+
+if TYPE_CHECKING:
+    from casegen.case.load import KeyPath
+    from casegen.case.reading import CaseFile
+
+# (group, name, key path, required, applicable, declared file)
+RequiredItem = tuple[str, str, "KeyPath", bool, bool, str | None]
 
 PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "不适用", "有问题", "自动生成"
 
@@ -17,7 +26,7 @@ PROVIDED, MISSING, NOT_APPLICABLE, BROKEN, GENERATED = "已提供", "缺失", "�
 class Item:
     group: str
     name: str
-    key: tuple  # where it is declared in the case file
+    key: KeyPath  # where it is declared in the case file
     required: bool
     applicable: bool
     file: str | None
@@ -44,7 +53,7 @@ def acceptance_name(case: Case) -> str:
     return f"受理申请工单（{channel if channel in CHANNELS else '线上渠道'}截图）"
 
 
-def _system_orders(case: Case):
+def _system_orders(case: Case) -> Iterator[tuple[str, str, str | None]]:
     orders = case.evidence.system_orders
     online = case.is_online
     yield ("application", "客户申请（线上申请书）" if online else "客户申请（客户签字或鲜章的申请报告）",
@@ -54,7 +63,7 @@ def _system_orders(case: Case):
     yield "energizing", "装表接电工单", orders.energizing
 
 
-def required_items(case: Case, has_works: bool):
+def required_items(case: Case, has_works: bool) -> Iterator[RequiredItem]:
     """(group, name, key path, required, applicable, declared file) for every item of the seed."""
     for key, name, file in _system_orders(case):
         yield "系统工单", name, ("evidence", "system_orders", key), True, True, file
@@ -76,7 +85,7 @@ def _photo_name(stage: str) -> str:
     return "现场照片" if stage in ("其他", "现场") else f"{stage}照片"
 
 
-def _photo_items(case: Case, has_works: bool):
+def _photo_items(case: Case, has_works: bool) -> Iterator[RequiredItem]:
     photos = case.evidence.photos
     stages = {p.stage for p in photos}
     for index, photo in enumerate(photos):
@@ -120,7 +129,7 @@ def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | N
     return items
 
 
-def evidence_findings(items: list[Item], case_file) -> list[Finding]:
+def evidence_findings(items: list[Item], case_file: CaseFile) -> list[Finding]:
     """The checklist's gaps, and photos that do not show what the notice asks, as findings with
     the place they are declared (or should be)."""
     findings = []
@@ -135,19 +144,19 @@ def evidence_findings(items: list[Item], case_file) -> list[Finding]:
         what = f"{item.group}·{item.name}"
         message = (f"缺少 {what}" if item.file is None else f"{what}：{item.problem}")
         findings.append(_finding(rule, message, case_file, item.key))
-    for message, key in unmarked_photos(case_file.case):
+    for message, key in unmarked_photos(cast(Case, case_file.case)):  # typed cases only
         findings.append(_finding("evidence-unmarked", message, case_file, key))
     return findings
 
 
-def _finding(rule: str, message: str, case_file, key: tuple) -> Finding:
+def _finding(rule: str, message: str, case_file: CaseFile, key: KeyPath) -> Finding:
     return Finding(rule, message, case_file.path, case_file.line_of(key), key, label_of(key))
 
 
 METER_WORDS = ("表", "计量")
 
 
-def unmarked_photos(case: Case):
+def unmarked_photos(case: Case) -> Iterator[tuple[str, KeyPath]]:
     """附件3 五 四: "图片上须注明工程建设范围、表计安装位置": each photo carries a mark, and one of
     them marks the meter."""
     photos = case.evidence.photos

@@ -13,12 +13,18 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-import imagehash
 from PIL import Image, ImageOps
 
 from casegen.base.errors import os_reason
+from casegen.base.lazy import lazy_import
 from casegen.base.writing import cache_root, write_text
+
+if TYPE_CHECKING:  # the type only: the package itself is loaded lazily, below
+    from imagehash import ImageHash
+
+imagehash = lazy_import("imagehash")  # only a photo's perceptual hash needs it (30 ms to import)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 MAX_IMAGE_PIXELS = 60_000_000  # ~ a 60-megapixel photo; larger is a decompression bomb for us
@@ -111,12 +117,12 @@ def examine(folder: Path, relative: str, photos: PhotoCache | None = None
     if photos is not None and (known := photos.lookup(real, status)):
         return None, known  # found sound before, and unchanged since
     problem, facts = _inspect_image(real, relative, want_facts=photos is not None)
-    if facts is not None:
-        photos.store(real, status, facts)
+    if facts is not None:  # facts are wanted only with a cache to keep them
+        cast(PhotoCache, photos).store(real, status, facts)
     return problem, facts
 
 
-def _check_complete(image, real: Path) -> None:
+def _check_complete(image: Image.Image, real: Path) -> None:
     """Raise OSError for a truncated or damaged image, as cheaply as the format allows."""
     if image.format == "JPEG":
         with open(real, "rb") as handle:  # every JPEG ends with the EOI marker
@@ -171,7 +177,7 @@ def photo_facts_job(real: Path) -> tuple[Path, os.stat_result | None, PhotoFacts
 EXIF_IFD, DATE_TIME_ORIGINAL, DATE_TIME = 0x8769, 0x9003, 0x0132
 
 
-def _photo_facts(image) -> PhotoFacts:
+def _photo_facts(image: Image.Image) -> PhotoFacts:
     """The shooting time and the perceptual hash of a decoded image (a JPEG at 1/8 scale: the
     hash looks at 32 × 32 pixels, so it loses nothing)."""
 
@@ -182,11 +188,11 @@ def _photo_facts(image) -> PhotoFacts:
     return PhotoFacts(taken, _as_int(imagehash.phash(upright)), _as_int(imagehash.dhash(upright)))
 
 
-def _as_int(image_hash) -> int:
+def _as_int(image_hash: ImageHash) -> int:
     return int("".join("1" if bit else "0" for bit in image_hash.hash.flatten()), 2)
 
 
-def shooting_time(value) -> dt.datetime | None:
+def shooting_time(value: object) -> dt.datetime | None:
     """EXIF's "YYYY:MM:DD HH:MM:SS"; None for a blank, zeroed or garbled value (apps write all
     three)."""
     if isinstance(value, bytes):
@@ -206,26 +212,27 @@ class PhotoCache:
 
     VERSION = 2
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, list] = {}
+        self.entries: dict[str, Any] = {}  # lists as stored; what was read is checked when used
         self.changed = False
 
     @classmethod
     def open(cls) -> PhotoCache:
 
 
-        cache = cls(cache_root() / f"photos-v{cls.VERSION}.json")
+        path = cache_root() / f"photos-v{cls.VERSION}.json"
+        cache = cls(path)
         try:
-            stored = json.loads(cache.path.read_text(encoding="utf-8"))
+            stored = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(stored, dict):
                 cache.entries = stored
         except (OSError, ValueError):  # absent or damaged: rebuilt
             pass
         return cache
 
-    def lookup(self, real: Path, status) -> PhotoFacts | None:
-        entry = self.entries.get(str(real))
+    def lookup(self, real: Path, status: os.stat_result) -> PhotoFacts | None:
+        entry: Any = self.entries.get(str(real))  # None when absent: unpacking it raises TypeError
         try:
             size, mtime, phash, dhash, taken = entry
             if (size, mtime) != (status.st_size, status.st_mtime_ns):
@@ -235,7 +242,7 @@ class PhotoCache:
         except (TypeError, ValueError):  # absent, or written by something else
             return None
 
-    def store(self, real: Path, status, facts: PhotoFacts) -> None:
+    def store(self, real: Path, status: os.stat_result, facts: PhotoFacts) -> None:
         self.entries[str(real)] = [status.st_size, status.st_mtime_ns, f"{facts.phash:016x}",
                                    f"{facts.dhash:016x}", facts.taken.isoformat() if facts.taken else None]
         self.changed = True

@@ -12,15 +12,21 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, cast
 
 from casegen.base.errors import Finding
 from casegen.base.policy import RULES
 from casegen.case.calendar import WorkCalendar
-from casegen.case.derive import STEP_LABELS, kind_from_grid, new_equipment, number_text
+from casegen.case.derive import STEP_LABELS, Facts, kind_from_grid, new_equipment, number_text
+from casegen.case.load import KeyPath
 from casegen.case.model import CHANNELS, EXCLUSIONS, Case, is_online, label_of, volts
 
-Hit = tuple[str, tuple]  # (message, key path)
-CHECKS: dict[str, Callable] = {}  # rule id → check(case, facts, calendar) -> Iterable[Hit]
+if TYPE_CHECKING:
+    from casegen.case.reading import CaseFile
+
+Hit = tuple[str, KeyPath]  # (message, key path)
+Check = Callable[[Case, Facts, WorkCalendar], Iterable[Hit]]
+CHECKS: dict[str, Check] = {}  # rule id → check(case, facts, calendar) -> Iterable[Hit]
 
 IN_FORCE = dt.date(2019, 11, 1)  # 通知四（一）
 MAX_CAPACITY_KW = 160  # 通知一
@@ -28,27 +34,28 @@ MAX_VOLTS = 400  # 通知一: 0.4 千伏及以下
 MAX_CONTACTS = 2  # 通知四（二）
 
 
-def check(rule_id: str):
+def check(rule_id: str) -> Callable[[Check], Check]:
     """Register the check of a declared rule."""
     if rule_id not in RULES:
         raise ValueError(f"check for undeclared rule {rule_id}")
 
-    def register(function):
+    def register(function: Check) -> Check:
         CHECKS[rule_id] = function
         return function
     return register
 
 
-def check_case(case_file, calendar: WorkCalendar) -> list[Finding]:
+def check_case(case_file: CaseFile, calendar: WorkCalendar) -> list[Finding]:
     """Every per-case rule on one case file."""
     findings = []
     for rule_id, function in CHECKS.items():
-        for message, key_path in function(case_file.case, case_file.facts, calendar):
+        # only typed cases, with their facts, are checked
+        for message, key_path in function(cast(Case, case_file.case), cast(Facts, case_file.facts), calendar):
             findings.append(make_finding(rule_id, message, case_file, key_path))
     return findings
 
 
-def make_finding(rule_id: str, message: str, case_file, key_path: tuple) -> Finding:
+def make_finding(rule_id: str, message: str, case_file: CaseFile, key_path: KeyPath) -> Finding:
     return Finding(rule_id, message, case_file.path, case_file.line_of(key_path),
                    key_path or None, label_of(key_path) if key_path else None)
 
@@ -56,7 +63,7 @@ def make_finding(rule_id: str, message: str, case_file, key_path: tuple) -> Find
 # --- 一、服务内容：适用范围 ------------------------------------------------------------------------
 
 @check("scope-capacity")
-def _capacity(case: Case, facts, calendar) -> Iterable[Hit]:
+def _capacity(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     capacity = case.application.capacity_kw
     if capacity > MAX_CAPACITY_KW:
         yield (f"为 {number_text(capacity)} 千瓦，超过低压小微企业 {MAX_CAPACITY_KW} 千瓦的上限",
@@ -64,7 +71,7 @@ def _capacity(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("scope-voltage")
-def _voltage(case: Case, facts, calendar) -> Iterable[Hit]:
+def _voltage(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     supply = case.application.supply
     if volts(supply) > MAX_VOLTS:
         yield (f"为 {supply}，低压小微企业供电电压应为 0.4 千伏及以下（220V 单相或 380V 三相）",
@@ -76,40 +83,40 @@ _RESIDENTIAL = re.compile(r"(?<!非)居民")
 
 
 @check("scope-category")
-def _category(case: Case, facts, calendar) -> Iterable[Hit]:
+def _category(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     category = case.customer.electricity_category
     if _RESIDENTIAL.search(category):
         yield (f"为 {category}：居民用电不属于小微企业“三零”服务", ("customer", "electricity_category"))
 
 
 @check("scope-exclusion")
-def _exclusions(case: Case, facts, calendar) -> Iterable[Hit]:
+def _exclusions(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     for index, number in enumerate(case.application.exclusions):
         yield (f"声明了不适用情形 {number}.{EXCLUSIONS[number]}：不属于“三零”投资界面",
                ("application", "exclusions", index))
 
 
 @check("scope-in-force")
-def _in_force(case: Case, facts, calendar) -> Iterable[Hit]:
+def _in_force(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if case.timeline.accepted < IN_FORCE:
         yield (f"受理于 {case.timeline.accepted}，早于通知执行日 {IN_FORCE}：不按本通知核验",
                ("timeline", "accepted"))
 
 
 @check("scope-licence")
-def _licence(case: Case, facts, calendar) -> Iterable[Hit]:
+def _licence(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if not case.customer.business_licence:
         yield "为 false：用电主体原则上应提供营业执照", ("customer", "business_licence")
 
 
 @check("scope-small-micro")
-def _small_micro(case: Case, facts, calendar) -> Iterable[Hit]:
+def _small_micro(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if not case.customer.small_micro:
         yield "为 false：典型案例应为小微企业", ("customer", "small_micro")
 
 
 @check("channel-unknown")
-def _channel(case: Case, facts, calendar) -> Iterable[Hit]:
+def _channel(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     channel = case.application.channel
     if channel not in CHANNELS:
         treated = "线上" if is_online(channel) else "线下"
@@ -118,7 +125,7 @@ def _channel(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("address-format")
-def _address(case: Case, facts, calendar) -> Iterable[Hit]:
+def _address(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if len([p for p in re.split(r"[-－—]", case.customer.address) if p.strip()]) < 3:
         yield (f"“{case.customer.address}”未按 市-区-镇/路-门牌 格式书写（用“-”分隔）",
                ("customer", "address"))
@@ -127,7 +134,7 @@ def _address(case: Case, facts, calendar) -> Iterable[Hit]:
 # --- 工程类别与简图、时间线的一致 ----------------------------------------------------------------
 
 @check("kind-grid")
-def _kind_grid(case: Case, facts, calendar) -> Iterable[Hit]:
+def _kind_grid(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     expected = kind_from_grid(case)
     if case.project.kind == expected:
         return
@@ -142,7 +149,7 @@ def _kind_grid(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("kind-permit")
-def _kind_permit(case: Case, facts, calendar) -> Iterable[Hit]:
+def _kind_permit(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     digs = case.project.kind.digs
     if digs and case.timeline.permit is None:
         yield "缺少行政审批环节：有掘路工程须写明 permit 的起止日期", ("timeline",)
@@ -151,7 +158,7 @@ def _kind_permit(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("kind-construction")
-def _kind_construction(case: Case, facts, calendar) -> Iterable[Hit]:
+def _kind_construction(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     has_works = case.project.kind.has_works
     if has_works and case.timeline.construction is None:
         yield "缺少接入工程施工环节：有外线工程须写明 construction 的起止日期", ("timeline",)
@@ -159,7 +166,7 @@ def _kind_construction(case: Case, facts, calendar) -> Iterable[Hit]:
         yield "工程为 无外线，不应有接入工程施工环节", ("timeline", "construction")
 
 
-def _checkpoints(case: Case):
+def _checkpoints(case: Case) -> list[tuple[tuple[str, str], dt.date]]:
     """(key path, date) in the order the steps must happen."""
     t = case.timeline
     points = [(("timeline", "accepted"), t.accepted), (("timeline", "surveyed"), t.surveyed),
@@ -173,16 +180,16 @@ def _checkpoints(case: Case):
 
 
 @check("timeline-order")
-def _order(case: Case, facts, calendar) -> Iterable[Hit]:
+def _order(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     points = _checkpoints(case)
     for (before_key, before), (key, day) in itertools.pairwise(points):
         if day < before:
             yield (f"{STEP_LABELS[key[1]]}（{day}）早于{STEP_LABELS[before_key[1]]}（{before}）", key)
     t = case.timeline
-    for key in ("preparation", "permit", "construction"):
-        span = getattr(t, key)
+    for step in ("preparation", "permit", "construction"):
+        span = getattr(t, step)
         if span and span.end > t.energized:
-            yield f"{STEP_LABELS[key]}结束于 {span.end}，晚于装表接电 {t.energized}", ("timeline", key)
+            yield f"{STEP_LABELS[step]}结束于 {span.end}，晚于装表接电 {t.energized}", ("timeline", step)
     # works start once the permit is granted: the day it ends at the earliest
     if t.permit and t.construction and t.construction.start < t.permit.end:
         yield (f"接入工程施工开始（{t.construction.start}）早于行政审批完成（{t.permit.end}）",
@@ -190,14 +197,14 @@ def _order(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("application-date")
-def _application_date(case: Case, facts, calendar) -> Iterable[Hit]:
+def _application_date(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if case.application.date != case.timeline.accepted:
         yield (f"为 {case.application.date}，与受理申请并签约 {case.timeline.accepted} 不一致",
                ("application", "date"))
 
 
 @check("transformer-grid")
-def _source(case: Case, facts, calendar) -> Iterable[Hit]:
+def _source(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     source, transformer = case.grid.source, case.project.transformer
     if transformer.action != "新增" and source.name != transformer.name:
         yield (f"为 {source.name}，与 project.transformer.name（{transformer.name}）不一致",
@@ -216,7 +223,7 @@ def _source(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("team-duties")
-def _duties(case: Case, facts, calendar) -> Iterable[Hit]:
+def _duties(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     unit = case.unit
     if unit.integrated is None or not (unit.customer_manager and unit.project_manager):
         return
@@ -232,14 +239,14 @@ def _duties(case: Case, facts, calendar) -> Iterable[Hit]:
 # --- 二、服务目标：时间 ----------------------------------------------------------------------------
 
 @check("time-limit")
-def _time_limit(case: Case, facts, calendar) -> Iterable[Hit]:
+def _time_limit(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if facts.working_days > facts.limit_days:
         yield (f"从受理到接电 {facts.working_days} 个工作日，超过{facts.kind_text} "
                f"{facts.limit_days} 个工作日的时限 {facts.over_limit} 个工作日", ("timeline", "energized"))
 
 
 @check("energize-same-day")
-def _same_day(case: Case, facts, calendar) -> Iterable[Hit]:
+def _same_day(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     construction = case.timeline.construction
     if construction and construction.end < case.timeline.energized:
         yield (f"工程 {construction.end} 完工，{case.timeline.energized} 才装表接电：未在完工当天接电",
@@ -247,7 +254,7 @@ def _same_day(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("calendar-estimate")
-def _estimate(case: Case, facts, calendar) -> Iterable[Hit]:
+def _estimate(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     for year in facts.estimated_years:
         yield (f"{year} 年的放假安排尚未公布：工作日按法定节假日推算，未含调休，"
                f"接电周期 {facts.working_days} 个工作日为估算；公布后可写入 casegen.calendar.yaml",
@@ -255,7 +262,7 @@ def _estimate(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("contacts-limit")
-def _contacts(case: Case, facts, calendar) -> Iterable[Hit]:
+def _contacts(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     contacts = case.application.contacts
     if contacts is not None and contacts > MAX_CONTACTS:
         yield (f"为 {contacts} 次，超过业务办理全程交互不超过 {MAX_CONTACTS} 次的要求",
@@ -263,19 +270,19 @@ def _contacts(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("contacts-unstated")
-def _contacts_unstated(case: Case, facts, calendar) -> Iterable[Hit]:
+def _contacts_unstated(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if case.application.contacts is None:
         yield "未填写：无法核验“业务办理全程交互不超过 2 次”", ("application", "contacts")
 
 
 @check("permit-by-utility")
-def _permit_by(case: Case, facts, calendar) -> Iterable[Hit]:
+def _permit_by(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if case.project.permit_by == "客户":
         yield "为 客户：外线工程相关许可手续应由电网企业办理（零审批）", ("project", "permit_by")
 
 
 @check("permit-by-unstated")
-def _permit_by_unstated(case: Case, facts, calendar) -> Iterable[Hit]:
+def _permit_by_unstated(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if case.project.kind.digs and case.project.permit_by is None:
         yield "未填写：掘路工程须写明行政审批由谁办理，才能核验“零审批”", ("project", "permit_by")
 
@@ -283,7 +290,7 @@ def _permit_by_unstated(case: Case, facts, calendar) -> Iterable[Hit]:
 # --- 成本 ---------------------------------------------------------------------------------------
 
 @check("cost-stated")
-def _cost_stated(case: Case, facts, calendar) -> Iterable[Hit]:
+def _cost_stated(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if not case.project.kind.has_works:
         return
     if case.project.customer_cost_yuan is None:
@@ -293,7 +300,7 @@ def _cost_stated(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("cost-customer")
-def _customer_cost(case: Case, facts, calendar) -> Iterable[Hit]:
+def _customer_cost(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     cost = case.project.customer_cost_yuan
     if cost is not None and cost > 0:
         yield (f"为 {number_text(cost)} 元：红线外工程应由供电企业出资，客户零投资",
@@ -301,7 +308,7 @@ def _customer_cost(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("cost-utility")
-def _utility_cost(case: Case, facts, calendar) -> Iterable[Hit]:
+def _utility_cost(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     cost = case.project.cost_yuan
     if case.project.kind.has_works and not cost:
         told = "未填写" if cost is None else "为 0"
@@ -309,7 +316,7 @@ def _utility_cost(case: Case, facts, calendar) -> Iterable[Hit]:
 
 
 @check("cost-funding")
-def _funding(case: Case, facts, calendar) -> Iterable[Hit]:
+def _funding(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     funding = case.project.funding
     if case.project.kind.has_works and funding is not None and "供电" not in funding:
         yield f"为 {funding}：红线外工程应由供电企业出资", ("project", "funding")
@@ -318,14 +325,14 @@ def _funding(case: Case, facts, calendar) -> Iterable[Hit]:
 # --- 装表与配变 ----------------------------------------------------------------------------------
 
 @check("meter-wall")
-def _meter_wall(case: Case, facts, calendar) -> Iterable[Hit]:
+def _meter_wall(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if "外墙" not in case.project.meter_location:
         yield (f"为 {case.project.meter_location}：电能表及表箱应安装在用户用电地址外墙",
                ("project", "meter_location"))
 
 
 @check("transformer-capacity")
-def _spare(case: Case, facts, calendar) -> Iterable[Hit]:
+def _spare(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     transformer = case.project.transformer
     spare = transformer.capacity_kva * (1 - transformer.load_rate)
     if transformer.action == "无" and spare < case.application.capacity_kw:
@@ -338,7 +345,7 @@ def _spare(case: Case, facts, calendar) -> Iterable[Hit]:
 # --- 客户反馈 -------------------------------------------------------------------------------------
 
 @check("feedback-missing")
-def _feedback(case: Case, facts, calendar) -> Iterable[Hit]:
+def _feedback(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     for key, label in (("steps", "环节"), ("time", "时间"), ("cost", "成本")):
         if getattr(case.feedback, key) is None:
             yield (f"未填写：文档中显示“待补充”，请填写客户原话（{label}），不可编造",
@@ -351,20 +358,20 @@ def _normalise_address(address: str) -> str:
     return re.sub(r"[\s\-－—·]", "", address)
 
 
-FOLDER_RULES = (
+FOLDER_RULES: tuple[tuple[str, KeyPath, str, Callable[[Case], str]], ...] = (
     ("duplicate-account", ("customer", "account_no"), "户号", lambda c: c.customer.account_no),
     ("one-address", ("customer", "address"), "用电地址",
      lambda c: _normalise_address(c.customer.address)),
 )
 
 
-def check_folder(case_files: list) -> list[Finding]:
+def check_folder(case_files: list[CaseFile]) -> list[Finding]:
     """Rules across cases: one 户号 once, one address one customer."""
     findings = []
     for rule_id, key_path, what, value_of in FOLDER_RULES:
-        groups = defaultdict(list)
+        groups: defaultdict[str, list[CaseFile]] = defaultdict(list)
         for case_file in case_files:
-            groups[value_of(case_file.case)].append(case_file)
+            groups[value_of(cast(Case, case_file.case))].append(case_file)  # typed cases only
         for value, group in groups.items():
             if len(group) < 2:
                 continue

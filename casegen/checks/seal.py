@@ -16,11 +16,12 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from casegen.base.errors import Finding, os_reason
 from casegen.base.writing import SEAL_NAME, TEMPORARY_PREFIX, write_text
 from casegen.case.calendar import CALENDAR_FILE
-from casegen.case.reading import CASE_SUFFIXES
+from casegen.case.reading import CASE_SUFFIXES, CaseFile
 
 FORMAT = 1
 # files the desktop makes by itself when someone only looks at the folder
@@ -35,7 +36,7 @@ def sha256_of(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-class Digests(dict):
+class Digests(dict[Path, str]):
     """SHA-256 by real path for one run: a file read for the seal is not read again for the
     duplicate search. Never kept between runs (a digest must see the bytes of now)."""
 
@@ -108,7 +109,7 @@ class SealState:
     written: Path | None = None  # the seal this run wrote
     refused: str | None = None  # why this run did not seal
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | None]:
         return {"status": self.status, "sealed_at": self.sealed_at,
                 "written": str(self.written) if self.written else None, "refused": self.refused}
 
@@ -116,7 +117,7 @@ class SealState:
 NONE, INTACT, CHANGED, DAMAGED, SEALED = "未封存", "封存完好", "封存后有变化", "封存清单损坏", "已封存"
 
 
-def read_seal(case_path: Path) -> dict | str | None:
+def read_seal(case_path: Path) -> dict[str, Any] | str | None:
     """The manifest's data, None when there is none, or what is wrong with it."""
 
     path = case_path.parent / SEAL_NAME
@@ -146,7 +147,7 @@ def read_seal(case_path: Path) -> dict | str | None:
     return data
 
 
-def verify(case_file, digests: Digests) -> SealState:
+def verify(case_file: CaseFile, digests: Digests) -> SealState:
     """Compare the folder with its seal: every file changed, added or removed is a finding."""
     case_path = case_file.path
     data = read_seal(case_path)
@@ -164,7 +165,7 @@ def verify(case_file, digests: Digests) -> SealState:
             changes.append(f"封存后被删除：{relative}")
         elif now[relative] != digest:
             was = "案例文件封存后被修改" if relative == case_path.name else "封存后被改动"
-            current = now[relative][:12] + "…" if now[relative] else "现在无法读取"
+            current = cast(str, now[relative])[:12] + "…" if now[relative] else "现在无法读取"  # None: unreadable
             changes.append(f"{was}：{relative}（封存时 SHA-256 {digest[:12]}…，现在 {current}）")
     changes += [f"封存后新增：{relative}" for relative in now if relative not in sealed]
     if not changes:
