@@ -37,6 +37,9 @@ COMMANDS = {
     "template": ("casegen.cli.template", "检查自定义的附件3 模板"),
     "rules": ("casegen.cli.rules", "列出全部核验规则"),
     "calendar": ("casegen.cli.calendar", "列出某年的节假日和调休上班日及其来源"),
+    "submit": ("casegen.cli.submit", "供电单位上报：把一期的案例、附件2、统计报告和清单打成一个 zip 包"),
+    "receive": ("casegen.cli.receive", "客服中心收存上报包：逐项核对后存入收存库，列出与上一个包相比的变化"),
+    "store": ("casegen.cli.store", "列出收存库中的供电单位、各期、各版上报包和案例"),
 }
 
 

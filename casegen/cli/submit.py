@@ -1,0 +1,57 @@
+"""`casegen submit`: a unit's package of one period, for the company's 客服中心."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, date_argument, period_of
+from casegen.service.company import submit
+
+
+def made_argument(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"时间应写作 ISO 8601，如 2025-03-14T18:00:00+08:00，实际为 {text!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path, help="本单位的案例文件夹")
+    parser.add_argument("--unit", required=True, help="供电单位名称，如 国网重庆市电力公司九龙坡供电分公司")
+    parser.add_argument("--from", dest="start", type=date_argument, required=True, metavar="DATE",
+                        help="上报期间第一天（按受理日期，YYYY-MM-DD）")
+    parser.add_argument("--to", dest="end", type=date_argument, required=True, metavar="DATE",
+                        help="上报期间最后一天（YYYY-MM-DD）")
+    parser.add_argument("-o", "--out", type=Path, help="输出的 .zip（默认：当前文件夹中 <供电单位>_<from>_<to>.zip）")
+    parser.add_argument("--made", type=made_argument,
+                        help="包的生成时间（默认：SOURCE_DATE_EPOCH，否则所打包文件中最新的修改时间）")
+    parser.add_argument("--dry-run", action="store_true", help="只列出将打包的内容，不写文件")
+    calendar_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    period = period_of(args)
+    done = submit(args.folder, args.unit, period, target=args.out, dry_run=args.dry_run,
+                  calendar_file=args.calendar, made=args.made)
+    for case in done.cases:
+        problems = "，".join(f"{name} {n}" for name, n in case.counts.items() if n)
+        mark = "✗" if case.wrong else "·"
+        print(f"{mark} {case.folder}（{case.customer}，户号 {case.account or '未填写'}）{problems or '无问题'}")
+    for path in done.skipped:
+        print(f"! 未打包（链接或非普通文件）：{path}", file=sys.stderr)
+    if done.wrong:
+        print(f"! {len(done.wrong)} 个案例有数据错误或超出适用范围，照样上报（须如实上报全部案例）", file=sys.stderr)
+    size = sum(s for _, s in done.members)
+    what = (f"{len(done.cases)} 个案例（期间外 {done.outside} 个未列入），{len(done.members)} 个文件共 {size} 字节"
+            f"，另有 manifest.json；生成时间 {done.made}")
+    if args.dry_run:
+        for name, member_size in done.members:
+            print(f"  {name}  {member_size}")
+        print(f"（试运行，未写文件）将生成 {done.target}：{what}")
+    else:
+        print(f"已生成 {done.target}：{what}")
+    return EXIT_FINDINGS if done.wrong else EXIT_OK

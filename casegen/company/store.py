@@ -1,0 +1,405 @@
+"""The company store: received packages kept whole, and an SQLite index of them.
+
+    STORE/packages/<供电单位>/<from>_<to>/r<N>-<sha256 前 12 位>.zip   never modified or overwritten
+    STORE/store.sqlite                                                 the index; rebuilt by reindex
+
+A package file's modification time is its received time (set when it is kept), so the index —
+units, periods, revisions, cases, evidence digests and change records — can always be rebuilt
+from the packages alone, in the order they were received.
+
+Keeping a package: the caller has copied it to a temporary name in the store and verified and
+read that copy. Under the database's write lock (BEGIN IMMEDIATE) the rows are written, the copy
+is linked to its final name (never over an existing file), and the transaction committed. A
+kill before the link leaves the store as it was (a stray temporary, removed by the next
+receive); a kill between the link and the commit leaves a package without rows, which the next
+receive indexes (`unrecorded`) before anything else — it was verified in full before the link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casegen.base.writing import TEMPORARY, TEMPORARY_PREFIX
+
+DATABASE, PACKAGES = "store.sqlite", "packages"
+BUSY_SECONDS = 120
+REVISION = re.compile(r"^r(\d+)-([0-9a-f]{12})\.zip$")
+PERIOD = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})$")
+CLASSES = ("数据错误", "适用范围", "服务目标", "实证材料", "提示")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS units (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS periods (
+    id INTEGER PRIMARY KEY, unit_id INTEGER NOT NULL REFERENCES units(id),
+    start TEXT NOT NULL, end TEXT NOT NULL, UNIQUE (unit_id, start, end));
+CREATE TABLE IF NOT EXISTS revisions (
+    id INTEGER PRIMARY KEY, period_id INTEGER NOT NULL REFERENCES periods(id), number INTEGER NOT NULL,
+    path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL UNIQUE, size INTEGER NOT NULL,
+    received TEXT NOT NULL, made TEXT NOT NULL, casegen TEXT NOT NULL,
+    previous_id INTEGER REFERENCES revisions(id), UNIQUE (period_id, number));
+CREATE TABLE IF NOT EXISTS cases (
+    id INTEGER PRIMARY KEY, revision_id INTEGER NOT NULL REFERENCES revisions(id),
+    folder TEXT NOT NULL, case_file TEXT NOT NULL, account TEXT, customer TEXT, company TEXT, kind TEXT,
+    accepted TEXT, surveyed TEXT, completed TEXT, energized TEXT, working_days INTEGER, limit_days INTEGER,
+    cost_wan REAL, customer_cost_yuan REAL, capacity_kw REAL, digest TEXT,
+    数据错误 INTEGER NOT NULL, 适用范围 INTEGER NOT NULL, 服务目标 INTEGER NOT NULL,
+    实证材料 INTEGER NOT NULL, 提示 INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS evidence (
+    id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),
+    path TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY, revision_id INTEGER NOT NULL REFERENCES revisions(id),
+    previous_id INTEGER REFERENCES revisions(id), account TEXT, folder TEXT,
+    change TEXT NOT NULL, field TEXT, old TEXT, new TEXT, flagged INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS cases_revision ON cases (revision_id);
+CREATE INDEX IF NOT EXISTS evidence_case ON evidence (case_id);
+CREATE INDEX IF NOT EXISTS changes_revision ON changes (revision_id);
+"""
+
+# the facts compared between packages: column → Chinese name; those a true history never changes are flagged
+FIELDS = {
+    "account": "户号", "customer": "户名", "kind": "工程类别", "accepted": "受理日期", "surveyed": "勘查日期",
+    "completed": "竣工日期", "energized": "装表接电日期", "working_days": "接电周期（工作日）",
+    "limit_days": "时限（工作日）", "cost_wan": "工程费用（万元）", "customer_cost_yuan": "客户出资（元）",
+    "capacity_kw": "申请容量（千瓦）", "数据错误": "数据错误", "适用范围": "适用范围", "服务目标": "服务目标",
+    "实证材料": "实证材料", "提示": "提示",
+}
+FLAGGED = {"account", "accepted", "surveyed", "completed", "energized", "cost_wan", "customer_cost_yuan",
+           "capacity_kw"}
+NEW, WITHDRAWN, CHANGED = "新增案例", "撤回案例", "修改"
+REPLACED, REMOVED, ADDED = "实证材料替换", "实证材料删除", "实证材料新增"
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """One case of a package as casegen itself read it (never as the manifest says)."""
+
+    folder: str
+    case_file: str
+    account: str | None
+    customer: str
+    company: str
+    kind: str | None
+    accepted: str | None
+    surveyed: str | None
+    completed: str | None
+    energized: str | None
+    working_days: int | None
+    limit_days: int | None
+    cost_wan: float | None
+    customer_cost_yuan: float | None
+    capacity_kw: float | None
+    digest: str
+    counts: dict[str, int]
+    evidence: tuple[tuple[str, str, int], ...] = ()  # (path in the case folder, sha256, size)
+
+    def value(self, name: str):
+        return self.counts.get(name, 0) if name in CLASSES else getattr(self, name)
+
+
+@dataclass(frozen=True)
+class Change:
+    change: str
+    account: str | None
+    folder: str
+    field: str | None = None
+    old: str | None = None
+    new: str | None = None
+    flagged: bool = False
+
+    @property
+    def label(self) -> str | None:
+        return FIELDS.get(self.field, self.field) if self.field else None
+
+
+@dataclass
+class Kept:
+    """A package kept: where, which revision, and what changed since the unit's previous one."""
+
+    path: Path
+    unit: str
+    start: str
+    end: str
+    number: int
+    previous: str | None  # the previous package's path in the store, when there is one
+    changes: list[Change] = field(default_factory=list)
+
+
+def database(store: Path) -> sqlite3.Connection:
+    """The store's index (created when missing), in autocommit mode: transactions are explicit."""
+    store.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(store / DATABASE, timeout=BUSY_SECONDS, isolation_level=None)
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.executescript(SCHEMA)
+    return connection
+
+
+@contextmanager
+def write_lock(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One transaction holding the store's write lock: committed on success, rolled back otherwise."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_strays(store: Path) -> list[Path]:
+    """Temporary copies left by a receive that was killed (its process gone); removed."""
+    removed = []
+    if not store.is_dir():
+        return removed
+    for entry in store.iterdir():
+        found = TEMPORARY.match(entry.name)
+        if found and entry.is_file() and not _alive(int(found.group(1))):
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def temporary_copy(store: Path, sha256: str) -> Path:
+    """The name a package is copied to in the store before it is verified and kept."""
+    return store / f"{TEMPORARY_PREFIX}incoming-{sha256[:12]}.{os.getpid()}.tmp.zip"
+
+
+def package_files(store: Path) -> list[Path]:
+    """Every kept package, in the order received (file time, then name)."""
+    root = store / PACKAGES
+    found = [p for p in root.glob("*/*/*.zip") if REVISION.match(p.name) and PERIOD.match(p.parent.name)
+             and p.is_file() and not p.is_symlink()] if root.is_dir() else []
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.relative_to(root).as_posix()))
+
+
+def relative(store: Path, path: Path) -> str:
+    return path.relative_to(store).as_posix()
+
+
+def recorded(connection: sqlite3.Connection, sha256: str) -> str | None:
+    """The store path of the package with this SHA-256, when it was already received."""
+    row = connection.execute("SELECT path FROM revisions WHERE sha256 = ?", (sha256,)).fetchone()
+    return row[0] if row else None
+
+
+def unrecorded(connection: sqlite3.Connection, store: Path) -> list[Path]:
+    """Packages in the store without rows (a receive killed between the link and the commit)."""
+    known = {row[0] for row in connection.execute("SELECT path FROM revisions")}
+    return [p for p in package_files(store) if relative(store, p) not in known]
+
+
+def received_time(path: Path) -> str:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime_ns // 1000 / 1e6, dt.UTC).isoformat(timespec="microseconds")
+
+
+def _id(connection, table: str, where: dict) -> int:
+    keys = " AND ".join(f"{k} = ?" for k in where)
+    row = connection.execute(f"SELECT id FROM {table} WHERE {keys}", tuple(where.values())).fetchone()
+    if row:
+        return row[0]
+    columns = ", ".join(where)
+    marks = ", ".join("?" for _ in where)
+    return connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(where.values())).lastrowid
+
+
+def _previous(connection, unit_id: int, period_id: int, start: str) -> int | None:
+    """The unit's previous package: the latest revision of this period, else of its latest earlier period."""
+    row = connection.execute("SELECT id FROM revisions WHERE period_id = ? ORDER BY number DESC LIMIT 1",
+                             (period_id,)).fetchone()
+    if row:
+        return row[0]
+    row = connection.execute(
+        "SELECT r.id FROM revisions r JOIN periods p ON r.period_id = p.id WHERE p.unit_id = ? AND p.start < ?"
+        " ORDER BY p.start DESC, p.end DESC, r.number DESC LIMIT 1", (unit_id, start)).fetchone()
+    return row[0] if row else None
+
+
+CASE_COLUMNS = ("folder", "case_file", "account", "customer", "company", "kind", "accepted", "surveyed",
+                "completed", "energized", "working_days", "limit_days", "cost_wan", "customer_cost_yuan",
+                "capacity_kw", "digest", *CLASSES)
+
+
+def cases_of(connection, revision_id: int) -> list[CaseFacts]:
+    rows = connection.execute(f"SELECT id, {', '.join(CASE_COLUMNS)} FROM cases WHERE revision_id = ? ORDER BY id",
+                              (revision_id,)).fetchall()
+    found = []
+    for row in rows:
+        values = dict(zip(CASE_COLUMNS, row[1:], strict=True))
+        counts = {name: values.pop(name) for name in CLASSES}
+        evidence = tuple(connection.execute("SELECT path, sha256, size FROM evidence WHERE case_id = ? ORDER BY path",
+                                            (row[0],)).fetchall())
+        found.append(CaseFacts(**values, counts=counts, evidence=evidence))
+    return found
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def compare(old: list[CaseFacts], new: list[CaseFacts], *, same_period: bool) -> list[Change]:
+    """What changed between two packages of a unit. Cases are matched by 户号, and by folder
+    when the 户号 changed. Across periods a case of the earlier period that is not in the new
+    one belongs to its own period: only the same period's resubmission withdraws cases."""
+    left, pairs, changes, unmatched = list(old), [], [], []
+    for case in new:
+        before = next((c for c in left if c.account and c.account == case.account), None)
+        if before is None:
+            unmatched.append(case)
+        else:
+            left.remove(before)
+            pairs.append((before, case))
+    for case in unmatched:
+        before = next((c for c in left if c.folder == case.folder), None)
+        if before is None:
+            changes.append(Change(NEW, case.account, case.folder))
+        else:
+            left.remove(before)
+            pairs.append((before, case))
+    if same_period:
+        changes += [Change(WITHDRAWN, c.account, c.folder) for c in left]
+    for before, case in pairs:
+        for name in FIELDS:
+            was, now = _text(before.value(name)), _text(case.value(name))
+            if was != now:
+                changes.append(Change(CHANGED, case.account, case.folder, name, was, now, name in FLAGGED))
+        old_files = {path: sha for path, sha, _ in before.evidence}
+        new_files = {path: sha for path, sha, _ in case.evidence}
+        for path in sorted(old_files.keys() | new_files.keys()):
+            if path not in new_files:
+                changes.append(Change(REMOVED, case.account, case.folder, path, old_files[path], None, True))
+            elif path not in old_files:
+                changes.append(Change(ADDED, case.account, case.folder, path, None, new_files[path]))
+            elif old_files[path] != new_files[path]:
+                changes.append(Change(REPLACED, case.account, case.folder, path, old_files[path], new_files[path],
+                                      True))
+    return changes
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A verified package, read: what the store records of it."""
+
+    unit: str
+    start: str
+    end: str
+    sha256: str
+    size: int
+    made: str
+    casegen: str
+    cases: list[CaseFacts]
+
+
+def next_path(connection, store: Path, incoming: Incoming) -> tuple[Path, int]:
+    """Where the next revision of this unit and period goes, and its number (under the lock)."""
+    row = connection.execute(
+        "SELECT MAX(r.number) FROM revisions r JOIN periods p ON r.period_id = p.id JOIN units u ON p.unit_id = u.id"
+        " WHERE u.name = ? AND p.start = ? AND p.end = ?", (incoming.unit, incoming.start, incoming.end)).fetchone()
+    number = (row[0] or 0) + 1
+    folder = store / PACKAGES / incoming.unit / f"{incoming.start}_{incoming.end}"
+    while True:  # a file of a killed receive may hold the number: never overwrite, take the next
+        path = folder / f"r{number}-{incoming.sha256[:12]}.zip"
+        if not any(folder.glob(f"r{number}-*.zip")):
+            return path, number
+        number += 1
+
+
+def record(connection, store: Path, path: Path, number: int, incoming: Incoming, received: str) -> Kept:
+    """The rows of one package (inside the caller's transaction); what changed since the previous."""
+    unit_id = _id(connection, "units", {"name": incoming.unit})
+    period_id = _id(connection, "periods", {"unit_id": unit_id, "start": incoming.start, "end": incoming.end})
+    previous_id = _previous(connection, unit_id, period_id, incoming.start)
+    revision_id = connection.execute(
+        "INSERT INTO revisions (period_id, number, path, sha256, size, received, made, casegen, previous_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (period_id, number, relative(store, path), incoming.sha256, incoming.size, received, incoming.made,
+         incoming.casegen, previous_id)).lastrowid
+    for case in incoming.cases:
+        values = [case.value(name) for name in CASE_COLUMNS]
+        case_id = connection.execute(
+            f"INSERT INTO cases (revision_id, {', '.join(CASE_COLUMNS)}) VALUES (?{', ?' * len(CASE_COLUMNS)})",
+            (revision_id, *values)).lastrowid
+        connection.executemany("INSERT INTO evidence (case_id, path, sha256, size) VALUES (?, ?, ?, ?)",
+                               [(case_id, *item) for item in case.evidence])
+    changes, previous_path = [], None
+    if previous_id is not None:
+        previous_path, previous_period = connection.execute(
+            "SELECT path, period_id FROM revisions WHERE id = ?", (previous_id,)).fetchone()
+        changes = compare(cases_of(connection, previous_id), incoming.cases, same_period=previous_period == period_id)
+        connection.executemany(
+            "INSERT INTO changes (revision_id, previous_id, account, folder, change, field, old, new, flagged)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(revision_id, previous_id, c.account, c.folder, c.change, c.field, c.old, c.new, int(c.flagged))
+             for c in changes])
+    return Kept(path, incoming.unit, incoming.start, incoming.end, number, previous_path, changes)
+
+
+def place(temporary: Path, path: Path, received_ns: int) -> None:
+    """The verified copy given its final name, never over an existing file; its time is the received time."""
+    os.utime(temporary, ns=(received_ns, received_ns))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.link(temporary, path)  # FileExistsError rather than overwrite
+    temporary.unlink()
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def clear(connection) -> None:
+    for table in ("changes", "evidence", "cases", "revisions", "periods", "units"):
+        connection.execute(f"DELETE FROM {table}")
+
+
+def parse_location(store: Path, path: Path) -> tuple[str, str, str, int]:
+    """(unit, from, to, revision number) from a kept package's place in the store."""
+    found, period = REVISION.match(path.name), PERIOD.match(path.parent.name)
+    return path.parent.parent.name, period.group(1), period.group(2), int(found.group(1))
+
+
+# --- listing -----------------------------------------------------------------------------------
+
+def table(connection, sql: str, parameters: tuple = ()) -> list[dict]:
+    cursor = connection.execute(sql, parameters)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def dump(connection) -> dict[str, list[dict]]:
+    """Every table's content without row ids (what a reindex must give again)."""
+    return {
+        "revisions": table(connection, "SELECT u.name unit, p.start, p.end, r.number, r.path, r.sha256, r.size,"
+                           " r.received, r.made, r.casegen, q.path previous FROM revisions r JOIN periods p ON"
+                           " r.period_id = p.id JOIN units u ON p.unit_id = u.id LEFT JOIN revisions q ON"
+                           " r.previous_id = q.id ORDER BY r.path"),
+        "cases": table(connection, f"SELECT r.path package, {', '.join('c.' + n for n in CASE_COLUMNS)} FROM cases c"
+                       " JOIN revisions r ON c.revision_id = r.id ORDER BY r.path, c.folder, c.case_file"),
+        "evidence": table(connection, "SELECT r.path package, c.case_file, e.path, e.sha256, e.size FROM evidence e"
+                          " JOIN cases c ON e.case_id = c.id JOIN revisions r ON c.revision_id = r.id"
+                          " ORDER BY r.path, c.case_file, e.path"),
+        "changes": table(connection, "SELECT r.path package, q.path previous, g.account, g.folder, g.change, g.field,"
+                         " g.old, g.new, g.flagged FROM changes g JOIN revisions r ON g.revision_id = r.id"
+                         " LEFT JOIN revisions q ON g.previous_id = q.id ORDER BY g.id"),
+    }

@@ -1,0 +1,472 @@
+"""The company's half as actions: a unit submits a period's package; the 客服中心 receives
+packages into its store, rebuilds the store's index, and lists what it holds. Nothing prints.
+
+The time made of a package (its manifest, the 附件2's docProps and the report's “生成于”) is,
+in this order: the `made` given (`--made`), SOURCE_DATE_EPOCH, or the newest modification time
+of the files packed — so the same folder gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import signal
+import sqlite3
+import stat
+import tempfile
+import time
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from casegen import __version__
+from casegen.base.errors import CaseError, UsageError, os_reason
+from casegen.base.period import Period
+from casegen.base.policy import FindingClass
+from casegen.base.writing import TEMPORARY_PREFIX, safe_name
+from casegen.case.reading import read_raw
+from casegen.company import package as pkg
+from casegen.company import store as st
+from casegen.outputs.ledger import ledger_rows
+from casegen.outputs.report_page import html_report, select
+from casegen.outputs.summary import CaseSummary
+from casegen.outputs.workbooks import write_ledger
+from casegen.service.summary import summarize
+
+SKIPPED_NAMES = {"Thumbs.db", "desktop.ini"}
+KILL_HOOK = "CASEGEN_RECEIVE_KILL_AT"  # tests only: "copied" or "linked" makes receive SIGKILL itself there
+
+
+# --- submit ------------------------------------------------------------------------------------
+
+@dataclass
+class SubmittedCase:
+    folder: str
+    case_file: str
+    account: str | None
+    customer: str
+    counts: dict[str, int]
+
+    @property
+    def wrong(self) -> bool:
+        return bool(self.counts.get(FindingClass.DATA.value) or self.counts.get(FindingClass.SCOPE.value))
+
+
+@dataclass
+class Submission:
+    target: Path
+    unit: str
+    period: Period
+    made: str
+    cases: list[SubmittedCase]
+    members: list[tuple[str, int]]  # (name, size) of the files packed (the manifest besides)
+    skipped: list[str] = field(default_factory=list)  # links and other non-regular files left out
+    outside: int = 0
+    written: bool = False
+
+    @property
+    def wrong(self) -> list[SubmittedCase]:
+        return [c for c in self.cases if c.wrong]
+
+
+def counts_of(summary: CaseSummary) -> dict[str, int]:
+    found = Counter(f.cls.value for f in summary.findings)
+    return {cls.value: found.get(cls.value, 0) for cls in FindingClass}
+
+
+def _case_files(case_dir: Path, others: set[Path]) -> tuple[list[Path], list[str]]:
+    """The files of a case folder (hidden ones, casegen's temporaries and the desktop's
+    thumbnails left out; a sub-folder holding another case left to that case); links and other
+    non-regular files are listed as skipped, never followed."""
+    files, skipped = [], []
+    for root, dirs, names in os.walk(case_dir, followlinks=False):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and here / d not in others
+                         and not (here / d).is_symlink())
+        for link in (d for d in os.listdir(here) if (here / d).is_symlink() and not d.startswith(".")):
+            if (here / link).is_dir():
+                skipped.append(str(here / link))
+        for name in sorted(names):
+            if name.startswith(".") or name.startswith(TEMPORARY_PREFIX) or name in SKIPPED_NAMES:
+                continue
+            path = here / name
+            mode = path.lstat().st_mode
+            if stat.S_ISREG(mode):
+                files.append(path)
+            else:
+                skipped.append(str(path))
+    return files, skipped
+
+
+def _made(made: dt.datetime | None, files: list[Path]) -> str:
+    if made is not None:
+        return pkg.made_text(made)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return pkg.made_text(dt.datetime.fromtimestamp(int(epoch), dt.UTC))
+        except (ValueError, OverflowError, OSError):
+            raise UsageError(f"SOURCE_DATE_EPOCH 应为整数秒，实际为 {epoch!r}") from None
+    newest = max((p.stat().st_mtime for p in files), default=0)
+    return pkg.made_text(dt.datetime.fromtimestamp(int(newest), dt.UTC))
+
+
+def submit(folder: Path, unit: str, period: Period, *, target: Path | None = None, dry_run: bool = False,
+           calendar_file: Path | None = None, made: dt.datetime | None = None) -> Submission:
+    """`casegen submit`: the period's cases of `folder` (by acceptance date; a case whose date
+    cannot be read is kept), their files, the period's 附件2 and report page and the manifest,
+    in one reproducible zip `target` (default <unit>_<from>_<to>.zip)."""
+    if not folder.is_dir():
+        raise UsageError(f"找不到案例文件夹：{folder}")
+    if period.start is None or period.end is None:
+        raise UsageError("请用 --from 和 --to 给出上报期间")
+    if not unit.strip() or safe_name(unit) != unit or unit.startswith("."):
+        raise UsageError(f"供电单位名称 {unit!r} 为空或含不能用作文件名的字符")
+    target = target or Path(f"{unit}_{period.start}_{period.end}.zip")
+    if target.suffix.lower() != ".zip":
+        raise UsageError(f"输出文件应以 .zip 结尾：{target}")
+    overview = summarize([folder], calendar_file=calendar_file)
+    selection = select(overview, period)
+    root = folder.resolve()
+    case_dirs = {s.path.resolve().parent for s in overview.summaries}
+    files: dict[str, Path | bytes] = {}
+    cases, skipped = [], []
+    for summary in selection.current:
+        case_dir = summary.path.resolve().parent
+        rel = case_dir.relative_to(root).as_posix()
+        name = f"{pkg.CASES}/{root.name if rel == '.' else rel}"
+        found, left_out = _case_files(case_dir, case_dirs - {case_dir})
+        skipped += left_out
+        for path in found:
+            files[f"{name}/{path.relative_to(case_dir).as_posix()}"] = path
+        cases.append(SubmittedCase(name, f"{name}/{summary.path.name}", summary.account, summary.customer,
+                                   counts_of(summary)))
+    made_at = _made(made, [p for p in files.values() if isinstance(p, Path)])
+    with tempfile.TemporaryDirectory(prefix="casegen-submit-") as scratch:
+        sheet = Path(scratch) / pkg.LEDGER
+        write_ledger(ledger_rows(selection.current), sheet)
+        files[pkg.LEDGER] = pkg.normalise_xlsx(sheet.read_bytes(), made_at)
+    files[pkg.REPORT] = pkg.normalise_report(html_report(selection), made_at).encode("utf-8")
+    members = sorted((name, source.stat().st_size if isinstance(source, Path) else len(source))
+                     for name, source in files.items())
+    submission = Submission(target, unit, period, made_at, cases, members, skipped, selection.outside)
+    if dry_run:
+        return submission
+    head = {"format": pkg.FORMAT, "unit": unit, "period": {"from": period.start.isoformat(),
+            "to": period.end.isoformat()}, "made": made_at, "casegen": __version__}
+    manifest_cases = [{"folder": c.folder, "case_file": c.case_file, "account": c.account, "customer": c.customer,
+                       "counts": c.counts} for c in cases]
+    pkg.build(target, files, head, manifest_cases)
+    submission.written = True
+    return submission
+
+
+# --- receive -----------------------------------------------------------------------------------
+
+KEPT, ALREADY, REFUSED = "已收存", "此前已收存", "拒收"
+NEW, WITHDRAWN, CHANGED = st.NEW, st.WITHDRAWN, st.CHANGED
+REPLACED, REMOVED, ADDED = st.REPLACED, st.REMOVED, st.ADDED
+
+
+@dataclass
+class Received:
+    file: Path
+    status: str
+    reason: str | None = None
+    sha256: str | None = None
+    kept: st.Kept | None = None
+    cases: int = 0
+    stored: str | None = None  # the package's path in the store
+
+    @property
+    def flagged(self) -> list[st.Change]:
+        return [c for c in self.kept.changes if c.flagged] if self.kept else []
+
+
+def read_units(path: Path) -> set[str]:
+    """The known units: a YAML list of names, or a mapping with `units: [...]`."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"无法读取供电单位名单 {path}：{os_reason(e)}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        raise UsageError(f"无法读取供电单位名单 {path}：不是 UTF-8 的 YAML（{e}）") from None
+    if isinstance(data, dict):
+        data = data.get("units")
+    if not isinstance(data, list) or not all(isinstance(u, str) and u.strip() for u in data):
+        raise UsageError(f"供电单位名单 {path} 应为单位名称的列表（或 units: [...]）")
+    return {u.strip() for u in data}
+
+
+def _date_text(value) -> str | None:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return None if value is None else str(value)
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _raw(path: Path) -> dict:
+    try:
+        data = read_raw(path, lenient=True).data
+    except CaseError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _get(data, *keys):
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def facts_of(package: pkg.Package, calendar_file: Path | None) -> list[st.CaseFacts]:
+    """Each case of a verified package as casegen reads it: the case folders extracted to a
+    temporary folder and summarized (the manifest's own facts are never used)."""
+    with tempfile.TemporaryDirectory(prefix="casegen-receive-") as scratch:
+        base = Path(scratch)
+        root = pkg.extract_cases(package, base)
+        overview = summarize([root], calendar_file=calendar_file, workers=1)
+        folders = {s.path.parent.relative_to(base).as_posix() for s in overview.summaries}
+        owner: dict[str, str] = {}
+        for name in package.members:  # each file to the deepest case folder holding it
+            parents = [p.as_posix() for p in PurePosixPath(name).parents]
+            holder = next((p for p in parents if p in folders), None)
+            if holder:
+                owner[name] = holder
+        found = []
+        for summary in overview.summaries:
+            folder = summary.path.parent.relative_to(base).as_posix()
+            data, cells = _raw(summary.path), summary.cells
+            construction = _get(data, "timeline", "construction")
+            completed = cells.get("工程竣工时间") or (construction[-1] if isinstance(construction, list)
+                                                   and construction else construction)
+            case_file = summary.path.relative_to(base).as_posix()
+            evidence = tuple((name[len(folder) + 1:], m.sha256, m.size) for name, m in sorted(package.members.items())
+                             if owner.get(name) == folder and name != case_file)
+            found.append(st.CaseFacts(
+                folder=folder, case_file=case_file, account=summary.account,
+                customer=summary.customer, company=summary.company, kind=summary.kind,
+                accepted=_date_text(summary.accepted), surveyed=_date_text(_get(data, "timeline", "surveyed")),
+                completed=_date_text(completed), energized=_date_text(_get(data, "timeline", "energized")),
+                working_days=summary.working_days, limit_days=summary.limit_days, cost_wan=summary.cost_wan,
+                customer_cost_yuan=_number(_get(data, "project", "customer_cost_yuan")),
+                capacity_kw=_number(_get(data, "application", "capacity_kw")), digest=summary.digest,
+                counts=counts_of(summary), evidence=evidence))
+    return sorted(found, key=lambda c: (c.folder, c.case_file))
+
+
+def _incoming(package: pkg.Package, calendar_file: Path | None) -> st.Incoming:
+    return st.Incoming(package.unit, package.start, package.end, package.sha256, package.size, package.made,
+                       package.manifest["casegen"], facts_of(package, calendar_file))
+
+
+def _hook(point: str) -> None:
+    if os.environ.get(KILL_HOOK) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _recover(connection, store: Path, calendar_file: Path | None) -> None:
+    """Index the packages a killed receive linked but did not record (inside the lock)."""
+    for path in st.unrecorded(connection, store):
+        try:
+            package = pkg.verify(path)
+        except pkg.Refused:
+            continue  # not ours to judge here; reindex reports it
+        number = st.parse_location(store, path)[3]
+        st.record(connection, store, path, number, _incoming(package, calendar_file), st.received_time(path))
+
+
+def receive_one(source: Path, store: Path, connection, *, units: set[str] | None,
+                calendar_file: Path | None, limits: pkg.Limits = pkg.LIMITS) -> Received:
+    temporary = None
+    try:
+        try:
+            mode = source.stat().st_mode
+        except OSError as e:
+            raise pkg.Refused(f"无法读取：{os_reason(e)}") from None
+        if not stat.S_ISREG(mode):
+            raise pkg.Refused("不是普通文件")
+        if source.stat().st_size > limits.zip_bytes:
+            raise pkg.Refused(f"文件过大（上限 {limits.zip_bytes} 字节）")
+        sha = _sha256(source)
+        stored = st.recorded(connection, sha)
+        if stored:
+            return Received(source, ALREADY, sha256=sha, stored=stored)
+        temporary = st.temporary_copy(store, sha)
+        shutil.copyfile(source, temporary)
+        package = pkg.verify(temporary, limits)  # the copy, so that what is checked is what is kept
+        if package.sha256 != sha:
+            raise pkg.Refused("文件在复制时被改动")
+        if units is not None and package.unit not in units:
+            raise pkg.Refused(f"供电单位 {package.unit!r} 不在供电单位名单中")
+        incoming = _incoming(package, calendar_file)
+        _hook("copied")
+        with st.write_lock(connection):
+            _recover(connection, store, calendar_file)
+            stored = st.recorded(connection, sha)
+            if stored:
+                return Received(source, ALREADY, sha256=sha, stored=stored)
+            path, number = st.next_path(connection, store, incoming)
+            received_ns = time.time_ns() // 1000 * 1000
+            os.utime(temporary, ns=(received_ns, received_ns))
+            kept = st.record(connection, store, path, number, incoming, st.received_time(temporary))
+            st.place(temporary, path, received_ns)
+            _hook("linked")
+        return Received(source, KEPT, sha256=sha, kept=kept, cases=len(incoming.cases),
+                        stored=st.relative(store, path))
+    except pkg.Refused as e:
+        return Received(source, REFUSED, str(e))
+    except (OSError, CaseError) as e:
+        reason = os_reason(e) if isinstance(e, OSError) else "; ".join(str(f) for f in e.findings)
+        return Received(source, REFUSED, f"无法收存：{reason}")
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+
+
+def receive(sources: list[Path], store: Path, *, units_file: Path | None = None,
+            calendar_file: Path | None = None, limits: pkg.Limits = pkg.LIMITS) -> list[Received]:
+    """`casegen receive`: each package verified, read and kept as a new revision (or refused,
+    keeping nothing of it); one bad package never stops the others."""
+    units = read_units(units_file) if units_file else None
+    calendar_file = calendar_file or _store_calendar(store)
+    try:
+        connection = st.database(store)
+    except (OSError, sqlite3.Error) as e:
+        raise UsageError(f"无法打开收存库 {store}：{e}") from None
+    try:
+        st.clean_strays(store)
+        return [receive_one(source, store, connection, units=units, calendar_file=calendar_file, limits=limits)
+                for source in sources]
+    finally:
+        connection.close()
+
+
+def _store_calendar(store: Path) -> Path | None:
+    """The company's own calendar beside the store, if it keeps one (the units' are not trusted)."""
+    path = store / "casegen.calendar.yaml"
+    return path if path.is_file() else None
+
+
+@dataclass
+class Reindexed:
+    packages: int
+    cases: int
+    problems: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def _read_package(job: tuple) -> tuple[Path, st.Incoming | None, str | None]:
+    """A worker's share of a reindex: one kept package verified and read."""
+    store, path, calendar_file = job
+    try:
+        package = pkg.verify(path)
+    except pkg.Refused as e:
+        return path, None, str(e)
+    unit, start, end, _ = st.parse_location(store, path)
+    if (unit, start, end) != (package.unit, package.start, package.end):
+        return path, None, "所在位置与包中清单的供电单位或期间不符，未编入"
+    return path, _incoming(package, calendar_file), None
+
+
+def _read_packages(store: Path, paths: list[Path], calendar_file: Path | None, workers: int):
+    """The packages read in order; on several cores in worker processes, a few ahead at a time
+    (memory stays flat in the number of packages)."""
+    jobs = [(store, path, calendar_file) for path in paths]
+    if workers <= 1 or len(jobs) < 2:
+        yield from map(_read_package, jobs)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        window: deque = deque()
+        for job in jobs:
+            window.append(pool.submit(_read_package, job))
+            if len(window) >= 4 * workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | None = None) -> Reindexed:
+    """`casegen receive --reindex`: the index rebuilt from the kept packages alone, in the order
+    they were received, in one transaction (packages read on every core, recorded in order)."""
+    if not store.is_dir():
+        raise UsageError(f"找不到收存库：{store}")
+    calendar_file = calendar_file or _store_calendar(store)
+    connection = st.database(store)
+    result = Reindexed(0, 0)
+    try:
+        with st.write_lock(connection):
+            st.clear(connection)
+            paths = st.package_files(store)
+            for path, incoming, problem in _read_packages(store, paths, calendar_file, workers or os.cpu_count() or 1):
+                if incoming is None:
+                    result.problems.append((path, problem))
+                    continue
+                number = st.parse_location(store, path)[3]
+                st.record(connection, store, path, number, incoming, st.received_time(path))
+                result.packages += 1
+                result.cases += len(incoming.cases)
+    finally:
+        connection.close()
+    return result
+
+
+# --- listing -----------------------------------------------------------------------------------
+
+@dataclass
+class Listing:
+    units: list[dict]  # unit, periods, revisions, cases (latest revisions)
+    revisions: list[dict]
+    cases: list[dict]  # of the chosen unit or period, latest revision of each period
+
+
+def store_listing(store: Path, *, unit: str | None = None, period: Period | None = None) -> Listing:
+    """`casegen store`: units with their periods and revisions; the cases of a unit or period."""
+    if not (store / st.DATABASE).is_file():
+        raise UsageError(f"{store} 不是收存库（没有 {st.DATABASE}）")
+    connection = st.database(store)
+    try:
+        units = st.table(connection, "SELECT u.name unit, COUNT(DISTINCT p.id) periods, COUNT(r.id) revisions"
+                         " FROM units u LEFT JOIN periods p ON p.unit_id = u.id LEFT JOIN revisions r ON"
+                         " r.period_id = p.id GROUP BY u.id ORDER BY u.name")
+        where, parameters = ["1 = 1"], []
+        if unit:
+            where.append("u.name = ?")
+            parameters.append(unit)
+        if period and period.start:
+            where.append("p.end >= ?")
+            parameters.append(period.start.isoformat())
+        if period and period.end:
+            where.append("p.start <= ?")
+            parameters.append(period.end.isoformat())
+        condition = " AND ".join(where)
+        revisions = st.table(
+            connection, "SELECT u.name unit, p.start, p.end, r.number, r.path, r.sha256, r.received, r.made,"
+            " (SELECT COUNT(*) FROM cases c WHERE c.revision_id = r.id) cases,"
+            " (SELECT COUNT(*) FROM changes g WHERE g.revision_id = r.id AND g.flagged) flagged"
+            f" FROM revisions r JOIN periods p ON r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE {condition}"
+            " ORDER BY u.name, p.start, r.number", tuple(parameters))
+        cases = []
+        if unit or (period and (period.start or period.end)):
+            cases = st.table(
+                connection, "SELECT u.name unit, p.start, p.end, r.number revision, c.folder, c.account, c.customer,"
+                " c.kind, c.accepted, c.energized, c.working_days, c.limit_days, c.cost_wan, c.数据错误, c.适用范围,"
+                " c.服务目标, c.实证材料 FROM cases c JOIN revisions r ON c.revision_id = r.id JOIN periods p ON"
+                " r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE r.number = (SELECT MAX(number) FROM"
+                f" revisions WHERE period_id = p.id) AND {condition} ORDER BY u.name, p.start, c.accepted, c.folder",
+                tuple(parameters))
+    finally:
+        connection.close()
+    return Listing(units, revisions, cases)
