@@ -199,6 +199,10 @@ def test_resubmission_is_revision_2_with_flagged_changes(cases, tmp_path, capsys
     (store / st.DATABASE).unlink()
     assert main(["receive", "--store", str(store), "--reindex"]) == 0
     assert dump(store) == before
+    (store / st.DATABASE).unlink()
+    shutil.rmtree(store / st.FACTS)  # from the packages alone: every case read again
+    assert main(["receive", "--store", str(store), "--reindex", "--full"]) == 0
+    assert dump(store) == before and len(list((store / st.FACTS).glob("*.json"))) == 2
     assert main(["store", str(store), "--unit", UNIT]) == 0
 
 
@@ -261,3 +265,21 @@ def test_unreadable_case_is_submitted_and_listed(cases, tmp_path, capsys):
     assert code == 0 and result["cases"] == 4
     broken = [c for c in dump(tmp_path / "store")["cases"] if c["folder"] == "cases/坏案例"]
     assert broken and broken[0]["kind"] is None and broken[0]["数据错误"] >= 1
+
+
+def test_a_rebuild_reads_a_package_again_when_its_record_is_stale_or_damaged(cases, tmp_path, capsys):
+    store = tmp_path / "store"
+    receive(capsys, store, submit(cases, tmp_path / "a.zip"))
+    before = dump(store)
+    [record] = (store / st.FACTS).glob("*.json")
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    kept["incoming"]["cases"][0]["working_days"] = 99  # what a stale reading would say
+    kept["key"] = kept["key"].replace("casegen ", "casegen 0.0.0-old ")
+    record.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    (store / st.DATABASE).unlink()
+    assert main(["receive", "--store", str(store), "--reindex"]) == 0
+    assert dump(store) == before
+    record.write_text("{damaged", encoding="utf-8")
+    (store / st.DATABASE).unlink()
+    assert main(["receive", "--store", str(store), "--reindex"]) == 0
+    assert dump(store) == before

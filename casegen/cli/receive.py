@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("packages", nargs="*", type=Path, help="上报包（.zip），可给多个")
     parser.add_argument("--store", type=Path, required=True, help="收存库文件夹")
     parser.add_argument("--units", type=Path, help="供电单位名单（YAML 列表或 units: [...]）；给出时拒收名单外的单位")
-    parser.add_argument("--reindex", action="store_true", help="只凭已收存的包重建收存库的索引（store.sqlite）")
+    parser.add_argument("--reindex", action="store_true",
+                        help="凭已收存的包重建收存库的索引（store.sqlite）：逐包重新核对哈希，案例事实取收存时的读取记录")
+    parser.add_argument("--full", action="store_true", help="与 --reindex 一起：每个包的案例都重新读取（较慢）")
     parser.add_argument("--json", action="store_true", help="输出 JSON")
     calendar_argument(parser)
 
@@ -51,11 +53,13 @@ def run(args: argparse.Namespace) -> int:
     if args.reindex:
         if args.packages:
             raise UsageError("--reindex 只重建索引，不能同时给出上报包")
-        done = reindex(args.store, calendar_file=args.calendar)
+        done = reindex(args.store, calendar_file=args.calendar, full=args.full)
         for path, reason in done.problems:
             print(f"✗ {path}：{reason}", file=sys.stderr)
         print(f"已重建 {args.store / 'store.sqlite'}：{done.packages} 个包，{done.cases} 个案例")
         return EXIT_FINDINGS if done.problems else EXIT_OK
+    if args.full:
+        raise UsageError("--full 只与 --reindex 一起使用")
     if not args.packages:
         raise UsageError("请给出要收存的上报包（.zip），或用 --reindex 重建索引")
     results = receive(args.packages, args.store, units_file=args.units, calendar_file=args.calendar)

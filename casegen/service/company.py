@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -29,6 +31,8 @@ from casegen.base.errors import CaseError, UsageError, os_reason
 from casegen.base.period import Period
 from casegen.base.policy import FindingClass
 from casegen.base.writing import TEMPORARY_PREFIX, safe_name
+from casegen.case.derive import day_text
+from casegen.case.model import CALLBACK_POINTS
 from casegen.case.reading import read_raw
 from casegen.company import package as pkg
 from casegen.company import store as st
@@ -259,13 +263,64 @@ def facts_of(package: pkg.Package, calendar_file: Path | None) -> list[st.CaseFa
                 working_days=summary.working_days, limit_days=summary.limit_days, cost_wan=summary.cost_wan,
                 customer_cost_yuan=_number(_get(data, "project", "customer_cost_yuan")),
                 capacity_kw=_number(_get(data, "application", "capacity_kw")), digest=summary.digest,
-                counts=counts_of(summary), evidence=evidence))
+                counts=counts_of(summary), evidence=evidence, phone=_text(_get(data, "customer", "phone")),
+                customer_steps=_customer_steps(data), within_target=_flag(summary, summary.within_target),
+                evidence_complete=_flag(summary, summary.evidence_complete),
+                wrong=int(bool(summary.of_class(FindingClass.DATA, FindingClass.SCOPE))),
+                unit_callback=_unit_callback(data)))
     return sorted(found, key=lambda c: (c.folder, c.case_file))
 
 
-def _incoming(package: pkg.Package, calendar_file: Path | None) -> st.Incoming:
-    return st.Incoming(package.unit, package.start, package.end, package.sha256, package.size, package.made,
-                       package.manifest["casegen"], facts_of(package, calendar_file))
+def _text(value) -> str | None:
+    return None if value is None or isinstance(value, dict | list) else str(value)
+
+
+def _flag(summary: CaseSummary, value: bool) -> int | None:
+    return None if summary.kind is None else int(value)
+
+
+def _customer_steps(data: dict) -> str | None:
+    """The customer's two steps with their dates, as the document states them."""
+    applied, energized = _get(data, "application", "date"), _get(data, "timeline", "energized")
+    if not isinstance(applied, dt.date) or not isinstance(energized, dt.date):
+        return None
+    return f"申请签约（{day_text(applied)}），装表接电（{day_text(energized)}）"
+
+
+def _unit_callback(data: dict) -> str | None:
+    """The unit's own callback (the case file's `callback` section): when, by whom, and which of
+    the three points the customer did not confirm, with their words."""
+    callback = _get(data, "callback")
+    if not isinstance(callback, dict):
+        return None
+    points = {}
+    for key, label in CALLBACK_POINTS.items():
+        answer = callback.get(key)
+        if isinstance(answer, dict):
+            points[label] = {"confirmed": answer.get("confirmed") is not False, "words": _text(answer.get("words"))}
+    return json.dumps({"date": _date_text(callback.get("date")), "by": _text(callback.get("by")),
+                       "channel": _text(callback.get("channel")), "points": points}, ensure_ascii=False)
+
+
+def _incoming(package: pkg.Package, calendar_file: Path | None, store: Path, *, reuse: bool = True) -> st.Incoming:
+    """What the store records of a verified package: read by casegen from its case files, or,
+    with `reuse`, the record of what this casegen with this calendar read of this very package
+    before (kept in the store when it was first read)."""
+    key = _reading_key(calendar_file)
+    known = st.read_facts(store, package.sha256, key) if reuse else None
+    if known is not None:
+        return known
+    incoming = st.Incoming(package.unit, package.start, package.end, package.sha256, package.size, package.made,
+                           package.manifest["casegen"], facts_of(package, calendar_file))
+    st.write_facts(store, incoming, key)
+    return incoming
+
+
+def _reading_key(calendar_file: Path | None) -> str:
+    """What the facts read from a package depend on besides its bytes: casegen's rules, the
+    calendar file and the holidays library's arrangements."""
+    calendar = hashlib.sha256(calendar_file.read_bytes()).hexdigest() if calendar_file else "library"
+    return f"casegen {__version__}; holidays {version('holidays')}; calendar {calendar}"
 
 
 def _hook(point: str) -> None:
@@ -286,7 +341,8 @@ def _recover(connection, store: Path, calendar_file: Path | None) -> None:
         except pkg.Refused:
             continue  # not ours to judge here; reindex reports it
         number = st.parse_location(store, path)[3]
-        st.record(connection, store, path, number, _incoming(package, calendar_file), st.received_time(path))
+        st.record(connection, store, path, number, _incoming(package, calendar_file, store),
+                  st.received_time(path))
 
 
 def receive_one(source: Path, store: Path, connection, *, units: set[str] | None,
@@ -312,7 +368,7 @@ def receive_one(source: Path, store: Path, connection, *, units: set[str] | None
             raise pkg.Refused("文件在复制时被改动")
         if units is not None and package.unit not in units:
             raise pkg.Refused(f"供电单位 {package.unit!r} 不在供电单位名单中")
-        incoming = _incoming(package, calendar_file)
+        incoming = _incoming(package, calendar_file, store, reuse=False)
         _hook("copied")
         with st.write_lock(connection):
             _recover(connection, store, calendar_file)
@@ -369,8 +425,9 @@ class Reindexed:
 
 
 def _read_package(job: tuple) -> tuple[Path, st.Incoming | None, str | None]:
-    """A worker's share of a reindex: one kept package verified and read."""
-    store, path, calendar_file = job
+    """A worker's share of a reindex: one kept package verified, and read (or its facts as
+    recorded when it was received, unless `full`)."""
+    store, path, calendar_file, full = job
     try:
         package = pkg.verify(path)
     except pkg.Refused as e:
@@ -378,13 +435,13 @@ def _read_package(job: tuple) -> tuple[Path, st.Incoming | None, str | None]:
     unit, start, end, _ = st.parse_location(store, path)
     if (unit, start, end) != (package.unit, package.start, package.end):
         return path, None, "所在位置与包中清单的供电单位或期间不符，未编入"
-    return path, _incoming(package, calendar_file), None
+    return path, _incoming(package, calendar_file, store, reuse=not full), None
 
 
-def _read_packages(store: Path, paths: list[Path], calendar_file: Path | None, workers: int):
+def _read_packages(store: Path, paths: list[Path], calendar_file: Path | None, workers: int, full: bool):
     """The packages read in order; on several cores in worker processes, a few ahead at a time
     (memory stays flat in the number of packages)."""
-    jobs = [(store, path, calendar_file) for path in paths]
+    jobs = [(store, path, calendar_file, full) for path in paths]
     if workers <= 1 or len(jobs) < 2:
         yield from map(_read_package, jobs)
         return
@@ -398,9 +455,13 @@ def _read_packages(store: Path, paths: list[Path], calendar_file: Path | None, w
             yield window.popleft().result()
 
 
-def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | None = None) -> Reindexed:
-    """`casegen receive --reindex`: the index rebuilt from the kept packages alone, in the order
-    they were received, in one transaction (packages read on every core, recorded in order)."""
+def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | None = None,
+            full: bool = False) -> Reindexed:
+    """`casegen receive --reindex`: the index rebuilt from the kept packages, in the order they
+    were received, in one transaction. Every package is verified again (its members' hashes);
+    its facts are those casegen read from it when it was received (`facts/<sha256>.json`, kept
+    only while casegen, the calendar and the holidays library are the same), or read from its
+    case files again when that record is missing, stale, or `full` asks (on every core)."""
     if not store.is_dir():
         raise UsageError(f"找不到收存库：{store}")
     calendar_file = calendar_file or _store_calendar(store)
@@ -410,7 +471,8 @@ def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | No
         with st.write_lock(connection):
             st.clear(connection)
             paths = st.package_files(store)
-            for path, incoming, problem in _read_packages(store, paths, calendar_file, workers or os.cpu_count() or 1):
+            for path, incoming, problem in _read_packages(store, paths, calendar_file, workers or os.cpu_count() or 1,
+                                                             full):
                 if incoming is None:
                     result.problems.append((path, problem))
                     continue
