@@ -33,8 +33,6 @@ def jinja_environment() -> SandboxedEnvironment:
     an empty string), and compiling each template part once: per process (in a batch the XML is
     the same for every case), and across processes through Jinja's own bytecode cache (a clerk
     renders one case over and over; compiling the template's XML cost 30 ms of each run)."""
-
-
     class CachingSandbox(SandboxedEnvironment):
         def __init__(self, **options: Any) -> None:
             super().__init__(**options)
@@ -74,8 +72,6 @@ def checked_bytecode_cache() -> FileSystemBytecodeCache | None:
     """Jinja's file bytecode cache, each file led by the SHA-256 of the rest: marshal trusts
     what it reads, and a file damaged on disk crashed the interpreter or ran other code. A file
     that does not match is compiled again and rewritten; a cache that cannot be used is none."""
-
-
     class CheckedBytecodeCache(FileSystemBytecodeCache):
         def load_bytecode(self, bucket: Bucket) -> None:
             try:
@@ -105,7 +101,6 @@ def checked_bytecode_cache() -> FileSystemBytecodeCache | None:
 
 def template_problem(error: Exception) -> str:
     """A Jinja error in Chinese (its own text is English)."""
-
     if isinstance(error, jinja2.exceptions.SecurityError):
         return "模板中有不允许的写法：模板只能使用案例的字段（见 casegen template check）"
     if isinstance(error, jinja2.UndefinedError):

@@ -50,7 +50,6 @@ class YearCache:
 
     @classmethod
     def open(cls) -> YearCache:
-
         try:
             library = version("holidays")
         except PackageNotFoundError:
@@ -70,7 +69,6 @@ class YearCache:
 
     def save(self) -> None:
         """Best effort: a cache that cannot be written costs time, never a result."""
-
         if self.path is None:
             return
         data = {"last_announced": self.last_announced,
@@ -100,7 +98,6 @@ class WorkCalendar:
     @cached_property
     def last_announced(self) -> int:
         if self._cache.last_announced is None:
-
             self._cache.last_announced = max(holidays.countries.china.ChinaStaticHolidays.special_public_holidays)
             self._cache.save()
         return self._cache.last_announced
@@ -199,7 +196,6 @@ def load_calendar(path: Path) -> WorkCalendar:
             春节: [2027-02-05, 2027-02-11]
           workdays: [2027-02-14, 2027-02-20]   # 调休上班的周末
     """
-
     try:
         raw = load_raw(path)
     except CaseError as e:  # its own words for an empty file: not "use casegen new"

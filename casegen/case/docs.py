@@ -33,7 +33,6 @@ def field_table() -> str:
 
 
 def rule_table() -> str:
-
     head = ("| 规则 | 类别 | 级别 | 阻止 | 检查内容 | 依据（渝电营〔2019〕32号） |\n"
             "|---|---|---|---|---|---|")
     rows = [f"| `{r.id}` | {r.cls.value} | {r.severity.label} | {r.stops_text} | {r.title} | {r.clause} |"

@@ -70,7 +70,6 @@ def read_case(path: Path, raw: RawCase | None = None) -> CaseFile:
 
 def find_case_files(paths: list[Path]) -> list[Path]:
     """Case files named on the command line, folders searched recursively, in a stable order."""
-
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():

@@ -147,7 +147,6 @@ def evidence_guide() -> str:
 def new_case(path: Path | str) -> Path:
     """Write a new case file from the contract, with its evidence/ folder and the guide to what
     goes there; returns the folder. Never overwrites (FileExistsError)."""
-
     path = Path(path)
     if path.exists():
         raise FileExistsError(path)

@@ -129,7 +129,6 @@ class Exhibit:
 def exhibits(case_file: CaseFile, items: list[Item], digests: Digests) -> list[Exhibit]:
     """The usable files of a case with their SHA-256 (`seal.Digests`: read once a run, never
     taken from a cache kept between runs)."""
-
     found = []
     for item in items:
         if not item.usable or item.file is None:
@@ -146,7 +145,6 @@ def exhibits(case_file: CaseFile, items: list[Item], digests: Digests) -> list[E
 def _distances(perceptual: list[int], gradient: list[int]) -> Iterator[tuple[int, int, int]]:
     """Yield (i, j, bits) for every pair i < j close in both hashes; bits = how many of the
     perceptual hash differ (numpy: 2,000 photos make two million pairs)."""
-
     if len(perceptual) < 2:
         return
     first, second = np.array(perceptual, dtype=np.uint64), np.array(gradient, dtype=np.uint64)
@@ -190,7 +188,6 @@ _CROPS = tuple(step / 400 for step in range(13))  # 0–3 % of an edge a copy ma
 
 def _grey(path: Path) -> tuple[Image.Image, Image.Image]:
     """The picture upright in grey, about 256 pixels a side, and its 64 × 64 thumbnail."""
-
     with Image.open(path) as image:
         image.draft("L", (THUMB * 4, THUMB * 4))  # a JPEG decodes at a fraction of its size
         upright = ImageOps.exif_transpose(image).convert("L")
@@ -203,7 +200,6 @@ def _edges(profile: npt.NDArray[np.float64], target: npt.NDArray[np.float64]) ->
     best matches `target` (the same means across the other picture, THUMB long): every
     candidate's boxes averaged exactly from the running sum, all candidates at once; a coarse
     pass over 0–3 %, then a fine one around its best."""
-
     length = len(profile)
     running = np.concatenate(([0.0], np.cumsum(profile)))
     steps = np.linspace(0.0, 1.0, THUMB + 1)
@@ -226,7 +222,6 @@ def detail_difference(first: Path, second: Path, grey: Grey = _grey) -> float:
     block of 64 × 64 thumbnails), after undoing a crop of up to 3 % on any edge of either
     (found from the row and column means): a copy scores 0–7, the same spot with a new meter
     box 11 or more."""
-
     best = float("inf")
     pictures = [grey(first), grey(second)]
     for (_, thumb), (whole, _) in (pictures, pictures[::-1]):

@@ -101,7 +101,6 @@ def _photo_items(case: Case, has_works: bool) -> Iterator[RequiredItem]:
 
 def sketch_file_name(case: Case) -> str:
     """The name render gives the sketch (a clash of customer names adds the 户号 there)."""
-
     return f"{safe_name(case.customer.name)}_工程建设简图.png"
 
 
@@ -109,7 +108,6 @@ def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | N
               photos: PhotoCache | None = None) -> list[Item]:
     """Every evidence item with its status; the generated sketch counts as provided. With
     `photos`, each sound image also carries its shooting time and perceptual hash."""
-
     items = []
     for group, name, key, required, applicable, file in required_items(case, has_works):
         if not applicable:

@@ -53,7 +53,6 @@ MAX_NAME_BYTES = 255  # what a Linux file name holds
 def resolve_inside(folder: Path, relative: str) -> Path | str:
     """The real path of `relative` under `folder`, or a message if it leaves the folder or
     cannot be followed (a symbolic-link loop, a name too long)."""
-
     if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in Path(relative).parts):
         return f"文件名过长（超过 {MAX_NAME_BYTES} 字节）：{relative}"
     try:
@@ -92,7 +91,6 @@ def examine(folder: Path, relative: str, photos: PhotoCache | None = None
     """What is wrong with the file (None when usable) and, when `photos` is given and the file
     is a sound image, its facts: from the cache when its size and time are unchanged, else
     from the same decoding that checks it is whole."""
-
     real = resolve_inside(folder, relative)
     if isinstance(real, str):
         return real, None
@@ -139,7 +137,6 @@ def _check_complete(image: Image.Image, real: Path) -> None:
 
 def _inspect_image(real: Path, relative: str, *, want_facts: bool = False
                    ) -> tuple[str | None, PhotoFacts | None]:
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -180,7 +177,6 @@ EXIF_IFD, DATE_TIME_ORIGINAL, DATE_TIME = 0x8769, 0x9003, 0x0132
 def _photo_facts(image: Image.Image) -> PhotoFacts:
     """The shooting time and the perceptual hash of a decoded image (a JPEG at 1/8 scale: the
     hash looks at 32 × 32 pixels, so it loses nothing)."""
-
     exif = image.getexif()
     taken = shooting_time(exif.get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)) or \
         shooting_time(exif.get(DATE_TIME))
@@ -219,8 +215,6 @@ class PhotoCache:
 
     @classmethod
     def open(cls) -> PhotoCache:
-
-
         path = cache_root() / f"photos-v{cls.VERSION}.json"
         cache = cls(path)
         try:
@@ -249,8 +243,6 @@ class PhotoCache:
 
     def save(self) -> None:
         """Best effort: a cache that cannot be written costs time, never a result."""
-
-
         if self.path is None or not self.changed:
             return
         # photos deleted since (test folders, old batches) leave the cache with them

@@ -48,7 +48,6 @@ class Digests(dict[Path, str]):
 
 
 def _holds_a_case(directory: Path) -> bool:
-
     try:
         return any(entry.suffix in CASE_SUFFIXES for entry in directory.iterdir())
     except OSError:
@@ -59,7 +58,6 @@ def folder_files(folder: Path) -> list[str]:
     """Every file and link under the case folder, as sorted relative POSIX paths, hidden ones
     too (evidence can hide); left out: casegen's temporary files, the desktop's thumbnails, and
     a sub-folder holding a case of its own (its own seal covers it)."""
-
     found = []
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not _holds_a_case(Path(root) / d))
@@ -93,7 +91,6 @@ def _digests(folder: Path, digests: Digests) -> dict[str, str | None]:
 
 def other_case_files(case_path: Path) -> list[str]:
     """Other case files in the same folder: a folder seal would cover them too."""
-
     return sorted(p.name for p in case_path.parent.iterdir()
                   if p.suffix in CASE_SUFFIXES and p.name not in (case_path.name, CALENDAR_FILE)
                   and p.is_file())
@@ -119,7 +116,6 @@ NONE, INTACT, CHANGED, DAMAGED, SEALED = "未封存", "封存完好", "封存后
 
 def read_seal(case_path: Path) -> dict[str, Any] | str | None:
     """The manifest's data, None when there is none, or what is wrong with it."""
-
     path = case_path.parent / SEAL_NAME
     try:
         if not path.is_file() and path.exists():
@@ -179,7 +175,6 @@ def verify(case_file: CaseFile, digests: Digests) -> SealState:
 
 def write_seal(case_path: Path, digests: Digests, now: dt.datetime | None = None) -> Path:
     """Write the manifest of the case folder as it is now."""
-
     now = now or dt.datetime.now().astimezone()
     files = _digests(case_path.parent, digests)
     unreadable = [relative for relative, digest in files.items() if digest is None]

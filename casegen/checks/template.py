@@ -62,8 +62,6 @@ def check_template(path: Path) -> list[Finding]:
 
 def _check_names(path: Path, xml: str) -> list[Finding]:
     """Parse the template as docxtpl would, and compare the names it uses with what casegen gives."""
-
-
     source = DocxTemplate.patch_xml(None, xml)  # docxtpl's own clean-up of Word's markup
     try:
         tree = jinja_environment().parse(source)

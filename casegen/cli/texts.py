@@ -144,7 +144,6 @@ def evidence_csv(results, unreadable: dict | None = None) -> str:
     """One row per evidence item, then one per cross-check finding (photo time, duplicate,
     callback, seal), each with its rule and clause; a case file that cannot be read, a row per
     problem."""
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["案例文件", "户名", "类别", "材料", "是否必需", "状态", "文件", "问题", "规则", "依据"])
@@ -176,6 +175,5 @@ def evidence_csv(results, unreadable: dict | None = None) -> str:
 
 def _inert(value) -> str:
     """A cell Excel will not run: text starting = + - @ gets a leading apostrophe."""
-
     text = clean(str(value))
     return f"'{text}" if text.startswith(("=", "+", "-", "@")) else text

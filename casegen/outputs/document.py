@@ -48,7 +48,6 @@ def _template_digest(path: Path, _mtime_ns: int) -> str:  # once per template an
 
 def stamp_of(document: Path) -> str | None:
     """The making stamp a rendered .docx carries, or None (not ours, or unreadable)."""
-
     try:
         with zipfile.ZipFile(document) as package:
             core = package.read("docProps/core.xml").decode("utf-8")
@@ -82,7 +81,6 @@ class Picture:
 def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, photos=(),
             notes=()) -> dict:
     """Everything the template shows, as plain values (docxtpl escapes them)."""
-
     customer, application = case.customer, case.application
     estimate = ""
     if facts.estimated_years:
@@ -128,12 +126,10 @@ def target_note_text(finding) -> str:
 
 
 def _target_note(finding):
-
     return RichText(target_note_text(finding), color="C00000", bold=True)
 
 
 def _feedback(case: Case) -> list[dict]:
-
     rows = []
     for key, aspect in (("steps", "环节"), ("time", "时间"), ("cost", "成本")):
         words = getattr(case.feedback, key)
@@ -147,7 +143,6 @@ def _feedback(case: Case) -> list[dict]:
 
 
 def _evidence_row(item: Item) -> dict:
-
     status = RichText(item.status, color=STATUS_COLOURS.get(item.status, "C00000"),
                       bold=item.is_gap)
     return {"group": item.group, "name": item.name,
@@ -204,7 +199,6 @@ def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
                 photos: list[Picture] = (), clear_metadata: bool = False,
                 notes: list = ()) -> Path:
     """Write the case document to `target` (atomically)."""
-
     document = DocxTemplate(str(template or default_template()))
     inline = None
     if sketch is not None:
@@ -246,14 +240,11 @@ def _save(document, path: Path) -> None:
 
 def _save_stored(document, path: Path) -> None:
     """python-docx's package writer, with a zip writer of ours that stores word/media/."""
-
-
     package = document.docx.part.package
     parts = list(package.parts)
     for part in parts:
         part.before_marshal()
     with ZipFile(path, "w", ZIP_DEFLATED) as archive:
-
         class Writer:
             @staticmethod
             def write(pack_uri, blob):

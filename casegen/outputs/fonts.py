@@ -49,7 +49,6 @@ def bundled_font_path() -> Path | None:
 @cache
 def cjk_font(families: tuple[str, ...] = SYSTEM_FAMILIES) -> CjkFont:
     """The CJK font to draw with, registered with matplotlib."""
-
     by_name = {}
     for entry in font_manager.fontManager.ttflist:  # the regular face of each family, not its bold
         kept = by_name.get(entry.name)
@@ -74,14 +73,12 @@ def _regularity(entry) -> tuple:
 @cache
 def pil_font(size: int):
     """The same CJK font for Pillow drawing."""
-
     font = cjk_font()
     return ImageFont.truetype(str(font.path), size, index=font.index)
 
 
 @cache
 def _faces():
-
     font = cjk_font()
     dejavu = font_manager.findfont("DejaVu Sans")
     return FT2Font(str(font.path), face_index=font.index), FT2Font(dejavu)

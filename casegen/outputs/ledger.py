@@ -40,7 +40,6 @@ def _whole(value: Any) -> Any:
 
 def _cell_date(value: Any) -> dt.date:
     """A date as Excel users type it: a date cell, 2025-09-26, 2025/9/26, 2025.9.26, 2025年9月26日."""
-
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -130,7 +129,6 @@ class LedgerRow:
 
     @property
     def sort_key(self):
-
         accepted = self.cells.get("业务受理时间")
         return (pinyin_key(self.cells.get("供电单位")), pinyin_key(self.cells.get("所在单位")),
                 accepted if isinstance(accepted, dt.date) else dt.date.max, str(self.path))
@@ -146,7 +144,6 @@ def _typed_value(case, key_path: tuple):
 
 
 def _raw_value(data: Any, key_path: tuple):
-
     for key in key_path:
         if key in ("start", "end") and not isinstance(data, dict):
             try:
@@ -169,7 +166,6 @@ def _quietly(kind: Conversion, value):
 
 def _spans(timeline: Timeline | None, calendar: WorkCalendar, days: str) -> tuple:
     """全流程时长 and 配套工程时长, each from its first day (not counted) to its last (counted)."""
-
     if timeline is None:
         return None, None
 
@@ -205,7 +201,6 @@ def cells_of(case_file, calendar: WorkCalendar, *, days: str = "working") -> dic
 
 
 def _lenient_timeline(data: dict) -> Timeline | None:
-
     try:
         return Timeline.model_validate(data.get("timeline") if isinstance(data, dict) else None)
     except ValidationError:

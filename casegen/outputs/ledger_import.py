@@ -56,7 +56,6 @@ MAX_BLANK_RUN = 1_000  # blank rows in a row: the table has ended (a stray cell 
 def open_sheet(source: Path):
     """The first sheet, streamed (read-only): memory stays flat in the number of rows, and a
     sheet whose used range claims a million rows costs only the rows it has."""
-
     if not source.is_file():
         raise CaseError([_problem(source, None, "文件不存在，或不是普通文件")])
     try:
@@ -69,8 +68,6 @@ def open_sheet(source: Path):
 def merged_ranges(source: Path) -> list[tuple[int, int, int, int]]:
     """(min_row, min_col, max_row, max_col) of the first sheet's merged cells: read from the XML,
     as read-only sheets do not keep them."""
-
-
     try:
         with zipfile.ZipFile(source) as package:
             sheets = sorted(n for n in package.namelist()
@@ -112,7 +109,6 @@ def _fill_merged(rows, ranges, header_row: int, source: Path, notes: list[Findin
     """Give every cell of a merged range the range's value (read from its top-left cell)."""
     below = [r for r in ranges if r[2] > header_row]
     for min_row, min_col, max_row, max_col in below:
-
         where = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
         notes.append(_problem(source, min_row, f"{where} 是合并单元格：已把其中的值填入每一格，请核对",
                               error=False))
@@ -166,7 +162,6 @@ def case_values(values: dict) -> dict[tuple, Any]:
 def import_table(source: Path, out_dir: Path) -> ImportReport:
     """One case file per readable row; every other row reported by its number, never stopping
     the rest."""
-
     sheet = open_sheet(source)
     head = list(itertools.islice(_numbered_rows(sheet, None), HEADER_SEARCH_ROWS))
     header_row, columns, notes = find_header(head, source)
@@ -193,7 +188,6 @@ def import_table(source: Path, out_dir: Path) -> ImportReport:
         except CaseError as e:
             report.findings.extend(e.findings)
         except OSError as e:
-
             report.findings.append(_problem(source, number, f"写案例文件失败：{os_reason(e)}"))
     if report.written:
         os.sync()
@@ -201,7 +195,6 @@ def import_table(source: Path, out_dir: Path) -> ImportReport:
 
 
 def _import_row(cells: dict, source: Path, number: int, out_dir: Path, report: ImportReport):
-
     values, problems = read_row(cells, source, number)
     if problems:
         report.findings.extend(problems)

@@ -26,7 +26,6 @@ LIBREOFFICE_HINT = ("未找到 LibreOffice（soffice）：生成 PDF 需要它�
 
 
 def libreoffice() -> str:
-
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if not found:
         raise ToolMissing(LIBREOFFICE_HINT)
@@ -53,7 +52,6 @@ SC_FACES = ("Noto Serif CJK SC:style=Regular", "Noto Serif CJK SC:style=Bold",
 
 
 def _fc_match(pattern: str, fields: str, env: dict | None = None) -> str:
-
     result = subprocess.run(["fc-match", "-f", fields, pattern], capture_output=True, text=True,
                             env=env, check=False)
     return result.stdout.strip()
@@ -63,7 +61,6 @@ def pdf_font_config() -> Path:
     """casegen's fontconfig file for the conversion: the SC faces extracted once into the user's
     cache (rebuilt when the installed collections change), the collections themselves hidden, and
     the template's faces mapped (fontconfig/fonts.conf)."""
-
     if not shutil.which("fc-match"):
         return FONT_CONFIG
     sources = []
@@ -95,8 +92,6 @@ def pdf_font_config() -> Path:
 def _sc_face(path: Path, index: int) -> bytes:
     """One face of a collection as a font file of its own, its CFF names saying SC. The names are
     patched in the bytes (same length): decompiling a CFF of 65,000 glyphs takes a minute."""
-
-
     buffer = io.BytesIO()
     ttLib.TTCollection(str(path), lazy=True).fonts[index].save(buffer)  # tables copied, not parsed
     data = bytearray(buffer.getvalue())
@@ -114,14 +109,12 @@ def _sc_face(path: Path, index: int) -> bytes:
 
 def pdf_environment() -> dict:
     """The environment LibreOffice converts in: casegen's face mapping first."""
-
     return dict(os.environ, FONTCONFIG_FILE=str(pdf_font_config()))
 
 
 def substituted_faces() -> list[str]:
     """The template's faces that this machine cannot map as intended, each with what it gets
     instead (empty when fc-match is missing: LibreOffice then chooses alone)."""
-
     if not shutil.which("fc-match"):
         return []
     told, env = [], pdf_environment()
@@ -135,7 +128,6 @@ def substituted_faces() -> list[str]:
 def to_pdf(docx: Path, target: Path, *, timeout: float = 180, retries: int = 1) -> Path:
     """A PDF of `docx` by LibreOffice headless, with a profile of this process's own (two
     LibreOffice instances sharing one profile block each other); written atomically."""
-
     soffice = libreoffice()
     profile = Path(tempfile.gettempdir()) / f"casegen-lo-{os.getpid()}"
     last_error = ""

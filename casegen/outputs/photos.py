@@ -24,7 +24,6 @@ MARK_RED = (220, 0, 0)
 def prepare_photo(source: Path, target: Path, marks: list[Mark] = (), *,
                   max_side: int = MAX_SIDE) -> tuple[int, int]:
     """Write the marked copy as JPEG; return its size in pixels."""
-
     with Image.open(source) as original:
         image = ImageOps.exif_transpose(original).convert("RGB")
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
@@ -42,7 +41,6 @@ def prepare_photo(source: Path, target: Path, marks: list[Mark] = (), *,
 def _verify(path: Path, size: tuple[int, int]) -> None:
     """Read the written copy back whole: a short write (a full disk Pillow did not notice) must
     never be published under the final name."""
-
     with Image.open(path) as written:
         written.load()
         if written.size != size:
@@ -55,8 +53,6 @@ def mark_point(size: tuple[int, int], mark: Mark) -> tuple[int, int]:
 
 
 def draw_mark(image, mark: Mark) -> None:
-
-
     draw = ImageDraw.Draw(image)
     side = max(image.size)
     stroke = max(3, side // 250)

@@ -41,7 +41,6 @@ def _laid_out(text: str, prop, dpi: float, antialiased: bool) -> Line:
     """Measured and rasterized in one pass: the glyphs are loaded once, and a label measured is
     nearly always drawn (rasterizing adds a sixth to the layout's cost). Callers pass every
     argument positionally: lru_cache keys `f(a, b)` and `f(a, b=…)` apart."""
-
     font = _font(prop, dpi)
     font.set_text(text, 0.0, flags=get_hinting_flag())
     font.draw_glyphs_to_bitmap(antialiased=antialiased)
@@ -57,7 +56,6 @@ def _laid_out(text: str, prop, dpi: float, antialiased: bool) -> Line:
 def _height_metrics(prop, dpi: float) -> tuple[float | None, float | None, float | None]:
     """The face's ascent, descent and line gap at this size, as Text._get_layout reads them
     (OS/2, else hhea) each time it lays out a text."""
-
     font = get_font(fontManager._find_fonts_by_props(prop))
     for table_name, gap, ascent, descent in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
                                              ("hhea", "lineGap", "ascent", "descent")):
@@ -75,7 +73,6 @@ def clear_caches() -> None:
 
 
 def _font(prop, dpi: float):
-
     font = get_font(fontManager._find_fonts_by_props(prop))
     font.clear()
     font.set_size(prop.get_size_in_points(), dpi)
@@ -121,7 +118,6 @@ def png_bytes(figure) -> bytes:
     """The figure drawn at its own dpi, as an 8-bit RGB PNG with its resolution recorded. The
     picture is opaque, so its alpha channel is dropped (kept, it gave the PDF a soft mask); rows
     go to zlib one by one, each after its filter byte (None), without another copy."""
-
     figure.canvas.draw()
     width, height = figure.canvas.get_width_height(physical=True)
     rgb = memoryview(Image.frombuffer("RGBA", (width, height), figure.canvas.buffer_rgba(), "raw",

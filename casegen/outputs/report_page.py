@@ -62,8 +62,6 @@ def select(overview: Overview, period: Period) -> Selection:
 # --- the figures ------------------------------------------------------------------------------
 
 def _axes(width_mm: float = 160, height_mm: float = 62):
-
-
     figure = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained")
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
@@ -74,7 +72,6 @@ def _axes(width_mm: float = 160, height_mm: float = 62):
 
 def _counts(axes) -> None:
     """Whole numbers on a count axis (no 0.2 of a case)."""
-
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
@@ -87,7 +84,6 @@ def _legend(axes, entries: list[tuple[str, str]]) -> None:
 
 
 def _cjk(axes) -> None:
-
     for text in [*axes.get_xticklabels(), *axes.get_yticklabels(), *axes.texts]:
         text.set_family(cjk_family())
     legend = axes.get_legend()
@@ -104,7 +100,6 @@ def _short(company: str) -> str:
 
 def figure_days(cases: list[CaseSummary]):
     """Working days of each case by kind, against its limit."""
-
     figure, axes = _axes()
     rng = np.random.default_rng(0)  # the same jitter every time: the same page for the same cases
     for position, kind in enumerate(KINDS):
@@ -204,7 +199,6 @@ FIGURES = (
 
 def svg_of(figure) -> str:
     """The figure as inline SVG: text drawn as paths (no font needed to read it), no date."""
-
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "casegen"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
@@ -279,7 +273,6 @@ START_TAG = f'<script type="application/json" id="{SNAPSHOT_ID}">'
 def read_snapshot(path) -> dict:
     """The snapshot inside an earlier report (.html) or written beside it (.json); a ValueError
     in Chinese for anything else."""
-
     try:
         if path.is_dir():
             raise ValueError("这是一个文件夹，应为上期的报告文件（.html）")
@@ -432,7 +425,6 @@ def _period_text(selection: Selection) -> str:
 
 
 def html_report(selection: Selection, earlier: dict | None = None, *, title: str = "低压小微企业接电情况统计") -> str:
-
     cases = selection.current
     figures = [(caption, svg_of(draw(cases))) for _, caption, draw in FIGURES] if cases else []
     comparison = compare(selection, earlier) if earlier else None
@@ -456,8 +448,6 @@ def html_report(selection: Selection, earlier: dict | None = None, *, title: str
 
 def write_workbook(selection: Selection, target) -> None:
     """The same tables and charts as the page, in a workbook."""
-
-
     cases = selection.current
     book = Workbook(write_only=False)
     book.remove(book.active)
@@ -484,8 +474,6 @@ def write_workbook(selection: Selection, target) -> None:
 
 
 def _plain_table(book, title: str, columns: list[str], rows: list[list]) -> None:
-
-
     sheet = book.create_sheet(title)
     sheet.append(columns)
     for cell in sheet[1]:

@@ -36,7 +36,6 @@ def teams_from_units(units: list[Unit]) -> list[TeamRow]:
 
 def teams_from_file(path: Path) -> list[TeamRow]:
     """The teams of a team file, each checked against the contract's Unit declaration."""
-
     raw = load_raw(path)
     teams = raw.data.get("teams")
     if not isinstance(teams, list):

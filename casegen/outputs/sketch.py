@@ -39,13 +39,11 @@ BOX_LEFT, BOX_RIGHT, BOX_BOTTOM, BOX_TOP = 45.5, 59.0, FOOTER_TOP + 1.0, H - 1.0
 
 def cjk_family() -> list[str]:
     """The CJK font, with DejaVu Sans (matplotlib's own) behind it for symbols such as ×."""
-
     return [fonts.cjk_font().family, "DejaVu Sans"]
 
 
 def drawable(text: str) -> str:
     """Drop characters no font here can draw (emoji): a box in a published sketch is worse."""
-
     return "".join(ch for ch in text if ch in "\n " or fonts.covers(ch))
 
 
@@ -279,8 +277,6 @@ def draw_figure(drawing: SketchInput):
 
 
 def _draw_figure(drawing: SketchInput, height_mm: float):
-
-
     family = cjk_family()
     figure = Figure(figsize=(WIDTH_MM / 25.4, height_mm / 25.4), dpi=PNG_DPI)
     SketchCanvas(figure)
@@ -302,7 +298,6 @@ class Sheet:
     the drawing uses. Not an Axes: its ticks, limits and clipping cost more than the sketch."""
 
     def __init__(self, figure):
-
         self.figure = figure
         self.bbox = figure.bbox
         self.transData = Affine2D().scale(1 / W, 1 / H) + figure.transFigure
@@ -312,7 +307,6 @@ class Sheet:
         return self.figure.add_artist(artist)
 
     def text(self, x: float, y: float, text: str, **style):
-
         return self.add_artist(Text(x, y, text, **style))
 
     @property
@@ -322,13 +316,11 @@ class Sheet:
 
 def drawn(figure, kind: str) -> list:
     """The sketch's texts, lines or patches (kind: "texts", "lines", "patches")."""
-
     wanted = {"texts": Text, "lines": Line2D, "patches": Patch}[kind]
     return [a for a in figure.artists if isinstance(a, wanted)]
 
 
 def _draw_boundary(sheet, customer: str, family: list[str]) -> None:
-
     sheet.add_artist(Rectangle((BOX_LEFT, BOX_BOTTOM), BOX_RIGHT - BOX_LEFT, BOX_TOP - BOX_BOTTOM,
                              fill=False, edgecolor=BOUNDARY, linestyle=(0, (5, 3)), linewidth=1.4,
                              gid="boundary"))
@@ -348,7 +340,6 @@ def _draw_boundary(sheet, customer: str, family: list[str]) -> None:
 
 def _plot(sheet, xs, ys, **style):
     """A line added as it is: Axes.plot's argument parsing costs more than drawing the line."""
-
     return sheet.add_artist(Line2D(xs, ys, **style))
 
 
@@ -370,7 +361,6 @@ def _line(sheet, x0: float, x1: float, y: float, ink: str, kind: str | None, gid
 
 
 def _draw_edge(sheet, edge: Edge, legend: dict) -> None:
-
     start, end = edge.start.x, edge.end.x
     kind = edge.element.kind if edge.element is not None else None
     state = "new" if edge.new else "existing"
@@ -390,7 +380,6 @@ def _draw_edge(sheet, edge: Edge, legend: dict) -> None:
 
 def _symbol(sheet, kind: str, x: float, y: float, ink: str, gid: str, *, scale: float = 1.0) -> None:
     """A node's symbol after GB/T 4728, at (x, y): the sketch and its legend draw the same."""
-
     if kind == "transformer":  # two overlapping circles
         for dx in (-0.75, 0.75):
             sheet.add_artist(Circle((x + dx * scale, y), 1.25 * scale, fill=True, facecolor="white",
@@ -482,7 +471,6 @@ def _edge_labels(edges: list[Edge]) -> list[Label]:
 
 def _forbidden(sheet, edges: list[Edge]):
     """Display boxes no label may touch: the main line, the red box, roads, the footer band."""
-
     zones = [(0, MAIN_Y - 1.8, BOX_LEFT, MAIN_Y + 1.8),  # the line and the symbols on it
              (BOX_LEFT - 0.4, BOX_BOTTOM - 0.4, W, BOX_TOP + 0.4),
              (0, 0, W, FOOTER_TOP)]
@@ -599,7 +587,6 @@ def _draw_footer(sheet, facts: SketchInput, family: list[str], legend: dict) -> 
 
 
 def _draw_legend(sheet, family: list[str], entries) -> None:
-
     renderer = sheet.figure.canvas.get_renderer()
     to_data = sheet.transData.inverted()
     x, y = 0.8, FOOTER_TOP - 3.9
@@ -629,8 +616,6 @@ def _draw_legend(sheet, family: list[str], entries) -> None:
 
 def save_sketch(figure, png: Path, svg: Path | None = None) -> None:
     """PNG (and SVG), written atomically; the same case gives the same bytes."""
-
-
     with atomic_path(png) as temporary:
         temporary.write_bytes(png_bytes(figure))
     with matplotlib.rc_context({"svg.hashsalt": "casegen", "svg.fonttype": "path"}):

@@ -40,7 +40,6 @@ def column_notes(days: str) -> list[str]:
 
 
 def _cell(sheet, value, *, bold=False, fill=None, number_format=None):
-
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"  # a name such as "=HYPERLINK(…)" is text, never a live formula
@@ -56,7 +55,6 @@ def _cell(sheet, value, *, bold=False, fill=None, number_format=None):
 
 def _table_sheet(book, title: str, columns, rows: list[list], fills: dict[int, str] | None = None):
     """A sheet with a frozen, filtered header and widths fitted to the content."""
-
     sheet = book.create_sheet(title)
     for index, column in enumerate(columns, start=1):
         sample = [display_width(column)] + [display_width(r[index - 1]) for r in rows[:500]]
@@ -85,7 +83,6 @@ def write_ledger(rows: list[LedgerRow], target: Path, *, days: str = "working") 
 
 
 def _ledger_book(rows: list[LedgerRow], days: str):
-
     book = Workbook(write_only=True)
     values = [[row.cells.get(c) for c in HEADERS] for row in rows]
     fills = {i: ERROR_FILL if row.mark == MARK_ERROR else TARGET_FILL
@@ -121,7 +118,6 @@ class TeamRow:
 
 
 def write_roster(teams: list[TeamRow], target: Path) -> Path:
-
     with atomic_path(target) as temporary:
         book = Workbook(write_only=True)
         rows = [[n, t.company, t.station, t.area, t.integrated, t.customer_manager,

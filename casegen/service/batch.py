@@ -50,7 +50,6 @@ def run_one(work: Callable[[Any], Outcome], job: Any) -> Outcome:
 def remove_stale_temporaries(out_dir: Path) -> list[Path]:
     """casegen's own temporary files left by a run that was killed (its process is gone), in the
     folders casegen writes: the output folder and its photo folders. Nothing else is touched."""
-
     removed = []
     if not out_dir.is_dir():
         return removed
@@ -110,7 +109,6 @@ def run_jobs(jobs: list, work: Callable[[Any], Outcome], *, workers: int = 1,
 def _die_with_parent() -> None:
     """Linux: a worker gets SIGTERM when the process that started it dies (even by kill -9),
     instead of living on, holding memory and the terminal."""
-
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -120,7 +118,6 @@ def _worker_stop(signum, frame):
     """SIGTERM in a worker (its parent died, or the batch was stopped): unwind the case in
     progress, which removes its temporary files, then leave for sure: the pool's loop would
     otherwise catch the interruption and wait for work that never comes."""
-
     if not _working:  # waiting for work: an interruption there printed a traceback
         os._exit(1)
     threading.Timer(2.0, os._exit, args=(1,)).start()
@@ -128,15 +125,12 @@ def _worker_stop(signum, frame):
 
 
 def _warm_up() -> None:
-    """Import the heavy libraries and find the font once per worker, before the first case."""
-
+    """Find the font once per worker, before the first case (the libraries came with the fork)."""
     # Ctrl-C reaches the whole process group: the parent stops the batch (a case in progress
     # finishes, the rest never start); a worker stopped in its imports printed a traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
     _die_with_parent()
-
-
     cjk_font()
-    # only now: stopped while importing, a worker simply ends (it has written nothing)
+    # only now: stopped while finding the font, a worker simply ends (it has written nothing)
     signal.signal(signal.SIGTERM, _worker_stop)

@@ -20,7 +20,6 @@ def prepare(path: Path, calendar: WorkCalendar, *, text: str | None = None) -> C
     """Read a case (or `text` as if it were the file at `path`), type it, derive its facts and
     run the rules on it. Never raises for a bad case: an unreadable file or a broken contract
     comes back as findings on a CaseFile."""
-
     try:
         raw = read_raw(path, lenient=True, text=text)
     except CaseError as e:

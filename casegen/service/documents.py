@@ -32,7 +32,6 @@ class Rendered:
 
 def red_marks(case_file: CaseFile, evidence) -> list[str]:
     """The red marks of a document: pending customer words, evidence gaps, missed targets."""
-
     marks = []
     pending = [f.label for f in case_file.findings if f.rule == "feedback-missing"]
     if pending:
@@ -47,7 +46,6 @@ def red_marks(case_file: CaseFile, evidence) -> list[str]:
 def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
                template: Path | None = None, redact: bool = False) -> Rendered:
     """The sketch and the document of one prepared case; returns what was written."""
-
     facts = case_file.facts
     png = draw_one(case_file, out_dir, stem, svg=False)[0]
     evidence = checklist(case_file.case, case_file.path.parent, has_works=facts.has_works,
@@ -63,7 +61,6 @@ def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
 
 def marked_photos(case_file: CaseFile, evidence, folder: Path) -> list:
     """Marked copies of the usable photos (originals untouched); other files are only listed."""
-
     usable = {item.file for item in evidence if item.group == "现场图片" and item.status == PROVIDED}
     pictures = []
     for number, photo in enumerate(case_file.case.evidence.photos, start=1):
@@ -78,7 +75,6 @@ def marked_photos(case_file: CaseFile, evidence, folder: Path) -> list:
 
 def draw_one(case_file: CaseFile, out_dir: Path, stem: str, *, svg: bool = True) -> list[Path]:
     """The sketch of one prepared case as PNG (for the document) and SVG (for print)."""
-
     png = out_dir / f"{stem}_工程建设简图.png"
     vector = png.with_suffix(".svg") if svg else None
     if case_file.case is not None:
@@ -117,7 +113,6 @@ class Job:
         """Every output exists and is newer than every input that exists, and the document was
         made with this template and this casegen (a template older than the document, or
         switched back, would otherwise leave it as it was)."""
-
         try:
             oldest_output = min(p.stat().st_mtime for p in self.outputs())
             newest_input = max((p.stat().st_mtime for p in self.inputs() if p.exists()), default=0)
@@ -128,18 +123,15 @@ class Job:
 
 def render_job(job: Job) -> Outcome:
     """Render one case (in a worker process): the sketch, photos, document, and PDF if asked."""
-
     try:
         case_file = job.case_file
         if job.redact:
-
             case_file = CaseFile(case_file.path, redact(case_file.case), case_file.lines,
                                  case_file.findings, case_file.facts)
         rendered = render_one(case_file, job.out_dir, job.stem, template=job.template,
                               redact=job.redact)
         outputs = rendered.outputs
         if job.pdf:
-
             outputs.append(to_pdf(job.target, job.target.with_suffix(".pdf")))
         return Outcome(job.case_file.path, RENDERED, outputs, marks=rendered.marks)
     except CaseError as e:

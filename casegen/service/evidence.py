@@ -20,7 +20,6 @@ from casegen.service.cases import gather, open_calendar
 def check_evidence(case_file: CaseFile, photos=None):
     """The checklist of one case and its gaps as findings (with `photos`, a `files.PhotoCache`,
     the photos' shooting times and hashes too)."""
-
     items = checklist(case_file.case, case_file.path.parent, has_works=case_file.facts.has_works,
                       photos=photos)
     return items, evidence_findings(items, case_file)
@@ -30,7 +29,6 @@ def audit_case(case_file: CaseFile, photos):
     """One case's evidence as `check` judges it on its own: the checklist's gaps, the photos'
     shooting times against the timeline and the callback (`photos`: a `files.PhotoCache`).
     The seal and the cross-case checks are the caller's: they need the folder."""
-
     items, findings = check_evidence(case_file, photos)
     return items, findings + photo_time_findings(case_file, items) + callback_findings(case_file)
 
@@ -53,7 +51,6 @@ class Checked:
 def check_cases(case_files: list[CaseFile], *, seal: bool = False, force: bool = False) -> list[Checked]:
     """`casegen check`: the evidence of every typed case, cross-checked across all of them; with
     `seal`, each complete case folder sealed (a case with findings only under `force`)."""
-
     photos, digests = PhotoCache.open(), Digests()
     warm_photos(photos, case_files)
     checked, found = [], []
@@ -79,8 +76,6 @@ WARM_MIN = 32  # fewer photos than this decode faster than worker processes star
 def warm_photos(photos, case_files: list[CaseFile], workers: int | None = None) -> None:
     """Decode the images the cache does not know yet on every core: the check that follows
     then finds them all in the cache (the decoding is most of a first check's time)."""
-
-
     workers = workers or os.cpu_count() or 1
     todo = set()
     for case_file in case_files:
@@ -102,7 +97,6 @@ def warm_photos(photos, case_files: list[CaseFile], workers: int | None = None) 
 
 
 def _seal(checked: Checked, digests, *, force: bool) -> None:
-
     state = checked.seal
     others = other_case_files(checked.case_file.path)
     if others:

@@ -69,7 +69,6 @@ def _raw_text(case_file, *keys) -> str:
 
 def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bool, days: str):
     """(summary, slim case, exhibits) of one case file, or None when outside the period."""
-
     case_file = prepare(path, calendar)
     day = accepted(case_file)
     if not period.holds(day):
@@ -105,7 +104,6 @@ def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bo
 
 def _read_chunk(job: tuple) -> tuple[list, list, list, dict]:
     """A worker's share: its cases read, and the photo facts it learnt for the cache."""
-
     paths, calendar_file, period, evidence, days = job
     calendar = open_calendar(paths, calendar_file)
     photos, digests = PhotoCache.open(), Digests()
@@ -132,7 +130,6 @@ def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: P
     """Every case under `paths` accepted in `period`, with its findings, folder rules (one 户号,
     one address), its 附件2 row (`days`: working or calendar) and, with `evidence`, its
     evidence checked and cross-checked (the same file or photo in two cases)."""
-
     period = period or Period()
     files = find_case_files(paths)
     workers = workers or os.cpu_count() or 1
@@ -141,7 +138,6 @@ def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: P
     if shares == 1:
         results = [_read_chunk(jobs[0])]
     else:
-
         with ProcessPoolExecutor(shares) as pool:
             results = list(pool.map(_read_chunk, jobs))
     cache = PhotoCache.open()

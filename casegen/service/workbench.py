@@ -70,7 +70,6 @@ def check_form(path: Path, data: dict, calendar: WorkCalendar, photos: PhotoCach
     """The case as the form holds it now: its findings, its evidence checklist, the photos'
     times against its timeline and its callback (as `check` says them; the cross-case checks
     need the whole folder and stay with `check`)."""
-
     case_file = prepare(path, calendar, text=form_text(data))
     items = []
     if case_file.case is not None:
@@ -82,7 +81,6 @@ def check_form(path: Path, data: dict, calendar: WorkCalendar, photos: PhotoCach
 def sketch_svg(case_file) -> str:
     """The sketch as SVG; drawn again only when what it is drawn from changed (most typing is
     in other fields)."""
-
     drawing = SketchInput.from_case(case_file.case) if case_file.case is not None else \
         SketchInput.from_data(case_file.raw.data, customer_name(case_file))
     key = repr(drawing)
@@ -98,8 +96,6 @@ _SKETCHES: OrderedDict[str, str] = OrderedDict()  # the last sketches drawn, by 
 
 
 def _drawn(drawing) -> str:
-
-
     buffer = io.StringIO()
     # text as text: the browser sets it in the page's CJK font, and the preview is drawn in
     # half the time of glyphs turned into paths
@@ -113,8 +109,6 @@ def save_form(path: Path, data: dict, opened_digest: str) -> str:
     """Write the form into the case file: comments and key order kept (ruamel.yaml round
     trip), atomically; refused when the file changed on disk since the page was opened.
     Returns the new digest."""
-
-
     current = path.read_bytes()
     if not same_secret(opened_digest, digest(current)):
         raise Refused(409, "文件在你打开之后被改过（可能是别人或另一个窗口）：为免覆盖，没有保存。"
@@ -147,8 +141,6 @@ def _merge(target, new, model=None):
     """`new` written into the loaded document: values replaced in place, keys the form left
     empty kept but emptied (their comments stay), new keys added at the end. Keys the contract
     does not know (the form cannot show them) are left exactly as they are."""
-
-
     if isinstance(new, dict) and isinstance(target, CommentedMap) and model is not None:
         fields = model.model_fields
         for key in list(target):
@@ -183,7 +175,6 @@ def _empty(value) -> bool:
 
 def _styled(value, sibling):
     """A new value in the file's style: date ranges and short lists inline."""
-
     if isinstance(value, list):
         seq = CommentedSeq(_styled(v, None) for v in value)
         if all(not isinstance(v, dict | list) for v in value):
@@ -200,7 +191,6 @@ def _styled(value, sibling):
 def upload(root: Path, path: Path, files: list[tuple[str, bytes]]) -> list[str]:
     """Keep uploaded files in the case's evidence/ folder, all checked before any is written and
     none over an existing file; returns their paths as the case file writes them (evidence/…)."""
-
     folder = path.parent / "evidence"
     if folder.exists() and not folder.is_dir():
         raise Refused(409, "evidence 不是文件夹：请先把同名的文件改名")
@@ -226,7 +216,6 @@ def _free_name(folder: Path, name: str) -> Path:
 
 def _checked_upload(name: str, data: bytes) -> str:
     """The safe file name of an acceptable upload, or a refusal saying why."""
-
     if len(data) > MAX_UPLOAD_BYTES:
         raise Refused(413, f"文件过大（上限 {MAX_UPLOAD_BYTES // 1_000_000} MB）：{name}")
     suffix = Path(name).suffix.lower()

@@ -90,7 +90,6 @@ def _shown(value) -> str:
 
 def _as_bool(value):
     """What the contract reads as true or false (是/否, yes/no, True/False …), else as it is."""
-
     try:
         return parse_bool(value)
     except (ValueError, TypeError):
