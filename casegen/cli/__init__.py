@@ -40,6 +40,8 @@ COMMANDS = {
     "submit": ("casegen.cli.submit", "供电单位上报：把一期的案例、附件2、统计报告和清单打成一个 zip 包"),
     "receive": ("casegen.cli.receive", "客服中心收存上报包：逐项核对后存入收存库，列出与上一个包相比的变化"),
     "store": ("casegen.cli.store", "列出收存库中的供电单位、各期、各版上报包和案例"),
+    "bulletin": ("casegen.cli.bulletin", "客服中心：按期通报各供电单位的报送、时限、实证材料、改动和回访，并排名"),
+    "callbacks": ("casegen.cli.callbacks", "客服中心：监督回访的抽样清单，以及收回填好的清单"),
 }
 
 

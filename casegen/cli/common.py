@@ -37,6 +37,15 @@ def date_argument(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"日期应写作 YYYY-MM-DD，如 2025-09-26，实际为 {text!r}") from None
 
 
+def moment_argument(text: str) -> dt.datetime:
+    """A day or a time (Beijing time unless it says otherwise)."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"时间应写作 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，实际为 {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
 def period_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", type=date_argument, metavar="DATE",
                         help="只含受理日期不早于这一天的案例（YYYY-MM-DD）")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from casegen.base.errors import UsageError
-from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument
+from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, moment_argument
 from casegen.service.company import ADDED, KEPT, REFUSED, REMOVED, REPLACED, receive, reindex
 
 
@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reindex", action="store_true",
                         help="凭已收存的包重建收存库的索引（store.sqlite）：逐包重新核对哈希，案例事实取收存时的读取记录")
     parser.add_argument("--full", action="store_true", help="与 --reindex 一起：每个包的案例都重新读取（较慢）")
+    parser.add_argument("--received", type=moment_argument, metavar="TIME",
+                        help="包的收到时间（默认：现在），如邮件晚几天才处理时写 2025-03-17 或 2025-03-17T09:30")
     parser.add_argument("--json", action="store_true", help="输出 JSON")
     calendar_argument(parser)
 
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--full 只与 --reindex 一起使用")
     if not args.packages:
         raise UsageError("请给出要收存的上报包（.zip），或用 --reindex 重建索引")
-    results = receive(args.packages, args.store, units_file=args.units, calendar_file=args.calendar)
+    results = receive(args.packages, args.store, units_file=args.units, calendar_file=args.calendar,
+                      received=args.received)
     if args.json:
         print(json.dumps([_as_json(item) for item in results], ensure_ascii=False, indent=2))
     else:

@@ -3,6 +3,7 @@
     STORE/packages/<供电单位>/<from>_<to>/r<N>-<sha256 前 12 位>.zip   never modified or overwritten
     STORE/store.sqlite                                                 the index; rebuilt by reindex
     STORE/facts/<sha256>.json                                          what casegen read of each package
+    STORE/callbacks/<sha256>.xlsx                                      filled call sheets, kept whole
 
 A package file's modification time is its received time (set when it is kept), so the index —
 units, periods, revisions, cases, evidence digests and change records — can always be rebuilt
@@ -34,9 +35,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from casegen.base.writing import TEMPORARY, TEMPORARY_PREFIX, write_text
+from casegen.base.writing import TEMPORARY, TEMPORARY_PREFIX, write_bytes, write_text
 
-DATABASE, PACKAGES, FACTS = "store.sqlite", "packages", "facts"
+DATABASE, PACKAGES, FACTS, SHEETS = "store.sqlite", "packages", "facts", "callbacks"
 BUSY_SECONDS = 120
 REVISION = re.compile(r"^r(\d+)-([0-9a-f]{12})\.zip$")
 PERIOD = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})$")
@@ -68,6 +69,10 @@ CREATE TABLE IF NOT EXISTS changes (
     id INTEGER PRIMARY KEY, revision_id INTEGER NOT NULL REFERENCES revisions(id),
     previous_id INTEGER REFERENCES revisions(id), account TEXT, folder TEXT,
     change TEXT NOT NULL, field TEXT, old TEXT, new TEXT, flagged INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS callbacks (
+    id INTEGER PRIMARY KEY, unit TEXT NOT NULL, account TEXT NOT NULL, called TEXT NOT NULL, caller TEXT NOT NULL,
+    steps INTEGER NOT NULL, time INTEGER NOT NULL, cost INTEGER NOT NULL, words TEXT,
+    sheet TEXT NOT NULL, row INTEGER NOT NULL, UNIQUE (unit, account, called));
 CREATE INDEX IF NOT EXISTS cases_revision ON cases (revision_id);
 CREATE INDEX IF NOT EXISTS evidence_case ON evidence (case_id);
 CREATE INDEX IF NOT EXISTS changes_revision ON changes (revision_id);
@@ -386,7 +391,7 @@ def place(temporary: Path, path: Path, received_ns: int) -> None:
 
 
 def clear(connection) -> None:
-    for table in ("changes", "evidence", "cases", "revisions", "periods", "units"):
+    for table in ("callbacks", "changes", "evidence", "cases", "revisions", "periods", "units"):
         connection.execute(f"DELETE FROM {table}")
 
 
@@ -416,6 +421,8 @@ def dump(connection) -> dict[str, list[dict]]:
         "evidence": table(connection, "SELECT r.path package, c.case_file, e.path, e.sha256, e.size FROM evidence e"
                           " JOIN cases c ON e.case_id = c.id JOIN revisions r ON c.revision_id = r.id"
                           " ORDER BY r.path, c.case_file, e.path"),
+        "callbacks": table(connection, "SELECT unit, account, called, caller, steps, time, cost, words, sheet, row"
+                           " FROM callbacks ORDER BY unit, account, called"),
         "changes": table(connection, "SELECT r.path package, q.path previous, g.account, g.folder, g.change, g.field,"
                          " g.old, g.new, g.flagged FROM changes g JOIN revisions r ON g.revision_id = r.id"
                          " LEFT JOIN revisions q ON g.previous_id = q.id ORDER BY g.id"),
@@ -448,3 +455,18 @@ def read_facts(store: Path, sha256: str, key: str) -> Incoming | None:
         return Incoming(**data, cases=cases)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def keep_sheet(store: Path, data: bytes, sha256: str) -> Path:
+    """A filled call sheet kept whole (as packages are), so a rebuild reads it again."""
+    path = store / SHEETS / f"{sha256}.xlsx"
+    if not path.exists():
+        write_bytes(path, data)
+    return path
+
+
+def sheet_files(store: Path) -> list[Path]:
+    """The kept call sheets, in the order they were recorded."""
+    root = store / SHEETS
+    found = [p for p in root.glob("*.xlsx") if p.is_file() and not p.is_symlink()] if root.is_dir() else []
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))

@@ -9,8 +9,10 @@ Team file (YAML):
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+from openpyxl import load_workbook
 from pydantic import ValidationError
 
 from casegen.base.errors import CaseError, Finding
@@ -51,3 +53,23 @@ def teams_from_file(path: Path) -> list[TeamRow]:
     if problems:
         raise CaseError(problems)
     return _unique_sorted(rows)
+
+
+def units_from_roster(path: Path) -> list[str]:
+    """The 供电单位 of a 附件1 roster workbook (as `casegen roster` writes it), in order, once each."""
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl's many errors for a file that is not a workbook: one refusal
+        raise CaseError([Finding("units", f"不是可以打开的 .xlsx 表格（{type(e).__name__}）", path)]) from None
+    try:
+        for sheet in book.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            for header in itertools.islice(rows, 10):
+                names = [str(v).strip() if v is not None else "" for v in header]
+                if "供电单位" in names:
+                    column = names.index("供电单位")
+                    found = (str(row[column]).strip() for row in rows if len(row) > column and row[column])
+                    return list(dict.fromkeys(found))
+    finally:
+        book.close()
+    raise CaseError([Finding("units", "表中没有“供电单位”列：请使用附件1 名单或 YAML 单位名单", path)])

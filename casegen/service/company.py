@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 
-import yaml
-
 from casegen import __version__
 from casegen.base.errors import CaseError, UsageError, os_reason
 from casegen.base.period import Period
@@ -36,10 +34,12 @@ from casegen.case.model import CALLBACK_POINTS
 from casegen.case.reading import read_raw
 from casegen.company import package as pkg
 from casegen.company import store as st
+from casegen.company.units import read_units
 from casegen.outputs.ledger import ledger_rows
 from casegen.outputs.report_page import html_report, select
 from casegen.outputs.summary import CaseSummary
 from casegen.outputs.workbooks import write_ledger
+from casegen.service.bulletin import replay_sheets
 from casegen.service.summary import summarize
 
 SKIPPED_NAMES = {"Thumbs.db", "desktop.ini"}
@@ -192,19 +192,6 @@ class Received:
         return [c for c in self.kept.changes if c.flagged] if self.kept else []
 
 
-def read_units(path: Path) -> set[str]:
-    """The known units: a YAML list of names, or a mapping with `units: [...]`."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UsageError(f"无法读取供电单位名单 {path}：{os_reason(e)}") from None
-    except (UnicodeDecodeError, yaml.YAMLError) as e:
-        raise UsageError(f"无法读取供电单位名单 {path}：不是 UTF-8 的 YAML（{e}）") from None
-    if isinstance(data, dict):
-        data = data.get("units")
-    if not isinstance(data, list) or not all(isinstance(u, str) and u.strip() for u in data):
-        raise UsageError(f"供电单位名单 {path} 应为单位名称的列表（或 units: [...]）")
-    return {u.strip() for u in data}
 
 
 def _date_text(value) -> str | None:
@@ -279,10 +266,19 @@ def _flag(summary: CaseSummary, value: bool) -> int | None:
     return None if summary.kind is None else int(value)
 
 
+def _as_date(value) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
 def _customer_steps(data: dict) -> str | None:
     """The customer's two steps with their dates, as the document states them."""
-    applied, energized = _get(data, "application", "date"), _get(data, "timeline", "energized")
-    if not isinstance(applied, dt.date) or not isinstance(energized, dt.date):
+    applied, energized = _as_date(_get(data, "application", "date")), _as_date(_get(data, "timeline", "energized"))
+    if applied is None or energized is None:
         return None
     return f"申请签约（{day_text(applied)}），装表接电（{day_text(energized)}）"
 
@@ -345,8 +341,9 @@ def _recover(connection, store: Path, calendar_file: Path | None) -> None:
                   st.received_time(path))
 
 
-def receive_one(source: Path, store: Path, connection, *, units: set[str] | None,
-                calendar_file: Path | None, limits: pkg.Limits = pkg.LIMITS) -> Received:
+def receive_one(source: Path, store: Path, connection, *, units: list[str] | None,
+                calendar_file: Path | None, limits: pkg.Limits = pkg.LIMITS,
+                received: dt.datetime | None = None) -> Received:
     temporary = None
     try:
         try:
@@ -376,7 +373,7 @@ def receive_one(source: Path, store: Path, connection, *, units: set[str] | None
             if stored:
                 return Received(source, ALREADY, sha256=sha, stored=stored)
             path, number = st.next_path(connection, store, incoming)
-            received_ns = time.time_ns() // 1000 * 1000
+            received_ns = (time.time_ns() if received is None else int(received.timestamp()) * 10**9) // 1000 * 1000
             os.utime(temporary, ns=(received_ns, received_ns))
             kept = st.record(connection, store, path, number, incoming, st.received_time(temporary))
             st.place(temporary, path, received_ns)
@@ -394,9 +391,11 @@ def receive_one(source: Path, store: Path, connection, *, units: set[str] | None
 
 
 def receive(sources: list[Path], store: Path, *, units_file: Path | None = None,
-            calendar_file: Path | None = None, limits: pkg.Limits = pkg.LIMITS) -> list[Received]:
+            calendar_file: Path | None = None, limits: pkg.Limits = pkg.LIMITS,
+            received: dt.datetime | None = None) -> list[Received]:
     """`casegen receive`: each package verified, read and kept as a new revision (or refused,
-    keeping nothing of it); one bad package never stops the others."""
+    keeping nothing of it); one bad package never stops the others. `received`: when the
+    packages arrived, if not now (an e-mail read days later), for the bulletin's rhythm."""
     units = read_units(units_file) if units_file else None
     calendar_file = calendar_file or _store_calendar(store)
     try:
@@ -405,8 +404,8 @@ def receive(sources: list[Path], store: Path, *, units_file: Path | None = None,
         raise UsageError(f"无法打开收存库 {store}：{e}") from None
     try:
         st.clean_strays(store)
-        return [receive_one(source, store, connection, units=units, calendar_file=calendar_file, limits=limits)
-                for source in sources]
+        return [receive_one(source, store, connection, units=units, calendar_file=calendar_file, limits=limits,
+                            received=received) for source in sources]
     finally:
         connection.close()
 
@@ -421,6 +420,7 @@ def _store_calendar(store: Path) -> Path | None:
 class Reindexed:
     packages: int
     cases: int
+    sheets: int = 0  # call sheets recorded again
     problems: list[tuple[Path, str]] = field(default_factory=list)
 
 
@@ -480,6 +480,7 @@ def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | No
                 st.record(connection, store, path, number, incoming, st.received_time(path))
                 result.packages += 1
                 result.cases += len(incoming.cases)
+            result.sheets = replay_sheets(connection, store)
     finally:
         connection.close()
     return result
