@@ -157,7 +157,7 @@ def test_the_previous_period_is_compared(world, tmp_path):
     made = bulletin(store, _period(), tmp_path / "通报.docx", units_file=units).bulletin
     assert (made.previous.start, made.previous.end) == (dt.date(2025, 2, 3), dt.date(2025, 3, 2))
     text = docx_text(tmp_path / "通报.docx")
-    assert "与上期（2025年2月3日至2025年3月2日）对比" in text and "0 → 3" in text
+    assert "上期为与本期等长的前一期间：2025年2月3日至2025年3月2日。" in text and "0 → 3" in text
 
 
 def test_without_a_units_list_the_units_come_from_the_store(world, tmp_path):

@@ -431,7 +431,7 @@ def document(b: Bulletin, *, issuer: str = ISSUER) -> BulletinDocument:
         "改动关键事实", "客服中心回访/不认可"), [
         (rank, _short(u.unit), _submitted(u), u.count, _share(u.within), _share(u.same_day), _share(u.evidence),
          u.wrong, len(u.flagged), f"{len(u.callbacks)}/{len(u.disagreements)}") for rank, u in b.units])
-    compared = Table(f"与上期（{_day(b.previous.start)}至{_day(b.previous.end)}）对比：上期 → 本期", (
+    compared = Table("与上期对比（上期 → 本期）", (
         "供电单位", "案例数", "时限内接电占比", "实证材料齐全占比", "数据或范围错误", "改动关键事实", "回访不认可"), [
         (_short(u.unit), *(f"{before} → {now}" for before, now in (
             (p.count, u.count), (_percent(p.within), _percent(u.within)), (_percent(p.evidence), _percent(u.evidence)),
@@ -466,7 +466,8 @@ def document(b: Bulletin, *, issuer: str = ISSUER) -> BulletinDocument:
         Section("一、总体情况", _opening(b)),
         Section("二、各单位情况", [f"排名规则：{RANKING_TEXT}", RHYTHM_TEXT],
                 [standing, Table("逾期和未报送的期次", ("供电单位", "逾期的期次", "未报送的期次"), silent)]),
-        Section("三、与上期对比", [], [compared]),
+        Section("三、与上期对比", [f"上期为与本期等长的前一期间：{_day(b.previous.start)}至{_day(b.previous.end)}。"],
+                [compared]),
         Section("四、需处理的案例", [f"共 {len(actions)} 个案例需要核实或整改，按供电单位、户号列出。"],
                 [Table("需处理的案例", ("供电单位", "户号", "户名", "需处理的问题"), actions)]),
         Section("五、监督回访", ["客服中心监督回访与各单位在案例文件中记录的回访分别列出。"],
