@@ -60,7 +60,7 @@ def parser_for(argv: list[str]) -> argparse.ArgumentParser:
     """Every command listed with its help; only the chosen one's arguments declared."""
     parser = Parser(prog="casegen", description="低压小微企业典型案例（附件3）生成与核验工具")
     parser.add_argument("--version", action="version", version=f"casegen {__version__}", help="显示版本号")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="命令")
     chosen = _chosen(argv)
     for name, (_, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
