@@ -240,7 +240,7 @@ def test_the_sheet_round_trip_records_once_and_the_bulletin_shows_the_disagreeme
     assert len(unit_a.callbacks) == 1 and len(unit_a.disagreements) == 1
     text = docx_text(tmp_path / "通报.docx")
     assert "客服中心监督回访：客户不认可" in text and "等了二十多天才通电" in text
-    assert "单位自行回访（案例文件 callback）：客户不认可" in text  # told apart, each its own table
+    assert "单位自行回访（案例文件中的回访记录）：客户不认可" in text  # told apart, each its own table
     before = callbacks_rows(copy)
     (copy / st.DATABASE).unlink()
     assert main(["receive", "--store", str(copy), "--reindex"]) == 0
@@ -314,3 +314,44 @@ def test_a_bulletin_needs_a_store_and_a_whole_period(tmp_path, capsys):
     assert "不是收存库" in capsys.readouterr().err
     assert main(["bulletin", str(tmp_path), "--from", "2025-03-01", "-o", str(tmp_path / "t.docx")]) == 2
     assert "请用 --from 和 --to 给出期间" in capsys.readouterr().err
+
+
+def test_a_package_received_before_a_fortnight_ends_does_not_report_it(tmp_path, capsys):
+    store = tmp_path / "store"
+    make_case(tmp_path / "W" / "z1", "7300000001", shift=-4)
+    whole = package(tmp_path, A, START, END, tmp_path / "W", "whole")  # made 2025-03-30 18:00
+    assert main(["receive", str(whole), "--store", str(store), "--received", "2025-03-08"]) == 1
+    assert "早于包的生成时间" in capsys.readouterr().out  # received before it was made: refused
+    receive(store, whole, dt.date(2025, 3, 31))
+    made = bulletin(store, _period(), tmp_path / "t.docx").bulletin
+    [(_, unit)] = made.units
+    # the package covers both fortnights but arrived after both: the first late, the second on time
+    assert [f.status for f in unit.fortnights] == ["逾期", "按时"]
+
+
+def test_a_bad_row_is_told_every_problem_it_has(world, tmp_path, capsys):
+    store, _, _ = world
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    callbacks_sample(copy, _period(), 5, tmp_path / "回访.xlsx", seed=1)
+    done = filled(tmp_path / "回访.xlsx", {2: ("昨天", None, "是", "否", "也许", None)})
+    capsys.readouterr()
+    assert main(["callbacks", "record", str(copy), str(done)]) == 1
+    told = capsys.readouterr().err
+    for part in ("回访日期应为日期", "请填写回访人", "认可成本（是/否）应填“是”或“否”，实际为 也许", "须记下客户原话"):
+        assert part in told, part
+
+
+def test_store_lists_the_cases_accepted_in_the_period_asked(world, capsys):
+    store, _, _ = world
+    capsys.readouterr()
+    assert main(["store", str(store), "--from", "2025-03-15", "--to", "2025-03-30", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["cases"]
+    assert listed and all("2025-03-15" <= c["accepted"] <= "2025-03-30" for c in listed)
+
+
+def test_submit_says_when_a_cases_own_unit_is_another(tmp_path, capsys):
+    make_case(tmp_path / "V" / "v1", "7400000001", shift=0)
+    capsys.readouterr()
+    package(tmp_path, "另一个供电分公司", START, END, tmp_path / "V", "v")
+    assert "不是 --unit “另一个供电分公司”" in capsys.readouterr().err

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from casegen.base.errors import UsageError
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, period_arguments, period_of, xlsx_target
 from casegen.service.bulletin import ISSUER, bulletin
+from casegen.service.documents import pdf_readiness
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", type=Path, required=True, help="通报 Word 文档（.docx）")
     parser.add_argument("--html", type=Path, help="同时生成可离线打开的网页（.html），带各单位时限内接电占比的图")
     parser.add_argument("--xlsx", type=Path, help="同时把各表写入这个 .xlsx 文件")
+    parser.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 生成 PDF（与 render --pdf 相同的字体）")
     parser.add_argument("--units", type=Path,
                         help="应报送的供电单位名单（YAML 列表，或附件1 名单 .xlsx）；不给时取收存库中出现过的单位")
     parser.add_argument("--issuer", default=ISSUER, help=f"落款单位（默认：{ISSUER}）")
@@ -26,7 +29,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"通报文件应以 .docx 结尾：{args.out}")
     if args.html and args.html.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"网页文件应以 .html 结尾：{args.html}")
-    issued = bulletin(args.store, period_of(args), args.out, html=args.html,
+    if args.pdf:
+        missing, substituted = pdf_readiness()
+        if missing:
+            print(missing, file=sys.stderr)
+            return EXIT_FINDINGS
+        for told in substituted:
+            print(f"! PDF 字体替代：{told}", file=sys.stderr)
+    issued = bulletin(args.store, period_of(args), args.out, html=args.html, pdf=args.pdf,
                       xlsx=xlsx_target(args.xlsx) if args.xlsx else None, units_file=args.units, issuer=args.issuer)
     made = issued.bulletin
     units = [unit for _, unit in made.units]

@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         done = reindex(args.store, calendar_file=args.calendar, full=args.full)
         for path, reason in done.problems:
             print(f"✗ {path}：{reason}", file=sys.stderr)
-        print(f"已重建 {args.store / 'store.sqlite'}：{done.packages} 个包，{done.cases} 个案例")
+        print(f"已重建 {args.store / 'store.sqlite'}：{done.packages} 个包，{done.cases} 个案例，"
+              f"重新读入回访清单 {done.sheets} 份")
         return EXIT_FINDINGS if done.problems else EXIT_OK
     if args.full:
         raise UsageError("--full 只与 --reindex 一起使用")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from pathlib import Path
 
 from casegen.cli.common import EXIT_OK, period_arguments, period_of
 from casegen.service.company import store_listing
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,15 +26,24 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"units": listing.units, "revisions": listing.revisions, "cases": listing.cases},
                          ensure_ascii=False, indent=2))
         return EXIT_OK
-    print(f"收存库 {args.store}：{len(listing.units)} 个供电单位")
+    print(f"{args.store}：{len(listing.units)} 个供电单位")
     for unit in listing.units:
         print(f"  {unit['unit']}：{unit['periods']} 期，{unit['revisions']} 个包")
     for r in listing.revisions:
         flagged = f"，须核查的变化 {r['flagged']} 处" if r["flagged"] else ""
         print(f"  {r['unit']} {r['start']} 至 {r['end']} 第 {r['number']} 版：{r['cases']} 个案例，"
-              f"收到于 {r['received']}{flagged}（{r['path']}）")
+              f"收到于 {_beijing(r['received'])}{flagged}（{r['path']}）")
     for c in listing.cases:
         days = f"{c['working_days']}/{c['limit_days']} 个工作日" if c["working_days"] is not None else "周期未知"
         print(f"    {c['start']} 第 {c['revision']} 版  户号 {c['account'] or '未填写'}  {c['customer']}  "
-              f"{c['kind'] or '（未能读全）'}  受理 {c['accepted'] or '?'}  {days}  数据错误 {c['数据错误']}")
+              f"{c['kind'] or '（未能读全）'}  受理 {c['accepted'] or '?'}  {days}  数据错误 {c['数据错误']}  "
+              f"适用范围 {c['适用范围']}  服务目标 {c['服务目标']}  实证材料 {c['实证材料']}")
     return EXIT_OK
+
+
+def _beijing(moment: str) -> str:
+    """A stored time (ISO, with its zone) as Beijing time to the minute."""
+    try:
+        return dt.datetime.fromisoformat(moment).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return moment

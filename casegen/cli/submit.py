@@ -21,7 +21,9 @@ def made_argument(text: str) -> dt.datetime:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="本单位的案例文件夹")
-    parser.add_argument("--unit", required=True, help="供电单位名称，如 国网重庆市电力公司九龙坡供电分公司")
+    parser.add_argument("--unit", required=True,
+                        help="供电单位名称，与案例文件的 unit.company 和客服中心的单位名单一致，"
+                             "如 国网重庆市电力公司九龙坡供电分公司")
     parser.add_argument("--from", dest="start", type=date_argument, required=True, metavar="DATE",
                         help="上报期间第一天（按受理日期，YYYY-MM-DD）")
     parser.add_argument("--to", dest="end", type=date_argument, required=True, metavar="DATE",
@@ -43,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{mark} {case.folder}（{case.customer}，户号 {case.account or '未填写'}）{problems or '无问题'}")
     for path in done.skipped:
         print(f"! 未打包（链接或非普通文件）：{path}", file=sys.stderr)
+    for case in done.other_units:
+        print(f"! {case.folder}：案例文件中的供电单位是“{case.company}”，不是 --unit “{done.unit}”；照样打包，"
+              "请核对单位名称（通报按 --unit 计）", file=sys.stderr)
     if done.wrong:
         print(f"! {len(done.wrong)} 个案例有数据错误或超出适用范围，照样上报（须如实上报全部案例）", file=sys.stderr)
     size = sum(s for _, s in done.members)

@@ -7,8 +7,9 @@ What counts:
   period of its package); a case sent again in a later package counts once, as last sent;
 - the submissions are judged against the two-weekly rhythm: the period is cut into fortnights
   from its first day (the last one may be shorter); a fortnight is reported on time when a
-  package covering its last day was received within `GRACE_DAYS` days after it, late when
-  later, missing when none was;
+  package covering its last day was received on that day or within `GRACE_DAYS` days after
+  it, late when later, missing when none was (a package received before the fortnight's last
+  day cannot report it);
 - 完工当日接电 is counted over the cases with external works (a completion date);
 - a flagged change is a change of a fact a true history never changes (dates, costs, 户号,
   capacity, evidence files) between two packages of the unit, counted once per case;
@@ -74,7 +75,8 @@ class Fortnight:
     received: dt.datetime | None = None
 
     def __str__(self) -> str:
-        return f"{self.start:%m-%d}—{self.end:%m-%d}"
+        shown = "%m-%d" if self.start.year == self.end.year else "%Y-%m-%d"
+        return f"{self.start.strftime(shown)}—{self.end.strftime(shown)}"
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,8 @@ RANKING: tuple[tuple[str, Callable[[UnitFigures], object]], ...] = (
     ("监督回访中客户不认可的户数少者在前", lambda u: len(u.disagreements)),
     ("按时报送的次数多者在前", lambda u: -len(u.submissions(ON_TIME))),
 )
-RHYTHM_TEXT = (f"报送按每两周一期核对：自本期第一天起每 {RHYTHM_DAYS} 天为一期，收到覆盖该期最后一天的上报包"
-               f"不晚于该期结束后 {GRACE_DAYS} 天为按时，晚于此为逾期，没有收到为未报送。")
+RHYTHM_TEXT = (f"报送按每两周一期核对：自本期第一天起每 {RHYTHM_DAYS} 天为一期；覆盖该期最后一天的上报包在该期最后一天"
+               f"或其后 {GRACE_DAYS} 天内收到为按时，晚于此为逾期，没有收到为未报送（该期结束前收到的包不计）。")
 RANKING_TEXT = "；".join(f"{n}. {text}" for n, (text, _) in enumerate(RANKING, start=1)) + \
     "；以上都相同的并列，按单位名称拼音排列。"
 
@@ -262,7 +264,9 @@ def submissions(connection: sqlite3.Connection, period: Period) -> dict[str, lis
 
 
 def _judged(start: dt.date, end: dt.date, held: list[tuple[dt.date, dt.date, dt.datetime]]) -> Fortnight:
-    covering = sorted(received for first, last, received in held if first <= end <= last)
+    # a package counts for the fortnights whose last day it covers, from that day on: one sent
+    # before a fortnight is over cannot report it
+    covering = sorted(received for first, last, received in held if first <= end <= last and received.date() >= end)
     if not covering:
         return Fortnight(start, end, MISSING)
     deadline = dt.datetime.combine(end + dt.timedelta(days=GRACE_DAYS + 1), dt.time(), BEIJING)
@@ -337,7 +341,7 @@ def bulletin(connection: sqlite3.Connection, period: Period, *, expected: list[s
     assert previous is not None
     now = ranked(figures(connection, period, expected))
     before = {u.unit: u for u in figures(connection, previous, expected)}
-    return Bulletin(period, previous, now, before, made or dt.date.today())
+    return Bulletin(period, previous, now, before, made or dt.datetime.now(BEIJING).date())
 
 
 # --- the document's words and tables, from the numbers alone ----------------------------------
@@ -428,9 +432,9 @@ def document(b: Bulletin, *, issuer: str = ISSUER) -> BulletinDocument:
     assert b.period.start is not None and b.period.end is not None and b.previous.start is not None
     standing = Table("各供电单位情况（按排名）", (
         "排名", "供电单位", "报送（每两周）", "案例数", "时限内接电", "完工当日接电", "实证材料齐全", "数据或范围错误",
-        "改动关键事实", "客服中心回访/不认可"), [
+        "改动关键事实", "客服中心回访", "其中不认可"), [
         (rank, _short(u.unit), _submitted(u), u.count, _share(u.within), _share(u.same_day), _share(u.evidence),
-         u.wrong, len(u.flagged), f"{len(u.callbacks)}/{len(u.disagreements)}") for rank, u in b.units])
+         u.wrong, len(u.flagged), len(u.callbacks), len(u.disagreements)) for rank, u in b.units])
     compared = Table("与上期对比（上期 → 本期）", (
         "供电单位", "案例数", "时限内接电占比", "实证材料齐全占比", "数据或范围错误", "改动关键事实", "回访不认可"), [
         (_short(u.unit), *(f"{before} → {now}" for before, now in (
@@ -472,7 +476,7 @@ def document(b: Bulletin, *, issuer: str = ISSUER) -> BulletinDocument:
                 [Table("需处理的案例", ("供电单位", "户号", "户名", "需处理的问题"), actions)]),
         Section("五、监督回访", ["客服中心监督回访与各单位在案例文件中记录的回访分别列出。"],
                 [Table("客服中心监督回访：客户不认可", call_headers, company_calls),
-                 Table("单位自行回访（案例文件 callback）：客户不认可", call_headers, unit_calls)]),
+                 Table("单位自行回访（案例文件中的回访记录）：客户不认可", call_headers, unit_calls)]),
     ]
     chart = [(_short(u.unit), ratio(u.within) if u.submitted else None) for _, u in b.units]
     return BulletinDocument("低压小微企业典型案例数据核查通报", f"（{_day(b.period.start)}—{_day(b.period.end)}）",

@@ -87,6 +87,8 @@ RESULT_COLUMNS = (CALLED, CALLER, *AGREED.values(), WORDS)
 
 
 def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a 户号 Excel turned into a number
     return "" if value is None else str(value).strip()
 
 
@@ -133,23 +135,27 @@ def check_rows(rows: list[SheetRow], known: set[tuple[str, str]], *,
 
 
 def _answer(row: SheetRow, unit: str, account: str, today: dt.date) -> Answer | str:
+    """The row's answer, or every problem it has, said together."""
+    problems = []
     called = _day(row.cells.get(CALLED))
     if called is None:
-        return f"{CALLED}应为日期（如 2025-06-03），实际为 {_text(row.cells.get(CALLED)) or '空'}"
-    if called > today:
-        return f"{CALLED} {called} 晚于今天"
+        problems.append(f"{CALLED}应为日期（如 2025-06-03），实际为 {_text(row.cells.get(CALLED)) or '空'}")
+    elif called > today:
+        problems.append(f"{CALLED} {called} 晚于今天")
     caller = _text(row.cells.get(CALLER))
     if not caller:
-        return f"请填写{CALLER}"
+        problems.append(f"请填写{CALLER}")
     agreed = {}
     for key, header in AGREED.items():
         value = _text(row.cells.get(header))
         if value not in (YES, NO):
-            return f"{header}应填“是”或“否”，实际为 {value or '空'}"
+            problems.append(f"{header}应填“是”或“否”，实际为 {value or '空'}")
         agreed[key] = value == YES
     words = _text(row.cells.get(WORDS)) or None
-    if not all(agreed.values()) and not words:
-        return f"客户不认可时须记下{WORDS}（不可编造）"
+    if any(_text(row.cells.get(h)) == NO for h in AGREED.values()) and not words:
+        problems.append(f"客户不认可时须记下{WORDS}（不可编造）")
+    if problems or called is None:
+        return "；".join(problems)
     return Answer(row.number, unit, account, called, caller, agreed["steps"], agreed["time"], agreed["cost"],
                   words)
 

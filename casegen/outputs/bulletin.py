@@ -87,7 +87,7 @@ def _widths(table: Table) -> list[float]:
     """Column widths in mm: each column as wide as its longest line needs (a header may wrap
     at four characters), shrunk where the type area is short, the widest columns first."""
     half_width_mm = _font_size(table) * 0.3528 / 2 + 0.05
-    padding_mm = 2.2  # the cell's own margins
+    padding_mm = 4.0  # the cell's own margins (0.19 cm each side in Word and LibreOffice) and a little air
     needs, floors = [], []
     for n, header in enumerate(table.headers):
         longest = max([min(display_width(header), 8),

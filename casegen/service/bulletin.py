@@ -19,6 +19,7 @@ from casegen.company.bulletin import Bulletin
 from casegen.company.units import read_units
 from casegen.outputs.bulletin import write_docx, write_html, write_xlsx
 from casegen.outputs.callsheet import CallRow, read_call_sheet, stated_cost, stated_days, write_call_sheet
+from casegen.outputs.pdf import to_pdf
 
 ISSUER = figures.ISSUER  # the bulletin's signature unless the caller names another
 EVER = Period(dt.date(1900, 1, 1), dt.date(9999, 12, 30))  # every case the store holds
@@ -45,9 +46,11 @@ class Issued:
 
 
 def bulletin(store: Path, period: Period, target: Path, *, html: Path | None = None, xlsx: Path | None = None,
-             units_file: Path | None = None, issuer: str = ISSUER, made: dt.date | None = None) -> Issued:
+             pdf: bool = False, units_file: Path | None = None, issuer: str = ISSUER,
+             made: dt.date | None = None) -> Issued:
     """`casegen bulletin`: each unit's figures for `period` ranked, against the previous period
-    of equal length, as an official document (and an HTML page and a workbook)."""
+    of equal length, as an official document (with `pdf`, also as PDF through the same
+    LibreOffice path and faces as `render --pdf`), an HTML page and a workbook."""
     period = _whole(period)
     expected = read_units(units_file) if units_file else None
     connection = _open(store)
@@ -57,6 +60,8 @@ def bulletin(store: Path, period: Period, target: Path, *, html: Path | None = N
         connection.close()
     words = figures.document(made_bulletin, issuer=issuer)
     written = [write_docx(words, target)]
+    if pdf:
+        written.append(to_pdf(target, target.with_suffix(".pdf")))
     if html:
         written.append(write_html(words, html))
     if xlsx:
@@ -127,7 +132,7 @@ def callbacks_record(store: Path, sheet: Path, *, today: dt.date | None = None) 
     connection = _open(store)
     try:
         with st.write_lock(connection):
-            result = _record(connection, store, rows, data, sheet, today or dt.date.today())
+            result = _record(connection, store, rows, data, sheet, today or dt.datetime.now(figures.BEIJING).date())
     finally:
         connection.close()
     return result

@@ -55,6 +55,7 @@ class SubmittedCase:
     account: str | None
     customer: str
     counts: dict[str, int]
+    company: str = ""  # the case file's own 供电单位
 
     @property
     def wrong(self) -> bool:
@@ -76,6 +77,12 @@ class Submission:
     @property
     def wrong(self) -> list[SubmittedCase]:
         return [c for c in self.cases if c.wrong]
+
+    @property
+    def other_units(self) -> list[SubmittedCase]:
+        """Cases whose own 供电单位 is not the unit submitting them (a name written two ways, or
+        another unit's case in the folder): packed all the same, and said."""
+        return [c for c in self.cases if c.company and c.company != self.unit]
 
 
 def counts_of(summary: CaseSummary) -> dict[str, int]:
@@ -149,7 +156,7 @@ def submit(folder: Path, unit: str, period: Period, *, target: Path | None = Non
         for path in found:
             files[f"{name}/{path.relative_to(case_dir).as_posix()}"] = path
         cases.append(SubmittedCase(name, f"{name}/{summary.path.name}", summary.account, summary.customer,
-                                   counts_of(summary)))
+                                   counts_of(summary), summary.company))
     made_at = _made(made, [p for p in files.values() if isinstance(p, Path)])
     with tempfile.TemporaryDirectory(prefix="casegen-submit-") as scratch:
         sheet = Path(scratch) / pkg.LEDGER
@@ -364,7 +371,10 @@ def receive_one(source: Path, store: Path, connection, *, units: list[str] | Non
         if package.sha256 != sha:
             raise pkg.Refused("文件在复制时被改动")
         if units is not None and package.unit not in units:
-            raise pkg.Refused(f"供电单位 {package.unit!r} 不在供电单位名单中")
+            raise pkg.Refused(f"供电单位“{package.unit}”不在供电单位名单中")
+        if received is not None and received < dt.datetime.fromisoformat(package.made):
+            raise pkg.Refused(f"--received 给出的收到时间 {received:%Y-%m-%d %H:%M} 早于包的生成时间 {package.made}："
+                              "请核对收到的日期")
         incoming = _incoming(package, calendar_file, store, reuse=False)
         _hook("copied")
         with st.write_lock(connection):
@@ -522,14 +532,23 @@ def store_listing(store: Path, *, unit: str | None = None, period: Period | None
             f" FROM revisions r JOIN periods p ON r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE {condition}"
             " ORDER BY u.name, p.start, r.number", tuple(parameters))
         cases = []
+        # cases listed for a period: those accepted in it (a case whose date is unknown: listed)
+        case_condition, case_parameters = condition, list(parameters)
+        if period and period.start:
+            case_condition += " AND (c.accepted IS NULL OR c.accepted >= ?)"
+            case_parameters.append(period.start.isoformat())
+        if period and period.end:
+            case_condition += " AND (c.accepted IS NULL OR c.accepted <= ?)"
+            case_parameters.append(period.end.isoformat())
         if unit or (period and (period.start or period.end)):
             cases = st.table(
                 connection, "SELECT u.name unit, p.start, p.end, r.number revision, c.folder, c.account, c.customer,"
                 " c.kind, c.accepted, c.energized, c.working_days, c.limit_days, c.cost_wan, c.数据错误, c.适用范围,"
                 " c.服务目标, c.实证材料 FROM cases c JOIN revisions r ON c.revision_id = r.id JOIN periods p ON"
                 " r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE r.number = (SELECT MAX(number) FROM"
-                f" revisions WHERE period_id = p.id) AND {condition} ORDER BY u.name, p.start, c.accepted, c.folder",
-                tuple(parameters))
+                f" revisions WHERE period_id = p.id) AND {case_condition}"
+                " ORDER BY u.name, p.start, c.accepted, c.folder",
+                tuple(case_parameters))
     finally:
         connection.close()
     return Listing(units, revisions, cases)
