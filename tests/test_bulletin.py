@@ -355,3 +355,19 @@ def test_submit_says_when_a_cases_own_unit_is_another(tmp_path, capsys):
     capsys.readouterr()
     package(tmp_path, "另一个供电分公司", START, END, tmp_path / "V", "v")
     assert "不是 --unit “另一个供电分公司”" in capsys.readouterr().err
+
+
+def test_a_rebuild_records_what_was_recorded_and_refuses_what_was_refused(world, tmp_path, capsys):
+    store, _, _ = world
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    callbacks_sample(copy, _period(), 5, tmp_path / "回访.xlsx", seed=1)
+    done = filled(tmp_path / "回访.xlsx", {2: ("2025-04-08", "王某", "是", "是", "是", None),
+                                           3: ("2099-01-01", "王某", "是", "是", "是", None)})
+    capsys.readouterr()
+    assert main(["callbacks", "record", str(copy), str(done)]) == 1
+    before = callbacks_rows(copy)
+    assert len(before) == 1
+    (copy / st.DATABASE).unlink()
+    assert main(["receive", "--store", str(copy), "--reindex"]) == 0
+    assert callbacks_rows(copy) == before  # the 2099 row stays refused, as it was that day

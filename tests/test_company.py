@@ -283,3 +283,76 @@ def test_a_rebuild_reads_a_package_again_when_its_record_is_stale_or_damaged(cas
     (store / st.DATABASE).unlink()
     assert main(["receive", "--store", str(store), "--reindex"]) == 0
     assert dump(store) == before
+
+
+# --- found by an attack on these commands ----------------------------------------------------------
+
+def test_a_period_written_otherwise_than_yyyy_mm_dd_is_refused(tmp_path, capsys):
+    manifest = json.loads(zipfile.ZipFile(build(tmp_path / "ok.zip", GOOD)).read("manifest.json"))
+    manifest["period"] = {"from": "20250101", "to": "20250114"}  # date.fromisoformat takes it
+    refused(capsys, tmp_path, build(tmp_path / "p.zip", GOOD, manifest=manifest), "应写作 YYYY-MM-DD")
+
+
+def test_a_path_too_deep_is_refused_and_the_next_package_still_kept(cases, tmp_path, capsys):
+    deep = build(tmp_path / "deep.zip", {"cases/" + "/".join(["d"] * 2000) + "/x.txt": b"x", **GOOD})
+    code, results = receive(capsys, tmp_path / "store", deep, submit(cases, tmp_path / "good.zip"))
+    assert code == 1 and [r["status"] for r in results] == ["拒收", "已收存"]
+    assert "路径过深或过长" in results[0]["reason"]
+
+
+def test_received_times_must_be_plausible_and_in_order(cases, tmp_path, capsys):
+    store = tmp_path / "store"
+    first = submit(cases, tmp_path / "a.zip")  # made 2025-05-01 09:00
+    code, [result] = receive(capsys, store, first, extra=("--received", "1900-01-01"))
+    assert code == 1 and "不在 2019-11-01 至今天之间" in result["reason"]
+    code, [result] = receive(capsys, store, first, extra=("--received", "2025-04-01"))
+    assert code == 1 and "早于包的生成时间" in result["reason"]
+    assert receive(capsys, store, first, extra=("--received", "2025-05-20"))[0] == 0
+    second = submit(cases, tmp_path / "b.zip", "--made", "2025-05-02T09:00:00+08:00")
+    code, [result] = receive(capsys, store, second, extra=("--received", "2025-05-10"))
+    assert code == 1 and "早于该单位本期已收存的上一版" in result["reason"]  # r2 never before r1
+
+
+def test_a_damaged_index_is_said_in_chinese_and_a_rebuild_replaces_it(cases, tmp_path, capsys):
+    store = tmp_path / "store"
+    receive(capsys, store, submit(cases, tmp_path / "a.zip"))
+    before = dump(store)
+    (store / st.DATABASE).write_bytes(os.urandom(10_000))
+    for command in (["store", str(store)],
+                    ["bulletin", str(store), *PERIOD, "-o", str(tmp_path / "t.docx")],
+                    ["callbacks", "sample", str(store), *PERIOD, "-n", "1", "-o", str(tmp_path / "c.xlsx")]):
+        assert main(command) == 2
+        assert "索引 store.sqlite 已损坏" in capsys.readouterr().err
+    assert main(["receive", "--store", str(store), "--reindex"]) == 0
+    assert dump(store) == before and list(store.glob("store.sqlite.damaged-*"))
+
+
+def test_an_empty_resubmission_flags_every_case_it_withdraws(cases, tmp_path, capsys):
+    store = tmp_path / "store"
+    receive(capsys, store, submit(cases, tmp_path / "a.zip"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, [result] = receive(capsys, store, submit(empty, tmp_path / "b.zip", "--made", "2025-05-02T09:00:00+08:00"))
+    withdrawn = [c for c in result["changes"] if c["change"] == "撤回案例"]
+    assert code == 0 and len(withdrawn) == 3 and all(c["flagged"] for c in withdrawn)
+
+
+def test_a_units_workbook_that_is_not_a_roster_is_refused_in_chinese(cases, tmp_path, capsys):
+    book = tmp_path / "units.xlsx"
+    book.write_bytes(b"not a workbook")
+    assert main(["receive", str(submit(cases, tmp_path / "a.zip")), "--store", str(tmp_path / "s"),
+                 "--units", str(book)]) == 2
+    assert "无法读取供电单位名单" in capsys.readouterr().err
+
+
+def test_a_units_own_callback_that_says_false_is_a_disagreement(cases, tmp_path, capsys):
+    case = next(cases.glob("01-*/case.yaml"))
+    text = case.read_text(encoding="utf-8")
+    start = text.index("  cost: {confirmed: true")
+    case.write_text(text[:start] + "  cost: {confirmed: false, words: 我们出了两千块。}\n"
+                    + text[text.index("\n", start) + 1:], encoding="utf-8")
+    store = tmp_path / "store"
+    receive(capsys, store, submit(cases, tmp_path / "a.zip"))
+    [callback] = [json.loads(c["unit_callback"]) for c in dump(store)["cases"]
+                  if c["folder"].startswith("cases/01")]
+    assert callback["points"]["成本"] == {"confirmed": False, "words": "我们出了两千块。"}

@@ -185,6 +185,9 @@ def build(target: Path, files: dict[str, Path | bytes], head: dict, cases: list[
 # --- reading -----------------------------------------------------------------------------------
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FIRST_DAY, LAST_DAY = dt.date(2019, 1, 1), dt.date(2199, 12, 31)  # the notice is of 2019
+MAX_DEPTH, MAX_NAME = 16, 1000  # a case folder's files lie a few levels deep; a name is a path, not a story
 HEAD_KEYS = {"format": int, "unit": str, "period": dict, "made": str, "casegen": str, "members": list, "cases": list}
 
 
@@ -197,6 +200,8 @@ def _check_name(name: str) -> str | None:
     if "\\" in name:
         return f"路径中含反斜杠（应为 / 分隔）：{name!r}"
     parts = name.split("/")
+    if len(parts) > MAX_DEPTH or len(name) > MAX_NAME:
+        return f"路径过深或过长（至多 {MAX_DEPTH} 层、{MAX_NAME} 个字符）：{name[:80]!r}…"
     if ".." in parts:
         return f"路径中含 ..，指向包外：{name!r}"
     if any(part in ("", ".") for part in parts):
@@ -227,9 +232,14 @@ def _date(text, what: str) -> dt.date:
     if not isinstance(text, str):
         raise Refused(f"清单（manifest.json）有误：{what} 应为日期文字")
     try:
-        return dt.date.fromisoformat(text)
+        if not ISO_DAY.match(text):  # fromisoformat also takes 20250101 and 2025-W01-1
+            raise ValueError(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise Refused(f"清单（manifest.json）有误：{what} 应写作 YYYY-MM-DD，实际为 {text!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Refused(f"清单（manifest.json）有误：{what} {day} 不在 {FIRST_DAY} 至 {LAST_DAY} 之间")
+    return day
 
 
 def check_manifest(data: object) -> dict:

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from casegen.base.errors import UsageError
 from casegen.base.writing import TEMPORARY, TEMPORARY_PREFIX, write_bytes, write_text
 
 DATABASE, PACKAGES, FACTS, SHEETS = "store.sqlite", "packages", "facts", "callbacks"
@@ -163,16 +164,28 @@ def database(store: Path) -> sqlite3.Connection:
     return connection
 
 
+def open_index(store: Path) -> sqlite3.Connection:
+    """The index of an existing store, or UsageError in Chinese when it cannot be used."""
+    try:
+        connection = database(store)
+        connection.execute("SELECT COUNT(*) FROM revisions").fetchone()
+        return connection
+    except sqlite3.Error as e:
+        raise UsageError(f"无法打开收存库 {store}：索引 {DATABASE} 已损坏或不是收存库的索引（{e}）；"
+                         "可删除它后用 casegen receive --store … --reindex 重建") from None
+
+
 @contextmanager
 def write_lock(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One transaction holding the store's write lock: committed on success, rolled back otherwise."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
+        connection.execute("COMMIT")
+    except BaseException:  # a failed COMMIT (a full disk) is rolled back too
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
         raise
-    connection.execute("COMMIT")
 
 
 def _alive(pid: int) -> bool:
@@ -300,7 +313,8 @@ def compare(old: list[CaseFacts], new: list[CaseFacts], *, same_period: bool) ->
             left.remove(before)
             pairs.append((before, case))
     if same_period:
-        changes += [Change(WITHDRAWN, c.account, c.folder) for c in left]
+        # a case reported and then taken back is for the 客服中心 to look at: a true history keeps it
+        changes += [Change(WITHDRAWN, c.account, c.folder, flagged=True) for c in left]
     for before, case in pairs:
         for name in FIELDS:
             was, now = _text(before.value(name)), _text(case.value(name))
@@ -460,7 +474,9 @@ def read_facts(store: Path, sha256: str, key: str) -> Incoming | None:
 def keep_sheet(store: Path, data: bytes, sha256: str) -> Path:
     """A filled call sheet kept whole (as packages are), so a rebuild reads it again."""
     path = store / SHEETS / f"{sha256}.xlsx"
-    if not path.exists():
+    if path.exists():
+        os.utime(path)  # recorded again now: a rebuild replays the sheets in the order last recorded
+    else:
         write_bytes(path, data)
     return path
 
@@ -470,3 +486,29 @@ def sheet_files(store: Path) -> list[Path]:
     root = store / SHEETS
     found = [p for p in root.glob("*.xlsx") if p.is_file() and not p.is_symlink()] if root.is_dir() else []
     return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def latest_received(connection: sqlite3.Connection, incoming: Incoming) -> dt.datetime | None:
+    """When the unit's latest revision of this period was received (revisions are kept in the
+    order they came, and a rebuild orders them by that time)."""
+    row = connection.execute(
+        "SELECT MAX(r.received) FROM revisions r JOIN periods p ON r.period_id = p.id JOIN units u ON p.unit_id = u.id"
+        " WHERE u.name = ? AND p.start = ? AND p.end = ?", (incoming.unit, incoming.start, incoming.end)).fetchone()
+    return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def recorded_path(connection: sqlite3.Connection, relative_path: str) -> bool:
+    try:
+        return connection.execute("SELECT 1 FROM revisions WHERE path = ?", (relative_path,)).fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def misplaced_files(store: Path) -> list[Path]:
+    """Files under packages/ that are not where a kept package goes (a rebuild says so)."""
+    root = store / PACKAGES
+    if not root.is_dir():
+        return []
+    kept = set(package_files(store))
+    return sorted(p for p in root.rglob("*") if (p.is_file() or p.is_symlink()) and p not in kept
+                  and not p.name.startswith("."))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from casegen.base.errors import CaseError, UsageError, os_reason
+from casegen.base.errors import UsageError, os_reason
 from casegen.outputs.roster import units_from_roster
 
 
@@ -16,8 +16,8 @@ def read_units(path: Path) -> list[str]:
     if path.suffix.lower() == ".xlsx":
         try:
             return units_from_roster(path)
-        except CaseError as e:
-            raise UsageError(f"无法读取供电单位名单 {path}：{e.findings[0].message}") from None
+        except ValueError as e:
+            raise UsageError(f"无法读取供电单位名单 {path}：{e}") from None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:

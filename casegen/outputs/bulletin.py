@@ -139,22 +139,22 @@ def _docx_table(document, table: Table) -> None:
 def write_docx(bulletin: BulletinDocument, target: Path) -> Path:
     document = Document(str(default_template()))
     _blank(document)
-    document.add_paragraph(bulletin.title, style="CaseTitle")
-    document.add_paragraph(bulletin.period_line, style="CaseSubtitle")
+    document.add_paragraph(_clean(bulletin.title), style="CaseTitle")
+    document.add_paragraph(_clean(bulletin.period_line), style="CaseSubtitle")
     document.add_paragraph("", style="CaseBody")
     for section in bulletin.sections:
-        document.add_paragraph(section.heading, style="CaseHeading1")
+        document.add_paragraph(_clean(section.heading), style="CaseHeading1")
         for text in section.paragraphs:
             document.add_paragraph(_clean(text), style="CaseBody")
         for table in section.tables:
             _docx_table(document, table)
     document.add_paragraph("", style="CaseBody")
     for line in (bulletin.issuer, bulletin.issued):
-        paragraph = document.add_paragraph(line, style="CaseBody")
+        paragraph = document.add_paragraph(_clean(line), style="CaseBody")
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         paragraph.paragraph_format.right_indent = Pt(64)  # four characters in from the right, as 公文 sign
     core = document.core_properties
-    core.title, core.author, core.last_modified_by = bulletin.title, "casegen", "casegen"
+    core.title, core.author, core.last_modified_by = _clean(bulletin.title), "casegen", "casegen"
     core.comments, core.identifier = "", ""
     with atomic_path(target) as temporary:
         document.save(str(temporary))
@@ -260,8 +260,8 @@ def write_xlsx(bulletin: BulletinDocument, target: Path) -> Path:
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     notes = book.create_sheet("说明")
-    notes.append([bulletin.title])
-    notes.append([bulletin.period_line])
+    notes.append([_clean(bulletin.title)])
+    notes.append([_clean(bulletin.period_line)])
     for section in bulletin.sections:
         for text in section.paragraphs:
             notes.append([_clean(text)])

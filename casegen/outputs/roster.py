@@ -56,11 +56,12 @@ def teams_from_file(path: Path) -> list[TeamRow]:
 
 
 def units_from_roster(path: Path) -> list[str]:
-    """The 供电单位 of a 附件1 roster workbook (as `casegen roster` writes it), in order, once each."""
+    """The 供电单位 of a 附件1 roster workbook (as `casegen roster` writes it), in order, once
+    each; ValueError, in Chinese, for a workbook that is not one."""
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl's many errors for a file that is not a workbook: one refusal
-        raise CaseError([Finding("units", f"不是可以打开的 .xlsx 表格（{type(e).__name__}）", path)]) from None
+        raise ValueError(f"不是可以打开的 .xlsx 表格（{type(e).__name__}）") from None
     try:
         for sheet in book.worksheets:
             rows = sheet.iter_rows(values_only=True)
@@ -72,4 +73,4 @@ def units_from_roster(path: Path) -> list[str]:
                     return list(dict.fromkeys(found))
     finally:
         book.close()
-    raise CaseError([Finding("units", "表中没有“供电单位”列：请使用附件1 名单或 YAML 单位名单", path)])
+    raise ValueError("表中没有“供电单位”列：请使用附件1 名单或 YAML 单位名单")

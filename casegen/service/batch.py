@@ -124,6 +124,15 @@ def _worker_stop(signum, frame):
     raise KeyboardInterrupt
 
 
+def _stop_again(unraisable) -> None:
+    """A stop that lands in a finalizer or a weakref callback is swallowed there by Python and
+    printed as "Exception ignored": deliver it again, to the case the worker is working on."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):  # again in a moment, from outside the callback
+        threading.Timer(0.02, os.kill, args=(os.getpid(), signal.SIGTERM)).start()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def _warm_up() -> None:
     """Find the font once per worker, before the first case (the libraries came with the fork)."""
     # Ctrl-C reaches the whole process group: the parent stops the batch (a case in progress
@@ -133,4 +142,5 @@ def _warm_up() -> None:
     _die_with_parent()
     cjk_font()
     # only now: stopped while finding the font, a worker simply ends (it has written nothing)
+    sys.unraisablehook = _stop_again
     signal.signal(signal.SIGTERM, _worker_stop)

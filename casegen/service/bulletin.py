@@ -22,18 +22,21 @@ from casegen.outputs.callsheet import CallRow, read_call_sheet, stated_cost, sta
 from casegen.outputs.pdf import to_pdf
 
 ISSUER = figures.ISSUER  # the bulletin's signature unless the caller names another
-EVER = Period(dt.date(1900, 1, 1), dt.date(9999, 12, 30))  # every case the store holds
+EVER = Period(dt.date(2000, 1, 1), dt.date(9999, 12, 30))  # every case the store holds
+EARLIEST_LAST = dt.date(2199, 12, 31)  # the latest day a period may end on
 
 
 def _open(store: Path) -> sqlite3.Connection:
     if not (store / st.DATABASE).is_file():
         raise UsageError(f"{store} 不是收存库（没有 {st.DATABASE}）：先用 casegen receive 收存上报包")
-    return st.database(store)
+    return st.open_index(store)
 
 
 def _whole(period: Period) -> Period:
     if period.start is None or period.end is None:
         raise UsageError("请用 --from 和 --to 给出期间")
+    if not (EVER.start <= period.start and period.end <= EARLIEST_LAST):
+        raise UsageError(f"期间应在 {EVER.start} 至 {EARLIEST_LAST} 之间")
     return period
 
 
@@ -161,6 +164,7 @@ def replay_sheets(connection: sqlite3.Connection, store: Path) -> int:
             rows = [calls.SheetRow(number, cells) for number, cells in read_call_sheet(path)]
         except ValueError:
             continue
-        _record(connection, store, rows, path.read_bytes(), path, dt.date.max)
+        recorded_on = dt.datetime.fromtimestamp(path.stat().st_mtime, figures.BEIJING).date()
+        _record(connection, store, rows, path.read_bytes(), path, recorded_on)  # as judged that day
         replayed += 1
     return replayed

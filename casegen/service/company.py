@@ -30,7 +30,7 @@ from casegen.base.period import Period
 from casegen.base.policy import FindingClass
 from casegen.base.writing import TEMPORARY_PREFIX, safe_name
 from casegen.case.derive import day_text
-from casegen.case.model import CALLBACK_POINTS
+from casegen.case.model import CALLBACK_POINTS, parse_bool
 from casegen.case.reading import read_raw
 from casegen.company import package as pkg
 from casegen.company import store as st
@@ -43,6 +43,9 @@ from casegen.service.bulletin import replay_sheets
 from casegen.service.summary import summarize
 
 SKIPPED_NAMES = {"Thumbs.db", "desktop.ini"}
+MISPLACED = ("文件名或所在文件夹不是收存库的格式"
+             "（packages/<单位>/<YYYY-MM-DD>_<YYYY-MM-DD>/r<版本>-<SHA-256 前 12 位>.zip），未编入")
+RECEIVED_FROM = dt.date(2019, 11, 1)  # the notice took effect then: no package came earlier
 KILL_HOOK = "CASEGEN_RECEIVE_KILL_AT"  # tests only: "copied" or "linked" makes receive SIGKILL itself there
 
 
@@ -114,8 +117,10 @@ def _case_files(case_dir: Path, others: set[Path]) -> tuple[list[Path], list[str
     return files, skipped
 
 
-def _made(made: dt.datetime | None, files: list[Path]) -> str:
+def _made(made: dt.datetime | None, files: list[Path], folder: Path) -> str:
     if made is not None:
+        if not (RECEIVED_FROM.year <= made.year <= 2107):  # and within what a zip's dates can say
+            raise UsageError(f"--made 应在 {RECEIVED_FROM.year} 至 2107 年之间，实际为 {made:%Y-%m-%d}")
         return pkg.made_text(made)
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
@@ -123,7 +128,7 @@ def _made(made: dt.datetime | None, files: list[Path]) -> str:
             return pkg.made_text(dt.datetime.fromtimestamp(int(epoch), dt.UTC))
         except (ValueError, OverflowError, OSError):
             raise UsageError(f"SOURCE_DATE_EPOCH 应为整数秒，实际为 {epoch!r}") from None
-    newest = max((p.stat().st_mtime for p in files), default=0)
+    newest = max((p.stat().st_mtime for p in files), default=folder.stat().st_mtime)  # nothing to pack: the folder's
     return pkg.made_text(dt.datetime.fromtimestamp(int(newest), dt.UTC))
 
 
@@ -157,7 +162,7 @@ def submit(folder: Path, unit: str, period: Period, *, target: Path | None = Non
             files[f"{name}/{path.relative_to(case_dir).as_posix()}"] = path
         cases.append(SubmittedCase(name, f"{name}/{summary.path.name}", summary.account, summary.customer,
                                    counts_of(summary), summary.company))
-    made_at = _made(made, [p for p in files.values() if isinstance(p, Path)])
+    made_at = _made(made, [p for p in files.values() if isinstance(p, Path)], folder)
     with tempfile.TemporaryDirectory(prefix="casegen-submit-") as scratch:
         sheet = Path(scratch) / pkg.LEDGER
         write_ledger(ledger_rows(selection.current), sheet)
@@ -290,6 +295,15 @@ def _customer_steps(data: dict) -> str | None:
     return f"申请签约（{day_text(applied)}），装表接电（{day_text(energized)}）"
 
 
+def _confirmed(value) -> bool:
+    """Whether the customer confirmed a point, as the case file writes it (the raw file keeps
+    `false` as text); a value that is not a yes or no is not a confirmation."""
+    try:
+        return parse_bool(value) is not False
+    except ValueError:
+        return False
+
+
 def _unit_callback(data: dict) -> str | None:
     """The unit's own callback (the case file's `callback` section): when, by whom, and which of
     the three points the customer did not confirm, with their words."""
@@ -300,7 +314,7 @@ def _unit_callback(data: dict) -> str | None:
     for key, label in CALLBACK_POINTS.items():
         answer = callback.get(key)
         if isinstance(answer, dict):
-            points[label] = {"confirmed": answer.get("confirmed") is not False, "words": _text(answer.get("words"))}
+            points[label] = {"confirmed": _confirmed(answer.get("confirmed")), "words": _text(answer.get("words"))}
     return json.dumps({"date": _date_text(callback.get("date")), "by": _text(callback.get("by")),
                        "channel": _text(callback.get("channel")), "points": points}, ensure_ascii=False)
 
@@ -351,7 +365,7 @@ def _recover(connection, store: Path, calendar_file: Path | None) -> None:
 def receive_one(source: Path, store: Path, connection, *, units: list[str] | None,
                 calendar_file: Path | None, limits: pkg.Limits = pkg.LIMITS,
                 received: dt.datetime | None = None) -> Received:
-    temporary = None
+    temporary, placed = None, None
     try:
         try:
             mode = source.stat().st_mode
@@ -372,6 +386,8 @@ def receive_one(source: Path, store: Path, connection, *, units: list[str] | Non
             raise pkg.Refused("文件在复制时被改动")
         if units is not None and package.unit not in units:
             raise pkg.Refused(f"供电单位“{package.unit}”不在供电单位名单中")
+        if received is not None and not (RECEIVED_FROM <= received.date() <= dt.date.today() + dt.timedelta(days=1)):
+            raise pkg.Refused(f"--received 给出的收到时间 {received:%Y-%m-%d} 不在 {RECEIVED_FROM} 至今天之间")
         if received is not None and received < dt.datetime.fromisoformat(package.made):
             raise pkg.Refused(f"--received 给出的收到时间 {received:%Y-%m-%d %H:%M} 早于包的生成时间 {package.made}："
                               "请核对收到的日期")
@@ -383,21 +399,40 @@ def receive_one(source: Path, store: Path, connection, *, units: list[str] | Non
             if stored:
                 return Received(source, ALREADY, sha256=sha, stored=stored)
             path, number = st.next_path(connection, store, incoming)
+            latest = st.latest_received(connection, incoming)
+            if received is not None and latest is not None and received < latest:
+                raise pkg.Refused(f"--received 给出的收到时间早于该单位本期已收存的上一版（{latest:%Y-%m-%d %H:%M}）："
+                                  "各版须按收到的先后收存")
             received_ns = (time.time_ns() if received is None else int(received.timestamp()) * 10**9) // 1000 * 1000
             os.utime(temporary, ns=(received_ns, received_ns))
             kept = st.record(connection, store, path, number, incoming, st.received_time(temporary))
             st.place(temporary, path, received_ns)
+            placed = path
             _hook("linked")
         return Received(source, KEPT, sha256=sha, kept=kept, cases=len(incoming.cases),
                         stored=st.relative(store, path))
     except pkg.Refused as e:
         return Received(source, REFUSED, str(e))
-    except (OSError, CaseError) as e:
-        reason = os_reason(e) if isinstance(e, OSError) else "; ".join(str(f) for f in e.findings)
+    except (OSError, CaseError, sqlite3.Error) as e:
+        _unplace(placed, connection, store)
+        if isinstance(e, sqlite3.Error):
+            reason = "收存库的索引写入失败（磁盘空间不足？）" if "full" in str(e) else f"收存库的索引写入失败（{e}）"
+        else:
+            reason = os_reason(e) if isinstance(e, OSError) else "; ".join(str(f) for f in e.findings)
         return Received(source, REFUSED, f"无法收存：{reason}")
+    except Exception as e:  # one package must never stop the others; the reason is reported
+        _unplace(placed, connection, store)
+        return Received(source, REFUSED, f"无法收存：程序内部错误 {type(e).__name__}，请把这个包交给维护人员")
     finally:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
+
+
+def _unplace(placed: Path | None, connection, store: Path) -> None:
+    """A package linked into place whose rows were not committed (the index failed to write)
+    is taken back out: the store keeps no package it has not recorded."""
+    if placed is not None and not st.recorded_path(connection, st.relative(store, placed)):
+        placed.unlink(missing_ok=True)
 
 
 def receive(sources: list[Path], store: Path, *, units_file: Path | None = None,
@@ -475,12 +510,18 @@ def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | No
     if not store.is_dir():
         raise UsageError(f"找不到收存库：{store}")
     calendar_file = calendar_file or _store_calendar(store)
-    connection = st.database(store)
+    try:
+        connection = st.open_index(store)
+    except UsageError:  # a damaged index is what a rebuild is for: kept aside, never deleted
+        index = store / st.DATABASE
+        index.replace(index.with_name(f"{st.DATABASE}.damaged-{time.strftime('%Y%m%d%H%M%S')}"))
+        connection = st.database(store)
     result = Reindexed(0, 0)
     try:
         with st.write_lock(connection):
             st.clear(connection)
             paths = st.package_files(store)
+            result.problems += [(path, MISPLACED) for path in st.misplaced_files(store)]
             for path, incoming, problem in _read_packages(store, paths, calendar_file, workers or os.cpu_count() or 1,
                                                              full):
                 if incoming is None:
@@ -509,7 +550,7 @@ def store_listing(store: Path, *, unit: str | None = None, period: Period | None
     """`casegen store`: units with their periods and revisions; the cases of a unit or period."""
     if not (store / st.DATABASE).is_file():
         raise UsageError(f"{store} 不是收存库（没有 {st.DATABASE}）")
-    connection = st.database(store)
+    connection = st.open_index(store)
     try:
         units = st.table(connection, "SELECT u.name unit, COUNT(DISTINCT p.id) periods, COUNT(r.id) revisions"
                          " FROM units u LEFT JOIN periods p ON p.unit_id = u.id LEFT JOIN revisions r ON"
