@@ -17,9 +17,8 @@ from casegen.cli.common import (
     print_template_problems,
 )
 from casegen.cli.texts import finding_line
-from casegen.service.authoring import check_template
 from casegen.service.batch import FAILED, RENDERED, SKIPPED, Outcome
-from casegen.service.documents import pdf_readiness, render
+from casegen.service.documents import check_template, pdf_readiness, render
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

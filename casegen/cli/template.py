@@ -7,7 +7,7 @@ from pathlib import Path
 
 from casegen.base.errors import UsageError
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, print_template_problems
-from casegen.service.authoring import check_template
+from casegen.service.documents import check_template
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ returns values (results, findings, paths written) and prints nothing.
     report          service.tables.report            the report page (and workbook) written
     import          service.tables.import_table      case files from a filled 附件2
     new             service.authoring.new_case       a case file to fill in
-    template check  service.authoring.check_template the template's problems
+    template check  service.documents.check_template the template's problems
     rules, calendar service.authoring.rules / calendar_year
     serve           service.workbench                what the workbench's views ask beyond these
 

@@ -1,5 +1,6 @@
-"""What a clerk or a maintainer asks before there are cases to check: a new case file, a
-template checked, the rules listed, a year's calendar."""
+"""What a clerk or a maintainer asks before there are cases to check: a new case file, the
+rules listed, a year's calendar. (A template is checked beside the documents it makes:
+service.documents.check_template.)"""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from casegen.base.errors import Finding
 from casegen.base.policy import RULES, Rule
 from casegen.case.scaffold import new_case as scaffold_case
-from casegen.checks.template import check_template as template_problems
 from casegen.service.cases import open_calendar
 
 
@@ -18,11 +17,6 @@ def new_case(path: Path) -> Path:
     """`casegen new`: a case file with every key and its Chinese comment, and the evidence
     folder beside it (returned). FileExistsError when the file is there already."""
     return scaffold_case(path)
-
-
-def check_template(path: Path) -> list[Finding]:
-    """`casegen template check`: every problem of a user's 附件3 template (none: usable)."""
-    return template_problems(path)
 
 
 def rules() -> list[Rule]:

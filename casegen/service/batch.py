@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent import futures  # its process pool is imported when first asked for (a package __getattr__)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,13 +93,13 @@ def run_jobs(jobs: list, work: Callable[[Any], Outcome], *, workers: int = 1,
             yield run_one(work, job)
         return
 
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_warm_up)
-    futures = [pool.submit(run_one, work, job) for job in todo]
+    pool = futures.ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_warm_up)
+    running = [pool.submit(run_one, work, job) for job in todo]
     try:
-        for future in as_completed(futures):
+        for future in futures.as_completed(running):
             yield future.result()
     except BaseException:
-        for future in futures:  # a case in progress finishes (atomically); the rest never start
+        for future in running:  # a case in progress finishes (atomically); the rest never start
             future.cancel()
         raise
     finally:

@@ -19,7 +19,7 @@ import stat
 import tempfile
 import time
 from collections import Counter, deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent import futures  # its process pool is imported when first asked for (a package __getattr__)
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
@@ -490,7 +490,7 @@ def _read_packages(store: Path, paths: list[Path], calendar_file: Path | None, w
     if workers <= 1 or len(jobs) < 2:
         yield from map(_read_package, jobs)
         return
-    with ProcessPoolExecutor(workers) as pool:
+    with futures.ProcessPoolExecutor(workers) as pool:
         window: deque = deque()
         for job in jobs:
             window.append(pool.submit(_read_package, job))

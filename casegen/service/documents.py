@@ -12,6 +12,7 @@ from casegen.case.calendar import WorkCalendar, find_calendar_file
 from casegen.case.reading import CaseFile
 from casegen.checks.evidence import PROVIDED, checklist
 from casegen.checks.files import IMAGE_SUFFIXES
+from casegen.checks.template import check_template as template_problems
 from casegen.outputs.document import Picture, making_stamp, render_docx, stamp_of, target_note_text
 from casegen.outputs.pdf import FONT_PACKAGES, ToolMissing, libreoffice, substituted_faces, to_pdf
 from casegen.outputs.photos import photo_width_mm, prepare_photo
@@ -237,3 +238,8 @@ def render_case(path: Path, out_dir: Path, *, calendar_file: Path | None = None,
         document = rendered.outputs[0]
         rendered.outputs.insert(0, to_pdf(document, document.with_suffix(".pdf")))
     return rendered
+
+
+def check_template(path: Path) -> list[Finding]:
+    """`casegen template check`: every problem of a user's 附件3 template (none: usable)."""
+    return template_problems(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent import futures  # its process pool is imported when first asked for (a package __getattr__)
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +90,7 @@ def warm_photos(photos, case_files: list[CaseFile], workers: int | None = None) 
                 continue  # the check itself says what is wrong with it
     if workers < 2 or len(todo) < WARM_MIN:
         return
-    with ProcessPoolExecutor(min(workers, len(todo) // WARM_MIN + 1)) as pool:
+    with futures.ProcessPoolExecutor(min(workers, len(todo) // WARM_MIN + 1)) as pool:
         for real, status, facts in pool.map(photo_facts_job, sorted(todo), chunksize=16):
             if facts is not None:
                 photos.store(real, status, facts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent import futures  # its process pool is imported when first asked for (a package __getattr__)
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -138,7 +138,7 @@ def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: P
     if shares == 1:
         results = [_read_chunk(jobs[0])]
     else:
-        with ProcessPoolExecutor(shares) as pool:
+        with futures.ProcessPoolExecutor(shares) as pool:
             results = list(pool.map(_read_chunk, jobs))
     cache = PhotoCache.open()
     summaries, slims, found = [], [], []
