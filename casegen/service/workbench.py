@@ -24,20 +24,15 @@ from casegen.case.calendar import WorkCalendar
 from casegen.case.model import Case, submodel
 from casegen.case.reading import read_raw
 from casegen.checks.files import MAGIC, PhotoCache
-from casegen.outputs.ledger import ledger_rows
 from casegen.outputs.pdf import ToolMissing
 from casegen.outputs.sketch import SketchInput, draw_figure
-from casegen.outputs.workbooks import write_ledger
 from casegen.service.authoring import new_case
 from casegen.service.cases import customer_name, prepare
 from casegen.service.documents import render_case
 from casegen.service.evidence import audit_case
-from casegen.service.summary import summarize
-from casegen.service.tables import roster
+from casegen.service.tables import ledger, roster
 
 MAX_UPLOAD_BYTES = 20_000_000
-
-
 UPLOAD_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".doc", ".docx",
                    ".xls", ".xlsx"}
 
@@ -300,7 +295,7 @@ def workbook(root: Path, which: str) -> Path:
         raise Refused(404, "没有这个表")
     out = Path(tempfile.mkdtemp(prefix="casegen-serve-")) / f"{which}.xlsx"
     if which == "附件2":
-        write_ledger(ledger_rows(summarize([root], evidence=False, workers=1).summaries), out)
+        ledger([root], out)
     else:
         roster([root], out)
     return out
