@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 
 import pytest
 from conftest import example_paths, load_valid, write_case
@@ -235,3 +237,14 @@ def test_a_relative_xdg_cache_home_is_ignored(monkeypatch, tmp_path):
     assert cache_root() == tmp_path / ".cache" / "casegen"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "abs"))
     assert cache_root() == Path(tmp_path / "abs" / "casegen")
+
+
+def test_a_python_without_casegens_libraries_is_told_how_to_set_up(tmp_path):
+    """`python3 -m casegen` with a Python that lacks matplotlib (the system's, not .venv's):
+    one Chinese sentence and exit 2, no traceback."""
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from casegen.cli import main\n"
+            f"sys.exit(main(['draw', {str(example_paths()[0])!r}, '-o', {str(tmp_path)!r}]))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "没有安装 casegen 需要的库 matplotlib" in result.stderr and ".venv/bin/casegen" in result.stderr

@@ -46,8 +46,15 @@ COMMANDS = {
 
 
 def command_module(name: str):
-    """The module of command `name`, imported now (the registry's one deferred import)."""
-    return importlib.import_module(COMMANDS[name][0])
+    """The module of command `name`, imported now (the registry's one deferred import). A
+    library casegen needs that this Python lacks is a set-up mistake, said in Chinese."""
+    try:
+        return importlib.import_module(COMMANDS[name][0])
+    except ModuleNotFoundError as e:
+        if e.name is None or e.name.split(".")[0] == "casegen":
+            raise
+        raise UsageError(f"这个 Python（{sys.executable}）没有安装 casegen 需要的库 {e.name}：请按 README 的第一条命令"
+                         "建好 .venv 并安装（.venv/bin/pip install -e .），然后用 .venv/bin/casegen 运行") from None
 
 
 def _chosen(argv: list[str]) -> str | None:
