@@ -53,6 +53,33 @@ TEMPORARY_PREFIX = ".casegen-"
 TEMPORARY = re.compile(r"^\.casegen-.*\.(\d+)\.tmp(\.\w+)?$")
 
 
+def remove_abandoned(folders: list[Path]) -> list[Path]:
+    """casegen's own temporary files in `folders` whose writing process is gone (killed mid-way):
+    removed. Nothing else is touched."""
+    removed = []
+    for folder in folders:
+        for path in folder.glob(f"{TEMPORARY_PREFIX}*"):
+            match = TEMPORARY.match(path.name)
+            if match and path.is_file() and not _alive(int(match.group(1))):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    status = Path(f"/proc/{pid}/status")  # a killed process nobody reaped is a zombie: dead
+    try:
+        return "\nState:\tZ" not in status.read_text()
+    except OSError:
+        return True
+
+
 def temporary_name(stem: str, suffix: str) -> str:
     """Hidden, marked as casegen's, and carrying the writer's process id, so that only casegen's
     own leftovers of a killed run are ever removed."""

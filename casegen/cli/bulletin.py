@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from casegen.base.errors import UsageError
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, period_arguments, period_of, xlsx_target
+from casegen.cli.pdf import pdf_ready
 from casegen.service.bulletin import ISSUER, bulletin
-from casegen.service.documents import pdf_readiness
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,13 +28,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"通报文件应以 .docx 结尾：{args.out}")
     if args.html and args.html.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"网页文件应以 .html 结尾：{args.html}")
-    if args.pdf:
-        missing, substituted = pdf_readiness()
-        if missing:
-            print(missing, file=sys.stderr)
-            return EXIT_FINDINGS
-        for told in substituted:
-            print(f"! PDF 字体替代：{told}", file=sys.stderr)
+    if args.pdf and not pdf_ready():
+        return EXIT_FINDINGS
     issued = bulletin(args.store, period_of(args), args.out, html=args.html, pdf=args.pdf,
                       xlsx=xlsx_target(args.xlsx) if args.xlsx else None, units_file=args.units, issuer=args.issuer)
     made = issued.bulletin

@@ -49,13 +49,9 @@ def _record(args: argparse.Namespace) -> int:
     for answer, case in done.disagreements:
         stated = (f"（案例所述：{case.customer_steps or '环节未写明'}；{case.working_days}/{case.limit_days} 个工作日；"
                   f"客户出资 {case.customer_cost_yuan or 0:g} 元）") if case else ""
-        print(f"! {answer.unit} 户号 {answer.account}：客户不认可{'、'.join(_points(answer))}，"
+        print(f"! {answer.unit} 户号 {answer.account}：客户不认可{'、'.join(answer.disagrees)}，"
               f"原话：{answer.words}{stated}")
     print(f"已收回 {args.sheet}：记录 {done.recorded} 户（新增 {done.new} 户），尚未回访 {done.pending} 行，"
           f"有问题 {len(done.problems)} 行，客户不认可 {len(done.disagreements)} 户")
     return EXIT_FINDINGS if done.problems else EXIT_OK
 
-
-def _points(answer) -> list[str]:
-    return [label for label, agreed in (("环节", answer.steps), ("时间", answer.time), ("成本", answer.cost))
-            if not agreed]

@@ -16,9 +16,10 @@ from casegen.cli.common import (
     print_stopped,
     print_template_problems,
 )
+from casegen.cli.pdf import pdf_ready
 from casegen.cli.texts import finding_line
 from casegen.service.batch import FAILED, RENDERED, SKIPPED, Outcome
-from casegen.service.documents import check_template, pdf_readiness, render
+from casegen.service.documents import check_template, render
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,13 +44,8 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_FINDINGS
     if args.jobs < 1:
         raise UsageError(f"--jobs 应为正整数，实际为 {args.jobs}")
-    if args.pdf:
-        missing, substituted = pdf_readiness()
-        if missing:
-            print(missing, file=sys.stderr)
-            return EXIT_FINDINGS
-        for told in substituted:
-            print(f"! PDF 字体替代：{told}", file=sys.stderr)
+    if args.pdf and not pdf_ready():
+        return EXIT_FINDINGS
     progress = Progress()
     produced = render(args.paths, args.out, template=args.template, calendar_file=args.calendar, pdf=args.pdf,
                       redact=args.redact, jobs=args.jobs, force=args.force, progress=progress)

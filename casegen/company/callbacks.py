@@ -14,7 +14,7 @@ import random
 import sqlite3
 from dataclasses import dataclass
 
-from casegen.company.bulletin import StoredCase
+from casegen.company.bulletin import Callback, StoredCase
 
 YES, NO = "是", "否"
 POINTS = (("steps", "环节"), ("time", "时间"), ("cost", "成本"))
@@ -67,18 +67,10 @@ class SheetRow:
 
 
 @dataclass(frozen=True)
-class Answer:
-    """A checked result row, ready to record."""
+class Answer(Callback):
+    """A checked result row, ready to record: the call, and the sheet row it came from."""
 
-    number: int
-    unit: str
-    account: str
-    called: dt.date
-    caller: str
-    steps: bool
-    time: bool
-    cost: bool
-    words: str | None
+    number: int = 0
 
 
 UNIT, ACCOUNT, CALLED, CALLER, WORDS = "供电单位", "户号", "回访日期", "回访人", "客户原话"
@@ -156,8 +148,8 @@ def _answer(row: SheetRow, unit: str, account: str, today: dt.date) -> Answer | 
         problems.append(f"客户不认可时须记下{WORDS}（不可编造）")
     if problems or called is None:
         return "；".join(problems)
-    return Answer(row.number, unit, account, called, caller, agreed["steps"], agreed["time"], agreed["cost"],
-                  words)
+    return Answer(unit, account, called, caller, agreed["steps"], agreed["time"], agreed["cost"], words,
+                  number=row.number)
 
 
 def record(connection: sqlite3.Connection, answers: list[Answer], sheet: str) -> int:

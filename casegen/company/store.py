@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from casegen.base.errors import UsageError
-from casegen.base.writing import TEMPORARY, TEMPORARY_PREFIX, write_bytes, write_text
+from casegen.base.writing import TEMPORARY_PREFIX, remove_abandoned, write_bytes, write_text
 
 DATABASE, PACKAGES, FACTS, SHEETS = "store.sqlite", "packages", "facts", "callbacks"
 BUSY_SECONDS = 120
@@ -188,27 +188,9 @@ def write_lock(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_strays(store: Path) -> list[Path]:
     """Temporary copies left by a receive that was killed (its process gone); removed."""
-    removed = []
-    if not store.is_dir():
-        return removed
-    for entry in store.iterdir():
-        found = TEMPORARY.match(entry.name)
-        if found and entry.is_file() and not _alive(int(found.group(1))):
-            entry.unlink(missing_ok=True)
-            removed.append(entry)
-    return removed
+    return remove_abandoned([store]) if store.is_dir() else []
 
 
 def temporary_copy(store: Path, sha256: str) -> Path:

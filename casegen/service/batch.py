@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from casegen.base.writing import TEMPORARY, TEMPORARY_PREFIX
+from casegen.base.writing import remove_abandoned
 from casegen.outputs.fonts import cjk_font
 
 RENDERED, SKIPPED, FAILED = "rendered", "skipped", "failed"
@@ -48,33 +48,11 @@ def run_one(work: Callable[[Any], Outcome], job: Any) -> Outcome:
 
 
 def remove_stale_temporaries(out_dir: Path) -> list[Path]:
-    """casegen's own temporary files left by a run that was killed (its process is gone), in the
-    folders casegen writes: the output folder and its photo folders. Nothing else is touched."""
-    removed = []
+    """Temporary files left by a run that was killed, in the folders casegen writes: the output
+    folder and its photo folders."""
     if not out_dir.is_dir():
-        return removed
-    folders = [out_dir, *(p for p in out_dir.glob("*_现场图片") if p.is_dir())]
-    for folder in folders:
-        for path in folder.glob(f"{TEMPORARY_PREFIX}*"):
-            match = TEMPORARY.match(path.name)
-            if match and path.is_file() and not _alive(int(match.group(1))):
-                path.unlink(missing_ok=True)
-                removed.append(path)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    status = Path(f"/proc/{pid}/status")  # a killed worker nobody reaped is a zombie: dead
-    try:
-        return "\nState:\tZ" not in status.read_text()
-    except OSError:
-        return True
+        return []
+    return remove_abandoned([out_dir, *(p for p in out_dir.glob("*_现场图片") if p.is_dir())])
 
 
 def run_jobs(jobs: list, work: Callable[[Any], Outcome], *, workers: int = 1,

@@ -151,8 +151,7 @@ def _record(connection: sqlite3.Connection, store: Path, rows: list[calls.SheetR
         new = calls.record(connection, answers, kept.name)
     else:
         new = 0
-    disagreements = [(a, known.get((a.unit, a.account))) for a in answers
-                     if not (a.steps and a.time and a.cost)]
+    disagreements = [(a, known.get((a.unit, a.account))) for a in answers if a.disagrees]
     return Recorded(sheet, len(answers), new, pending, problems, disagreements)
 
 
