@@ -20,7 +20,7 @@ from conftest import EXAMPLES
 from casegen.cli import main
 from casegen.company import store as st
 from casegen.company.package import Limits
-from casegen.service.company import receive as service_receive
+from casegen.service.intake import receive as service_receive
 
 UNIT = "九龙坡供电分公司"
 PERIOD = ["--from", "2024-09-01", "--to", "2025-04-30"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from casegen.base.errors import UsageError
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, period_arguments, period_of, xlsx_target
-from casegen.service.bulletin import callbacks_record, callbacks_sample
+from casegen.service.callbacks import callbacks_record, callbacks_sample
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

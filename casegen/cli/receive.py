@@ -9,7 +9,7 @@ from pathlib import Path
 
 from casegen.base.errors import UsageError
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, moment_argument
-from casegen.service.company import ADDED, KEPT, REFUSED, REMOVED, REPLACED, receive, reindex
+from casegen.service.intake import ADDED, KEPT, REFUSED, REMOVED, REPLACED, receive, reindex
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from casegen.cli.common import EXIT_OK, period_arguments, period_of
-from casegen.service.company import store_listing
+from casegen.service.store import store_listing
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, date_argument, period_of
-from casegen.service.company import submit
+from casegen.service.submission import submit
 
 
 def made_argument(text: str) -> dt.datetime:

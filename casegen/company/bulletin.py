@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from casegen.base.collation import pinyin_key
 from casegen.base.period import Period
-from casegen.outputs.bulletin import BulletinDocument, Section, Table
+from casegen.outputs.tables import BulletinDocument, Section, Table
 
 RHYTHM_DAYS = 14  # 通知四（二）2：“每两周上报公司客服中心”
 GRACE_DAYS = 3  # days after a fortnight in which its package still counts as on time (our choice)

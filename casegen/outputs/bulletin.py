@@ -7,7 +7,6 @@ same tables."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -27,39 +26,17 @@ from casegen.base.writing import atomic_path, write_text
 from casegen.outputs.document import default_template
 from casegen.outputs.report_page import svg_of
 from casegen.outputs.sketch import cjk_family
+from casegen.outputs.tables import BulletinDocument, Table
 from casegen.outputs.workbooks import FORMULA_STARTS
 
 TYPE_AREA_MM = 156  # A4 less the GB/T 9704 margins (28 + 26 mm)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-@dataclass(frozen=True)
-class Table:
-    title: str
-    headers: tuple[str, ...]
-    rows: list[tuple]
-    empty: str = "没有。"  # said instead of an empty table
 
 
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    paragraphs: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class BulletinDocument:
-    title: str
-    period_line: str
-    sections: list[Section]
-    issuer: str
-    issued: str  # 2026年12月4日
-    chart: list[tuple[str, float | None]]  # unit → share of cases within target, for the page's chart
-
-    @property
-    def tables(self) -> list[Table]:
-        return [table for section in self.sections for table in section.tables]
 
 
 def _clean(value: object) -> str:

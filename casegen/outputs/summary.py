@@ -4,6 +4,7 @@ folder of them: the values the service hands to the outputs that summarize many 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,12 @@ class CaseSummary:
         if not self.cells.keys() - {"户名"}:
             return list(self.findings)
         return gate(self.findings, Product.VALIDATE)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Its findings by class, every class named (0 where none)."""
+        found = Counter(f.cls.value for f in self.findings)
+        return {cls.value: found.get(cls.value, 0) for cls in FindingClass}
 
     def of_class(self, *classes: FindingClass, errors_only: bool = True) -> list[Finding]:
         return [f for f in self.findings if f.cls in classes

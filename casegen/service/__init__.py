@@ -13,6 +13,11 @@ returns values (results, findings, paths written) and prints nothing.
     template check  service.documents.check_template the template's problems
     rules, calendar service.authoring.rules / calendar_year
     serve           service.workbench                what the workbench's views ask beyond these
+    submit          service.submission.submit        a unit's period as one reproducible package
+    receive         service.intake.receive / reindex packages verified and kept in the store
+    store           service.store.store_listing      what the store holds
+    bulletin        service.bulletin.bulletin        the ranked bulletin of a period
+    callbacks       service.callbacks.callbacks_sample / callbacks_record
 
 `service.summary.summarize` reads a folder once for the tables and the workbench; `batch` runs
 documents in worker processes.

@@ -1,10 +1,6 @@
-"""The company's half as actions: a unit submits a period's package; the 客服中心 receives
-packages into its store, rebuilds the store's index, and lists what it holds. Nothing prints.
-
-The time made of a package (its manifest, the 附件2's docProps and the report's “生成于”) is,
-in this order: the `made` given (`--made`), SOURCE_DATE_EPOCH, or the newest modification time
-of the files packed — so the same folder gives the same bytes.
-"""
+"""The 客服中心's intake as actions: `casegen receive` verifies each unit's package, reads its
+cases with casegen's own stages and keeps it in the store as a new revision; `--reindex`
+rebuilds the store's index from the kept packages. Nothing prints."""
 
 from __future__ import annotations
 
@@ -18,7 +14,7 @@ import sqlite3
 import stat
 import tempfile
 import time
-from collections import Counter, deque
+from collections import deque
 from concurrent import futures  # its process pool is imported when first asked for (a package __getattr__)
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -26,23 +22,17 @@ from pathlib import Path, PurePosixPath
 
 from casegen import __version__
 from casegen.base.errors import CaseError, UsageError, os_reason
-from casegen.base.period import Period
 from casegen.base.policy import FindingClass
-from casegen.base.writing import TEMPORARY_PREFIX, safe_name
 from casegen.case.derive import day_text
 from casegen.case.model import CALLBACK_POINTS, parse_bool
 from casegen.case.reading import read_raw
 from casegen.company import package as pkg
 from casegen.company import store as st
 from casegen.company.units import read_units
-from casegen.outputs.ledger import ledger_rows
-from casegen.outputs.report_page import html_report, select
 from casegen.outputs.summary import CaseSummary
-from casegen.outputs.workbooks import write_ledger
-from casegen.service.bulletin import replay_sheets
+from casegen.service.callbacks import replay_sheets
 from casegen.service.summary import summarize
 
-SKIPPED_NAMES = {"Thumbs.db", "desktop.ini"}
 MISPLACED = ("文件名或所在文件夹不是收存库的格式"
              "（packages/<单位>/<YYYY-MM-DD>_<YYYY-MM-DD>/r<版本>-<SHA-256 前 12 位>.zip），未编入")
 RECEIVED_FROM = dt.date(2019, 11, 1)  # the notice took effect then: no package came earlier
@@ -51,135 +41,14 @@ KILL_HOOK = "CASEGEN_RECEIVE_KILL_AT"  # tests only: "copied" or "linked" makes 
 
 # --- submit ------------------------------------------------------------------------------------
 
-@dataclass
-class SubmittedCase:
-    folder: str
-    case_file: str
-    account: str | None
-    customer: str
-    counts: dict[str, int]
-    company: str = ""  # the case file's own 供电单位
-
-    @property
-    def wrong(self) -> bool:
-        return bool(self.counts.get(FindingClass.DATA.value) or self.counts.get(FindingClass.SCOPE.value))
 
 
-@dataclass
-class Submission:
-    target: Path
-    unit: str
-    period: Period
-    made: str
-    cases: list[SubmittedCase]
-    members: list[tuple[str, int]]  # (name, size) of the files packed (the manifest besides)
-    skipped: list[str] = field(default_factory=list)  # links and other non-regular files left out
-    outside: int = 0
-    written: bool = False
-
-    @property
-    def wrong(self) -> list[SubmittedCase]:
-        return [c for c in self.cases if c.wrong]
-
-    @property
-    def other_units(self) -> list[SubmittedCase]:
-        """Cases whose own 供电单位 is not the unit submitting them (a name written two ways, or
-        another unit's case in the folder): packed all the same, and said."""
-        return [c for c in self.cases if c.company and c.company != self.unit]
 
 
-def counts_of(summary: CaseSummary) -> dict[str, int]:
-    found = Counter(f.cls.value for f in summary.findings)
-    return {cls.value: found.get(cls.value, 0) for cls in FindingClass}
 
 
-def _case_files(case_dir: Path, others: set[Path]) -> tuple[list[Path], list[str]]:
-    """The files of a case folder (hidden ones, casegen's temporaries and the desktop's
-    thumbnails left out; a sub-folder holding another case left to that case); links and other
-    non-regular files are listed as skipped, never followed."""
-    files, skipped = [], []
-    for root, dirs, names in os.walk(case_dir, followlinks=False):
-        here = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and here / d not in others
-                         and not (here / d).is_symlink())
-        for link in (d for d in os.listdir(here) if (here / d).is_symlink() and not d.startswith(".")):
-            if (here / link).is_dir():
-                skipped.append(str(here / link))
-        for name in sorted(names):
-            if name.startswith(".") or name.startswith(TEMPORARY_PREFIX) or name in SKIPPED_NAMES:
-                continue
-            path = here / name
-            mode = path.lstat().st_mode
-            if stat.S_ISREG(mode):
-                files.append(path)
-            else:
-                skipped.append(str(path))
-    return files, skipped
 
 
-def _made(made: dt.datetime | None, files: list[Path], folder: Path) -> str:
-    if made is not None:
-        if not (RECEIVED_FROM.year <= made.year <= 2107):  # and within what a zip's dates can say
-            raise UsageError(f"--made 应在 {RECEIVED_FROM.year} 至 2107 年之间，实际为 {made:%Y-%m-%d}")
-        return pkg.made_text(made)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            return pkg.made_text(dt.datetime.fromtimestamp(int(epoch), dt.UTC))
-        except (ValueError, OverflowError, OSError):
-            raise UsageError(f"SOURCE_DATE_EPOCH 应为整数秒，实际为 {epoch!r}") from None
-    newest = max((p.stat().st_mtime for p in files), default=folder.stat().st_mtime)  # nothing to pack: the folder's
-    return pkg.made_text(dt.datetime.fromtimestamp(int(newest), dt.UTC))
-
-
-def submit(folder: Path, unit: str, period: Period, *, target: Path | None = None, dry_run: bool = False,
-           calendar_file: Path | None = None, made: dt.datetime | None = None) -> Submission:
-    """`casegen submit`: the period's cases of `folder` (by acceptance date; a case whose date
-    cannot be read is kept), their files, the period's 附件2 and report page and the manifest,
-    in one reproducible zip `target` (default <unit>_<from>_<to>.zip)."""
-    if not folder.is_dir():
-        raise UsageError(f"找不到案例文件夹：{folder}")
-    if period.start is None or period.end is None:
-        raise UsageError("请用 --from 和 --to 给出上报期间")
-    if not unit.strip() or safe_name(unit) != unit or unit.startswith("."):
-        raise UsageError(f"供电单位名称 {unit!r} 为空或含不能用作文件名的字符")
-    target = target or Path(f"{unit}_{period.start}_{period.end}.zip")
-    if target.suffix.lower() != ".zip":
-        raise UsageError(f"输出文件应以 .zip 结尾：{target}")
-    overview = summarize([folder], calendar_file=calendar_file)
-    selection = select(overview, period)
-    root = folder.resolve()
-    case_dirs = {s.path.resolve().parent for s in overview.summaries}
-    files: dict[str, Path | bytes] = {}
-    cases, skipped = [], []
-    for summary in selection.current:
-        case_dir = summary.path.resolve().parent
-        rel = case_dir.relative_to(root).as_posix()
-        name = f"{pkg.CASES}/{root.name if rel == '.' else rel}"
-        found, left_out = _case_files(case_dir, case_dirs - {case_dir})
-        skipped += left_out
-        for path in found:
-            files[f"{name}/{path.relative_to(case_dir).as_posix()}"] = path
-        cases.append(SubmittedCase(name, f"{name}/{summary.path.name}", summary.account, summary.customer,
-                                   counts_of(summary), summary.company))
-    made_at = _made(made, [p for p in files.values() if isinstance(p, Path)], folder)
-    with tempfile.TemporaryDirectory(prefix="casegen-submit-") as scratch:
-        sheet = Path(scratch) / pkg.LEDGER
-        write_ledger(ledger_rows(selection.current), sheet)
-        files[pkg.LEDGER] = pkg.normalise_xlsx(sheet.read_bytes(), made_at)
-    files[pkg.REPORT] = pkg.normalise_report(html_report(selection), made_at).encode("utf-8")
-    members = sorted((name, source.stat().st_size if isinstance(source, Path) else len(source))
-                     for name, source in files.items())
-    submission = Submission(target, unit, period, made_at, cases, members, skipped, selection.outside)
-    if dry_run:
-        return submission
-    head = {"format": pkg.FORMAT, "unit": unit, "period": {"from": period.start.isoformat(),
-            "to": period.end.isoformat()}, "made": made_at, "casegen": __version__}
-    manifest_cases = [{"folder": c.folder, "case_file": c.case_file, "account": c.account, "customer": c.customer,
-                       "counts": c.counts} for c in cases]
-    pkg.build(target, files, head, manifest_cases)
-    submission.written = True
-    return submission
 
 
 # --- receive -----------------------------------------------------------------------------------
@@ -262,7 +131,7 @@ def facts_of(package: pkg.Package, calendar_file: Path | None) -> list[st.CaseFa
                 working_days=summary.working_days, limit_days=summary.limit_days, cost_wan=summary.cost_wan,
                 customer_cost_yuan=_number(_get(data, "project", "customer_cost_yuan")),
                 capacity_kw=_number(_get(data, "application", "capacity_kw")), digest=summary.digest,
-                counts=counts_of(summary), evidence=evidence, phone=_text(_get(data, "customer", "phone")),
+                counts=summary.counts, evidence=evidence, phone=_text(_get(data, "customer", "phone")),
                 customer_steps=_customer_steps(data), within_target=_flag(summary, summary.within_target),
                 evidence_complete=_flag(summary, summary.evidence_complete),
                 wrong=int(bool(summary.of_class(FindingClass.DATA, FindingClass.SCOPE))),
@@ -539,57 +408,5 @@ def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | No
 
 # --- listing -----------------------------------------------------------------------------------
 
-@dataclass
-class Listing:
-    units: list[dict]  # unit, periods, revisions, cases (latest revisions)
-    revisions: list[dict]
-    cases: list[dict]  # of the chosen unit or period, latest revision of each period
 
 
-def store_listing(store: Path, *, unit: str | None = None, period: Period | None = None) -> Listing:
-    """`casegen store`: units with their periods and revisions; the cases of a unit or period."""
-    if not (store / st.DATABASE).is_file():
-        raise UsageError(f"{store} 不是收存库（没有 {st.DATABASE}）")
-    connection = st.open_index(store)
-    try:
-        units = st.table(connection, "SELECT u.name unit, COUNT(DISTINCT p.id) periods, COUNT(r.id) revisions"
-                         " FROM units u LEFT JOIN periods p ON p.unit_id = u.id LEFT JOIN revisions r ON"
-                         " r.period_id = p.id GROUP BY u.id ORDER BY u.name")
-        where, parameters = ["1 = 1"], []
-        if unit:
-            where.append("u.name = ?")
-            parameters.append(unit)
-        if period and period.start:
-            where.append("p.end >= ?")
-            parameters.append(period.start.isoformat())
-        if period and period.end:
-            where.append("p.start <= ?")
-            parameters.append(period.end.isoformat())
-        condition = " AND ".join(where)
-        revisions = st.table(
-            connection, "SELECT u.name unit, p.start, p.end, r.number, r.path, r.sha256, r.received, r.made,"
-            " (SELECT COUNT(*) FROM cases c WHERE c.revision_id = r.id) cases,"
-            " (SELECT COUNT(*) FROM changes g WHERE g.revision_id = r.id AND g.flagged) flagged"
-            f" FROM revisions r JOIN periods p ON r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE {condition}"
-            " ORDER BY u.name, p.start, r.number", tuple(parameters))
-        cases = []
-        # cases listed for a period: those accepted in it (a case whose date is unknown: listed)
-        case_condition, case_parameters = condition, list(parameters)
-        if period and period.start:
-            case_condition += " AND (c.accepted IS NULL OR c.accepted >= ?)"
-            case_parameters.append(period.start.isoformat())
-        if period and period.end:
-            case_condition += " AND (c.accepted IS NULL OR c.accepted <= ?)"
-            case_parameters.append(period.end.isoformat())
-        if unit or (period and (period.start or period.end)):
-            cases = st.table(
-                connection, "SELECT u.name unit, p.start, p.end, r.number revision, c.folder, c.account, c.customer,"
-                " c.kind, c.accepted, c.energized, c.working_days, c.limit_days, c.cost_wan, c.数据错误, c.适用范围,"
-                " c.服务目标, c.实证材料 FROM cases c JOIN revisions r ON c.revision_id = r.id JOIN periods p ON"
-                " r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE r.number = (SELECT MAX(number) FROM"
-                f" revisions WHERE period_id = p.id) AND {case_condition}"
-                " ORDER BY u.name, p.start, c.accepted, c.folder",
-                tuple(case_parameters))
-    finally:
-        connection.close()
-    return Listing(units, revisions, cases)
