@@ -103,9 +103,12 @@ async def form_of(request: Request):
 async def posted_case(request: Request) -> tuple[Path, dict]:
     """The case a POST names, and the data its form holds."""
     path = bench_of(request).case_path(request.path_params["case"])
-    form = await form_of(request)
-    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in ("csrf", "digest")]
-    return path, data_from_form(pairs)
+    return path, data_of(await form_of(request))
+
+
+def data_of(form) -> dict:
+    """The case data a posted form holds (its own fields, not the page's tokens)."""
+    return data_from_form([(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in ("csrf", "digest")])
 
 
 def findings_json(case_file, items) -> dict:
@@ -176,8 +179,7 @@ async def sketch(request: Request) -> Response:
 async def save(request: Request) -> Response:
     path = bench_of(request).case_path(request.path_params["case"])
     form = await form_of(request)
-    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in ("csrf", "digest")]
-    new_digest = workbench.save_form(path, data_from_form(pairs), str(form.get("digest") or ""))
+    new_digest = workbench.save_form(path, data_of(form), str(form.get("digest") or ""))
     return JSONResponse({"saved": True, "digest": new_digest})
 
 
