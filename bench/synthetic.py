@@ -8,16 +8,18 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCOUNTS = ("0512034567", "5102998877", "5103765432")
 
 
-def make_cases(folder: Path, count: int, *, with_evidence: bool = False) -> list[Path]:
-    """`count` case files under `folder` (all three kinds); evidence copied along if asked."""
+def make_cases(folder: Path, count: int, *, with_evidence: bool = False, kind: str = "") -> list[Path]:
+    """`count` case files under `folder` (all three kinds, or the examples whose folder names
+    `kind`, such as "有外线"); evidence copied along if asked."""
     import shutil
 
-    sources = sorted(ROOT.glob("cases/*/case.yaml"))
+    sources = sorted(p for p in ROOT.glob("cases/*/case.yaml") if kind in p.parent.name)
+    accounts = [a for a, p in zip(ACCOUNTS, sorted(ROOT.glob("cases/*/case.yaml")), strict=True) if p in sources]
     texts = [p.read_text(encoding="utf-8") for p in sources]
     paths = []
     for n in range(count):
         which = n % len(texts)
-        text = texts[which].replace(ACCOUNTS[which], f"{7000000000 + n}")
+        text = texts[which].replace(accounts[which], f"{7000000000 + n}")
         text = text.replace("号\n", f"号附{n}号\n", 1)
         text = text.replace("name: 重庆", f"name: 重庆{n}号", 1)
         case_dir = folder / f"case-{n:05d}"

@@ -54,16 +54,13 @@ def write_case(folder: Path, data: dict, name: str = "case.yaml") -> Path:
 
 
 def to_pdf(docx_files: list[Path], out_dir: Path) -> list[Path]:
-    """LibreOffice, headless, with a profile of its own and casegen's faces (as `render --pdf`
-    converts); one call for all files."""
-    from casegen.outputs.pdf import pdf_environment
+    """PDFs as `render --pdf` makes them: casegen's faces, through this process's kept-alive
+    LibreOffice (started once for the whole test session)."""
+    from casegen.outputs.pdf import to_pdf as convert
 
-    soffice = shutil.which("soffice")
-    assert soffice, "LibreOffice (soffice) is required: apt-get install libreoffice-writer-nogui"
-    subprocess.run([soffice, f"-env:UserInstallation=file://{out_dir}/lo-profile", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, docx_files)],
-                   check=True, capture_output=True, timeout=240, env=pdf_environment())
-    return [out_dir / f"{p.stem}.pdf" for p in docx_files]
+    assert shutil.which("soffice"), "LibreOffice (soffice) is required: apt-get install libreoffice-writer-nogui"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [convert(p, out_dir / f"{p.stem}.pdf") for p in docx_files]
 
 
 def pdf_text(pdf: Path) -> str:

@@ -140,6 +140,10 @@ class UsageError(Exception):
     """Wrong use of the command line (exit code 2)."""
 
 
+class PdfFailed(Exception):
+    """LibreOffice did not make a PDF (the reason in Chinese); nothing was left or replaced."""
+
+
 def os_reason(error: OSError) -> str:
     """An operating-system error in Chinese (never Python's English text)."""
     reasons = {errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from casegen import __version__
-from casegen.base.errors import CaseError, UsageError, os_reason
+from casegen.base.errors import CaseError, PdfFailed, UsageError, os_reason
 from casegen.base.writing import TEMPORARY_PREFIX
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Parser
 
@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     except CaseError as e:
         for finding in e.findings:
             print(finding, file=sys.stderr)
+        return EXIT_FINDINGS
+    except PdfFailed as e:
+        print(str(e), file=sys.stderr)
         return EXIT_FINDINGS
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()

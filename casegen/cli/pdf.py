@@ -1,5 +1,5 @@
 """What `render --pdf` and `bulletin --pdf` say before they start: LibreOffice missing (no PDF
-can be made) or a face it would substitute."""
+can be made), a face it would substitute, or the slow path (no UNO bridge)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from casegen.service.documents import pdf_readiness
 
 def pdf_ready() -> bool:
     """Whether PDFs can be made; why not, or which faces are substituted, said on stderr."""
-    missing, substituted = pdf_readiness()
+    missing, substituted, slow = pdf_readiness()
     if missing:
         print(missing, file=sys.stderr)
         return False
     for told in substituted:
         print(f"! PDF 字体替代：{told}", file=sys.stderr)
+    if slow:
+        print(f"! {slow}", file=sys.stderr)
     return True

@@ -56,10 +56,11 @@ def remove_stale_temporaries(out_dir: Path) -> list[Path]:
 
 
 def run_jobs(jobs: list, work: Callable[[Any], Outcome], *, workers: int = 1,
-             force: bool = False) -> Iterator[Outcome]:
+             force: bool = False, prepare: Callable[[], None] | None = None) -> Iterator[Outcome]:
     """Outcomes of `work` on each job as cases finish; up-to-date cases are skipped unless `force`. Worker processes
     only when there are two cases or more to render and more than one worker is allowed: one
-    case renders in this process, without paying for a pool whose workers import it all again."""
+    case renders in this process, without paying for a pool whose workers import it all again.
+    `prepare` runs once in each process that works, before its first job (a LibreOffice started)."""
     todo = []
     for job in jobs:
         if not force and job.up_to_date():
@@ -67,11 +68,14 @@ def run_jobs(jobs: list, work: Callable[[Any], Outcome], *, workers: int = 1,
         else:
             todo.append(job)
     if workers <= 1 or len(todo) <= 1:
+        if prepare is not None and todo:
+            prepare()
         for job in todo:
             yield run_one(work, job)
         return
 
-    pool = futures.ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_warm_up)
+    pool = futures.ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_warm_up,
+                                       initargs=(prepare,))
     running = [pool.submit(run_one, work, job) for job in todo]
     try:
         for future in futures.as_completed(running):
@@ -111,13 +115,16 @@ def _stop_again(unraisable) -> None:
     sys.__unraisablehook__(unraisable)
 
 
-def _warm_up() -> None:
-    """Find the font once per worker, before the first case (the libraries came with the fork)."""
+def _warm_up(prepare: Callable[[], None] | None) -> None:
+    """Find the font once per worker, and prepare, before the first case (the libraries came
+    with the fork)."""
     # Ctrl-C reaches the whole process group: the parent stops the batch (a case in progress
     # finishes, the rest never start); a worker stopped in its imports printed a traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
     _die_with_parent()
+    if prepare is not None:
+        prepare()
     cjk_font()
     # only now: stopped while finding the font, a worker simply ends (it has written nothing)
     sys.unraisablehook = _stop_again

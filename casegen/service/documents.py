@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from casegen.base.errors import CaseError, Finding, os_reason
+from casegen.base.errors import CaseError, Finding, PdfFailed, os_reason
 from casegen.base.policy import FindingClass, Product
 from casegen.case.calendar import WorkCalendar, find_calendar_file
 from casegen.case.reading import CaseFile
@@ -14,7 +14,15 @@ from casegen.checks.evidence import PROVIDED, checklist
 from casegen.checks.files import IMAGE_SUFFIXES
 from casegen.checks.template import check_template as template_problems
 from casegen.outputs.document import Picture, making_stamp, render_docx, stamp_of, target_note_text
-from casegen.outputs.pdf import FONT_PACKAGES, ToolMissing, libreoffice, substituted_faces, to_pdf
+from casegen.outputs.pdf import (
+    FONT_PACKAGES,
+    ToolMissing,
+    libreoffice,
+    one_shot_notice,
+    start_office,
+    substituted_faces,
+    to_pdf,
+)
 from casegen.outputs.photos import photo_width_mm, prepare_photo
 from casegen.outputs.redact import redact
 from casegen.outputs.sketch import WIDTH_MM, SketchInput
@@ -124,6 +132,7 @@ class Job:
 
 def render_job(job: Job) -> Outcome:
     """Render one case (in a worker process): the sketch, photos, document, and PDF if asked."""
+    rendered = None
     try:
         case_file = job.case_file
         if job.redact:
@@ -137,6 +146,8 @@ def render_job(job: Job) -> Outcome:
         return Outcome(job.case_file.path, RENDERED, outputs, marks=rendered.marks)
     except CaseError as e:
         return Outcome(job.case_file.path, FAILED, reason="；".join(f.message for f in e.findings))
+    except PdfFailed as e:  # the document stands; its PDF is missing, and why is said
+        return Outcome(job.case_file.path, FAILED, rendered.outputs if rendered else [], reason=str(e))
     except OSError as e:  # a full disk, a folder that cannot be written
 
         where = f"{e.filename}：" if e.filename else ""
@@ -180,13 +191,14 @@ class Produced:
         return sum(bool(o.marks) for o in self.outcomes)
 
 
-def pdf_readiness() -> tuple[str | None, list[str]]:
-    """(why no PDF can be made, or None; the template's faces LibreOffice would substitute)."""
+def pdf_readiness() -> tuple[str | None, list[str], str | None]:
+    """(why no PDF can be made, or None; the template's faces LibreOffice would substitute;
+    a notice that each PDF will start a LibreOffice of its own, or None)."""
     try:
         libreoffice()
     except ToolMissing as e:
-        return str(e), []
-    return None, [f"{told}；安装：{FONT_PACKAGES}" for told in substituted_faces()]
+        return str(e), [], None
+    return None, [f"{told}；安装：{FONT_PACKAGES}" for told in substituted_faces()], one_shot_notice()
 
 
 def render(paths: list[Path], out_dir: Path, *, template: Path | None = None,
@@ -207,7 +219,7 @@ def render(paths: list[Path], out_dir: Path, *, template: Path | None = None,
     produced = Produced(run, run.stopped(Product.RENDER))
     if progress is not None:
         progress.start(produced.stopped, len(work))
-    for outcome in run_jobs(work, render_job, workers=jobs, force=force):
+    for outcome in run_jobs(work, render_job, workers=jobs, force=force, prepare=start_office if pdf else None):
         produced.outcomes.append(outcome)
         if progress is not None:
             progress.step(outcome, hints.get(outcome.path, []))

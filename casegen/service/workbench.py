@@ -17,7 +17,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from casegen.base.errors import CaseError
+from casegen.base.errors import CaseError, PdfFailed
 from casegen.base.policy import Product
 from casegen.base.writing import safe_name, write_bytes, write_text
 from casegen.case.calendar import WorkCalendar
@@ -287,6 +287,9 @@ def document(path: Path, kind: str, calendar: WorkCalendar) -> Path:
     except ToolMissing as e:
         shutil.rmtree(out, ignore_errors=True)
         raise Refused(501, str(e)) from None
+    except PdfFailed as e:
+        shutil.rmtree(out, ignore_errors=True)
+        raise Refused(500, str(e)) from None
 
 
 def workbook(root: Path, which: str) -> Path:
