@@ -15,6 +15,7 @@ from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile
 
 import jinja2
 from docx.opc.pkgwriter import PackageWriter
+from docx.oxml.ns import nsmap
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage, RichText
 
@@ -27,6 +28,12 @@ from casegen.base.writing import atomic_path
 from casegen.case.derive import Facts, day_text, number_text
 from casegen.case.model import Case
 from casegen.checks.evidence import GENERATED, MISSING, NOT_APPLICABLE, PROVIDED, Item
+
+# docxtpl imports docxcompose, which points python-docx's "cp" prefix at the custom-properties
+# namespace, for every document: "last modified by" was then written twice, once under a name
+# Word rejects. The core-properties namespace back, as python-docx has it (docxcompose names its
+# own namespaces in its own queries).
+nsmap["cp"] = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
 
 PENDING = "【待补充：客户原话】"
 STATUS_COLOURS = {MISSING: "C00000", NOT_APPLICABLE: "808080", PROVIDED: "000000",
@@ -226,9 +233,13 @@ def render_docx(case: Case, facts: Facts, evidence: list[Item], target: Path, *,
 
 
 def _save(document, path: Path) -> None:
-    """Save, storing the pictures instead of deflating them again (they are PNG and JPEG already,
-    and deflate spent a fifth of the document's time on them); python-docx's ordinary save, with
-    a warning, if its internals ever change."""
+    save_document(document.docx, path)
+
+
+def save_document(document, path: Path) -> None:
+    """Save a python-docx document, storing the pictures instead of deflating them again (they
+    are PNG and JPEG already, and deflate spent a fifth of the document's time on them);
+    python-docx's ordinary save, with a warning, if its internals ever change."""
     try:
         _save_stored(document, path)
     except AttributeError:  # python-docx changed its internals: the ordinary save still works
@@ -240,7 +251,7 @@ def _save(document, path: Path) -> None:
 
 def _save_stored(document, path: Path) -> None:
     """python-docx's package writer, with a zip writer of ours that stores word/media/."""
-    package = document.docx.part.package
+    package = document.part.package
     parts = list(package.parts)
     for part in parts:
         part.before_marshal()

@@ -67,11 +67,8 @@ def _convert(desktop, docx, pdf, options):
     if document is None:
         raise RuntimeError("LibreOffice 打不开这个文档")
     try:
-        indexes = document.getDocumentIndexes()
-        for _ in range(2 if indexes.getCount() else 0):  # a contents field (the booklet's) filled
-            document.refresh()                           # in twice: filled, it may move the pages
-            for number in range(indexes.getCount()):
-                indexes.getByIndex(number).update()
+        # a contents field is left as written (the booklet writes its pages itself): the same
+        # as the one-shot path, where soffice never updates it
         data = uno.Any("[]com.sun.star.beans.PropertyValue",
                        tuple(_property(name, value) for name, value in options.items()))
         document.storeToURL(uno.systemPathToFileUrl(pdf),

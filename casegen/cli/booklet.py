@@ -1,0 +1,60 @@
+"""`casegen booklet`: the 典型案例汇编 for the publicity team, as one PDF (and .docx)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from casegen.base.errors import UsageError
+from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, date_argument, period_arguments, period_of
+from casegen.cli.pdf import pdf_ready
+from casegen.service.booklet import ISSUER, TITLE, booklet
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path, help="案例文件夹")
+    parser.add_argument("-o", "--out", type=Path, required=True, help="汇编 PDF（.pdf）")
+    parser.add_argument("--docx", type=Path, help="同时生成一个 Word 文档（.docx），目录是 Word 可更新的目录域")
+    parser.add_argument("--select", metavar="户号,…",
+                        help="只收入这些户号的案例，按所列顺序（逗号分隔）；不给时收入全部案例，按受理日期排列")
+    period_arguments(parser)
+    parser.add_argument("--title", default=TITLE, help=f"封面标题（默认：{TITLE}）")
+    parser.add_argument("--issuer", default=ISSUER, help=f"封面上的编印单位（默认：{ISSUER}）")
+    parser.add_argument("--date", type=date_argument, help="封面日期（YYYY-MM-DD，印年月；默认今天）")
+    parser.add_argument("--internal", action="store_true",
+                        help="内部版：不隐去户号、电话、门牌号和经理姓名（默认是对外公开版，同 render --redact）")
+    parser.add_argument("--allow-marks", action="store_true",
+                        help="照样收入带红色标记（实证材料缺失、未达服务目标）的案例；公开版仍不收入客户反馈待补充的案例")
+    parser.add_argument("--no-summary", action="store_true", help="不要目录后的一页概况")
+    calendar_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out.suffix.lower() != ".pdf":
+        raise UsageError(f"汇编文件应以 .pdf 结尾：{args.out}")
+    if args.docx and args.docx.suffix.lower() != ".docx":
+        raise UsageError(f"Word 文件应以 .docx 结尾：{args.docx}")
+    accounts = [a.strip() for a in args.select.replace("，", ",").split(",") if a.strip()] if args.select else None
+    if args.select is not None and not accounts:
+        raise UsageError("--select 没有给出户号")
+    if accounts and (args.start or args.end):
+        raise UsageError("--select 与 --from/--to 只能用一种方式选择案例")
+    if not pdf_ready():
+        return EXIT_FINDINGS
+    made = booklet(args.folder, args.out, accounts=accounts, period=period_of(args), title=args.title,
+                   issuer=args.issuer, date=args.date, public=not args.internal, allow_marks=args.allow_marks,
+                   summary=not args.no_summary, docx=args.docx, calendar_file=args.calendar)
+    for path, reason in made.refused:
+        print(f"✗ 未收入 {path}：{reason}")
+    if not made.cases:
+        print("没有可收入汇编的案例，未生成汇编")
+        return EXIT_FINDINGS
+    if made.summary_page is not None:
+        print(f"  第 {made.summary_page:>3} 页  入选案例概况")
+    for case in made.cases:
+        print(f"  第 {case.page:>3} 页  {case.customer}（{case.kind}，"
+              f"接电周期 {case.working_days}/{case.limit_days} 个工作日）")
+    kind = "内部版" if args.internal else "公开版"
+    print(f"已生成{kind}汇编 {'、'.join(map(str, made.written))}：{len(made.cases)} 个案例，共 {made.pages} 页"
+          + (f"；{len(made.refused)} 个案例未收入" if made.refused else ""))
+    return EXIT_FINDINGS if made.refused else EXIT_OK
