@@ -118,7 +118,8 @@ CHECKED_ELSEWHERE = {"load", "duplicate-key", "too-long", "control-char", "contr
                      "evidence-missing", "evidence-broken", "evidence-unusable",
                      "evidence-unmarked",  # test_evidence.py
                      "photo-time", "photo-undated", "before-after", "duplicate-evidence", "seal",
-                     "callback-missing", "callback-contradicts", "callback-date"}  # test_audit.py
+                     "callback-missing", "callback-contradicts", "callback-date",  # test_audit.py
+                     "read", "read-guess", "claim-cycle", "claim-kind", "claim-energized", "claim-cost"}  # test_read.py
 
 # The policy, written out here and not imported, so that demoting a rule or changing what it
 # stops fails this test (DESIGN.md §8). R: render, D: draw (when the sketch's data is at fault),
@@ -168,6 +169,12 @@ transformer-capacity 提示     -
 contacts-unstated    提示     -
 permit-by-unstated   提示     -
 feedback-missing     提示     -
+read                 数据错误 RDV
+read-guess           提示     -
+claim-cycle          数据错误 RDV
+claim-kind           数据错误 RDV
+claim-energized      数据错误 RDV
+claim-cost           数据错误 RDV
 evidence-missing     实证材料 C
 evidence-broken      实证材料 C
 evidence-unmarked    实证材料 C

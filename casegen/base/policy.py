@@ -199,6 +199,14 @@ declare("contacts-unstated", H, "写明与客户的交互次数（核验“不�
 declare("permit-by-unstated", H, "掘路工程写明行政审批由谁办理（核验“零审批”）", ZERO_PERMIT)
 declare("feedback-missing", H, "客户反馈（环节、时间、成本）已填写客户原话", FEEDBACK)
 
+# --- casegen read：手写的附件3 文档自身是否一致 -------------------------------------------------------
+declare("read", D, "文档是可读的附件3 典型案例（.docx）", CONTRACT)
+declare("read-guess", H, "从文档读出的值都是原文写明的（推测的值须核对）", TRUTHFUL, severity=Severity.WARNING)
+declare("claim-cycle", D, "文档写的接电周期（工作日、日历日）与文中的受理、装表接电日期相符", CYCLE)
+declare("claim-kind", D, "文档写的工程类别与办理流程中的环节相符：有外线才有接入工程施工，有掘路才有行政审批", PROCESS)
+declare("claim-energized", D, "项目简介中的送电日期与办理流程中的装表接电日期相同", TRUTHFUL)
+declare("claim-cost", D, "文档说客户零投资时，文中没有写客户付了钱", ZERO_COST)
+
 # --- 实证材料 ---------------------------------------------------------------------------------
 declare("evidence-missing", E, "必需的实证材料已提供", EVIDENCE)
 declare("evidence-broken", E, "必需的实证材料文件存在、可读、在案例文件夹内、内容与扩展名相符", EVIDENCE)

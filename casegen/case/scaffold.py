@@ -94,28 +94,38 @@ def _plan(model: type[BaseModel] = Case, indent: int = 0, prefix: tuple[str, ...
     return tuple(entries)
 
 
-def _lines(entries: tuple[_Entry, ...], values: dict[tuple[str, ...], Any] | None) -> Iterator[str]:
-    """Every key: with its example (`values` None) or its value from `values`."""
+def _lines(entries: tuple[_Entry, ...], values: dict[tuple[str, ...], Any] | None,
+           remarks: dict[tuple[str, ...], str], omit: frozenset[tuple[str, ...]]) -> Iterator[str]:
+    """Every key: with its example (`values` None) or its value from `values`; a key's remark
+    (where its value came from) after its label; a key in `omit` as a comment (an optional
+    part the source does not have)."""
     for entry in entries:
+        if entry.path in omit:
+            yield f"{entry.pad}# {entry.key}:{entry.comment}"
+            continue
         value = entry.example if values is None else values.get(entry.path)
+        comment = entry.comment + (f"  〔{remarks[entry.path]}〕" if entry.path in remarks else "")
         if isinstance(value, list) and value and isinstance(value[0], dict):
-            yield f"{entry.pad}{entry.key}:{entry.comment}"
+            yield f"{entry.pad}{entry.key}:{comment}"
             for item in value:
                 yield f"{entry.pad}  - {_flow(item)}"
         elif entry.children and value is None:
-            yield f"{entry.pad}{entry.key}:{entry.comment}"
-            yield from _lines(entry.children, values)
+            yield f"{entry.pad}{entry.key}:{comment}"
+            yield from _lines(entry.children, values, remarks, omit)
         elif value is None:
-            yield f"{entry.pad}{entry.key}:{entry.comment}"
+            yield f"{entry.pad}{entry.key}:{comment}"
         else:
-            yield f"{entry.pad}{entry.key}: {_flow(value)}{entry.comment}"
+            yield f"{entry.pad}{entry.key}: {_flow(value)}{comment}"
 
 
-def scaffold(values: dict[tuple[str, ...], Any] | None = None, note: str = "") -> str:
+def scaffold(values: dict[tuple[str, ...], Any] | None = None, note: str = "",
+             remarks: dict[tuple[str, ...], str] | None = None, omit: frozenset[tuple[str, ...]] = frozenset()) -> str:
     """The text of a case file: every key with its Chinese label, and an example value, or the
-    value given in `values` (key path → value) with the other keys left blank for staff."""
+    value given in `values` (key path → value) with the other keys left blank for staff; a
+    key's remark in `remarks` (where its value came from) is added to its comment, and the keys
+    in `omit` are written as comments."""
     head = HEADER + (note + "\n" if note else "")
-    return head + "\n".join(_lines(_plan(), values)) + "\n"
+    return head + "\n".join(_lines(_plan(), values, remarks or {}, omit)) + "\n"
 
 
 EVIDENCE_GUIDE_NAME = "放在这里的材料.txt"

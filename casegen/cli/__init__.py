@@ -42,6 +42,7 @@ COMMANDS = {
     "store": ("casegen.cli.store", "列出收存库中的供电单位、各期、各版上报包和案例"),
     "bulletin": ("casegen.cli.bulletin", "客服中心：按期通报各供电单位的报送、时限、实证材料、改动和回访，并排名"),
     "callbacks": ("casegen.cli.callbacks", "客服中心：监督回访的抽样清单，以及收回填好的清单"),
+    "read": ("casegen.cli.read", "读手写的附件3 Word 文档：写出案例文件，核对文中所写与日期是否一致"),
     "booklet": ("casegen.cli.booklet", "宣传用的典型案例汇编（PDF，可另出 Word）：封面、目录、概况、各案例"),
 }
 
