@@ -60,7 +60,7 @@ def downloads(folder: Path, runs: int) -> tuple[float, float]:
 
     from casegen.web.app import create_app
 
-    client = TestClient(create_app(folder))
+    client = TestClient(create_app(folder), base_url="http://localhost")
     start = time.perf_counter()
     assert client.get(f"/case/{CASE}/document.pdf").status_code == 200
     first = time.perf_counter() - start

@@ -28,7 +28,8 @@ from test_serve import FormValues  # noqa: E402
 from casegen.web.app import create_app  # noqa: E402
 
 CASE = "03-有外线有掘路-顺达汽修/case.yaml"
-TARGETS = {"revalidate": 0.050, "sketch": 0.150, "sketch (unchanged)": 0.150, "docx": 0.300}
+TARGETS = {"revalidate": 0.050, "sketch": 0.150, "sketch (unchanged)": 0.150, "docx": 0.300,
+           "save (with history)": 0.100}
 
 
 def main() -> None:
@@ -38,7 +39,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "cases"
         shutil.copytree(ROOT / "cases", folder)
-        client = TestClient(create_app(folder))
+        client = TestClient(create_app(folder), base_url="http://localhost")
         page = client.get(f"/case/{CASE}").text
         values = FormValues()
         HTMLParser.feed(values, page)
@@ -51,11 +52,22 @@ def main() -> None:
             return client.post(f"/case/{CASE}/sketch", headers=headers,
                                data={**form, "grid.route.2.length_m": str(next(lengths))})
 
+        phones = iter(range(10_000, 99_999))
+        opened = {"digest": form["digest"]}
+
+        def save_changed():
+            # a field changed and saved: the file written and its history entry appended (fsync'd)
+            answer = client.post(f"/case/{CASE}/save", headers=headers,
+                                 data={**form, "digest": opened["digest"], "customer.phone": f"023-6{next(phones)}"})
+            opened["digest"] = answer.json()["digest"]
+            return answer
+
         calls = {
             "revalidate": lambda: client.post(f"/case/{CASE}/check", data=form, headers=headers),
             "sketch": sketch_changed,
             "sketch (unchanged)": lambda: client.post(f"/case/{CASE}/sketch", data=form, headers=headers),
             "docx": lambda: client.get(f"/case/{CASE}/document.docx"),
+            "save (with history)": save_changed,
         }
         for name, call in calls.items():
             assert call().status_code == 200  # the first request: imports, fonts, caches

@@ -281,7 +281,7 @@ def test_the_workbench_keeps_one_office_for_its_life(tmp_path):
     from casegen.web.app import create_app
 
     shutil.copytree(ROOT / "cases", tmp_path / "cases")
-    client = TestClient(create_app(tmp_path / "cases"))
+    client = TestClient(create_app(tmp_path / "cases"), base_url="http://localhost")
     case = "03-有外线有掘路-顺达汽修/case.yaml"
     answers = [client.get(f"/case/{case}/document.pdf") for _ in range(3)]
     assert all(a.status_code == 200 and a.content.startswith(b"%PDF-") for a in answers)

@@ -119,6 +119,7 @@ CHECKED_ELSEWHERE = {"load", "duplicate-key", "too-long", "control-char", "contr
                      "evidence-unmarked",  # test_evidence.py
                      "photo-time", "photo-undated", "before-after", "duplicate-evidence", "seal",
                      "callback-missing", "callback-contradicts", "callback-date",  # test_audit.py
+                     "history-outside", "history-broken",  # test_history.py
                      "read", "read-guess", "claim-cycle", "claim-kind", "claim-energized", "claim-cost"}  # test_read.py
 
 # The policy, written out here and not imported, so that demoting a rule or changing what it
@@ -183,6 +184,8 @@ photo-time           实证材料 C
 photo-undated        实证材料 -
 before-after         实证材料 C
 duplicate-evidence   实证材料 C
+history-outside      实证材料 C
+history-broken       实证材料 C
 seal                 实证材料 C
 callback-missing     实证材料 C
 callback-contradicts 实证材料 C

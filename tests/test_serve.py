@@ -26,7 +26,7 @@ def folder(tmp_path):
 
 @pytest.fixture
 def client(folder):
-    return TestClient(create_app(folder), raise_server_exceptions=False)
+    return TestClient(create_app(folder), raise_server_exceptions=False, base_url="http://localhost")
 
 
 class FormValues(HTMLParser):
@@ -97,7 +97,7 @@ def test_a_bind_beyond_this_machine_needs_a_token(capsys):
 
 
 def test_with_a_token_every_request_must_carry_it(folder):
-    client = TestClient(create_app(folder, token="s3cret"), raise_server_exceptions=False)
+    client = TestClient(create_app(folder, token="s3cret"), raise_server_exceptions=False, base_url="http://localhost")
     refused = client.get("/")
     assert refused.status_code == 403 and "访问口令" in refused.text
     assert client.get("/?token=wrong").status_code == 403
@@ -241,7 +241,7 @@ def test_values_the_form_does_not_hold_survive_a_save(client, folder):
 
 @pytest.mark.parametrize(("where", "value"), [("token", "é"), ("csrf", "中"), ("digest", "中")])
 def test_non_ascii_secrets_are_refused_not_crashed(folder, where, value):
-    client = TestClient(create_app(folder, token="t" if where == "token" else None), raise_server_exceptions=False)
+    client = TestClient(create_app(folder, token="t" if where == "token" else None), raise_server_exceptions=False, base_url="http://localhost")
     if where == "token":
         assert client.get(f"/?token={value}").status_code == 403
         return

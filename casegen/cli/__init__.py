@@ -31,6 +31,8 @@ COMMANDS = {
     "check": ("casegen.cli.check", "核查实证材料（审计用）：是否齐全，照片拍摄时间，跨案例重复，回访，封存"),
     "ledger": ("casegen.cli.ledger", "生成附件2 低压小微企业项目明细表（.xlsx）"),
     "serve": ("casegen.cli.serve", "工作台：在浏览器中填写、核验案例，看简图，下载文档"),
+    "users": ("casegen.cli.users", "工作台的用户：添加、删除、列出（角色：填报、审核、查看）"),
+    "history": ("casegen.cli.history", "一个案例的修改记录：谁、何时、改了什么，审核状态，记录是否完整"),
     "report": ("casegen.cli.report", "统计报告：一个可离线打开的 HTML 页面，给管理人员和审计看"),
     "roster": ("casegen.cli.roster", "生成附件1 “1+1”双经理情况统计（.xlsx）"),
     "import": ("casegen.cli.import_table", "从填好的附件2 表格生成案例文件"),

@@ -14,13 +14,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", nargs="?", type=Path, default=Path("."), help="案例所在的文件夹（默认当前文件夹）")
     parser.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
     parser.add_argument("--host", default="127.0.0.1",
-                        help="绑定的地址（默认只在本机 127.0.0.1）；绑定到其他地址必须加 --token")
+                        help="绑定的地址（默认只在本机 127.0.0.1）；绑定到其他地址必须加 --users 或 --token")
     parser.add_argument("--token", help="访问口令（每个请求都核对）；写 auto 生成一个并显示")
+    parser.add_argument("--users", type=Path,
+                        help="用户文件（casegen users add 建立）：每人登录，按角色（填报、审核、查看）"
+                             "限定操作，每次保存记下是谁")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="名称",
+                        help="另外接受的主机名（如服务器的域名）；默认只接受 localhost、127.0.0.1、::1 "
+                             "和 --host 给的地址，防止 DNS 重绑定；可多次给出")
     calendar_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         raise UsageError(f"找不到文件夹：{args.folder}")
-    serve(args.folder, host=args.host, port=args.port, token=args.token, calendar_file=args.calendar)
+    serve(args.folder, host=args.host, port=args.port, token=args.token, calendar_file=args.calendar,
+          allow_hosts=args.allow_host, users_file=args.users)
     return EXIT_OK

@@ -32,17 +32,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--made", type=made_argument,
                         help="包的生成时间（默认：SOURCE_DATE_EPOCH，否则所打包文件中最新的修改时间）")
     parser.add_argument("--dry-run", action="store_true", help="只列出将打包的内容，不写文件")
+    parser.add_argument("--reviewed-only", action="store_true",
+                        help="只打包审核状态为“已审核”的案例（工作台的修改记录中最后一次审核为通过，且之后没有改动）")
     calendar_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     period = period_of(args)
     done = submit(args.folder, args.unit, period, target=args.out, dry_run=args.dry_run,
-                  calendar_file=args.calendar, made=args.made)
+                  calendar_file=args.calendar, made=args.made, reviewed_only=args.reviewed_only)
     for case in done.cases:
         problems = "，".join(f"{name} {n}" for name, n in case.counts.items() if n)
         mark = "✗" if case.wrong else "·"
         print(f"{mark} {case.folder}（{case.customer}，户号 {case.account or '未填写'}）{problems or '无问题'}")
+    for path in done.unreviewed:
+        print(f"! 未打包（审核状态不是“已审核”）：{path}", file=sys.stderr)
     for path in done.skipped:
         print(f"! 未打包（链接或非普通文件）：{path}", file=sys.stderr)
     for case in done.other_units:

@@ -13,6 +13,7 @@ from casegen.case.reading import CaseFile
 from casegen.checks.audit import callback_findings, duplicate_findings, exhibits, photo_time_findings
 from casegen.checks.evidence import checklist, evidence_findings, required_items
 from casegen.checks.files import IMAGE_SUFFIXES, PhotoCache, photo_facts_job, resolve_inside
+from casegen.checks.history import history_findings
 from casegen.checks.seal import INTACT, SEALED, Digests, other_case_files, verify, write_seal
 from casegen.service.cases import gather, open_calendar
 
@@ -30,7 +31,8 @@ def audit_case(case_file: CaseFile, photos):
     shooting times against the timeline and the callback (`photos`: a `files.PhotoCache`).
     The seal and the cross-case checks are the caller's: they need the folder."""
     items, findings = check_evidence(case_file, photos)
-    return items, findings + photo_time_findings(case_file, items) + callback_findings(case_file)
+    return items, (findings + photo_time_findings(case_file, items) + callback_findings(case_file)
+                   + history_findings(case_file.path))
 
 
 @dataclass

@@ -20,6 +20,7 @@ from casegen.base.errors import UsageError
 from casegen.base.period import Period
 from casegen.base.policy import FindingClass
 from casegen.base.writing import TEMPORARY_PREFIX, safe_name
+from casegen.checks.history import APPROVED, read_history
 from casegen.company import package as pkg
 from casegen.outputs.ledger import ledger_rows
 from casegen.outputs.report_page import html_report, select
@@ -55,6 +56,7 @@ class Submission:
     skipped: list[str] = field(default_factory=list)  # links and other non-regular files left out
     outside: int = 0
     written: bool = False
+    unreviewed: list[str] = field(default_factory=list)  # left out by `reviewed_only`: not 已审核
 
     @property
     def wrong(self) -> list[SubmittedCase]:
@@ -107,10 +109,12 @@ def _made(made: dt.datetime | None, files: list[Path], folder: Path) -> str:
 
 
 def submit(folder: Path, unit: str, period: Period, *, target: Path | None = None, dry_run: bool = False,
-           calendar_file: Path | None = None, made: dt.datetime | None = None) -> Submission:
+           calendar_file: Path | None = None, made: dt.datetime | None = None,
+           reviewed_only: bool = False) -> Submission:
     """`casegen submit`: the period's cases of `folder` (by acceptance date; a case whose date
     cannot be read is kept), their files, the period's 附件2 and report page and the manifest,
-    in one reproducible zip `target` (default <unit>_<from>_<to>.zip)."""
+    in one reproducible zip `target` (default <unit>_<from>_<to>.zip); with `reviewed_only`,
+    only the cases whose review state (the workbench's history) is 已审核."""
     if not folder.is_dir():
         raise UsageError(f"找不到案例文件夹：{folder}")
     if period.start is None or period.end is None:
@@ -122,6 +126,10 @@ def submit(folder: Path, unit: str, period: Period, *, target: Path | None = Non
         raise UsageError(f"输出文件应以 .zip 结尾：{target}")
     overview = summarize([folder], calendar_file=calendar_file)
     selection = select(overview, period)
+    unreviewed = []
+    if reviewed_only:
+        unreviewed = [s.path for s in selection.current if read_history(s.path).state != APPROVED]
+        selection.current = [s for s in selection.current if s.path not in unreviewed]
     root = folder.resolve()
     case_dirs = {s.path.resolve().parent for s in overview.summaries}
     files: dict[str, Path | bytes] = {}
@@ -144,7 +152,8 @@ def submit(folder: Path, unit: str, period: Period, *, target: Path | None = Non
     files[pkg.REPORT] = pkg.normalise_report(html_report(selection), made_at).encode("utf-8")
     members = sorted((name, source.stat().st_size if isinstance(source, Path) else len(source))
                      for name, source in files.items())
-    submission = Submission(target, unit, period, made_at, cases, members, skipped, selection.outside)
+    submission = Submission(target, unit, period, made_at, cases, members, skipped, selection.outside,
+                            unreviewed=[str(p) for p in unreviewed])
     if dry_run:
         return submission
     head = {"format": pkg.FORMAT, "unit": unit, "period": {"from": period.start.isoformat(),

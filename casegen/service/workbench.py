@@ -23,6 +23,7 @@ from casegen.base.writing import safe_name, write_bytes, write_text
 from casegen.case.calendar import WorkCalendar
 from casegen.case.model import Case, submodel
 from casegen.case.reading import read_raw
+from casegen.checks import history
 from casegen.checks.files import MAGIC, PhotoCache
 from casegen.outputs.pdf import ToolMissing
 from casegen.outputs.sketch import SketchInput, draw_figure
@@ -38,12 +39,14 @@ UPLOAD_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".ti
 
 
 class Refused(Exception):
-    """A request casegen will not do, with the Chinese reason and the HTTP status."""
+    """A request casegen will not do, with the Chinese reason and the HTTP status (and, for a
+    conflict, the others' changes since the page was opened)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, since: list | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.since = since or []
 
 
 def digest(data: bytes) -> str:
@@ -100,36 +103,82 @@ def _drawn(drawing) -> str:
     return text[text.index("<svg"):]
 
 
-def save_form(path: Path, data: dict, opened_digest: str) -> str:
+def save_form(path: Path, data: dict, opened_digest: str, user: str = "") -> str:
     """Write the form into the case file: comments and key order kept (ruamel.yaml round
-    trip), atomically; refused when the file changed on disk since the page was opened.
-    Returns the new digest."""
-    current = path.read_bytes()
-    if not same_secret(opened_digest, digest(current)):
-        raise Refused(409, "文件在你打开之后被改过（可能是别人或另一个窗口）：为免覆盖，没有保存。"
-                           "请复制你的修改，刷新页面后再改。")
-    try:
-        read_raw(path)  # anything the loader refuses could not be shown in the form: never saved over
-    except CaseError as e:
-        told = "；".join(f.in_file for f in e.findings[:3])
-        raise Refused(422, f"这个文件有格式问题，工作台不能完整显示它，为免丢失内容不在这里保存：{told}。"
-                           "请先用文本编辑器改正。") from None
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)  # "  - item", as casegen new and the examples write
-    try:
-        document = yaml.load(current.decode("utf-8-sig"))
-    except Exception:  # ruamel's many kinds of error: one refusal, in Chinese
-        raise Refused(422, "这个文件的 YAML 格式工作台无法保留，为免丢失内容不在这里保存："
-                           "请先用文本编辑器改正。") from None
-    if not isinstance(document, dict):
-        raise Refused(422, "这个文件最外层不是“键: 值”形式，不在工作台保存：请先用文本编辑器改正。")
-    merged = _merge(document, data, Case)
-    buffer = io.StringIO()
-    yaml.dump(merged, buffer)
-    write_text(path, buffer.getvalue())
-    return digest(path.read_bytes())
+    trip), atomically; refused when the file changed on disk since the page was opened (with
+    the changes recorded since). The save is recorded in the case's history: who, when, and
+    each field's old and new value. Returns the new digest."""
+    with history.locked(path):
+        current = path.read_bytes()
+        if not same_secret(opened_digest, digest(current)):
+            since = history.read_history(path).since(str(opened_digest))
+            raise Refused(409, "文件在你打开之后被改过（可能是别人或另一个窗口）：为免覆盖，没有保存。"
+                               "下面是别人的改动；你填写的内容仍在页面上。", since=since)
+        try:
+            before = read_raw(path).data  # anything the loader refuses could not be shown in the form: never saved over
+        except CaseError as e:
+            told = "；".join(f.in_file for f in e.findings[:3])
+            raise Refused(422, f"这个文件有格式问题，工作台不能完整显示它，为免丢失内容不在这里保存：{told}。"
+                               "请先用文本编辑器改正。") from None
+        yaml = YAML()
+        yaml.preserve_quotes = True
+        yaml.width = 4096
+        yaml.indent(mapping=2, sequence=4, offset=2)  # "  - item", as casegen new and the examples write
+        try:
+            document = yaml.load(current.decode("utf-8-sig"))
+        except Exception:  # ruamel's many kinds of error: one refusal, in Chinese
+            raise Refused(422, "这个文件的 YAML 格式工作台无法保留，为免丢失内容不在这里保存："
+                               "请先用文本编辑器改正。") from None
+        if not isinstance(document, dict):
+            raise Refused(422, "这个文件最外层不是“键: 值”形式，不在工作台保存：请先用文本编辑器改正。")
+        note_outside_change(path, user)
+        merged = _merge(document, data, Case)
+        buffer = io.StringIO()
+        yaml.dump(merged, buffer)
+        write_text(path, buffer.getvalue())
+        changes = history.changes_between(before, read_raw(path, lenient=True).data)
+        if changes:
+            history.record(path, user, "保存", changes=changes)
+        return digest(path.read_bytes())
+
+
+REVIEW_STATES = (history.DRAFT, history.PENDING, history.APPROVED)
+REVIEW_ACTIONS = (history.SUBMIT, history.APPROVE, history.SEND_BACK)
+
+
+def case_history(path: Path) -> history.History:
+    """The case's history, for its page."""
+    return history.read_history(path)
+
+
+def review_state(path: Path) -> str:
+    return history.read_history(path).state
+
+
+def note_outside_change(path: Path, user: str) -> None:
+    """A case file changed since its last entry, outside the workbench: said in the history
+    before anything else is recorded (what changed is not known)."""
+    found = history.read_history(path)
+    if found.outside:
+        history.record(path, user, "外部改动", comment="案例文件在工作台之外被改过，改动内容不明（由下一次操作发现）")
+
+
+def review(path: Path, user: str, action: str, comment: str = "") -> str:
+    """A review step (提交审核, 通过审核, 退回修改) recorded in the history; the new state."""
+    comment = comment.strip()
+    with history.locked(path):
+        state = history.read_history(path).state
+        allowed = {history.SUBMIT: (history.DRAFT,), history.APPROVE: (history.PENDING,),
+                   history.SEND_BACK: (history.PENDING, history.APPROVED)}
+        if action not in allowed:
+            raise Refused(400, f"不认识的审核操作：{action[:20]}")
+        if state not in allowed[action]:
+            raise Refused(409, f"案例现在是“{state}”，不能{action}")
+        if action == history.SEND_BACK and not comment:
+            raise Refused(400, "退回修改须写明意见")
+        note_outside_change(path, user)
+        history.record(path, user, action, comment=comment[:2000])
+        return history.read_history(path).state
 
 
 def _merge(target, new, model=None):
@@ -183,9 +232,10 @@ def _styled(value, sibling):
     return value
 
 
-def upload(root: Path, path: Path, files: list[tuple[str, bytes]]) -> list[str]:
+def upload(root: Path, path: Path, files: list[tuple[str, bytes]], user: str = "") -> list[str]:
     """Keep uploaded files in the case's evidence/ folder, all checked before any is written and
-    none over an existing file; returns their paths as the case file writes them (evidence/…)."""
+    none over an existing file, each recorded in the case's history (name, size, SHA-256);
+    returns their paths as the case file writes them (evidence/…)."""
     folder = path.parent / "evidence"
     if folder.exists() and not folder.is_dir():
         raise Refused(409, "evidence 不是文件夹：请先把同名的文件改名")
@@ -193,10 +243,15 @@ def upload(root: Path, path: Path, files: list[tuple[str, bytes]]) -> list[str]:
         raise Refused(403, "evidence 文件夹指向案例文件夹之外：不在这里存放上传的文件")
     names = [_checked_upload(name, data) for name, data in files]
     stored = []
-    for name, (_, data) in zip(names, files, strict=True):
-        target = _free_name(folder, name)
-        write_bytes(target, data)
-        stored.append(f"evidence/{target.name}")
+    with history.locked(path):
+        for name, (_, data) in zip(names, files, strict=True):
+            target = _free_name(folder, name)
+            write_bytes(target, data)
+            stored.append(f"evidence/{target.name}")
+        if stored:
+            note_outside_change(path, user)
+            history.record(path, user, "上传", files=[f"{name}（{len(data)} 字节，SHA-256 {digest(data)[:16]}…）"
+                                                      for name, (_, data) in zip(stored, files, strict=True)])
     return stored
 
 
@@ -255,7 +310,7 @@ def form_data(path: Path) -> tuple[dict, str]:
         return {}, "；".join(f.in_file for f in e.findings[:5])
 
 
-def create_case(root: Path, name: str) -> Path:
+def create_case(root: Path, name: str, user: str = "") -> Path:
     """A new case in its own folder under `root`, from the scaffold; returns its case file."""
     folder_name = safe_name(name.strip().replace("..", "_"), 100)
     if not name.strip():
@@ -269,6 +324,8 @@ def create_case(root: Path, name: str) -> Path:
         new_case(path)
     except FileExistsError:
         raise Refused(409, f"已有同名案例：{folder_name}") from None
+    with history.locked(path):
+        history.record(path, user, "新建")
     return path
 
 

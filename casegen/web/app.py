@@ -12,21 +12,55 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from casegen.base.errors import UsageError
+from casegen.service.users import read_users
 from casegen.service.workbench import Refused, photo_cache, same_secret
 from casegen.web import views
 from casegen.web.views import TOKEN_COOKIE, WEB, Workbench, error_page
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def host_name(value: str) -> str:
+    """The name in a Host header or an origin's authority: without the port, IPv6 unbracketed,
+    lower case."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class HostGuard(BaseHTTPMiddleware):
+    """DNS rebinding: a page elsewhere can point its own name at 127.0.0.1 and read the
+    workbench from the clerk's browser. Only the names the server was started for are answered
+    (as Jupyter and datasette do); and a POST from a page of another origin is refused (the
+    CSRF token is the first guard, this the second)."""
+
+    async def dispatch(self, request, call_next):
+        allowed = request.app.state.bench.hosts
+        host = host_name(request.headers.get("host", ""))
+        if host not in allowed:
+            told = (f"不接受主机名 {host[:100] or '（空）'} 的请求：工作台只回答启动时指定的地址"
+                    "（防止 DNS 重绑定）；需要时用 casegen serve --allow-host 名称")
+            return error_page(request, 400, told, shown_folder=False)
+        if request.method in UNSAFE_METHODS:
+            origin = request.headers.get("origin")
+            if origin is not None and (origin == "null" or host_name(urlsplit(origin).netloc) not in allowed
+                                       or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()):
+                return error_page(request, 403, "提交来自其他网站（Origin 不符），已拒绝", shown_folder=False)
+        return await call_next(request)
 
 
 class TokenGate(BaseHTTPMiddleware):
@@ -45,8 +79,34 @@ class TokenGate(BaseHTTPMiddleware):
         return response
 
 
+class SignIn(BaseHTTPMiddleware):
+    """With a users file, every page but the sign-in page needs a signed session cookie
+    (HttpOnly, SameSite=Strict, 8 hours); the user and role ride on the request."""
+
+    async def dispatch(self, request, call_next):
+        bench = request.app.state.bench
+        request.state.user = None
+        if bench.users is None:
+            return await call_next(request)
+        if request.url.path in ("/login", "/logout") or request.url.path.startswith("/static/"):
+            return await call_next(request)
+        user, expired = views.session_user(request)
+        if user is None:
+            told = "登录已过期，请重新登录" if expired else "请先登录"
+            if "application/json" in request.headers.get("accept", "") or request.method != "GET":
+                return error_page(request, 401, told, shown_folder=False)
+            return RedirectResponse(f"/login?next={quote(request.url.path)}&told={quote(told)}", status_code=303)
+        request.state.user = user
+        return await call_next(request)
+
+
 ROUTES = [
     Route("/", views.home),
+    Route("/login", views.login_page),
+    Route("/login", views.login, methods=["POST"]),
+    Route("/logout", views.logout, methods=["POST"]),
+    Route("/case/{case:path}/review", views.review, methods=["POST"]),
+    Route("/case/{case:path}/history", views.history_page),
     Route("/new", views.new_case, methods=["POST"]),
     Route("/workbook/{which}.xlsx", views.workbook),
     Route("/case/{case:path}/check", views.check, methods=["POST"]),
@@ -59,26 +119,32 @@ ROUTES = [
 ]
 
 
-def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | None = None) -> Starlette:
-    """The workbench over `folder`; `token` None serves loopback only."""
+def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | None = None,
+               hosts: set[str] | frozenset[str] = frozenset(), users_file: Path | None = None) -> Starlette:
+    """The workbench over `folder`; `token` None serves loopback only; `hosts`: the names it
+    answers besides localhost, 127.0.0.1 and ::1; `users_file`: sign-in with those users."""
     if token is not None and not token:
         raise ValueError("an empty token would let everyone in")
-    app = Starlette(routes=ROUTES, middleware=[Middleware(TokenGate)],
+    app = Starlette(routes=ROUTES, middleware=[Middleware(HostGuard), Middleware(TokenGate), Middleware(SignIn)],
                     exception_handlers={Refused: views.refused, HTTPException: views.http_error,
                                         Exception: views.crashed})
-    app.state.bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache())
+    app.state.bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
+                                frozenset(LOOPBACK | {host_name(h) for h in hosts if h}),
+                                users_file=users_file, users=read_users(users_file) if users_file else None)
     return app
 
 
 def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-          calendar_file: Path | None = None) -> None:
+          calendar_file: Path | None = None, allow_hosts: list[str] = (), users_file: Path | None = None) -> None:
     """Run the workbench until interrupted."""
-    if host not in LOOPBACK and not token:
-        raise UsageError(f"只在本机（127.0.0.1）上才能不设口令：绑定到 {host} 时请加 --token 口令，"
-                         "或 --token auto 生成一个")
+    if host not in LOOPBACK and not token and users_file is None:
+        raise UsageError(f"只在本机（127.0.0.1）上才能不设口令：绑定到 {host} 时请加 --users 用户文件（登录），"
+                         "或 --token 口令（--token auto 生成一个）")
     if token == "auto":
         token = secrets.token_urlsafe(16)
-    app = create_app(folder, token=token if host not in LOOPBACK or token else None, calendar_file=calendar_file)
+    bound = set() if host in ("0.0.0.0", "::") else {host}  # a wildcard bind names no host: --allow-host does
+    app = create_app(folder, token=token or None, calendar_file=calendar_file, hosts=bound | set(allow_hosts),
+                     users_file=users_file)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"casegen 工作台：{address}（{folder}；Ctrl-C 停止）", flush=True)

@@ -4,10 +4,17 @@ builds a document."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import getpass
+import hashlib
+import hmac
+import json
+import secrets
 import shutil
+import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +28,7 @@ from casegen.base.errors import clean
 from casegen.base.policy import FindingClass, Product, gate
 from casegen.case.calendar import WorkCalendar
 from casegen.case.reading import CASE_SUFFIXES
-from casegen.service import workbench
+from casegen.service import users, workbench
 from casegen.service.cases import open_calendar
 from casegen.service.summary import summarize
 from casegen.service.workbench import MAX_UPLOAD_BYTES, Refused, same_secret
@@ -46,6 +53,11 @@ class Workbench:
     csrf: str
     calendar_file: Path | None = None
     photos: object = None  # the service's photo cache
+    hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})  # the Host names answered
+    users_file: Path | None = None
+    users: dict | None = None  # name → User; None: no sign-in (loopback or token)
+    session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))  # sessions end with the server
+    failures: dict = field(default_factory=dict)  # a name or an address → the times of its failed sign-ins
 
     def case_path(self, relative: str) -> Path:
         """The case file a request names; never a path outside the folder."""
@@ -76,10 +88,104 @@ def bench_of(request: Request) -> Workbench:
     return request.app.state.bench
 
 
+# --- who is asking ----------------------------------------------------------------------------
+
+SESSION_COOKIE = "casegen_session"
+SESSION_SECONDS = 8 * 3600
+MAX_FAILURES, FAILURE_WINDOW = 5, 600  # sign-in attempts per name and per address, per 10 minutes
+
+
+def who(request: Request) -> str:
+    """The name the history records: the signed-in user, else this machine's user."""
+    user = getattr(request.state, "user", None)
+    return user.name if user is not None else f"{getpass.getuser()}（本机，未登录）"
+
+
+def allowed(request: Request, what: str) -> None:
+    """Refuse what the signed-in user's role does not allow (without sign-in, all is allowed)."""
+    user = getattr(request.state, "user", None)
+    if user is not None and not user.can(what):
+        doing = "审核（通过或退回）" if what == users.REVIEW else "修改案例、上传文件或提交审核"
+        raise Refused(403, f"{user.name} 的角色是“{user.role}”，不能{doing}")
+
+
+def _signature(bench: Workbench, body: str) -> str:
+    return hmac.new(bench.session_key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def session_cookie(bench: Workbench, name: str) -> str:
+    body = base64.urlsafe_b64encode(json.dumps([name, int(time.time()) + SESSION_SECONDS]).encode()).decode()
+    return f"{body}.{_signature(bench, body)}"
+
+
+def session_user(request: Request):
+    """(the signed-in user, or None; whether a good session has run out)."""
+    bench = bench_of(request)
+    body, _, signature = request.cookies.get(SESSION_COOKIE, "").partition(".")
+    if not body or not same_secret(signature, _signature(bench, body)):
+        return None, False
+    try:
+        name, expires = json.loads(base64.urlsafe_b64decode(body.encode()))
+    except (ValueError, TypeError):
+        return None, False
+    if expires < time.time():
+        return None, True
+    return (bench.users or {}).get(name), False
+
+
+def _too_many(bench: Workbench, keys: list[str]) -> bool:
+    now = time.time()
+    for key in keys:
+        bench.failures[key] = [t for t in bench.failures.get(key, []) if now - t < FAILURE_WINDOW]
+    return any(len(bench.failures[key]) >= MAX_FAILURES for key in keys)
+
+
+async def login_page(request: Request) -> Response:
+    if bench_of(request).users is None:
+        return RedirectResponse("/", status_code=303)
+    return page(request, "login.html", shown_folder=False, told=request.query_params.get("told", "")[:100],
+                next=_local(request.query_params.get("next", "/")))
+
+
+async def login(request: Request) -> Response:
+    bench = bench_of(request)
+    if bench.users is None:
+        return RedirectResponse("/", status_code=303)
+    form = await form_of(request)
+    name, password = str(form.get("name") or "")[:100], str(form.get("password") or "")[:1000]
+    keys = [f"name:{name}", f"from:{request.client.host if request.client else ''}"]
+    if _too_many(bench, keys):
+        return page(request, "login.html", 429, shown_folder=False, next=_local(str(form.get("next") or "/")),
+                    told=f"登录失败次数过多，请 {FAILURE_WINDOW // 60} 分钟后再试")
+    user = bench.users.get(name)
+    if user is None or not users.password_matches(user, password):
+        for key in keys:
+            bench.failures.setdefault(key, []).append(time.time())
+        return page(request, "login.html", 401, shown_folder=False, next=_local(str(form.get("next") or "/")),
+                    told="用户名或口令不对")
+    bench.failures.pop(keys[0], None)
+    response = RedirectResponse(_local(str(form.get("next") or "/")), status_code=303)
+    response.set_cookie(SESSION_COOKIE, session_cookie(bench, name), max_age=SESSION_SECONDS, httponly=True,
+                        samesite="strict")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    await form_of(request)
+    response = RedirectResponse("/login?told=" + quote("已退出"), status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _local(target: str) -> str:
+    """A page of this site to go to after signing in (never another site's)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
 def page(request: Request, name: str, code: int = 200, *, shown_folder: bool = True, **values) -> HTMLResponse:
     bench = bench_of(request)
     body = PAGES.get_template(name).render(csrf=bench.csrf, folder=str(bench.folder) if shown_folder else "",
-                                           **values)
+                                           user=getattr(request.state, "user", None), **values)
     return HTMLResponse(body, status_code=code)
 
 
@@ -142,14 +248,19 @@ def sent_and_removed(path: Path, folder: Path, media_type: str) -> FileResponse:
 async def home(request: Request) -> Response:
     bench = bench_of(request)
     overview = summarize([bench.folder], calendar_file=bench.calendar_file, workers=1)
+    wanted = request.query_params.get("state", "")
     rows = []
     for summary in overview.summaries:
         if not bench.inside(summary.path):
             continue  # a link to a case outside the folder: not this folder's case
+        state = workbench.review_state(summary.path)
+        if wanted and state != wanted:
+            continue
         counts = {cls.value: len(summary.of_class(cls)) for cls in SHOWN_CLASSES}
-        rows.append({"summary": summary, "link": quote(bench.relative(summary.path)),
+        rows.append({"summary": summary, "link": quote(bench.relative(summary.path)), "state": state,
                      "counts": counts, "changed": modified(summary.path)})
-    return page(request, "home.html", rows=rows, count=len(rows), classes=[c.value for c in SHOWN_CLASSES])
+    return page(request, "home.html", rows=rows, count=len(rows), classes=[c.value for c in SHOWN_CLASSES],
+                states=workbench.REVIEW_STATES, wanted=wanted)
 
 
 async def case_page(request: Request) -> Response:
@@ -157,8 +268,37 @@ async def case_page(request: Request) -> Response:
     path = bench_of(request).case_path(relative)
     raw_bytes = path.read_bytes()
     data, unloadable = workbench.form_data(path)
+    found = workbench.case_history(path)
+    user = getattr(request.state, "user", None)
+    can = {what: user is None or user.can(what) for what in (users.EDIT, users.REVIEW)}
     return page(request, "case.html", relative=relative, link=quote(relative), form=form_html(data),
-                digest=workbench.digest(raw_bytes), files=workbench.evidence_files(path), unloadable=unloadable)
+                can_edit=can[users.EDIT], can_review=can[users.REVIEW],
+                digest=workbench.digest(raw_bytes), files=workbench.evidence_files(path), unloadable=unloadable,
+                history=list(reversed(found.entries)), state=found.state, broken=found.broken,
+                outside=found.outside, actions=workbench.REVIEW_ACTIONS)
+
+
+async def history_page(request: Request) -> Response:
+    """The case's history as JSON (the page's conflict panel, scripts)."""
+    found = workbench.case_history(bench_of(request).case_path(request.path_params["case"]))
+    return JSONResponse({"state": found.state, "broken": found.broken, "outside": found.outside,
+                         "entries": [entry_json(e) for e in found.entries]})
+
+
+def entry_json(entry) -> dict:
+    return {"seq": entry.seq, "time": entry.time, "user": entry.user, "action": entry.action,
+            "changes": entry.changes, "files": entry.files, "comment": entry.comment}
+
+
+async def review(request: Request) -> Response:
+    path = bench_of(request).case_path(request.path_params["case"])
+    form = await form_of(request)
+    action = str(form.get("action") or "")
+    allowed(request, users.EDIT if action == workbench.REVIEW_ACTIONS[0] else users.REVIEW)
+    state = workbench.review(path, who(request), action, str(form.get("comment") or ""))
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"state": state})
+    return RedirectResponse(f"/case/{quote(bench_of(request).relative(path))}", status_code=303)
 
 
 async def check(request: Request) -> Response:
@@ -179,7 +319,8 @@ async def sketch(request: Request) -> Response:
 async def save(request: Request) -> Response:
     path = bench_of(request).case_path(request.path_params["case"])
     form = await form_of(request)
-    new_digest = workbench.save_form(path, data_of(form), str(form.get("digest") or ""))
+    allowed(request, users.EDIT)
+    new_digest = workbench.save_form(path, data_of(form), str(form.get("digest") or ""), who(request))
     return JSONResponse({"saved": True, "digest": new_digest})
 
 
@@ -187,8 +328,9 @@ async def upload_file(request: Request) -> Response:
     bench = bench_of(request)
     path = bench.case_path(request.path_params["case"])
     form = await form_of(request)
+    allowed(request, users.EDIT)
     files = [(item.filename or "file", await item.read()) for _, item in form.multi_items() if hasattr(item, "read")]
-    return JSONResponse({"stored": workbench.upload(bench.folder, path, files),
+    return JSONResponse({"stored": workbench.upload(bench.folder, path, files, who(request)),
                          "files": workbench.evidence_files(path)})
 
 
@@ -204,7 +346,8 @@ async def download(request: Request) -> Response:
 async def new_case(request: Request) -> Response:
     bench = bench_of(request)
     form = await form_of(request)
-    path = workbench.create_case(bench.folder, str(form.get("name") or ""))
+    allowed(request, users.EDIT)
+    path = workbench.create_case(bench.folder, str(form.get("name") or ""), who(request))
     return RedirectResponse(f"/case/{quote(bench.relative(path))}", status_code=303)
 
 
@@ -214,6 +357,10 @@ async def workbook(request: Request) -> Response:
 
 
 async def refused(request: Request, exc: Refused) -> Response:
+    if exc.since and "application/json" in request.headers.get("accept", ""):
+        path = bench_of(request).case_path(request.path_params["case"])
+        return JSONResponse({"error": exc.message, "since": [entry_json(e) for e in exc.since],
+                             "digest": workbench.digest(path.read_bytes())}, status_code=exc.status)
     return error_page(request, exc.status, exc.message)
 
 

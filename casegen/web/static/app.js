@@ -111,16 +111,39 @@ if (form) {
     }
   });
 
-  document.getElementById("save").addEventListener("click", async () => {
+  const conflict = document.getElementById("conflict");
+  const showConflict = (result) => {
+    // another's save since this page was opened: show it, keep what was typed
+    conflict.hidden = false;
+    conflict.querySelector("p").textContent = result.error;
+    const list = conflict.querySelector("ul");
+    list.textContent = "";
+    for (const entry of result.since) {
+      const item = document.createElement("li");
+      const changes = entry.changes.map(([key, old, now]) => `${key}：${old ?? "（空）"} → ${now ?? "（空）"}`);
+      item.textContent = `${entry.time.slice(0, 16).replace("T", " ")} ${entry.user} ${entry.action}` +
+        (changes.length ? `：${changes.join("；")}` : "") + (entry.comment ? `（${entry.comment}）` : "");
+      list.appendChild(item);
+    }
+    conflict.dataset.digest = result.digest;
+  };
+  const save = async () => {
     say("正在保存……");
     const response = await post("/save");
     const result = await response.json();
     if (response.ok) {
       form.querySelector('input[name="digest"]').value = result.digest;
+      conflict.hidden = true;
       say("已保存", "ok");
     } else {
+      if (response.status === 409 && result.since) showConflict(result);
       say(result.error || "保存失败", "error");
     }
+  };
+  document.getElementById("save").addEventListener("click", save);
+  document.getElementById("overwrite").addEventListener("click", () => {
+    form.querySelector('input[name="digest"]').value = conflict.dataset.digest;
+    save();
   });
 
   document.getElementById("upload").addEventListener("change", async (event) => {

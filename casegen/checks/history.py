@@ -1,0 +1,191 @@
+"""Who changed a case, when, and what: an append-only log beside the case file, each entry
+chained to the one before by its SHA-256, so that an entry edited or removed later breaks the
+chain, and a case file changed without an entry no longer matches the last one (通知四（二）2：
+逐一核验……真实性和准确性).
+
+`casegen.history.jsonl`, one JSON object a line, readable by any tool:
+{"seq", "time", "user", "action", "changes": [[key, old, new], …], "files": […], "comment",
+"digest" (the case file's SHA-256 after the action), "prev" (the previous entry's hash), "hash"}.
+
+The review state of a case (草稿 → 待审核 → 已审核, or back with a comment) is read from the
+same log: it is what the last review entry says, as long as the case file is still the one that
+entry saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from casegen.base.errors import Finding
+from casegen.base.writing import cache_root
+
+HISTORY_NAME = "casegen.history.jsonl"
+DRAFT, PENDING, APPROVED = "草稿", "待审核", "已审核"
+SUBMIT, APPROVE, SEND_BACK = "提交审核", "通过审核", "退回修改"
+REVIEW_STATES = {SUBMIT: PENDING, APPROVE: APPROVED, SEND_BACK: DRAFT}
+
+
+@dataclass
+class Entry:
+    seq: int
+    time: str
+    user: str
+    action: str  # 新建 | 保存 | 上传 | 提交审核 | 通过审核 | 退回修改
+    digest: str
+    changes: list[list[Any]] = field(default_factory=list)  # [key, old, new]
+    files: list[str] = field(default_factory=list)
+    comment: str = ""
+    prev: str = ""
+    hash: str = ""
+
+    def sealed(self) -> str:
+        body = {k: v for k, v in asdict(self).items() if k != "hash"}
+        return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class History:
+    """A case's log as read: its entries, what is wrong with the chain (empty: whole), and
+    whether the case file is the one the last entry saw."""
+
+    entries: list[Entry]
+    broken: list[str]
+    file_digest: str
+
+    @property
+    def outside(self) -> bool:
+        """The case file changed since the last entry, with no entry for it."""
+        return bool(self.entries) and self.entries[-1].digest != self.file_digest
+
+    @property
+    def state(self) -> str:
+        """草稿, 待审核 or 已审核: the last review entry's, when nothing was saved after it."""
+        for entry in reversed(self.entries):
+            if entry.action in REVIEW_STATES:
+                return REVIEW_STATES[entry.action] if not self.outside else DRAFT
+            if entry.action in ("保存", "新建"):
+                return DRAFT
+        return DRAFT
+
+    def since(self, digest: str) -> list[Entry]:
+        """The entries after the one that left the case file at `digest` (another's changes
+        since a page was opened); all of them when no entry did."""
+        for number in range(len(self.entries) - 1, -1, -1):
+            if self.entries[number].digest == digest:
+                return self.entries[number + 1:]
+        return list(self.entries)
+
+
+def history_path(case_path: Path) -> Path:
+    return case_path.parent / HISTORY_NAME
+
+
+def file_digest(case_path: Path) -> str:
+    try:
+        return hashlib.sha256(case_path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def read_history(case_path: Path) -> History:
+    path = history_path(case_path)
+    entries: list[Entry] = []
+    broken: list[str] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    except (OSError, UnicodeDecodeError) as e:
+        return History([], [f"无法读取 {HISTORY_NAME}：{type(e).__name__}"], file_digest(case_path))
+    previous = ""
+    for number, line in enumerate(lines, start=1):
+        try:
+            data = json.loads(line)
+            entry = Entry(**data)
+        except (ValueError, TypeError):
+            broken.append(f"第 {number} 行不是完整的记录")
+            continue
+        if entry.prev != previous:
+            broken.append(f"第 {number} 行与上一条记录接不上（前面的记录被改动或删除过）")
+        if entry.sealed() != entry.hash:
+            broken.append(f"第 {number} 行的内容与它的散列不符（这条记录被改动过）")
+        previous = entry.hash
+        entries.append(entry)
+    return History(entries, broken, file_digest(case_path))
+
+
+@contextmanager
+def locked(case_path: Path) -> Iterator[None]:
+    """The case held for one change (a save and its entry, never two at once, also between the
+    workbench's threads). The lock file lives in casegen's cache, not beside the case: nothing
+    is added to a case folder that is sealed or submitted."""
+    key = hashlib.sha256(str(case_path.resolve()).encode("utf-8")).hexdigest()[:24]
+    lock = cache_root() / "locks" / f"{key}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def record(case_path: Path, user: str, action: str, *, changes: list[list[Any]] | None = None,
+           files: list[str] | None = None, comment: str = "") -> Entry:
+    """Append one entry (the caller holds `locked`); flushed to the disk before it returns."""
+    history = read_history(case_path)
+    last = history.entries[-1] if history.entries else None
+    entry = Entry(seq=(last.seq + 1) if last else 1,
+                  time=dt.datetime.now().astimezone().isoformat(timespec="seconds"), user=user, action=action,
+                  digest=history.file_digest, changes=changes or [], files=files or [], comment=comment,
+                  prev=last.hash if last else "")
+    entry.hash = entry.sealed()
+    with open(history_path(case_path), "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return entry
+
+
+def changes_between(old: Any, new: Any, prefix: str = "") -> list[list[Any]]:
+    """[key, old, new] for every value that differs, keys dotted (lists by index)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        for key in list(old) + [k for k in new if k not in old]:
+            found += changes_between(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else str(key))
+        return found
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        found = []
+        for number, (a, b) in enumerate(zip(old, new, strict=True)):
+            found += changes_between(a, b, f"{prefix}.{number}")
+        return found
+    return [] if old == new else [[prefix, _plain(old), _plain(new)]]
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it (dates as text)."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def history_findings(case_path: Path) -> list[Finding]:
+    """For `casegen check`: a log that is not whole, a case file changed outside it (nothing
+    when the case has no log: it was never edited in the workbench)."""
+    if not history_path(case_path).exists():
+        return []
+    found = read_history(case_path)
+    where = history_path(case_path)
+    findings = [Finding("history-broken", f"{HISTORY_NAME}：{problem}", where) for problem in found.broken]
+    if found.outside:
+        last = found.entries[-1]
+        findings.append(Finding("history-outside", f"案例文件在最后一条修改记录（{last.time} {last.user} "
+                                f"{last.action}）之后被改过，没有记录", case_path))
+    return findings

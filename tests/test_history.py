@@ -1,0 +1,304 @@
+"""A workbench safe to share: the Host allow-list and the Origin check (in-process and through
+a real socket), sign-in (wrong passwords, too many tries, an expired or forged session), each
+role's allowed and refused actions, the history of saves and uploads (who, when, old → new),
+the review state, a second saver shown the first one's change, `casegen history`, `casegen
+users`, `check` on a case changed outside the history, `submit --reviewed-only`."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+
+import pytest
+from conftest import EXAMPLES
+from PIL import Image
+from starlette.testclient import TestClient
+from test_browser import running
+from test_serve import CASE_03, FormValues
+
+from casegen.cli import main
+from casegen.service.users import add_user, read_users
+from casegen.web import views
+from casegen.web.app import create_app
+
+PASSWORDS = {"李填报": ("填报", "tianbao-123"), "王审核": ("审核", "shenhe-456"), "周审计": ("查看", "chakan-789")}
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("users") / "users.toml"
+    for name, (role, password) in PASSWORDS.items():
+        add_user(path, name, role, password)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    shutil.copytree(EXAMPLES, tmp_path / "cases")
+    return tmp_path / "cases"
+
+
+@pytest.fixture
+def app(folder, users_file):
+    return create_app(folder, users_file=users_file)
+
+
+def client_of(app) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, base_url="http://localhost", follow_redirects=False)
+
+
+def sign_in(client: TestClient, name: str, password: str | None = None):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"name": name, "password": password or PASSWORDS[name][1], "csrf": csrf,
+                                       "next": "/"})
+
+
+def signed_in(app, name: str) -> TestClient:
+    client = client_of(app)
+    assert sign_in(client, name).status_code == 303
+    return client
+
+
+def case_form(client: TestClient) -> tuple[dict, str]:
+    page = client.get(f"/case/{CASE_03}")
+    assert page.status_code == 200, page.text[:300]
+    parser = FormValues()
+    parser.feed(page.text)
+    return dict(parser.pairs), re.search(r'<meta name="csrf" content="([^"]+)">', page.text).group(1)
+
+
+def post(client: TestClient, path: str, data: dict, csrf: str):
+    return client.post(path, data=data, headers={"X-CSRF-Token": csrf, "Accept": "application/json"})
+
+
+# --- hosts and origins ------------------------------------------------------------------------
+
+def test_only_the_hosts_the_server_was_started_for_are_answered(folder):
+    client = TestClient(create_app(folder, hosts={"cases.example.cn"}), raise_server_exceptions=False,
+                        base_url="http://localhost")
+    rebound = client.get("/", headers={"Host": "evil.example:8743"})
+    assert rebound.status_code == 400 and "不接受主机名 evil.example" in rebound.text
+    assert "重庆" not in rebound.text and str(folder) not in rebound.text  # no customer, no folder
+    for host in ("localhost:8000", "127.0.0.1:8000", "[::1]:8000", "cases.example.cn", "CASES.example.cn:80"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+
+
+def test_a_post_from_another_origin_is_refused(folder):
+    client = TestClient(create_app(folder), raise_server_exceptions=False, base_url="http://localhost")
+    values, csrf = case_form(client)
+    values["customer.phone"] = "023-11112222"
+    headers = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+    refused = client.post(f"/case/{CASE_03}/save", data=values, headers={**headers, "Origin": "http://evil.example"})
+    assert refused.status_code == 403 and "Origin" in refused.json()["error"]
+    assert client.post(f"/case/{CASE_03}/save", data=values,
+                       headers={**headers, "Origin": "http://localhost"}).status_code == 200
+
+
+def test_the_host_check_holds_on_a_real_socket(folder):
+    with running(create_app(folder)) as address:
+        ok = urllib.request.urlopen(f"{address}/", timeout=10)
+        assert ok.status == 200 and "重庆沙坪坝区顺达汽车维修有限公司" in ok.read().decode()
+        port = address.rsplit(":", 1)[1]
+        request = urllib.request.Request(f"{address}/", headers={"Host": f"evil.example:{port}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        body = refused.value.read().decode()
+        assert refused.value.code == 400 and "DNS 重绑定" in body and "重庆沙坪坝区" not in body
+
+
+# --- sign-in ----------------------------------------------------------------------------------
+
+def test_every_page_needs_sign_in_and_a_wrong_password_is_refused(app):
+    client = client_of(app)
+    away = client.get("/")
+    assert away.status_code == 303 and away.headers["location"].startswith("/login")
+    assert client.get(f"/case/{CASE_03}", headers={"Accept": "application/json"}).status_code == 401
+    wrong = sign_in(client, "李填报", "not-the-password")
+    assert wrong.status_code == 401 and "用户名或口令不对" in wrong.text
+    assert sign_in(client, "无此人", "whatever-123").status_code == 401
+    right = sign_in(client, "李填报")
+    cookie = right.headers["set-cookie"]
+    assert right.status_code == 303 and "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    home = client.get("/")
+    assert home.status_code == 200 and "李填报（填报）" in home.text
+
+
+def test_too_many_wrong_passwords_lock_the_name_for_a_while(app):
+    client = client_of(app)
+    for _ in range(5):
+        assert sign_in(client, "王审核", "wrong-wrong").status_code == 401
+    locked = sign_in(client, "王审核")  # the right password, too late
+    assert locked.status_code == 429 and "失败次数过多" in locked.text
+
+
+def test_an_expired_or_forged_session_is_not_a_session(app, monkeypatch):
+    client = client_of(app)
+    bench = app.state.bench
+    monkeypatch.setattr(views.time, "time", lambda: 1_000_000.0)  # eight hours from then is long past
+    client.cookies.set(views.SESSION_COOKIE, views.session_cookie(bench, "王审核"))
+    monkeypatch.undo()
+    expired = client.get("/")
+    assert expired.status_code == 303 and "登录已过期" in urllib.parse.unquote(expired.headers["location"])
+    good = views.session_cookie(bench, "周审计")
+    signature = good.partition(".")[2]
+    forged = base64.urlsafe_b64encode(json.dumps(["王审核", int(time.time()) + 3600]).encode()).decode()
+    client.cookies.set(views.SESSION_COOKIE, f"{forged}.{signature}")
+    assert client.get("/").status_code == 303  # a name swapped in: the signature no longer fits
+
+
+def test_the_sign_in_form_needs_its_csrf_token(app):
+    client = client_of(app)
+    refused = client.post("/login", data={"name": "李填报", "password": PASSWORDS["李填报"][1]})
+    assert refused.status_code == 403
+
+
+# --- roles, history, review -------------------------------------------------------------------
+
+def test_each_role_does_what_it_may_and_is_told_what_it_may_not(app, folder):
+    viewer = signed_in(app, "周审计")
+    values, csrf = case_form(viewer)
+    assert viewer.get(f"/case/{CASE_03}/document.docx").status_code == 200  # reading is allowed
+    assert post(viewer, f"/case/{CASE_03}/check", values, csrf).status_code == 200
+    refused = post(viewer, f"/case/{CASE_03}/save", values, csrf)
+    assert refused.status_code == 403 and "周审计 的角色是“查看”" in refused.json()["error"]
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    assert viewer.post(f"/case/{CASE_03}/upload", files={"file": ("a.png", png)},
+                       headers={"X-CSRF-Token": csrf, "Accept": "application/json"}).status_code == 403
+    assert post(viewer, "/new", {"name": "新客户"}, csrf).status_code == 403
+    assert post(viewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).status_code == 403
+
+    clerk = signed_in(app, "李填报")
+    values, csrf = case_form(clerk)
+    values["customer.phone"] = "023-65209999"
+    assert post(clerk, f"/case/{CASE_03}/save", values, csrf).status_code == 200
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).status_code == 403
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json() == {"state": "待审核"}
+
+    reviewer = signed_in(app, "王审核")
+    _, csrf = case_form(reviewer)
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "退回修改"}, csrf).status_code == 400  # no comment
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json() == {"state": "已审核"}
+    page = reviewer.get("/?state=已审核").text
+    assert "重庆沙坪坝区顺达汽车维修有限公司" in page and "重庆九龙便民超市有限公司" not in page
+
+    history = [json.loads(line) for line in (folder / CASE_03).with_name("casegen.history.jsonl").read_text(
+        encoding="utf-8").splitlines()]
+    assert [(h["user"], h["action"]) for h in history] == [("李填报", "保存"), ("李填报", "提交审核"),
+                                                           ("王审核", "通过审核")]
+    assert history[0]["changes"] == [["customer.phone", "023-65201188", "023-65209999"]]
+    shown = reviewer.get(f"/case/{CASE_03}").text
+    assert "审核状态：<span class=\"state\">已审核</span>" in shown and "023-65201188 → 023-65209999" in shown
+
+    values, csrf = case_form(clerk)
+    values["customer.phone"] = "023-65208888"
+    post(clerk, f"/case/{CASE_03}/save", values, csrf)  # a change after approval: a draft again
+    assert "审核状态：<span class=\"state\">草稿</span>" in clerk.get(f"/case/{CASE_03}").text
+    _, csrf = case_form(reviewer)
+    sent_back = post(reviewer, f"/case/{CASE_03}/review", {"action": "退回修改", "comment": "电话请核实"}, csrf)
+    assert sent_back.status_code == 409  # a draft cannot be sent back: it was not submitted
+
+
+def test_uploads_are_recorded_with_their_size_and_digest(app, folder):
+    clerk = signed_in(app, "李填报")
+    _, csrf = case_form(clerk)
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    stored = clerk.post(f"/case/{CASE_03}/upload", files={"file": ("现场.png", png.getvalue())},
+                        headers={"X-CSRF-Token": csrf, "Accept": "application/json"})
+    assert stored.status_code == 200
+    entry = json.loads((folder / CASE_03).with_name("casegen.history.jsonl").read_text(encoding="utf-8"))
+    assert entry["user"] == "李填报" and entry["action"] == "上传"
+    assert entry["files"][0].startswith(f"evidence/现场.png（{len(png.getvalue())} 字节，SHA-256 ")
+
+
+def test_a_second_saver_is_shown_the_first_ones_change_and_keeps_the_form(app, folder):
+    first, second = signed_in(app, "李填报"), signed_in(app, "王审核")
+    mine, csrf_1 = case_form(first)
+    theirs, csrf_2 = case_form(second)
+    mine["customer.phone"] = "023-60000001"
+    assert post(first, f"/case/{CASE_03}/save", mine, csrf_1).status_code == 200
+    theirs["application.capacity_kw"] = "110"
+    clash = post(second, f"/case/{CASE_03}/save", theirs, csrf_2)
+    assert clash.status_code == 409
+    answer = clash.json()
+    assert [(e["user"], e["changes"]) for e in answer["since"]] == [
+        ("李填报", [["customer.phone", "023-65201188", "023-60000001"]])]
+    theirs["digest"] = answer["digest"]  # seen the other change: saved over it knowingly
+    assert post(second, f"/case/{CASE_03}/save", theirs, csrf_2).status_code == 200
+    text = (folder / CASE_03).read_text(encoding="utf-8")
+    assert "capacity_kw: 110" in text
+
+
+def test_without_users_the_workbench_works_as_before_and_says_who_by_the_machine(folder):
+    client = TestClient(create_app(folder), raise_server_exceptions=False, base_url="http://localhost")
+    values, csrf = case_form(client)
+    values["customer.phone"] = "023-65201100"
+    assert post(client, f"/case/{CASE_03}/save", values, csrf).status_code == 200
+    entry = json.loads((folder / CASE_03).with_name("casegen.history.jsonl").read_text(encoding="utf-8"))
+    assert entry["user"].endswith("（本机，未登录）")
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def test_history_command_and_check_find_a_change_outside_the_history(app, folder, capsys):
+    clerk = signed_in(app, "李填报")
+    values, csrf = case_form(clerk)
+    values["customer.phone"] = "023-65207777"
+    post(clerk, f"/case/{CASE_03}/save", values, csrf)
+    case = folder / CASE_03
+    assert main(["history", str(case)]) == 0
+    out = capsys.readouterr().out
+    assert "审核状态 草稿，1 条修改记录" in out and "李填报  保存" in out
+    assert "customer.phone：023-65201188 → 023-65207777" in out
+    case.write_text(case.read_text(encoding="utf-8").replace("023-65207777", "023-65200000"), encoding="utf-8")
+    assert main(["history", str(case.parent)]) == 1
+    assert "案例文件在最后一条记录之后被改过" in capsys.readouterr().out
+    main(["check", str(case)])
+    assert "[history-outside]" in capsys.readouterr().out
+    log = case.with_name("casegen.history.jsonl")
+    log.write_text(log.read_text(encoding="utf-8").replace("李填报", "王审核"), encoding="utf-8")
+    assert main(["history", str(case)]) == 1
+    assert "这条记录被改动过" in capsys.readouterr().out
+    main(["check", str(case)])
+    assert "[history-broken]" in capsys.readouterr().out
+
+
+def test_users_command_keeps_hashes_only(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "users.toml"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["users", "add", "赵新人", "--role", "审核", "--users", str(path), "--password-stdin"]) == 0
+    text = path.read_text(encoding="utf-8")
+    assert "a-long-password" not in text and 'password = "scrypt$16384$8$1$' in text
+    assert (path.stat().st_mode & 0o077) == 0
+    assert read_users(path)["赵新人"].role == "审核"
+    assert main(["users", "list", "--users", str(path)]) == 0 and "赵新人\t审核" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "钱", "--role", "查看", "--users", str(path), "--password-stdin"]) == 2
+    assert "口令至少 8 个字符" in capsys.readouterr().err
+    assert main(["users", "remove", "赵新人", "--users", str(path)]) == 0 and read_users(path) == {}
+
+
+def test_submit_can_take_only_the_approved_cases(app, folder, tmp_path, capsys):
+    clerk, reviewer = signed_in(app, "李填报"), signed_in(app, "王审核")
+    _, csrf = case_form(clerk)
+    post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
+    _, csrf = case_form(reviewer)
+    post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf)
+    target = tmp_path / "包.zip"
+    assert main(["submit", str(folder), "--unit", "示例供电分公司", "--from", "2024-09-01", "--to", "2025-06-30",
+                 "--made", "2025-06-30T18:00:00+08:00", "-o", str(target), "--reviewed-only"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("未打包（审核状态不是“已审核”）") == 2
+    names = zipfile.ZipFile(target).namelist()
+    assert any(n.endswith("03-有外线有掘路-顺达汽修/case.yaml") for n in names)
+    assert not any("02-有外线无掘路" in n for n in names)
+    assert any(n.endswith("03-有外线有掘路-顺达汽修/casegen.history.jsonl") for n in names)  # the record goes along
