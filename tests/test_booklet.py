@@ -191,3 +191,17 @@ def test_the_docxcompose_import_leaves_python_docx_core_properties_whole(tmp_pat
 def test_the_booklet_is_a_pdf(tmp_path, capsys):
     assert main(["booklet", str(_folder(tmp_path)), "-o", str(tmp_path / "汇编.docx")]) == 2
     assert "汇编文件应以 .pdf 结尾" in capsys.readouterr().err
+
+
+def test_reviewed_takes_only_the_approved_cases(tmp_path, capsys):
+    from casegen.service.workbench import review
+
+    folder = _folder(tmp_path)
+    case = folder / "03-有外线有掘路-顺达汽修" / "case.yaml"
+    review(case, "李填报", "提交审核")
+    review(case, "王审核", "通过审核")
+    pdf = tmp_path / "汇编.pdf"
+    assert main(["booklet", str(folder), "-o", str(pdf), "--reviewed", "--no-summary"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("审核状态不是“已审核”") == 2
+    assert [text for text, _ in contents_of(page_texts(pdf))] == [f"——{CUSTOMERS['5103765432']}"]

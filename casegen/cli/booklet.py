@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--select", metavar="户号,…",
                         help="只收入这些户号的案例，按所列顺序（逗号分隔）；不给时收入全部案例，按受理日期排列")
     period_arguments(parser)
+    parser.add_argument("--reviewed", action="store_true",
+                        help="只收入审核状态为“已审核”的案例（工作台中通过审核、之后没有改动），可与其他选择方式同用")
     parser.add_argument("--title", default=TITLE, help=f"封面标题（默认：{TITLE}）")
     parser.add_argument("--issuer", default=ISSUER, help=f"封面上的编印单位（默认：{ISSUER}）")
     parser.add_argument("--date", type=date_argument, help="封面日期（YYYY-MM-DD，印年月；默认今天）")
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     made = booklet(args.folder, args.out, accounts=accounts, period=period_of(args), title=args.title,
                    issuer=args.issuer, date=args.date, public=not args.internal, allow_marks=args.allow_marks,
-                   summary=not args.no_summary, docx=args.docx, calendar_file=args.calendar)
+                   summary=not args.no_summary, docx=args.docx, calendar_file=args.calendar, reviewed=args.reviewed)
     for path, reason in made.refused:
         print(f"✗ 未收入 {path}：{reason}")
     if not made.cases:

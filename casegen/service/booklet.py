@@ -19,6 +19,7 @@ from casegen.base.policy import Product
 from casegen.base.writing import write_bytes
 from casegen.case.model import Kind
 from casegen.case.reading import CaseFile
+from casegen.checks.history import APPROVED, read_history
 from casegen.company import bulletin as figures
 from casegen.outputs.booklet import SUMMARY_TITLE, BookletDocument, Cover, Layout, SummaryTable, pdf_layout
 from casegen.outputs.pdf import to_pdf
@@ -60,9 +61,10 @@ class Booklet:
 def booklet(folder: Path, target: Path, *, accounts: list[str] | None = None, period: Period | None = None,
             title: str = TITLE, issuer: str = ISSUER, date: dt.date | None = None, public: bool = True,
             allow_marks: bool = False, summary: bool = True, docx: Path | None = None,
-            calendar_file: Path | None = None) -> Booklet:
+            calendar_file: Path | None = None, reviewed: bool = False) -> Booklet:
     """The booklet of the cases of `folder` chosen by 户号 (`accounts`, in that order) or by
-    acceptance date (`period`), else all of them, by acceptance date. A case with data or scope
+    acceptance date (`period`), else all of them, by acceptance date; with `reviewed`, only
+    those whose review state (the workbench's history) is 已审核. A case with data or scope
     errors is refused, and one with red marks (pending customer words, evidence gaps, missed
     targets) unless `allow_marks`; a public booklet (the default: the copies of `--redact`)
     never carries pending customer words. Nothing is written when no case is left."""
@@ -72,6 +74,9 @@ def booklet(folder: Path, target: Path, *, accounts: list[str] | None = None, pe
     refused: list[tuple[Path, str]] = []
     ready = []
     for case_file in _choose(run.cases, accounts, period):
+        if reviewed and read_history(case_file.path).state != APPROVED:
+            refused.append((case_file.path, "审核状态不是“已审核”"))
+            continue
         stops = case_file.stopped(Product.RENDER)
         if stops:
             refused.append((case_file.path, "数据有错误或超出适用范围：" + "；".join(f.message for f in stops[:3])))
