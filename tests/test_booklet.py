@@ -205,3 +205,39 @@ def test_reviewed_takes_only_the_approved_cases(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("审核状态不是“已审核”") == 2
     assert [text for text, _ in contents_of(page_texts(pdf))] == [f"——{CUSTOMERS['5103765432']}"]
+
+
+def test_outputs_that_cannot_be_written_are_said_first_and_a_good_booklet_stays(tmp_path, capsys):
+    folder = _folder(tmp_path)
+    good = tmp_path / "汇编.pdf"
+    good.write_bytes(b"%PDF-1.7 yesterday's booklet %%EOF")
+    not_a_folder = tmp_path / "说明.txt"  # a file where the .docx's folder should be (root writes anywhere)
+    not_a_folder.write_text("x", encoding="utf-8")
+    code = main(["booklet", str(folder), "-o", str(good), "--docx", str(not_a_folder / "汇编.docx"), "--allow-marks"])
+    assert code == 2 and f"无法建立文件夹 {not_a_folder}" in capsys.readouterr().err
+    assert good.read_bytes() == b"%PDF-1.7 yesterday's booklet %%EOF"
+    assert main(["booklet", str(folder), "-o", str(tmp_path)]) == 2  # a folder
+    assert main(["booklet", str(folder), "-o", str(good), "--title", "  "]) == 2
+    assert "不能为空" in capsys.readouterr().err
+
+
+def test_select_takes_spaces_and_enumeration_commas_and_a_long_title_keeps_the_cover_whole(tmp_path, capsys):
+    pdf = tmp_path / "汇编.pdf"
+    title = ("国网重庆市电力公司二〇二六年度低压小微企业“三零”服务典型案例汇编"
+             "（供各供电分公司、各县供电公司学习参考使用）")
+    issuer = "国网重庆市电力公司客户服务中心营销服务质量监督室"
+    assert main(["booklet", str(_folder(tmp_path)), "-o", str(pdf), "--select", "5103765432 、0512034567",
+                 "--title", title, "--issuer", issuer, "--date", "2026-11-30"]) == 0
+    pages = page_texts(pdf)
+    cover = re.sub(r"\s+", "", pages[0])
+    assert "2026年11月" in cover and "供各供电分公司" in cover  # the whole cover on its sheet
+    assert re.search(r"目\s*录", pages[1])
+    assert [text for text, _ in contents_of(pages)][1:] == [f"——{CUSTOMERS['5103765432']}",
+                                                            f"——{CUSTOMERS['0512034567']}"]
+
+
+def test_the_public_booklet_hides_the_house_number_in_captions_too(examples_booklet):
+    _, _, pages = examples_booklet
+    text = re.sub(r"\s+", "", "".join(pages))
+    assert "民族路168号" not in text and "168号外墙" not in text
+    assert "三相计量表箱安装在民族路****外墙" in text

@@ -266,7 +266,7 @@ def test_the_kept_office_gives_the_faces_and_text_of_the_one_shot_path(tmp_path,
         assert main(["render", *map(str, example_paths()), "-o", str(tmp_path / "one"), "--pdf"]) == 0
     finally:
         uno_python.cache_clear()
-    assert "未找到 LibreOffice 的 UNO 桥" in capsys.readouterr().err  # the slow path, said in one line
+    assert "PDF 逐个启动 LibreOffice 转换（较慢）：CASEGEN_UNO_PYTHON=none" in capsys.readouterr().err  # one line
     kept = sorted((tmp_path / "kept").glob("*.pdf"))
     assert len(kept) == 3
     for pdf in kept:
@@ -288,3 +288,17 @@ def test_the_workbench_keeps_one_office_for_its_life(tmp_path):
     office = office_for_run()
     assert office is not None and office.started == 1 and office.ready
     assert _alive(office.office_pid)
+
+
+def test_a_pdf_left_from_before_a_failed_conversion_is_made_again_next_time(tmp_path, fake_bridge, capsys):
+    out = tmp_path / "out"
+    case = str(example_paths()[0])
+    fake_bridge("ok")
+    assert main(["render", case, "-o", str(out), "--pdf"]) == 0
+    fake_bridge("error")
+    assert main(["render", case, "-o", str(out), "--pdf", "--force"]) == 1  # the good old PDF stays
+    assert next(out.glob("*.pdf")).read_bytes() == GOOD_PDF
+    fake_bridge("ok")
+    capsys.readouterr()
+    assert main(["render", case, "-o", str(out), "--pdf"]) == 0
+    assert "生成 1 个，跳过 0 个" in capsys.readouterr().out  # older than its document: not up to date

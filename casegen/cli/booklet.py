@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from casegen.base.errors import UsageError
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"汇编文件应以 .pdf 结尾：{args.out}")
     if args.docx and args.docx.suffix.lower() != ".docx":
         raise UsageError(f"Word 文件应以 .docx 结尾：{args.docx}")
-    accounts = [a.strip() for a in args.select.replace("，", ",").split(",") if a.strip()] if args.select else None
+    accounts = [a for a in re.split(r"[,，、;；\s]+", args.select) if a] if args.select else None
     if args.select is not None and not accounts:
         raise UsageError("--select 没有给出户号")
     if accounts and (args.start or args.end):

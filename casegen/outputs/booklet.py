@@ -30,6 +30,7 @@ from casegen.outputs.document import save_document
 
 TEXT_WIDTH_TWIPS = 8845  # the template's A4 page less its margins (GB/T 9704)
 SUMMARY_TITLE = "入选案例概况"
+TITLE_CHARS, ISSUER_CHARS = 20, 28  # characters a cover line holds at the title's and the issuer's size
 SUMMARY_WIDTHS = (1800, 900, 900, 1500, 900, 1000, 1845)  # twips, the summary table's columns
 
 
@@ -98,8 +99,12 @@ class BookletDocument:
 
     def save(self, target: Path) -> Path:
         with atomic_path(target) as temporary:
-            save_document(self.document, temporary)
+            self.write(temporary)
         return target
+
+    def write(self, path: Path) -> None:
+        """Into `path` as it is (the caller's temporary file)."""
+        save_document(self.document, path)
 
     # --- the parts ---------------------------------------------------------------------------
 
@@ -125,12 +130,15 @@ class BookletDocument:
         return paragraph
 
     def _cover(self, cover: Cover) -> None:
-        title = self._paragraph("", "CaseTitle", before_twips=3000, outline=OUT_OF_OUTLINE)
-        for number, line in enumerate(title_lines(cover.title)):
+        lines = title_lines(cover.title)
+        rows = sum(-(-len(line) // TITLE_CHARS) for line in lines) + -(-len(cover.issuer) // ISSUER_CHARS)
+        room = max(600, 5600 - 900 * max(0, rows - 3))  # a long title or issuer: the date stays on the cover
+        title = self._paragraph("", "CaseTitle", before_twips=3000 if rows <= 5 else 1200, outline=OUT_OF_OUTLINE)
+        for number, line in enumerate(lines):
             if number:
                 title.add_run().add_break()
             title.add_run(line)
-        self._paragraph(cover.issuer, "CaseSubtitle", before_twips=5600)
+        self._paragraph(cover.issuer, "CaseSubtitle", before_twips=room)
         self._paragraph(f"{cover.date.year}年{cover.date.month}月", "CaseSubtitle")
         self.document.add_paragraph(style="CaseBody").add_run().add_break(WD_BREAK.PAGE)
 

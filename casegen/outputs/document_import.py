@@ -71,41 +71,79 @@ class Line:
     flat: str  # NFKC, no spaces: what the patterns match
     section: str  # "", "简介", "流程", "反馈", "材料"
     cells: tuple[str, ...] = ()
+    index: tuple[int, ...] = ()  # for each character of `flat`, where it stands in `text`
+
+    def raw(self, match: re.Match, group: int = 1) -> str:
+        """What `match` found in `flat`, as the document writes it (full-width brackets, spaces)."""
+        start, end = match.span(group)
+        if start == end or not self.index:
+            return match.group(group)
+        return self.text[self.index[start]:self.index[end - 1] + 1].strip()
 
 
-SECTIONS = (("流程", r"流程|环节|过程"), ("反馈", r"反馈|评价|感受"), ("材料", r"实证|佐证|材料|附件清单"),
+# the order matters: "三、客户感受（办理环节、时间、成本）" is the feedback, not the steps
+SECTIONS = (("反馈", r"反馈|评价|感受"), ("材料", r"实证|佐证|材料|附件清单"), ("流程", r"流程|环节|过程"),
             ("简介", r"简介|概况|基本情况|项目情况"))
 HEADING = re.compile(r"^([一二三四五六七八九十]+)[、.．]")
+MAX_HEADING = 16  # "四、施工准备（含报行政审批所需材料的时间）：4月30日" is a step, not a heading
+HIDDEN = {qn("w:txbxContent"), "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"}
+
+
+def flatten(text: str) -> tuple[str, tuple[int, ...]]:
+    """NFKC (full-width digits, letters and spaces made half-width), spaces dropped; and where
+    each character came from."""
+    out, index = [], []
+    for position, char in enumerate(text):
+        for made in unicodedata.normalize("NFKC", char):
+            if not made.isspace():
+                out.append(made)
+                index.append(position)
+    return "".join(out), tuple(index)
 
 
 def flat(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return flatten(text)[0]
+
+
+def _text(element) -> str:
+    """The text of a paragraph or cell, without what its text boxes hold (read on their own)
+    and without the copy a DrawingML shape keeps for old readers."""
+    return "".join(t.text or "" for t in element.iter(qn("w:t"))
+                   if not any(a.tag in HIDDEN for a in t.iterancestors()))
 
 
 def document_lines(path: Path) -> tuple[list[Line], int | None]:
-    """The paragraphs and table rows of the body, in order, each with its section; and the year
-    the document was last saved (or made), from its properties."""
+    """The paragraphs and table rows of the body, in order, each with its section (text boxes as
+    paragraphs of their own); and the year the document was last saved, from its properties."""
     try:
         document = Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, PackageNotFoundError, XMLSyntaxError) as e:
-        hint = "（.doc 须先在 Word 或 WPS 中另存为 .docx）" if path.suffix.lower() == ".doc" else ""
-        raise NotACase(f"不是可读的 Word 文档（.docx）{hint}：{type(e).__name__}") from None
-    lines, section = [], ""
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, PackageNotFoundError, XMLSyntaxError):
+        raise NotACase("不是可读的 Word 文档（.docx）：可能是 .doc、加密的文档，或别的文件改了扩展名；"
+                       "请在 Word 或 WPS 中另存为 .docx") from None
+    lines: list[Line] = []
+    section = ""
+
+    def add(text: str, cells: tuple[str, ...] = ()) -> None:
+        nonlocal section
+        squeezed, index = flatten(text)
+        if not squeezed:
+            return
+        if not cells and HEADING.match(squeezed) and len(squeezed) <= MAX_HEADING and not DATE.search(squeezed):
+            section = next((name for name, words in SECTIONS if re.search(words, squeezed)), section)
+        lines.append(Line(text.strip(), squeezed, section, cells, index))
+
     for element in document.element.body.iterchildren():
         if element.tag == qn("w:p"):
-            text = "".join(t.text or "" for t in element.iter(qn("w:t")))
-            squeezed = flat(text)
-            if not squeezed:
-                continue
-            if HEADING.match(squeezed):
-                section = next((name for name, words in SECTIONS if re.search(words, squeezed)), section)
-            lines.append(Line(text.strip(), squeezed, section))
+            for box in element.iter(qn("w:txbxContent")):
+                if not any(a.tag in HIDDEN for a in box.iterancestors()):
+                    for inner in box.iter(qn("w:p")):
+                        add(_text(inner))
+            add(_text(element))
         elif element.tag == qn("w:tbl"):
             for row in element.iter(qn("w:tr")):
-                cells = tuple(dict.fromkeys(  # a merged cell repeats: once is enough
-                    "".join(t.text or "" for t in cell.iter(qn("w:t"))).strip() for cell in row.iter(qn("w:tc"))))
+                cells = tuple(dict.fromkeys(_text(cell).strip() for cell in row.iter(qn("w:tc"))))  # merged: once
                 if any(cells):
-                    lines.append(Line(" | ".join(cells), flat("|".join(cells)), section, cells))
+                    add(" | ".join(cells), cells)
     properties = document.core_properties
     saved = properties.modified or properties.created
     return lines, saved.year if saved else None
@@ -128,14 +166,17 @@ def _quote(text: str, limit: int = 80) -> str:
 
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-CN_NUMBER = "[零〇一二两三四五六七八九十百千万]+"
-NUMBER = rf"(\d+(?:\.\d+)?|{CN_NUMBER})"
+CN_NUMBER = "[零〇一二两三四五六七八九十百千万]+(?:点[零〇一二三四五六七八九]+)?"
+# a number whole: never the tail of a longer one ("一点二万" is not "二万", "1,200" not "200")
+NUMBER = rf"(?<![\d.,零〇一二两三四五六七八九十百千万点])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|{CN_NUMBER})"
 
 
 def number(text: str) -> float:
-    """12.65 → 12.65; 一百 → 100; 三十五 → 35; 两千零五十 → 2050."""
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
+    """12.65 → 12.65; 1,200 → 1200; 一百 → 100; 三十五 → 35; 两千零五十 → 2050; 十二点六五 → 12.65."""
+    if re.fullmatch(r"[\d,]+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))
+    text, _, fraction = text.partition("点")
+    decimals = float("0." + "".join(str(DIGITS[c]) for c in fraction)) if fraction else 0.0
     total, section, digit = 0, 0, 0
     for char in text:
         if char in DIGITS:
@@ -146,7 +187,7 @@ def number(text: str) -> float:
         else:
             section += (digit or 1) * UNITS[char]
             digit = 0
-    return float(total + section + digit)
+    return float(total + section + digit) + decimals
 
 
 def whole(value: float) -> int | float:
@@ -154,7 +195,10 @@ def whole(value: float) -> int | float:
 
 
 DATE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]")
-DOT_DATE = re.compile(r"(?<![\d.])(?:(\d{4})[./-])?(\d{1,2})[./](\d{1,2})(?![\d.]|万|米|元|千|k|K|%)")
+FULL_DATE = re.compile(r"(\d{4})年\d{1,2}月\d{1,2}[日号]|(\d{4})[-./]\d{1,2}[-./]\d{1,2}")
+# 4.28 only as a date stands alone: "历时1.5小时", "第2.3版", "1.2公里" are not dates
+DOT_DATE = re.compile(r"(?<![\d.])(?:(\d{4})[./-])?(\d{1,2})[./](\d{1,2})(?=$|[,;:。、)）\]】|—\-~至到])")
+CN_DATE = re.compile(r"([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})[日号]")
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 TO = r"(?:—+|-+|–|~|至|到)"
 DAY_ONLY_END = re.compile(rf"^{TO}(\d{{1,2}})[日号]")
@@ -197,6 +241,7 @@ class Years:
 
 def spans(text: str, years: Years, *, dots: bool = False) -> list[Span]:
     """The dates and date ranges in `text` (flattened), in order."""
+    text = CN_DATE.sub(lambda m: f"{int(number(m.group(1)))}月{int(number(m.group(2)))}日", text)  # 四月二十八日
     found = []
     patterns = [DATE, ISO_DATE] + ([DOT_DATE] if dots else [])
     matches = sorted((m for p in patterns for m in p.finditer(text)), key=lambda m: m.start())

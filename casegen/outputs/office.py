@@ -34,6 +34,12 @@ class OfficeFailed(Exception):
     """The kept office did not convert a document: it hung, died or refused."""
 
 
+def start_seconds() -> float:
+    """How long an office may take to start: a first start builds a profile, a loaded machine is
+    slower still; a short document timeout (a test, an impatient user) shortens it too."""
+    return max(20.0, min(START_SECONDS, document_seconds()))
+
+
 def document_seconds() -> float:
     """How long one document may take before its office is taken for hung."""
     try:
@@ -79,6 +85,7 @@ class Office:
         self.pipe_name = ""
         self.owner = os.getpid()  # a forked child must not drive (or stop) its parent's office
         self.started = 0  # offices started, the first included: a restart shows as 2
+        self.converted = 0
         self.lock = threading.RLock()
         self._buffer = b""
 
@@ -112,21 +119,28 @@ class Office:
         try:
             self.start()
             self._wait_ready()
-            assert self.bridge is not None and self.bridge.stdin is not None
-            request = {"docx": str(docx.resolve()), "pdf": str(pdf.resolve()), "options": options}
+            assert self.bridge is not None and self.bridge.stdin is not None and self.folder is not None
+            # LibreOffice writes into its own folder: its lock and scratch files never land beside
+            # the user's documents, and go with the office when it is killed
+            self.converted += 1
+            made = self.folder / "out" / f"{self.converted}.pdf"
+            made.parent.mkdir(exist_ok=True)
+            request = {"docx": str(docx.resolve()), "pdf": str(made), "options": options}
             self.bridge.stdin.write((json.dumps(request, ensure_ascii=False) + "\n").encode())
             self.bridge.stdin.flush()
             reply = self._reply(document_seconds(), "转换")
         except BrokenPipeError:
             raise OfficeFailed("LibreOffice 意外退出") from None
         if "error" in reply:
-            raise OfficeFailed(reply["error"])
-        if not _whole_pdf(pdf):
+            raise OfficeFailed(f"LibreOffice 报错（{reply['error'][:200]}）")
+        if not _whole_pdf(made):
             raise OfficeFailed("LibreOffice 写出的 PDF 不完整")
+        shutil.copyfile(made, pdf)
+        made.unlink(missing_ok=True)
 
     def _wait_ready(self) -> None:
         while not self.ready:
-            reply = self._reply(START_SECONDS, "启动")
+            reply = self._reply(start_seconds(), "启动")
             if "error" in reply:
                 raise OfficeFailed(reply["error"])
             self.office_pid = reply.get("office", self.office_pid)

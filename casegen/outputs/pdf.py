@@ -16,7 +16,7 @@ from pathlib import Path
 from casegen.base.errors import PdfFailed
 from casegen.base.lazy import lazy_import
 from casegen.base.writing import atomic_path, cache_root, write_bytes, write_text
-from casegen.outputs.office import Office, OfficeFailed, kept_office, uno_python
+from casegen.outputs.office import UNO_PYTHON, Office, OfficeFailed, kept_office, uno_python
 
 ttLib = lazy_import("fontTools.ttLib")  # only the one-time extraction of the SC faces needs it
 
@@ -153,6 +153,11 @@ def one_shot_notice() -> str | None:
     """What to say when PDFs are made the slow way, each by a fresh LibreOffice."""
     if uno_python() is not None:
         return None
+    named = os.environ.get(UNO_PYTHON, "").strip()
+    if named.lower() == "none":
+        return f"PDF 逐个启动 LibreOffice 转换（较慢）：{UNO_PYTHON}=none"
+    if named:
+        return f"PDF 逐个启动 LibreOffice 转换（较慢）：{UNO_PYTHON} 指定的 {named} 不能导入 uno"
     return ("PDF 逐个启动 LibreOffice 转换（较慢）：未找到 LibreOffice 的 UNO 桥；"
             "安装 python3-uno 可快数倍：apt-get install -y python3-uno")
 

@@ -1,7 +1,8 @@
 """Copies for publication: personal data masked before anything is rendered.
 
 Masked: 户号 (first 4 and last 2 digits kept), phone numbers (first 3 and last 4 digits kept),
-the house number (门牌, the last part of the address), the two managers' names. The document's
+the house number (门牌, the last part of the address; also where a photo caption, a mark, the
+customer's words or the project description repeat it), the two managers' names. The document's
 metadata (author, last modified by) is cleared by the renderer.
 """
 
@@ -41,4 +42,28 @@ def redact(case: Case) -> Case:
         "address": drop_house_number(case.customer.address),
     })
     unit = case.unit.model_copy(update={"customer_manager": None, "project_manager": None})
-    return case.model_copy(update={"customer": customer, "unit": unit})
+    redacted = case.model_copy(update={"customer": customer, "unit": unit})
+    house = house_number(case.customer.address)
+    if not house:
+        return redacted
+    # the house number also where staff wrote it in words: captions, marks, the customer's words
+    pattern = re.compile(rf"(?<![0-9]){re.escape(house)}")
+
+    def hide(text: str | None) -> str | None:
+        return pattern.sub(MASK * len(house), text) if text else text
+
+    photos = [p.model_copy(update={"caption": hide(p.caption),
+                                   "marks": [m.model_copy(update={"label": hide(m.label)}) for m in p.marks]})
+              for p in case.evidence.photos]
+    feedback = case.feedback.model_copy(update={k: hide(getattr(case.feedback, k))
+                                                for k in ("steps", "time", "cost")})
+    project = case.project.model_copy(update={"description": hide(case.project.description)})
+    return redacted.model_copy(update={"evidence": case.evidence.model_copy(update={"photos": photos}),
+                                       "feedback": feedback, "project": project})
+
+
+def house_number(address: str) -> str:
+    """The part of the address `drop_house_number` removes ("168号"), or empty."""
+    kept = drop_house_number(address)
+    removed = address[len(kept):].lstrip("-").strip() if address.startswith(kept) else ""
+    return removed if re.search(r"\d", removed) else ""

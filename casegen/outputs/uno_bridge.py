@@ -37,9 +37,14 @@ def _say(message):
     sys.stdout.flush()
 
 
+ENDING = threading.Lock()
+
+
 def _end(office, folder, pipe_name, desktop=None):
     """LibreOffice and what it leaves on the disk, gone; then this process. Asked to quit first
-    when it is idle (`desktop`: it then removes its own socket files), killed when that fails."""
+    when it is idle (`desktop`: it then removes its own socket files), killed when that fails.
+    Whichever thread gets here first does it; the other waits for the process to end."""
+    ENDING.acquire()
     if desktop is not None:
         threading.Timer(3.0, _kill, args=(office,)).start()
         try:
@@ -108,12 +113,20 @@ def main():
     threading.Thread(target=read_requests, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: _end(office, folder, pipe_name))
 
+    try:
+        _serve(office, connection, requests, arrived, idle)
+    except BaseException:  # casegen gone (its pipe broken), or the office refused to start
+        _end(office, folder, pipe_name)
+
+
+def _serve(office, connection, requests, arrived, idle):
+    """Connect to the office, say so, then convert each request as it arrives."""
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
     while True:
         if office.poll() is not None:
             _say({"error": f"LibreOffice 启动后退出（代码 {office.returncode}）"})
-            _end(office, folder, pipe_name)
+            raise SystemExit(1)
         try:
             context = resolver.resolve(f"uno:{connection}")
             break
@@ -121,7 +134,6 @@ def main():
             time.sleep(0.05)
     desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
     _say({"ready": True})
-
     while True:
         with arrived:
             idle["desktop"] = desktop
@@ -131,10 +143,10 @@ def main():
             idle.clear()
         try:
             _convert(desktop, request["docx"], request["pdf"], request.get("options", {}))
-            _say({"done": True})
+            reply = {"done": True}
         except Exception as e:  # the office died or refused: casegen decides what next
-            _say({"error": f"{type(e).__name__}: {str(e).strip()[:300]}"})
-
+            reply = {"error": f"{type(e).__name__}: {str(e).strip()[:300]}"}
+        _say(reply)
 
 if __name__ == "__main__":
     main()

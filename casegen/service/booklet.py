@@ -5,7 +5,9 @@ case from the 附件3 template on pages of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import statistics
 import tempfile
 from collections import Counter
@@ -13,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from casegen.base.collation import pinyin_key
-from casegen.base.errors import PdfFailed, UsageError
+from casegen.base.errors import PdfFailed, UsageError, os_reason
 from casegen.base.period import Period
 from casegen.base.policy import Product
-from casegen.base.writing import write_bytes
+from casegen.base.writing import atomic_path
 from casegen.case.model import Kind
 from casegen.case.reading import CaseFile
 from casegen.checks.history import APPROVED, read_history
@@ -70,6 +72,10 @@ def booklet(folder: Path, target: Path, *, accounts: list[str] | None = None, pe
     never carries pending customer words. Nothing is written when no case is left."""
     if not folder.is_dir():
         raise UsageError(f"找不到案例文件夹：{folder}")
+    if not title.strip() or not issuer.strip():
+        raise UsageError("封面的标题（--title）和编印单位（--issuer）不能为空")
+    for output in [target] + ([docx] if docx else []):
+        writable(output)  # before the work, not after it
     run = gather([folder], open_calendar([folder], calendar_file))
     refused: list[tuple[Path, str]] = []
     ready = []
@@ -107,10 +113,12 @@ def booklet(folder: Path, target: Path, *, accounts: list[str] | None = None, pe
         entries = ([SUMMARY_TITLE] if table else []) + [f"——{c.customer}" for c in cases]
         made = BookletDocument(documents, Cover(title, issuer, date or dt.date.today()), entries, table)
         pages, layout = _paginate(made, len(entries), scratch)
-        write_bytes(target, layout.pdf.read_bytes())
-        written = [target]
-        if docx is not None:
-            written.append(made.save(docx))
+        written = [target] + ([docx] if docx else [])
+        with contextlib.ExitStack() as both:  # both renamed into place, or neither
+            pdf_temporary = both.enter_context(atomic_path(target))
+            pdf_temporary.write_bytes(layout.pdf.read_bytes())
+            if docx is not None:
+                made.write(both.enter_context(atomic_path(docx)))
     for case, page in zip(cases, pages[-len(cases):], strict=True):
         case.page = page
     return Booklet(cases, refused, pages[0] if table else None, layout.pages, written)
@@ -140,6 +148,18 @@ def _paginate(made: BookletDocument, entries: int, scratch: Path) -> tuple[list[
     raise PdfFailed("汇编的页码在四次排版后仍未稳定")
 
 
+def writable(target: Path) -> None:
+    """A usage error now, naming the file, when `target` could not be written."""
+    if target.is_dir():
+        raise UsageError(f"{target} 是一个文件夹，不能写成文件")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"无法建立文件夹 {target.parent}：{os_reason(e)}") from None
+    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"无法写入 {target}：没有写权限（或是只读的位置）")
+
+
 def _choose(case_files: list[CaseFile], accounts: list[str] | None, period: Period | None) -> list[CaseFile]:
     if accounts:
         by_account: dict[str, list[CaseFile]] = {}
@@ -147,7 +167,10 @@ def _choose(case_files: list[CaseFile], accounts: list[str] | None, period: Peri
             by_account.setdefault(_account(case_file), []).append(case_file)
         unknown = [a for a in accounts if a not in by_account]
         if unknown:
-            raise UsageError(f"案例文件夹中没有这些户号：{'、'.join(unknown)}")
+            unreadable = by_account.get("", [])
+            told = (f"；另有 {len(unreadable)} 个案例文件读不出户号（如 {unreadable[0].path}），"
+                    "先用 casegen validate 核对" if unreadable else "")
+            raise UsageError(f"案例文件夹中没有这些户号：{'、'.join(unknown)}{told}")
         return [c for account in dict.fromkeys(accounts) for c in by_account[account]]
     chosen = [c for c in case_files if period is None or period.holds(accepted(c))]
     return sorted(chosen, key=lambda c: (accepted(c) or dt.date.max, pinyin_key(customer_name(c))))

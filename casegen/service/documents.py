@@ -119,13 +119,17 @@ class Job:
         return [self.case_file.path, *photos, *(p for p in extra if p)]
 
     def up_to_date(self) -> bool:
-        """Every output exists and is newer than every input that exists, and the document was
-        made with this template and this casegen (a template older than the document, or
-        switched back, would otherwise leave it as it was)."""
+        """Every output exists and is newer than every input that exists, the PDF is not older
+        than the document, and the document was made with this template and this casegen (a
+        template older than the document, or switched back, would otherwise leave it as it was)."""
         try:
             oldest_output = min(p.stat().st_mtime for p in self.outputs())
             newest_input = max((p.stat().st_mtime for p in self.inputs() if p.exists()), default=0)
-            return oldest_output > newest_input and stamp_of(self.target) == making_stamp(self.template)
+            # a PDF older than its document is of an earlier one (its conversion failed since)
+            pdf_current = not self.pdf or (self.target.with_suffix(".pdf").stat().st_mtime
+                                           >= self.target.stat().st_mtime)
+            return (oldest_output > newest_input and pdf_current
+                    and stamp_of(self.target) == making_stamp(self.template))
         except OSError:  # an output missing, a template gone: render and say what is wrong
             return False
 
