@@ -11,13 +11,14 @@ import re
 from pathlib import Path
 
 import docx
+import pytest
 from conftest import EXAMPLES, write_case
 from hypothesis import HealthCheck, given, settings
 from test_rules import valid_cases
 
 from casegen.case.calendar import WorkCalendar
 from casegen.cli import main
-from casegen.outputs.document_import import read_document
+from casegen.outputs.document_import import NotACase, read_document
 from casegen.service.cases import prepare
 from casegen.service.documents import render_case
 
@@ -217,3 +218,58 @@ def test_the_examples_read_back_whole_and_consistent(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "有错误或不一致的 0 个" in out and "[claim-" not in out
     assert "附件3 中没有、案例文件须按实际补填" in out  # unit.station and the like: for staff
+
+
+HEAD = ["附件3", "国网重庆电力小微企业典型案例", "——重庆渝北区鑫源五金经营部"]
+
+
+def test_a_year_from_elsewhere_in_the_text_is_a_guess_not_a_fact(tmp_path):
+    document = handmade(tmp_path / "成立.docx", [
+        *HEAD, "重庆渝北区鑫源五金经营部成立于2019年，属于无外线工程。", "一、项目简介",
+        "重庆渝北区鑫源五金经营部（户号：5104412345）于4月28日向国网重庆市电力公司渝北供电分公司"
+        "提出新装用电申请。",
+        "二、办理过程", "1.受理申请并签约：4月28日", "3.装表接电：5月6日"])
+    accepted = read_document(document).values[("timeline", "accepted")]
+    assert accepted.value == dt.date(2019, 4, 28) and "年份取自“2019年”" in accepted.guess
+
+
+def test_units_after_a_decimal_are_not_dates_and_a_steps_table_gives_start_and_end(tmp_path):
+    document = handmade(tmp_path / "表.docx", [
+        *intro(), "二、办理流程", "2.现场勘查：4月29日（历时1.5小时）", "3.外线设计：4月30日（设计图纸第2.3版）",
+        [["环节", "开始时间", "完成时间"], ["施工准备", "4月30日", "5月6日"], ["行政审批", "5月6日", "5月9日"],
+         ["接入工程施工（敷设电缆1.2公里）", "5月12日", "5月14日"], ["装表接电", "5月13日", "5月14日"]]])
+    read = read_document(document)
+    got = {key: value.value for key, value in read.values.items()}
+    assert got[("timeline", "surveyed")] == dt.date(2025, 4, 29)
+    assert got[("timeline", "designed")] == dt.date(2025, 4, 30)
+    assert got[("timeline", "preparation")] == [dt.date(2025, 4, 30), dt.date(2025, 5, 6)]
+    assert got[("timeline", "construction")] == [dt.date(2025, 5, 12), dt.date(2025, 5, 14)]
+    energized = read.values[("timeline", "energized")]
+    assert energized.value == dt.date(2025, 5, 14) and "取完成的一天" in energized.guess
+
+
+def test_two_cases_in_one_document_are_refused_and_names_keep_their_brackets(tmp_path):
+    name = "重庆市渝北区鑫源五金经营部（个体工商户）"
+    one = ["附件3", "国网重庆电力小微企业典型案例", f"——{name}", "一、项目简介",
+           f"{name}（户号：5104412345）于2025年4月28日向国网重庆市电力公司渝北供电分公司提出新装用电申请。",
+           "二、办理流程", "1.受理申请并签约：4月28日", "7.装表接电：5月6日"]
+    read = read_document(handmade(tmp_path / "一个.docx", one))
+    assert read.values[("customer", "name")].value == name
+    two = [*one, "三、客户反馈", "环节：“快。”", "一、项目简介", "重庆某某餐饮有限公司（户号：5104400000）…",
+           "二、办理流程"]
+    with pytest.raises(NotACase, match="不止一个案例"):
+        read_document(handmade(tmp_path / "两个.docx", two))
+
+
+def test_steps_in_date_first_running_text_and_a_feedback_heading_with_step_words(tmp_path):
+    document = handmade(tmp_path / "先日期.docx", [
+        *intro(), "二、办理流程",
+        "4月28日，客户经理受理用电申请并签约；4月29日，完成现场勘察；5月6日—5月9日，办理行政审批；"
+        "5月12日至14日，接入工程施工；5月14日，装表接电。",
+        "三、客户感受（办理环节、时间、成本）", "环节：“营业厅一次办完。”"])
+    got = {key: value.value for key, value in read_document(document).values.items()}
+    assert got[("timeline", "accepted")] == dt.date(2025, 4, 28)
+    assert got[("timeline", "surveyed")] == dt.date(2025, 4, 29)
+    assert got[("timeline", "permit")] == [dt.date(2025, 5, 6), dt.date(2025, 5, 9)]
+    assert got[("timeline", "energized")] == dt.date(2025, 5, 14)
+    assert got[("feedback", "steps")] == "营业厅一次办完。"

@@ -11,6 +11,7 @@ what it says happened, so that the two can be checked against each other (checks
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import unicodedata
 import zipfile
@@ -23,6 +24,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from lxml.etree import XMLSyntaxError
 
+from casegen.case.derive import day_text
 from casegen.case.model import KINDS
 from casegen.checks.claims import Claims, Value
 
@@ -85,7 +87,7 @@ class Line:
 SECTIONS = (("反馈", r"反馈|评价|感受"), ("材料", r"实证|佐证|材料|附件清单"), ("流程", r"流程|环节|过程"),
             ("简介", r"简介|概况|基本情况|项目情况"))
 HEADING = re.compile(r"^([一二三四五六七八九十]+)[、.．]")
-MAX_HEADING = 16  # "四、施工准备（含报行政审批所需材料的时间）：4月30日" is a step, not a heading
+MAX_HEADING = 24  # "四、施工准备（含报行政审批所需材料的时间）：4月30日" is a step, not a heading
 HIDDEN = {qn("w:txbxContent"), "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"}
 
 
@@ -196,8 +198,9 @@ def whole(value: float) -> int | float:
 
 DATE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]")
 FULL_DATE = re.compile(r"(\d{4})年\d{1,2}月\d{1,2}[日号]|(\d{4})[-./]\d{1,2}[-./]\d{1,2}")
-# 4.28 only as a date stands alone: "历时1.5小时", "第2.3版", "1.2公里" are not dates
-DOT_DATE = re.compile(r"(?<![\d.])(?:(\d{4})[./-])?(\d{1,2})[./](\d{1,2})(?=$|[,;:。、)）\]】|—\-~至到])")
+# 4.28 is a date unless a unit follows: "历时1.5小时", "第2.3版", "1.2公里", "4.86万元" are not dates
+DOT_DATE = re.compile(r"(?<![\d.])(?:(\d{4})[./-])?(\d{1,2})[./](\d{1,2})"
+                      r"(?![\d.]|万|米|元|千|k|K|%|小时|时|天|公里|版|倍|个|次|吨|平|亩|V|W|伏|瓦|分|秒|kV)")
 CN_DATE = re.compile(r"([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})[日号]")
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 TO = r"(?:—+|-+|–|~|至|到)"
@@ -212,20 +215,18 @@ class Span:
 
 
 class Years:
-    """The year of a date written without one: the year last written in the document (a date
-    earlier than the one before it by more than a month moves into the next year); with no year
-    written anywhere, the year the document was saved, and `assumed` says so."""
+    """The year of a date written without one: the year of the last date written with one (a
+    date earlier than the one before it by more than a month moves into the next year). With no
+    full date in the document, a year found elsewhere in it, or the year it was saved, and
+    `assumed` says which (those dates are guesses)."""
 
-    def __init__(self, year: int | None, saved: int | None = None) -> None:
-        self.year, self.last = year, None
-        self.assumed = year is None and saved is not None
-        if self.assumed:
-            self.year = saved
+    def __init__(self, year: int | None, *, assumed: str = "", last: dt.date | None = None) -> None:
+        self.year, self.last, self.assumed = year, last, assumed
 
     def date(self, year: str | None, month: str, day: str) -> tuple[dt.date, bool] | None:
         guessed = year is None
         if year:
-            self.year = int(year)
+            self.year, self.assumed = int(year), ""
         if self.year is None:
             return None
         try:
@@ -237,6 +238,22 @@ class Years:
             self.year = found.year
         self.last = found
         return found, guessed
+
+
+def document_years(lines: list[Line], saved: int | None) -> Years:
+    """The year the document's dates without one belong to."""
+    for line in lines:
+        full = FULL_DATE.search(line.flat)
+        if full:
+            return Years(int(full.group(1) or full.group(2)))
+    for line in lines:
+        some = re.search(r"(\d{4})年(?!度)", line.flat)
+        if some:
+            return Years(int(some.group(1)),
+                         assumed=f"文中没有写全的日期，年份取自“{some.group(0)}”（{_quote(line.text, 30)}）")
+    if saved:
+        return Years(saved, assumed=f"文中没有写年份，按文档的保存日期推定为 {saved} 年")
+    return Years(None)
 
 
 def spans(text: str, years: Years, *, dots: bool = False) -> list[Span]:
@@ -276,26 +293,34 @@ def spans(text: str, years: Years, *, dots: bool = False) -> list[Span]:
 
 # --- reading ----------------------------------------------------------------------------------
 
-STEP_WORDS = (("preparation", r"施工准备|准备"), ("permit", r"审批|许可"), ("designed", r"设计|物料|方案"),
-              ("surveyed", r"勘[查察]|踏勘|现场查看"), ("construction", r"施工|接入工程|建设"),
+# the order matters: "现场勘查并答复供电方案" is the survey; "施工准备（含报行政审批…）" the preparation
+STEP_WORDS = (("preparation", r"施工准备|准备"), ("permit", r"审批|许可"), ("surveyed", r"勘[查察]|踏勘|现场查看"),
+              ("designed", r"设计|物料"), ("construction", r"施工|接入工程|建设"),
               ("energized", r"装表|接电|送电|通电"), ("accepted", r"受理|签约|申请"))
 RANGES = ("preparation", "permit", "construction")
+NAME = r"(?:客户名称|用户名称|户名|客户)?:?([^,。;:()|]{2,60}?)"  # no sentence runs into a name
 
 
 def read_document(path: Path) -> ReadDocument:
     """The facts of one hand-made 附件3; NotACase when it is not one."""
     lines, saved = document_lines(path)
     whole_text = "".join(line.flat for line in lines)
-    if "流程" not in whole_text or not re.search(r"典型案例|接电周期|装表接电", whole_text):
-        raise NotACase("不像附件3 典型案例：没有“办理流程”，也没有“典型案例”“接电周期”或“装表接电”")
+    has_steps = any(line.section == "流程" for line in lines)
+    if not (re.search(r"典型案例|接电周期|装表接电", whole_text) and (has_steps or "户号" in whole_text)):
+        raise NotACase("不像附件3 典型案例：没有“办理流程（过程）”一节，也没有“典型案例”“接电周期”或“装表接电”")
+    runs = [section for section, _ in itertools.groupby(line.section for line in lines)]
+    if runs.count("简介") > 1:
+        raise NotACase("文档中似乎有不止一个案例（“项目简介”出现了两次）：请每个案例一个文档")
     read = ReadDocument(path)
-    first_year = next((int(m.group(1)) for line in lines for m in re.finditer(r"(\d{4})年", line.flat)), None)
-    years = Years(first_year, saved)
+    years = document_years(lines, saved)
     _summary(read, lines, years)
     _steps(read, [line for line in lines if line.section == "流程"], years)
     _feedback(read, [line for line in lines if line.section == "反馈"])
     _evidence(read, [line for line in lines if line.section == "材料"])
     _claims(read, lines)
+    accounts = {m.group(1) for line in lines for m in re.finditer(r"户号[:为]?([0-9A-Za-z-]{6,})", line.flat)}
+    if len(accounts) > 1:
+        raise NotACase(f"文档中有 {len(accounts)} 个不同的户号（{'、'.join(sorted(accounts))}）：请每个案例一个文档")
     if not read.values:
         raise NotACase("读不出任何案例信息（客户、户号、日期都没有找到）")
     return read
@@ -310,43 +335,48 @@ def _search(lines: list[Line], pattern: str, sections: tuple[str, ...] = ("", "�
     return None, None
 
 
+def _name(read: ReadDocument, line: Line, match: re.Match | None) -> None:
+    if match is None:
+        return
+    name = line.raw(match).strip("：: ")
+    if not re.match(r"^(该|本|此|我|贵|其)", name):  # "该客户为低压供电…" names nobody
+        read.put(("customer", "name"), name, _sentence(line, match))
+
+
 def _summary(read: ReadDocument, lines: list[Line], years: Years) -> None:
     for line in lines:
-        if line.section == "" and re.match(r"^(——|--|—)", line.flat):
-            read.put(("customer", "name"), line.flat.lstrip("—-"), line.text)
+        subtitle = re.match(r"^(?:——|--|—)(.{2,60})$", line.flat) if line.section == "" else None
+        if subtitle:
+            _name(read, line, subtitle)
             break
-    match, line = _search(lines, r"^(.+?)为低压")
-    if match:
-        read.put(("customer", "name"), match.group(1), _sentence(line, match))
-    match, line = _search(lines, r"^(.+?)\(户号")
-    if match:
-        read.put(("customer", "name"), match.group(1), _sentence(line, match))
-    match, line = _search(lines, r"户号[:为]?(\d{6,})")
+    for pattern in (rf"^{NAME}为低压", rf"^{NAME}\(户号"):
+        _name(read, *reversed(_search(lines, pattern)))
+    match, line = _search(lines, r"户号[:为]?([0-9A-Za-z-]{6,})")
     if match:
         read.put(("customer", "account_no"), match.group(1), _sentence(line, match))
     match, line = _search(lines, r"(?:位于|地址[:为]?)(.+?)(?:,|,于|。|$)")
     if match:
-        read.put(("customer", "address"), match.group(1).rstrip("，,"), _sentence(line, match))
-    match, line = _search(lines, r"于((?:\d{4}年)?\d{1,2}月\d{1,2}日)向(.+?)提出(新装|增容)?用电申请")
+        read.put(("customer", "address"), line.raw(match).rstrip("，,"), _sentence(line, match))
+    match, line = _search(lines, r"于((?:\d{4}年)?\d{1,2}月\d{1,2}[日号])向(.+?)提出(新装|增容)?用电申请")
     if match:
-        dated = spans(match.group(1), Years(years.year))
+        dated = spans(match.group(1), Years(years.year, assumed=years.assumed))
         if dated:
             read.put(("application", "date"), dated[0].start, _sentence(line, match),
-                     f"文中没有写年份，按文档的保存日期推定为 {dated[0].start.year} 年" if years.assumed else "")
-        read.put(("unit", "company"), match.group(2), _sentence(line, match))
+                     years.assumed if dated[0].year_guessed else "")
+        read.put(("unit", "company"), line.raw(match, 2), _sentence(line, match))
         read.put(("application", "business_type"), match.group(3), _sentence(line, match))
     match, line = _search(lines, rf"申请容量(?:为)?{NUMBER}(千瓦|kW|KW|kw|千伏安|kVA|KVA)")
     if match:
         read.put(("application", "capacity_kw"), whole(number(match.group(1))), _sentence(line, match))
     match, line = _search(lines, r"用于(.+?)(?:。|$)")
     if match:
-        read.put(("customer", "purpose"), match.group(1), _sentence(line, match))
-    match, line = _search(lines, r"由(380V|220V|0\.4kV|400V)?(三相|单相)?供电")
+        read.put(("customer", "purpose"), line.raw(match), _sentence(line, match))
+    match, line = _search(lines, r"由(380V|220V|380伏|220伏|0\.4kV|400V)?(三相|单相)?供电")
     if match and (match.group(1) or match.group(2)):
-        supply = match.group(1) or ("380V" if match.group(2) == "三相" else "220V")
+        supply = (match.group(1) or "").replace("伏", "V") or ("380V" if match.group(2) == "三相" else "220V")
         read.put(("application", "supply"), supply if supply in ("380V", "220V") else "380V",
                  _sentence(line, match),
-                 "" if match.group(1) in ("380V", "220V") else "由“三相/单相”或“0.4kV”推定")
+                 "" if supply in ("380V", "220V") and match.group(1) else "由“三相/单相”或“0.4kV”推定")
     match, line = _search(lines, r"由(架空线|电缆|架空线路|电缆线路)接入")
     if match:
         read.put(("project", "connection"), "电缆" if "电缆" in match.group(1) else "架空线",
@@ -467,20 +497,49 @@ def _steps(read: ReadDocument, lines: list[Line], years: Years) -> None:
     for line in lines:
         if "客户环节" in line.flat:
             continue
-        for clause in re.split(r"[,;。，；]", line.flat):
+        for clause in _clauses(line):
             step = next((key for key, words in STEP_WORDS if re.search(words, clause)), None)
-            if step is None:
-                continue
-            dated = spans(clause, years, dots=True)
+            dated = spans(clause, years, dots=True) if step else []
             if not dated:
                 continue
-            span = dated[0]
-            value: Any = [span.start, span.end] if step in RANGES else span.start
-            guess = f"文中没有写年份，按文档的保存日期推定为 {span.start.year} 年" if years.assumed else ""
+            start, end = dated[0].start, dated[-1].end  # a table's 开始 and 完成 columns: one range
+            guess = years.assumed if any(d.year_guessed for d in dated) else ""
+            if step in RANGES:
+                value: Any = [start, end]
+            else:
+                value = end if step == "energized" else start
+                if start != end:
+                    guess = guess or (f"写了起止两个日期（{day_text(start)}—{day_text(end)}），取"
+                                      f"{'完成' if step == 'energized' else '开始'}的一天")
             read.put(("timeline", step), value, line.text, guess)
     accepted = read.values.get(("timeline", "accepted"))
     if accepted and ("application", "date") not in read.values:
-        read.put(("application", "date"), accepted.value, accepted.source, "取受理日期")
+        read.put(("application", "date"), accepted.value, accepted.source, accepted.guess or "取受理日期")
+
+
+def _clauses(line: Line) -> list[str]:
+    """The pieces of a steps line that each name one step and its date: a table row whole; in
+    running text, sentences split at commas, a piece with a date but no step joined to the
+    next ("4月28日，受理申请并签约；") and a step without a date to the next ("受理申请，4月28日")."""
+    if line.cells:
+        return [line.flat]
+    pieces = []
+    for sentence in re.split(r"[;。；]", line.flat):
+        pending, pending_has_date = "", False
+        for part in re.split(r"[,，]", sentence):
+            has_date = bool(DATE.search(part) or ISO_DATE.search(part) or CN_DATE.search(part)
+                            or DOT_DATE.search(part))
+            has_step = any(re.search(words, part) for _, words in STEP_WORDS)
+            if pending and has_date != has_step and has_date != pending_has_date:
+                pieces.append(pending + "," + part)  # the other half of the pending step
+                pending = ""
+                continue
+            pending = ""
+            if has_date != has_step:
+                pending, pending_has_date = part, has_date  # half of a step: the other half may follow
+            else:
+                pieces.append(part)
+    return [piece for piece in pieces if piece]
 
 
 FEEDBACK_KEYS = (("steps", r"环节"), ("time", r"时间|时限"), ("cost", r"成本|费用"))
@@ -538,14 +597,17 @@ def _evidence(read: ReadDocument, lines: list[Line]) -> None:
 
 
 def _claims(read: ReadDocument, lines: list[Line]) -> None:
-    match, line = _search(lines, rf"接电周期(?:为|是|:)?{NUMBER}个?工作日(?:\({NUMBER}个?(?:日历日|自然日|天)\))?")
+    everywhere = ("", "简介", "流程", "反馈", "材料")
+    cycle = rf"接电周期(?:为|是|:|共|约|仅)*{NUMBER}个?工作日(?:\({NUMBER}个?(?:日历日|自然日|天)\))?"
+    match, line = _search(lines, cycle, everywhere)
     if match:
         read.claims.working_days = Value(int(number(match.group(1))), _quote(_sentence(line, match)))
         if match.group(2):
             read.claims.calendar_days = Value(int(number(match.group(2))), _quote(_sentence(line, match)))
-    match, line = _search(lines, r"((?:\d{4}年)?\d{1,2}月\d{1,2}日)(?:完成|已)?送电")
-    if match:
-        dated = spans(match.group(1), Years(read.values[("application", "date")].value.year)
-                      if ("application", "date") in read.values else Years(None))
+    match, line = _search(lines, r"((?:\d{4}年)?\d{1,2}月\d{1,2}[日号])(?:完成|已)?送电")
+    applied = read.values.get(("application", "date"))
+    if match and applied is not None:
+        # a 送电 date without its year follows the application: 12月27日 applied, 1月2日 the next year
+        dated = spans(match.group(1), Years(applied.value.year, last=applied.value))
         if dated:
             read.claims.energized = Value(dated[0].start, _quote(_sentence(line, match)))

@@ -48,7 +48,8 @@ def documents_in(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*.docx") if not p.name.startswith(("~$", ".")))
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() == ".docx" and p.is_file()
+                            and not p.name.startswith(("~$", ".")))
         elif path.exists():
             found.append(path)
         else:
