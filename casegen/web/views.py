@@ -158,7 +158,8 @@ async def login(request: Request) -> Response:
         return page(request, "login.html", 429, shown_folder=False, next=_local(str(form.get("next") or "/")),
                     told=f"登录失败次数过多，请 {FAILURE_WINDOW // 60} 分钟后再试")
     user = bench.users.get(name)
-    if user is None or not users.password_matches(user, password):
+    # an unknown name costs the same scrypt as a known one: the time says nothing of who exists
+    if not users.password_matches(user or users.nobody(), password) or user is None:
         for key in keys:
             bench.failures.setdefault(key, []).append(time.time())
         return page(request, "login.html", 401, shown_folder=False, next=_local(str(form.get("next") or "/")),
