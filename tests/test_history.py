@@ -147,7 +147,8 @@ def test_an_expired_or_forged_session_is_not_a_session(app, monkeypatch):
     client.cookies.set(views.SESSION_COOKIE, views.session_cookie(bench, "王审核"))
     monkeypatch.undo()
     expired = client.get("/")
-    assert expired.status_code == 303 and "登录已过期" in urllib.parse.unquote(expired.headers["location"])
+    assert expired.status_code == 303 and expired.headers["location"].endswith("told=expired")
+    assert "登录已过期" in client.get(expired.headers["location"]).text
     good = views.session_cookie(bench, "周审计")
     signature = good.partition(".")[2]
     forged = base64.urlsafe_b64encode(json.dumps(["王审核", int(time.time()) + 3600]).encode()).decode()
@@ -302,3 +303,71 @@ def test_submit_can_take_only_the_approved_cases(app, folder, tmp_path, capsys):
     assert any(n.endswith("03-有外线有掘路-顺达汽修/case.yaml") for n in names)
     assert not any("02-有外线无掘路" in n for n in names)
     assert any(n.endswith("03-有外线有掘路-顺达汽修/casegen.history.jsonl") for n in names)  # the record goes along
+
+
+
+def test_a_reviewed_case_changed_afterwards_in_any_way_is_a_draft_again(app, folder):
+    from casegen.service.workbench import review, upload
+
+    case = folder / CASE_03
+    review(case, "李填报", "提交审核")
+    review(case, "王审核", "通过审核")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    upload(folder, case, [("后补.png", png.getvalue())], "李填报")  # evidence nobody reviewed
+    reviewer = signed_in(app, "王审核")
+    assert "审核状态：<span class=\"state\">草稿</span>" in reviewer.get(f"/case/{CASE_03}").text
+    review(case, "李填报", "提交审核")
+    review(case, "王审核", "通过审核")
+    case.write_text(case.read_text(encoding="utf-8") + "# 手改\n", encoding="utf-8")
+    upload(folder, case, [("再补.png", png.getvalue())], "李填报")  # records the outside change first
+    assert json.loads(reviewer.get(f"/case/{CASE_03}/history").text)["state"] == "草稿"
+
+
+def test_a_forged_approval_in_a_broken_record_approves_nothing(folder, capsys):
+    from casegen.service.workbench import review
+
+    case = folder / CASE_03
+    review(case, "李填报", "提交审核")
+    log = case.with_name("casegen.history.jsonl")
+    last = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    forged = {**last, "seq": 2, "action": "通过审核", "user": "王审核", "prev": last["hash"], "hash": "0" * 64}
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(forged, ensure_ascii=False) + "\n")
+    assert main(["history", str(case)]) == 1
+    out = capsys.readouterr().out
+    assert "审核状态 草稿" in out and "这条记录被改动过" in out
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write('{"seq": "4", "time": 1}\n')  # a line of the wrong shape: said, never a crash
+    assert main(["history", str(case)]) == 1 and "不是完整的记录" in capsys.readouterr().out
+
+
+def test_signing_out_or_being_removed_ends_the_session_at_once(app, users_file, tmp_path):
+    clerk = signed_in(app, "李填报")
+    _, csrf = case_form(clerk)
+    old_cookie = clerk.cookies.get(views.SESSION_COOKIE)
+    assert clerk.post("/logout", data={"csrf": csrf}).status_code == 303
+    clerk.cookies.set(views.SESSION_COOKIE, old_cookie)  # replayed after signing out
+    assert clerk.get("/").status_code == 303
+    viewer = signed_in(app, "周审计")
+    private = tmp_path / "users.toml"
+    shutil.copy(users_file, private)
+    app.state.bench.users_file = private
+    from casegen.service.users import remove_user
+
+    time.sleep(0.01)
+    remove_user(private, "周审计")
+    assert viewer.get("/").status_code == 303  # the file changed: read again, and he is not in it
+
+
+def test_a_body_without_a_length_is_refused_before_it_is_read(folder):
+    client = TestClient(create_app(folder), raise_server_exceptions=False, base_url="http://localhost")
+
+    def chunks():
+        yield b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n"
+        yield b"0" * 1000
+
+    refused = client.post("/login", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert refused.status_code == 411 and "Content-Length" in refused.text
+    host_error = client.get("/", headers={"Host": "evil.example"})
+    assert 'name="csrf" content=""' in host_error.text  # no token on a page a rebinding site could read

@@ -94,9 +94,14 @@ def safe_name(text: str, limit: int = NAME_BYTES) -> str:
     """A file name from a customer name: no characters Windows or Linux refuse or that reorder
     text, and at most `limit` bytes of UTF-8 (a Linux name holds 255 bytes, not characters)."""
     name = _UNSAFE.sub("_", text).strip(" .") or "案例"
+    if name.split(".")[0].upper() in _RESERVED:  # CON, NUL, COM1 …: Windows cannot open them
+        name = "_" + name
     while len(name.encode("utf-8")) > limit:
         name = name[:-1]
     return name
+
+
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
 
 
 def unique_names(stems: list[tuple[str, str]]) -> list[str]:

@@ -32,6 +32,7 @@ HISTORY_NAME = "casegen.history.jsonl"
 DRAFT, PENDING, APPROVED = "草稿", "待审核", "已审核"
 SUBMIT, APPROVE, SEND_BACK = "提交审核", "通过审核", "退回修改"
 REVIEW_STATES = {SUBMIT: PENDING, APPROVE: APPROVED, SEND_BACK: DRAFT}
+CHANGES = ("新建", "保存", "上传", "外部改动")  # what makes a reviewed case a draft again
 
 
 @dataclass
@@ -68,11 +69,14 @@ class History:
 
     @property
     def state(self) -> str:
-        """草稿, 待审核 or 已审核: the last review entry's, when nothing was saved after it."""
+        """草稿, 待审核 or 已审核: the last review entry's, when nothing changed the case after it
+        (a save, an upload, an outside change) and the record is whole; else 草稿."""
+        if self.broken or self.outside:
+            return DRAFT
         for entry in reversed(self.entries):
             if entry.action in REVIEW_STATES:
-                return REVIEW_STATES[entry.action] if not self.outside else DRAFT
-            if entry.action in ("保存", "新建"):
+                return REVIEW_STATES[entry.action]
+            if entry.action in CHANGES:
                 return DRAFT
         return DRAFT
 
@@ -111,6 +115,10 @@ def read_history(case_path: Path) -> History:
         try:
             data = json.loads(line)
             entry = Entry(**data)
+            if not (isinstance(entry.seq, int) and all(isinstance(getattr(entry, k), str) for k in
+                    ("time", "user", "action", "digest", "comment", "prev", "hash"))
+                    and isinstance(entry.changes, list) and isinstance(entry.files, list)):
+                raise TypeError("a field of the wrong type")
         except (ValueError, TypeError):
             broken.append(f"第 {number} 行不是完整的记录")
             continue
@@ -144,7 +152,7 @@ def record(case_path: Path, user: str, action: str, *, changes: list[list[Any]] 
     """Append one entry (the caller holds `locked`); flushed to the disk before it returns."""
     history = read_history(case_path)
     last = history.entries[-1] if history.entries else None
-    entry = Entry(seq=(last.seq + 1) if last else 1,
+    entry = Entry(seq=len(history.entries) + 1,
                   time=dt.datetime.now().astimezone().isoformat(timespec="seconds"), user=user, action=action,
                   digest=history.file_digest, changes=changes or [], files=files or [], comment=comment,
                   prev=last.hash if last else "")

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from casegen.base.errors import UsageError
 from casegen.service.users import read_users
-from casegen.service.workbench import Refused, photo_cache, same_secret
+from casegen.service.workbench import MAX_UPLOAD_BYTES, Refused, photo_cache, same_secret
 from casegen.web import views
 from casegen.web.views import TOKEN_COOKIE, WEB, Workbench, error_page
 
@@ -56,6 +56,14 @@ class HostGuard(BaseHTTPMiddleware):
                     "（防止 DNS 重绑定）；需要时用 casegen serve --allow-host 名称")
             return error_page(request, 400, told, shown_folder=False)
         if request.method in UNSAFE_METHODS:
+            # the size is known before anything is read: a body without a length (chunked) would be
+            # spooled to the disk whole before the form's token is even looked at
+            length = request.headers.get("content-length", "")
+            if not length.isdigit():
+                return error_page(request, 411, "提交须带 Content-Length（不接受分块传输）", shown_folder=False)
+            if int(length) > MAX_UPLOAD_BYTES * 2:
+                return error_page(request, 413, f"提交的内容过大（上限 {MAX_UPLOAD_BYTES * 2 // 1_000_000} MB）",
+                                  shown_folder=False)
             origin = request.headers.get("origin")
             if origin is not None and (origin == "null" or host_name(urlsplit(origin).netloc) not in allowed
                                        or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()):
@@ -92,10 +100,10 @@ class SignIn(BaseHTTPMiddleware):
             return await call_next(request)
         user, expired = views.session_user(request)
         if user is None:
-            told = "登录已过期，请重新登录" if expired else "请先登录"
+            told = "expired" if expired else "required"
             if "application/json" in request.headers.get("accept", "") or request.method != "GET":
-                return error_page(request, 401, told, shown_folder=False)
-            return RedirectResponse(f"/login?next={quote(request.url.path)}&told={quote(told)}", status_code=303)
+                return error_page(request, 401, views.TOLD[told], shown_folder=False)
+            return RedirectResponse(f"/login?next={quote(request.url.path)}&told={told}", status_code=303)
         request.state.user = user
         return await call_next(request)
 
@@ -130,7 +138,8 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
                                         Exception: views.crashed})
     app.state.bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
                                 frozenset(LOOPBACK | {host_name(h) for h in hosts if h}),
-                                users_file=users_file, users=read_users(users_file) if users_file else None)
+                                users_file=users_file, users=read_users(users_file) if users_file else None,
+                                users_read=users_file.stat().st_mtime if users_file else 0.0)
     return app
 
 

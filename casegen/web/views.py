@@ -58,6 +58,20 @@ class Workbench:
     users: dict | None = None  # name → User; None: no sign-in (loopback or token)
     session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))  # sessions end with the server
     failures: dict = field(default_factory=dict)  # a name or an address → the times of its failed sign-ins
+    revoked: set = field(default_factory=set)  # sessions signed out before their time
+    users_read: float = 0.0  # the users file's modification time when it was read
+
+    def current_users(self) -> dict | None:
+        """The users, read again when the file changed (a user removed is out at once)."""
+        if self.users_file is None:
+            return self.users
+        try:
+            changed = self.users_file.stat().st_mtime
+        except OSError:
+            return {}  # the file gone: nobody
+        if changed != self.users_read:
+            self.users, self.users_read = users.read_users(self.users_file), changed
+        return self.users
 
     def case_path(self, relative: str) -> Path:
         """The case file a request names; never a path outside the folder."""
@@ -91,6 +105,7 @@ def bench_of(request: Request) -> Workbench:
 # --- who is asking ----------------------------------------------------------------------------
 
 SESSION_COOKIE = "casegen_session"
+TOLD = {"required": "请先登录", "expired": "登录已过期，请重新登录", "out": "已退出"}  # the sign-in page's only words
 SESSION_SECONDS = 8 * 3600
 MAX_FAILURES, FAILURE_WINDOW = 5, 600  # sign-in attempts per name and per address, per 10 minutes
 
@@ -122,7 +137,7 @@ def session_user(request: Request):
     """(the signed-in user, or None; whether a good session has run out)."""
     bench = bench_of(request)
     body, _, signature = request.cookies.get(SESSION_COOKIE, "").partition(".")
-    if not body or not same_secret(signature, _signature(bench, body)):
+    if not body or signature in bench.revoked or not same_secret(signature, _signature(bench, body)):
         return None, False
     try:
         name, expires = json.loads(base64.urlsafe_b64decode(body.encode()))
@@ -130,7 +145,7 @@ def session_user(request: Request):
         return None, False
     if expires < time.time():
         return None, True
-    return (bench.users or {}).get(name), False
+    return (bench.current_users() or {}).get(name), False
 
 
 def _too_many(bench: Workbench, keys: list[str]) -> bool:
@@ -143,7 +158,7 @@ def _too_many(bench: Workbench, keys: list[str]) -> bool:
 async def login_page(request: Request) -> Response:
     if bench_of(request).users is None:
         return RedirectResponse("/", status_code=303)
-    return page(request, "login.html", shown_folder=False, told=request.query_params.get("told", "")[:100],
+    return page(request, "login.html", shown_folder=False, told=TOLD.get(request.query_params.get("told", ""), ""),
                 next=_local(request.query_params.get("next", "/")))
 
 
@@ -157,14 +172,15 @@ async def login(request: Request) -> Response:
     if _too_many(bench, keys):
         return page(request, "login.html", 429, shown_folder=False, next=_local(str(form.get("next") or "/")),
                     told=f"登录失败次数过多，请 {FAILURE_WINDOW // 60} 分钟后再试")
-    user = bench.users.get(name)
+    user = (bench.current_users() or {}).get(name)
     # an unknown name costs the same scrypt as a known one: the time says nothing of who exists
     if not users.password_matches(user or users.nobody(), password) or user is None:
         for key in keys:
             bench.failures.setdefault(key, []).append(time.time())
         return page(request, "login.html", 401, shown_folder=False, next=_local(str(form.get("next") or "/")),
                     told="用户名或口令不对")
-    bench.failures.pop(keys[0], None)
+    for key in keys:
+        bench.failures.pop(key, None)
     response = RedirectResponse(_local(str(form.get("next") or "/")), status_code=303)
     response.set_cookie(SESSION_COOKIE, session_cookie(bench, name), max_age=SESSION_SECONDS, httponly=True,
                         samesite="strict")
@@ -173,7 +189,8 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await form_of(request)
-    response = RedirectResponse("/login?told=" + quote("已退出"), status_code=303)
+    bench_of(request).revoked.add(request.cookies.get(SESSION_COOKIE, "").partition(".")[2])
+    response = RedirectResponse("/login?told=out", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
@@ -183,9 +200,11 @@ def _local(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
-def page(request: Request, name: str, code: int = 200, *, shown_folder: bool = True, **values) -> HTMLResponse:
+def page(request: Request, name: str, code: int = 200, *, shown_folder: bool = True, with_csrf: bool = True,
+         **values) -> HTMLResponse:
     bench = bench_of(request)
-    body = PAGES.get_template(name).render(csrf=bench.csrf, folder=str(bench.folder) if shown_folder else "",
+    body = PAGES.get_template(name).render(csrf=bench.csrf if with_csrf else "",
+                                           folder=str(bench.folder) if shown_folder else "",
                                            user=getattr(request.state, "user", None), **values)
     return HTMLResponse(body, status_code=code)
 
@@ -193,7 +212,9 @@ def page(request: Request, name: str, code: int = 200, *, shown_folder: bool = T
 def error_page(request: Request, status: int, message: str, *, shown_folder: bool = True) -> Response:
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"error": message}, status_code=status)  # for the page's script
-    return page(request, "error.html", status, shown_folder=shown_folder, status=status, message=message)
+    signed_in = getattr(request.state, "user", None) is not None  # an error page needs no token but to sign out
+    return page(request, "error.html", status, shown_folder=shown_folder, with_csrf=signed_in or shown_folder,
+                status=status, message=message)
 
 
 async def form_of(request: Request):

@@ -146,7 +146,8 @@ if (form) {
     save();
   });
 
-  document.getElementById("upload").addEventListener("change", async (event) => {
+  const upload = document.getElementById("upload");  // not there for a role that only reads
+  if (upload) upload.addEventListener("change", async (event) => {
     const body = new FormData();
     for (const file of event.target.files) body.append("file", file);
     say("正在上传……");
