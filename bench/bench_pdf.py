@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from synthetic import ROOT, make_cases
+from synthetic import ROOT, machine, make_cases, timed_casegen
 
 BATCH_TARGET, DOWNLOAD_TARGET = 8.0, 0.5
 CASE = "03-有外线有掘路-顺达汽修/case.yaml"
@@ -44,11 +41,7 @@ def offices_left() -> int:
 
 def batch(cases: Path, out: Path, *, one_shot: bool) -> float:
     environment = dict(os.environ, CASEGEN_UNO_PYTHON="none" if one_shot else os.environ.get("CASEGEN_UNO_PYTHON", ""))
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "casegen", "render", str(cases), "-o", str(out), "--pdf",
-                    "--jobs", "2", "--force"], check=True, env=environment, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - start
+    elapsed, _ = timed_casegen("render", cases, "-o", out, "--pdf", "--jobs", "2", "--force", env=environment)
     pdfs = len(list(out.glob("*.pdf")))
     assert pdfs == len(list(cases.glob("*/case.yaml"))), f"only {pdfs} PDFs"
     return elapsed
@@ -78,12 +71,11 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     with tempfile.TemporaryDirectory() as name:
         root = Path(name)
         make_cases(root / "cases", args.cases, with_evidence=True, kind="有外线")
-        subprocess.run([sys.executable, "-m", "casegen", "render", str(root / "cases"), "-o",
-                        str(root / "warm"), "--jobs", "2"], check=True, stdout=subprocess.DEVNULL)
+        timed_casegen("render", root / "cases", "-o", root / "warm", "--jobs", "2")
         kept = batch(root / "cases", root / "kept", one_shot=False)
         left_kept = offices_left()
         one_shot = batch(root / "cases", root / "one", one_shot=True)

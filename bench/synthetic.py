@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNTS = ("0512034567", "5102998877", "5103765432")
+
+
+def machine() -> str:
+    return f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def timed_casegen(*arguments: object, env: dict | None = None) -> tuple[float, str]:
+    """Wall time of `python -m casegen ARGUMENTS` and what it printed; a failure stops the bench
+    with its output."""
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "casegen", *map(str, arguments)], capture_output=True, text=True,
+                            env=env)
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    return elapsed, result.stdout
 
 
 def make_cases(folder: Path, count: int, *, with_evidence: bool = False, kind: str = "") -> list[Path]:

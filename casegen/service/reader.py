@@ -85,11 +85,10 @@ def read_one(document: Path, out_dir: Path, calendar: WorkCalendar) -> ReadResul
     write_text(target, case_text(read, document))
     result.case_file = target
     checked = prepare(target, calendar)
-    written = {key[:2] for key in _written(read)}
     for finding in checked.findings:
         if finding.rule in FILE_RULES:
             continue
-        if finding.rule == "contract" and finding.key_path and tuple(finding.key_path[:2]) not in written:
+        if finding.rule == "contract" and finding.key_path and not _read_from_document(finding.key_path, read):
             result.to_fill.append(finding.key or "")  # blank: the document does not say it
         else:
             result.findings.append(finding)
@@ -101,9 +100,9 @@ def read_one(document: Path, out_dir: Path, calendar: WorkCalendar) -> ReadResul
     return result
 
 
-def _written(read: ReadDocument) -> set[tuple]:
-    return {(*key, part) if key in SECTIONS and isinstance(v.value, dict) else key
-            for key, v in read.values.items() for part in (v.value if isinstance(v.value, dict) else [None])}
+def _read_from_document(key_path: tuple, read: ReadDocument) -> bool:
+    """Whether the value at `key_path` (or the section holding it) came from the document."""
+    return any(tuple(key_path[:len(key)]) == key for key in read.values)
 
 
 def brief(value: Any, limit: int = 60) -> str:

@@ -178,7 +178,7 @@ def review(path: Path, user: str, action: str, comment: str = "") -> str:
             raise Refused(400, "退回修改须写明意见")
         note_outside_change(path, user)
         history.record(path, user, action, comment=comment[:2000])
-        return history.read_history(path).state
+        return history.REVIEW_STATES[action]
 
 
 def _merge(target, new, model=None):
