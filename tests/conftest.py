@@ -79,3 +79,14 @@ def docx_text(path: Path) -> str:
         for row in table.rows:
             parts.append(" | ".join(cell.text for cell in row.cells))
     return "\n".join(parts)
+
+
+def table_with(path: Path, header: str) -> list:
+    """The rows of the first table of a .docx whose header row has a cell `header` (a table
+    left empty is a sentence, not a table, so positions would shift)."""
+    import docx
+
+    for table in docx.Document(str(path)).tables:
+        if header in [cell.text for cell in table.rows[0].cells]:
+            return list(table.rows)
+    raise AssertionError(f"no table with the header {header!r} in {path}")

@@ -70,7 +70,7 @@ def test_one_page_numbering_from_the_body_and_none_on_cover_and_contents(example
     assert [footer_number(page) for page in pages[body:]] == list(range(1, len(pages) - body + 1))
     cover = re.sub(r"\s+", "", pages[0])
     assert "国网重庆市电力公司低压小微企业典型案例汇编" in cover
-    assert "国网重庆市电力公司客服中心" in cover and "2026年11月" in cover
+    assert "国网重庆市电力公司客户服务中心" in cover and "2026年11月" in cover
 
 
 def test_each_case_starts_a_page_and_leaves_its_attachment_mark_out(examples_booklet):

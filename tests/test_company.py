@@ -353,6 +353,6 @@ def test_a_units_own_callback_that_says_false_is_a_disagreement(cases, tmp_path,
                     + text[text.index("\n", start) + 1:], encoding="utf-8")
     store = tmp_path / "store"
     receive(capsys, store, submit(cases, tmp_path / "a.zip"))
-    [callback] = [json.loads(c["unit_callback"]) for c in dump(store)["cases"]
+    [callback] = [json.loads(c["callback"]) for c in dump(store)["cases"]
                   if c["folder"].startswith("cases/01")]
     assert callback["points"]["成本"] == {"confirmed": False, "words": "我们出了两千块。"}

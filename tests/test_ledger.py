@@ -130,7 +130,7 @@ def test_imported_case_keeps_text_and_leaves_the_rest_blank(tmp_path, ledger):
     main(["import", str(ledger), "-o", str(cases)])
     text = (cases / "重庆山城味道餐饮管理有限公司_0512034567" / "case.yaml").read_text(encoding="utf-8")
     assert 'account_no: "0512034567"' in text
-    assert "  kind:  # 工程类别" in text  # for staff to fill
+    assert "  kind: 无外线  # 工程类别" in text  # read back from 配套工程情况, where casegen writes it first
     assert "由 附件2.xlsx 第" in text
 
 
