@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "cases"
+EXAMPLES = ROOT / "cases"  # where the bundled examples live, beside a user's own cases: read them by name
+EXAMPLE_NAMES = ("01-无外线-山城味道餐饮", "02-有外线无掘路-九龙便民超市", "03-有外线有掘路-顺达汽修")
 CORPUS = Path(__file__).resolve().parent / "cases"
 
 
@@ -21,8 +22,24 @@ def _inside_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-def example_paths() -> list[Path]:
-    return sorted(EXAMPLES.glob("*/case.yaml"))
+def copy_examples(folder: Path) -> Path:
+    """The three bundled examples, copied by name into `folder`: a user's own cases in `cases/`
+    (the README asks for them there), and a calendar file beside them, never reach a test."""
+    for name in EXAMPLE_NAMES:
+        shutil.copytree(EXAMPLES / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def examples(tmp_path_factory) -> Path:
+    """A folder holding a fresh copy of the three examples and nothing else (outside tmp_path,
+    so a test may fill tmp_path as it likes)."""
+    return copy_examples(tmp_path_factory.mktemp("examples"))
+
+
+def example_paths(folder: Path) -> list[Path]:
+    """The examples' case files in a copy made by `copy_examples`, in the order of their names."""
+    return [folder / name / "case.yaml" for name in EXAMPLE_NAMES]
 
 
 def load_valid() -> dict:

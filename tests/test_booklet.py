@@ -5,14 +5,13 @@ the faces."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT, load_valid, write_case
+from conftest import ROOT, copy_examples, example_paths, load_valid, write_case
 
 from casegen.cli import main
 
@@ -44,7 +43,8 @@ def contents_of(pages: list[str]) -> list[tuple[str, int]]:
 @pytest.fixture(scope="module")
 def examples_booklet(tmp_path_factory):
     out = tmp_path_factory.mktemp("booklet")
-    code = main(["booklet", str(EXAMPLES), "-o", str(out / "汇编.pdf"), "--docx", str(out / "汇编.docx"),
+    examples = copy_examples(tmp_path_factory.mktemp("examples"))
+    code = main(["booklet", str(examples), "-o", str(out / "汇编.pdf"), "--docx", str(out / "汇编.docx"),
                  "--allow-marks", "--date", "2026-11-30"])
     assert code == 0
     return out / "汇编.pdf", out / "汇编.docx", page_texts(out / "汇编.pdf")
@@ -124,9 +124,7 @@ def test_the_docx_has_a_contents_field_word_can_update_and_passes_the_schemas(ex
 
 
 def _folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "cases"
-    shutil.copytree(EXAMPLES, folder)
-    return folder
+    return copy_examples(tmp_path / "cases")
 
 
 def test_selection_by_account_keeps_the_order_given_and_refuses_marks(tmp_path, capsys):
@@ -182,8 +180,7 @@ def test_the_docxcompose_import_leaves_python_docx_core_properties_whole(tmp_pat
     import casegen.outputs.booklet  # noqa: F401  (imports docxcompose)
 
     assert nsmap["cp"] == "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
-    assert main(["render", str(EXAMPLES / "03-有外线有掘路-顺达汽修" / "case.yaml"), "-o", str(tmp_path),
-                 "--redact"]) == 0
+    assert main(["render", str(example_paths(_folder(tmp_path))[2]), "-o", str(tmp_path), "--redact"]) == 0
     core = zipfile.ZipFile(next(tmp_path.glob("*.docx"))).read("docProps/core.xml").decode()
     assert core.count("<cp:lastModifiedBy") == 1 and "custom-properties" not in core
 
