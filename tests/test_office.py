@@ -150,21 +150,27 @@ def _cases(folder: Path, count: int) -> Path:
     return folder
 
 
-def _ours(marker: str) -> list[int]:
-    """Live processes (not zombies) whose command line names `marker`: offices and bridges."""
-    found = []
+def _running(marker: str) -> dict[int, bytes]:
+    """Live processes (not zombies) whose command line names `marker`, with that command line,
+    each read once: a process that ends while /proc is being listed or read is simply not counted."""
+    found = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             line = (status.parent / "cmdline").read_bytes()
             if marker.encode() in line and "\nState:\tZ" not in status.read_text():
-                found.append(int(status.parent.name))
-        except OSError:
+                found[int(status.parent.name)] = line
+        except OSError:  # gone between the listing and the reading (ENOENT, ESRCH)
             continue
     return found
 
 
+def _ours(marker: str) -> list[int]:
+    """Offices and bridges."""
+    return list(_running(marker))
+
+
 def _offices(marker: str) -> list[int]:
-    return [pid for pid in _ours(marker) if b"soffice.bin" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [pid for pid, line in _running(marker).items() if b"soffice.bin" in line]
 
 
 def _none_left(marker: str, seconds: float = 15) -> list[int]:
