@@ -151,17 +151,17 @@ def _all_documents_whole(out: Path) -> int:
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_killing_a_batch_midway_leaves_no_half_written_file(tmp_path, how):
     cases, out = tmp_path / "cases", tmp_path / "out"
-    _many_cases(cases, 40)
+    _many_cases(cases, 10)  # two workers, a few cases each: still mid-batch when the kill comes
     process = subprocess.Popen([sys.executable, "-m", "casegen", "render", str(cases), "-o", str(out),
                                 "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     deadline = time.time() + 60
-    while time.time() < deadline and len(list(out.glob("*.docx"))) < 5:
-        time.sleep(0.05)
+    while time.time() < deadline and len(list(out.glob("*.docx"))) < 2:
+        time.sleep(0.02)
     os.killpg(process.pid, how)  # the whole batch: parent and workers
     process.wait(timeout=60)
     written = _all_documents_whole(out)
-    assert 0 < written < 40
+    assert 0 < written < 10
     leftovers = [p for p in out.rglob("*") if ".tmp" in p.name]
     if how == signal.SIGTERM:
         assert leftovers == []  # cleaned on the way out
@@ -170,7 +170,7 @@ def test_killing_a_batch_midway_leaves_no_half_written_file(tmp_path, how):
     # a SIGKILL cannot be caught: the next run removes what it left and finishes the batch
     assert main(["render", str(cases), "-o", str(out), "--jobs", "2"]) == 0
     assert [p for p in out.rglob("*") if ".tmp" in p.name] == []
-    assert _all_documents_whole(out) == 40
+    assert _all_documents_whole(out) == 10
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
