@@ -320,10 +320,10 @@ def _period() -> Period:
     return Period(START, END)
 
 
-def test_the_units_to_expect_can_come_from_the_roster_of_附件1(world, tmp_path):
+def test_the_units_to_expect_can_come_from_the_roster_of_附件1(world, tmp_path, examples):
     store, _, _ = world
     roster = tmp_path / "附件1.xlsx"
-    assert main(["roster", str(EXAMPLES), "-o", str(roster)]) == 0
+    assert main(["roster", str(examples), "-o", str(roster)]) == 0
     expected_units = [c.value for c in load_workbook(roster).active["B"][1:] if c.value]
     made = bulletin(store, _period(), tmp_path / "通报.docx", units_file=roster).bulletin
     assert sorted(u.unit for _, u in made.units) == sorted(set(expected_units))

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import copy_examples
 
 from casegen.cli import main
 from casegen.company import store as st
@@ -31,7 +31,7 @@ PYTHON = str(Path(sys.executable))
 @pytest.fixture
 def cases(tmp_path) -> Path:
     folder = tmp_path / "cases"
-    shutil.copytree(EXAMPLES, folder)
+    copy_examples(folder)
     return folder
 
 

@@ -18,7 +18,7 @@ import urllib.request
 import zipfile
 
 import pytest
-from conftest import EXAMPLES
+from conftest import copy_examples
 from PIL import Image
 from starlette.testclient import TestClient
 from test_browser import running
@@ -42,8 +42,7 @@ def users_file(tmp_path_factory):
 
 @pytest.fixture
 def folder(tmp_path):
-    shutil.copytree(EXAMPLES, tmp_path / "cases")
-    return tmp_path / "cases"
+    return copy_examples(tmp_path / "cases")
 
 
 @pytest.fixture

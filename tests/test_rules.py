@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 import pytest
-from conftest import ROOT, example_paths, load_valid, write_case
+from conftest import example_paths, load_valid, shared_path, write_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,8 +221,7 @@ def test_every_rule_has_a_test():
 
 
 def test_every_rule_cites_a_clause_and_every_notice_clause_its_words():
-    seed = ROOT.parent / "shared" / "seed"
-    assert seed.is_dir(), "the notice is read from ../shared/seed, beside the project"
+    seed = shared_path("seed", "The notice's text (渝电营〔2019〕32号, the .txt in seed/)")
     notice = re.sub(r"\s+", "", next(seed.glob("*.txt")).read_text(encoding="utf-8"))
     for declared in RULES.values():
         assert declared.clause.section
@@ -231,9 +230,9 @@ def test_every_rule_cites_a_clause_and_every_notice_clause_its_words():
             assert words in notice or "（工作日" in words, (declared.id, words)
 
 
-def test_valid_case_and_examples_have_no_findings():
+def test_valid_case_and_examples_have_no_findings(examples):
     assert findings_of(load_valid()) == []
-    run = gather(example_paths(), CALENDAR)
+    run = gather(example_paths(examples), CALENDAR)
     assert run.findings == []
 
 
