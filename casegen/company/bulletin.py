@@ -233,15 +233,19 @@ class UnitFigures:
     def late_energizing(self) -> list[StoredProject]:
         return [p for p in self.projects if p.energized_on_completion is False]
 
-    def _cases_of(self, account: str) -> list[StoredCase]:
-        return [c for c in self.cases if c.account == account]
+    def _cases_by_account(self) -> dict[str | None, list[StoredCase]]:
+        found: dict[str | None, list[StoredCase]] = {}
+        for case in self.cases:
+            found.setdefault(case.account, []).append(case)
+        return found
 
     @property
     def paid(self) -> list[StoredProject | StoredCase]:
         """Projects the customer paid for (by the 附件2, or as its typical case states), and
         typical cases without a project that state a payment."""
+        cases = self._cases_by_account()
         found: list[StoredProject | StoredCase] = [
-            p for p in self.projects if p.funded_by_customer or any(c.paid for c in self._cases_of(p.account))]
+            p for p in self.projects if p.funded_by_customer or any(c.paid for c in cases.get(p.account, ()))]
         return found + [c for c in self.unmatched_cases if c.paid]
 
     # --- the typical cases ---
@@ -267,7 +271,8 @@ class UnitFigures:
     def wrong(self) -> int:
         """Projects with a data or scope error (with their typical case), typical cases without
         a project, and 附件2 that could not be read."""
-        projects = sum(p.wrong or any(c.wrong for c in self._cases_of(p.account)) for p in self.projects)
+        cases = self._cases_by_account()
+        projects = sum(p.wrong or any(c.wrong for c in cases.get(p.account, ())) for p in self.projects)
         return projects + sum(c.wrong for c in self.unmatched_cases) + len(self.unreadable_ledgers)
 
     @property
@@ -371,6 +376,11 @@ def _range(period: Period) -> tuple[str, str, str, str]:
     return start, end, end, start
 
 
+def _pairs(text: str | None) -> tuple:
+    """Stored findings ([rule, message] as JSON) as pairs; most rows have none."""
+    return () if not text or text == "[]" else tuple(tuple(pair) for pair in json.loads(text))
+
+
 def _bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
@@ -393,7 +403,7 @@ def stored_projects(connection: sqlite3.Connection, period: Period) -> list[Stor
             continue
         project = StoredProject(unit, number, account, customer, business, kind, _date(accepted), _date(completed),
                                 _date(energized), working, limit, _bool(within), _bool(same_day), overdue, funding,
-                                tuple(tuple(p) for p in json.loads(problems)), bool(wrong), phone, package)
+                                _pairs(problems), bool(wrong), phone, package)
         latest.pop(project.key, None)
         latest[project.key] = project
     return list(latest.values())
@@ -406,7 +416,7 @@ def stored_cases(connection: sqlite3.Connection, period: Period) -> list[StoredC
         (unit, account, customer, folder, kind, accepted, completed, energized, working, limit, within, cost,
          funding, contacts, missed, evidence, wrong, phone, steps, callback, ledger_row, problems, against,
          package) = row
-        told = tuple(tuple(p) for p in json.loads(problems or "[]") + json.loads(against or "[]"))
+        told = _pairs(problems) + _pairs(against)
         case = StoredCase(unit, account, customer or "", folder, kind, _date(accepted), _date(completed),
                           _date(energized), working, limit, _bool(within), cost, funding, contacts,
                           tuple(json.loads(missed or "[]")), bool(evidence), bool(wrong), phone, steps,
