@@ -86,22 +86,44 @@ def temporary_name(stem: str, suffix: str) -> str:
     return f"{TEMPORARY_PREFIX}{stem}.{os.getpid()}.tmp{suffix}"
 
 
+
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]')
 NAME_BYTES = 120  # room for "_工程建设简图.png", "_公开版" and the temporary prefix within 255 bytes
 
 
 def safe_name(text: str, limit: int = NAME_BYTES) -> str:
-    """A file name from a customer name: no characters Windows or Linux refuse or that reorder
-    text, and at most `limit` bytes of UTF-8 (a Linux name holds 255 bytes, not characters)."""
+    """A file name from a customer name: one that `name_trouble` accepts, of at most `limit`
+    bytes of UTF-8 (a Linux name holds 255 bytes, not characters)."""
     name = _UNSAFE.sub("_", text).strip(" .") or "案例"
-    if name.split(".")[0].upper() in _RESERVED:  # CON, NUL, COM1 …: Windows cannot open them
+    if _reserved(name):
         name = "_" + name
     while len(name.encode("utf-8")) > limit:
         name = name[:-1]
-    return name
+    return name.rstrip(" .") or "案例"  # shortened, it may end in a dot again
 
 
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
+def name_trouble(part: str) -> str | None:
+    """Why `part` cannot be one file or folder name on a unit's machine (Windows' rules, the
+    stricter, and Linux's length), or None. What the workbench makes with `safe_name` passes."""
+    found = _UNSAFE.search(part)
+    if found:
+        return f"含字符 {found.group()!r}"
+    if part != part.rstrip(" ."):
+        return "以空格或点结尾"
+    if _reserved(part):
+        return f"“{part.split('.')[0].rstrip(' ')}” 是 Windows 保留的设备名"
+    if len(part.encode("utf-8")) > NAME_MAX:
+        return f"长于 {NAME_MAX} 字节"
+    return None
+
+
+NAME_MAX = 255  # bytes in one name on Linux (Windows: 255 UTF-16 units, never fewer characters)
+# Windows opens these as devices, with any extension and trailing spaces: CON.pdf, "nul .txt", COM¹
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in (*"123456789", *"¹²³"))}
+
+
+def _reserved(name: str) -> bool:
+    return name.split(".")[0].rstrip(" ").upper() in _RESERVED
 
 
 def unique_names(stems: list[tuple[str, str]]) -> list[str]:

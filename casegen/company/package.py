@@ -10,10 +10,10 @@ Layout (all names relative, POSIX, sorted; every entry dated 1980-01-01 00:00:00
     统计.html               the period's report page (its “生成于” set to the time made)
 
 `verify` refuses a package, with the reason in Chinese, for any member not in the manifest or
-listed and missing, a wrong size or hash, an absolute path, `..`, a link or other non-regular
-entry, a duplicate name, sizes beyond the limits or a ratio only a zip bomb has, or a manifest
-that is not what casegen writes. Declared sizes are checked before anything is read, and the
-bytes are counted again while reading.
+listed and missing, a wrong size or hash, an absolute path, `..`, a name a unit's Windows machine
+cannot hold, a link or other non-regular entry, a duplicate name, sizes beyond the limits or a
+ratio only a zip bomb has, or a manifest that is not what casegen writes. Declared sizes are
+checked before anything is read, and the bytes are counted again while reading.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from casegen.base.writing import atomic_path, safe_name
+from casegen.base.writing import atomic_path, name_trouble, safe_name
 
 FORMAT = 1
 MANIFEST, LEDGER, REPORT, CASES = "manifest.json", "附件2.xlsx", "统计.html", "cases"
@@ -191,8 +191,8 @@ MAX_DEPTH, MAX_NAME = 16, 1000  # a case folder's files lie a few levels deep; a
 HEAD_KEYS = {"format": int, "unit": str, "period": dict, "made": str, "casegen": str, "members": list, "cases": list}
 
 
-def _check_name(name: str) -> str | None:
-    """Why a member name is refused, or None."""
+def name_problem(name: str) -> str | None:
+    """Why a member name is refused, or None (`submit` asks too, before packing)."""
     if not name or "\x00" in name:
         return "文件名为空或含空字符"
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
@@ -208,6 +208,9 @@ def _check_name(name: str) -> str | None:
         return f"路径不规范（空段或 .）：{name!r}"
     if any(ord(c) < 0x20 or c == "\x7f" for c in name):
         return f"路径中含控制字符：{name!r}"
+    trouble = next(filter(None, map(name_trouble, parts)), None)  # the workbench's own rule for names
+    if trouble:
+        return f"文件名在 Windows 上不能使用（{trouble}）：{name!r}"
     return None
 
 
@@ -319,7 +322,7 @@ def _verify_open(path: Path, handle, sha: str, size: int, limits: Limits) -> Pac
             raise Refused(f"文件个数 {len(entries)} 超过上限 {limits.members}")
         names, folded, total = {}, set(), 0
         for info in entries:
-            reason = _check_name(info.filename) or _check_entry(info)
+            reason = name_problem(info.filename) or _check_entry(info)
             if reason:
                 raise Refused(reason)
             key = unicodedata.normalize("NFC", info.filename).casefold()

@@ -1,0 +1,155 @@
+"""The packages an attack on `casegen receive` got through (issue 34, items 1–7) and the packages a
+unit re-made by hand (issue 31, item 9): each built here, byte by byte where zipfile would not
+write it, and received as the 客服中心 would."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import stat
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+
+from casegen.base import writing
+from casegen.cli import main
+from casegen.company import store as st
+
+UNIT = "九龙坡供电分公司"
+PERIOD = {"from": "2025-01-01", "to": "2025-01-14"}
+MADE = "2025-01-15T00:00:00+08:00"
+WHOLE = "上报包应正是 casegen submit 生成的 zip"
+
+
+def manifest_of(members: dict[str, bytes], **changes) -> bytes:
+    data = {"format": 1, "unit": UNIT, "period": PERIOD, "made": MADE, "casegen": "0.1.0",
+            "members": [{"path": n, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()}
+                        for n, b in sorted(members.items())], "cases": [], **changes}
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def build(target: Path, members: dict[str, bytes], **changes) -> Path:
+    """A package of `members` (name → bytes) with a true manifest (`changes` to its head), written by zipfile."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+        archive.writestr("manifest.json", manifest_of(members, **changes))
+    return target
+
+
+def raw_zip(target: Path, entries: list[dict], *, between: bytes = b"") -> Path:
+    """A zip written byte by byte, for what zipfile will not write: each entry a dict with `name`
+    (bytes, stored as given), `body` (the uncompressed bytes) or `deflated` with `crc` and `size`,
+    and optional `flags`, `system`, `mode`, `extra`. `between` is put between the members."""
+    local, central = bytearray(), bytearray()
+    for n, entry in enumerate(entries):
+        if n:
+            local += between
+        name, flags = entry["name"], entry.get("flags", 0)
+        if "deflated" in entry:
+            method, data, crc, size = 8, entry["deflated"], entry["crc"], entry["size"]
+        else:
+            method, data, crc, size = 0, entry["body"], zlib.crc32(entry["body"]), len(entry["body"])
+        offset = len(local)
+        extra = entry.get("extra", b"")
+        local += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, 0, 33, crc, len(data), size,
+                             len(name), len(extra)) + name + extra + data
+        attr = entry.get("mode", stat.S_IFREG | 0o644) << 16
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", entry.get("system", 3) << 8 | 20, 20, flags, method,
+                               0, 33, crc, len(data), size, len(name), len(extra), 0, 0, 0, attr, offset) + name + extra
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central), len(local), 0)
+    target.write_bytes(bytes(local + central + end))
+    return target
+
+
+def stored(name: str, body: bytes, **extra) -> dict:
+    return {"name": name.encode("utf-8"), "body": body, "flags": 0x800, **extra}
+
+
+def receive(capsys, store: Path, *packages: Path, extra=()) -> tuple[int, list[dict]]:
+    capsys.readouterr()
+    code = main(["receive", *map(str, packages), "--store", str(store), "--json", *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def dump_cases(store: Path) -> list[dict]:
+    connection = sqlite3.connect(store / st.DATABASE)
+    try:
+        return st.dump(connection)["cases"]
+    finally:
+        connection.close()
+
+
+def refused(capsys, tmp_path: Path, package: Path, expected: str) -> str:
+    """The package is refused with `expected` in its reason, and the store keeps nothing of it."""
+    store = tmp_path / "store"
+    code, [result] = receive(capsys, store, package)
+    assert code == 1 and result["status"] == "拒收", result
+    assert expected in result["reason"], result["reason"]
+    assert not list((store / st.PACKAGES).rglob("*")) if (store / st.PACKAGES).exists() else True
+    assert not [p for p in store.iterdir() if p.name.startswith(".")]
+    return result["reason"]
+
+
+@pytest.fixture
+def scratch_elsewhere(tmp_path, monkeypatch) -> Path:
+    """Where tempfile would put scratch: watched, so that nothing of a receive lands outside its store."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    return folder
+
+
+GOOD = {"统计.html": b"<html></html>"}
+
+
+# --- 5. names a unit's Windows machine cannot hold ------------------------------------------------
+
+@pytest.mark.parametrize(("name", "trouble"), [
+    ("CON.pdf", "“CON” 是 Windows 保留的设备名"),
+    ("cases/x/a:b.pdf", "含字符 ':'"),  # at the start, a:b.pdf is a drive letter: refused as absolute
+    ("cases/C:evil", "含字符 ':'"),
+    ("trail. ", "以空格或点结尾"),
+    ("cases/x/nul.txt", "“nul” 是 Windows 保留的设备名"),
+    ("cases/x/why?.pdf", "含字符 '?'"),
+    ("cases/aux /a.pdf", "以空格或点结尾"),
+])
+def test_names_windows_cannot_hold_are_refused(tmp_path, capsys, name, trouble):
+    reason = refused(capsys, tmp_path, build(tmp_path / "p.zip", {name: b"x", **GOOD}), "Windows")
+    assert reason == f"文件名在 Windows 上不能使用（{trouble}）：{name!r}"
+
+
+@pytest.mark.parametrize("part", ["CON.pdf", "a:b.pdf", "C:evil", "trail. ", "nul.txt", "why?.pdf", "aux ",
+                                  "COM¹.txt", "a\u202eb.pdf"])
+def test_the_workbench_and_receive_share_one_rule_for_names(part):
+    assert writing.name_trouble(part) is not None and writing.safe_name(part) != part
+    assert writing.name_trouble(writing.safe_name(part)) is None
+
+
+def test_a_name_too_long_for_one_file_is_refused(tmp_path, capsys):
+    name = "cases/x/" + "长" * 90 + ".pdf"  # 274 bytes: no disk holds it as one name
+    reason = refused(capsys, tmp_path, build(tmp_path / "p.zip", {name: b"x", **GOOD}), "Windows")
+    assert reason.startswith("文件名在 Windows 上不能使用（长于 255 字节）")
+
+
+def test_submit_refuses_to_pack_names_receive_would_refuse(tmp_path, capsys):
+    folder = tmp_path / "cases"
+    shutil.copytree(EXAMPLES, folder)
+    evidence = next(folder.glob("03-*/evidence"))
+    (evidence / "现场 10:30.jpg").write_bytes(b"\xff\xd8")
+    (evidence / "CON.pdf").write_bytes(b"%PDF")
+    capsys.readouterr()
+    assert main(["submit", str(folder), "--unit", UNIT, "--from", "2024-09-01", "--to", "2025-04-30",
+                 "-o", str(tmp_path / "p.zip")]) == 2
+    err = capsys.readouterr().err
+    assert "这些文件的名字收存时会被拒收，请改名后再打包" in err and not (tmp_path / "p.zip").exists()
+    where = f"cases/{evidence.parent.name}/evidence"
+    assert f"文件名在 Windows 上不能使用（含字符 ':'）：'{where}/现场 10:30.jpg'" in err
+    assert f"文件名在 Windows 上不能使用（“CON” 是 Windows 保留的设备名）：'{where}/CON.pdf'" in err
