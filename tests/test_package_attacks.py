@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import stat
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -108,6 +111,64 @@ def scratch_elsewhere(tmp_path, monkeypatch) -> Path:
 
 
 GOOD = {"统计.html": b"<html></html>"}
+
+
+# --- 2. scratch inside the store, abandoned scratch removed --------------------------------------
+
+KILLED_WHILE_READING = """
+import os, signal, sys
+from pathlib import Path
+from casegen.company import package as pkg
+from casegen.service.intake import receive
+extract = pkg.extract_cases
+def extract_and_die(package, folder):
+    root = extract(package, folder)
+    print(folder, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+pkg.extract_cases = extract_and_die
+receive([Path(sys.argv[1])], Path(sys.argv[2]))
+"""
+
+
+def submitted(tmp_path: Path) -> Path:
+    folder = tmp_path / "cases"
+    shutil.copytree(EXAMPLES, folder)
+    package = tmp_path / "p.zip"
+    assert main(["submit", str(folder), "--unit", UNIT, "--from", "2024-09-01", "--to", "2025-04-30",
+                 "--made", "2025-05-01T09:00:00+08:00", "-o", str(package)]) == 0
+    return package
+
+
+def kill_while_reading(package: Path, store: Path) -> Path:
+    """A receive killed (SIGKILL) while the package's cases lie unpacked: where they lie."""
+    child = subprocess.run([sys.executable, "-c", KILLED_WHILE_READING, str(package), str(store)],
+                           capture_output=True, text=True, env=os.environ.copy())
+    assert child.returncode == -9, child.stderr
+    return Path(child.stdout.strip())
+
+
+def submitted_again(tmp_path: Path) -> Path:
+    package = tmp_path / "p2.zip"
+    assert main(["submit", str(tmp_path / "cases"), "--unit", UNIT, "--from", "2024-09-01", "--to", "2025-04-30",
+                 "--made", "2025-05-02T09:00:00+08:00", "-o", str(package)]) == 0
+    return package
+
+
+def test_a_killed_receive_leaves_scratch_only_in_the_store_and_the_next_removes_it(tmp_path, capsys,
+                                                                                   scratch_elsewhere):
+    package, store = submitted(tmp_path), tmp_path / "store"
+    left = kill_while_reading(package, store)
+    assert not list(scratch_elsewhere.iterdir())
+    assert left.parent == store and left.name.startswith(".casegen-") and list(left.rglob("case.yaml"))
+    running = left.with_name(left.name.replace(f".{left.name.split('.')[-2]}.", f".{os.getpid()}."))
+    running.mkdir()  # a receive still at work (its process alive): never touched
+    code, [result] = receive(capsys, store, package)
+    assert code == 0 and result["status"] == "已收存"
+    assert not left.exists() and running.is_dir()
+    running.rmdir()
+    left = kill_while_reading(submitted_again(tmp_path), store)
+    assert main(["receive", "--store", str(store), "--reindex"]) == 0
+    assert not left.exists() and not [p for p in store.iterdir() if p.name.startswith(".")]
 
 
 # --- 5. names a unit's Windows machine cannot hold ------------------------------------------------

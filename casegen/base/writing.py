@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,15 +56,21 @@ TEMPORARY = re.compile(r"^\.casegen-.*\.(\d+)\.tmp(\.\w+)?$")
 
 
 def remove_abandoned(folders: list[Path]) -> list[Path]:
-    """casegen's own temporary files in `folders` whose writing process is gone (killed mid-way):
-    removed. Nothing else is touched."""
+    """casegen's own temporary files and scratch folders in `folders` whose process is gone
+    (killed mid-way): removed. Nothing else is touched."""
     removed = []
     for folder in folders:
         for path in folder.glob(f"{TEMPORARY_PREFIX}*"):
             match = TEMPORARY.match(path.name)
-            if match and path.is_file() and not _alive(int(match.group(1))):
+            if not match or _alive(int(match.group(1))):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.is_file():
                 path.unlink(missing_ok=True)
-                removed.append(path)
+            else:
+                continue
+            removed.append(path)
     return removed
 
 
@@ -85,6 +93,11 @@ def temporary_name(stem: str, suffix: str) -> str:
     own leftovers of a killed run are ever removed."""
     return f"{TEMPORARY_PREFIX}{stem}.{os.getpid()}.tmp{suffix}"
 
+
+def temporary_folder(parent: Path, stem: str) -> tempfile.TemporaryDirectory:
+    """A scratch folder in `parent`, removed when done; named as the temporary files are, so that
+    the one a killed run leaves behind is removed by `remove_abandoned`."""
+    return tempfile.TemporaryDirectory(prefix=f"{TEMPORARY_PREFIX}{stem}-", suffix=f".{os.getpid()}.tmp", dir=parent)
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]')

@@ -12,7 +12,6 @@ import shutil
 import signal
 import sqlite3
 import stat
-import tempfile
 import time
 from collections import deque
 from concurrent import futures  # its process pool is imported when first asked for (a package __getattr__)
@@ -23,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from casegen import __version__
 from casegen.base.errors import CaseError, UsageError, os_reason
 from casegen.base.policy import FindingClass
+from casegen.base.writing import temporary_folder
 from casegen.case.derive import day_text
 from casegen.case.model import CALLBACK_POINTS, parse_bool
 from casegen.case.reading import read_raw
@@ -99,10 +99,10 @@ def _get(data, *keys):
     return data
 
 
-def facts_of(package: pkg.Package, calendar_file: Path | None) -> list[st.CaseFacts]:
+def facts_of(package: pkg.Package, calendar_file: Path | None, scratch_root: Path) -> list[st.CaseFacts]:
     """Each case of a verified package as casegen reads it: the case folders extracted to a
     temporary folder and summarized (the manifest's own facts are never used)."""
-    with tempfile.TemporaryDirectory(prefix="casegen-receive-") as scratch:
+    with temporary_folder(scratch_root, "receive") as scratch:
         base = Path(scratch)
         root = pkg.extract_cases(package, base)
         overview = summarize([root], calendar_file=calendar_file, workers=1)
@@ -197,7 +197,7 @@ def _incoming(package: pkg.Package, calendar_file: Path | None, store: Path, *, 
     if known is not None:
         return known
     incoming = st.Incoming(package.unit, package.start, package.end, package.sha256, package.size, package.made,
-                           package.manifest["casegen"], facts_of(package, calendar_file))
+                           package.manifest["casegen"], facts_of(package, calendar_file, st.scratch_folder(store)))
     st.write_facts(store, incoming, key)
     return incoming
 
@@ -378,6 +378,7 @@ def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | No
     case files again when that record is missing, stale, or `full` asks (on every core)."""
     if not store.is_dir():
         raise UsageError(f"找不到收存库：{store}")
+    st.clean_strays(store)
     calendar_file = calendar_file or _store_calendar(store)
     try:
         connection = st.open_index(store)
