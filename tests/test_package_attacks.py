@@ -171,6 +171,16 @@ def test_a_killed_receive_leaves_scratch_only_in_the_store_and_the_next_removes_
     assert not left.exists() and not [p for p in store.iterdir() if p.name.startswith(".")]
 
 
+# --- 3. symlinks, whatever system made the zip ---------------------------------------------------
+
+@pytest.mark.parametrize("system", [0, 3, 5, 16, 30])
+def test_a_symlink_entry_is_refused_whatever_system_made_it(tmp_path, capsys, system):
+    link = stored("cases/a/passwd", b"/etc/passwd", system=system, mode=stat.S_IFLNK | 0o777)
+    members = {"cases/a/passwd": b"/etc/passwd"}
+    package = raw_zip(tmp_path / "link.zip", [link, stored("manifest.json", manifest_of(members))])
+    assert refused(capsys, tmp_path, package, "含符号链接") == "含符号链接：'cases/a/passwd'"
+
+
 # --- 5. names a unit's Windows machine cannot hold ------------------------------------------------
 
 @pytest.mark.parametrize(("name", "trouble"), [

@@ -11,9 +11,10 @@ Layout (all names relative, POSIX, sorted; every entry dated 1980-01-01 00:00:00
 
 `verify` refuses a package, with the reason in Chinese, for any member not in the manifest or
 listed and missing, a wrong size or hash, an absolute path, `..`, a name a unit's Windows machine
-cannot hold, a link or other non-regular entry, a duplicate name, sizes beyond the limits or a
-ratio only a zip bomb has, or a manifest that is not what casegen writes. Declared sizes are
-checked before anything is read, and the bytes are counted again while reading.
+cannot hold, a link or other non-regular entry (by its mode, whatever system made the zip), a
+duplicate name, sizes beyond the limits or a ratio only a zip bomb has, or a manifest that is not
+what casegen writes. Declared sizes are checked before anything is read, and the bytes are counted
+again while reading.
 """
 
 from __future__ import annotations
@@ -215,15 +216,16 @@ def name_problem(name: str) -> str | None:
 
 
 def _check_entry(info: zipfile.ZipInfo) -> str | None:
+    """Why an entry is refused, or None. Its type is read from the mode bits whatever system the
+    zip names: Info-ZIP's unzip makes a link of a link's mode from any of them."""
     name = info.filename
     if info.is_dir():
         return f"含文件夹条目（包中只应有普通文件）：{name!r}"
     mode = info.external_attr >> 16
-    if mode and info.create_system == 3:
-        if stat.S_ISLNK(mode):
-            return f"含符号链接：{name!r}"
-        if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits: a plain file (Python writes those)
-            return f"含非普通文件（设备、管道等）：{name!r}"
+    if stat.S_ISLNK(mode):
+        return f"含符号链接：{name!r}"
+    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits: a plain file (Python writes those)
+        return f"含非普通文件（设备、管道等）：{name!r}"
     if info.flag_bits & 0x1:
         return f"含加密的文件：{name!r}"
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
