@@ -22,6 +22,7 @@ from conftest import EXAMPLES
 
 from casegen.base import writing
 from casegen.cli import main
+from casegen.company import package as pkg
 from casegen.company import store as st
 
 UNIT = "九龙坡供电分公司"
@@ -111,6 +112,54 @@ def scratch_elsewhere(tmp_path, monkeypatch) -> Path:
 
 
 GOOD = {"统计.html": b"<html></html>"}
+
+
+# --- 1. a bomb spread over many members --------------------------------------------------------
+
+def spread_bomb(target: Path, members: int) -> Path:
+    """`members` files of exactly 1 MiB of zeros (each at the old per-member floor), listed in a
+    true manifest: the package of the attack, written without compressing 4 GiB."""
+    zeros = bytes(1 << 20)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    deflated = packer.compress(zeros) + packer.flush()
+    digest, crc = hashlib.sha256(zeros).hexdigest(), zlib.crc32(zeros)
+    names = [f"cases/bomb/{n:04d}.bin" for n in range(members)]
+    manifest = {"format": 1, "unit": UNIT, "period": PERIOD, "made": MADE, "casegen": "0.1.0",
+                "members": [{"path": n, "size": len(zeros), "sha256": digest} for n in names], "cases": []}
+    entries = [{"name": n.encode(), "deflated": deflated, "crc": crc, "size": len(zeros)} for n in names]
+    entries.append({"name": b"manifest.json", "body": json.dumps(manifest).encode()})
+    return raw_zip(target, entries)
+
+
+def test_a_bomb_spread_over_many_members_is_refused_before_anything_is_written(tmp_path, capsys,
+                                                                              scratch_elsewhere):
+    bomb = spread_bomb(tmp_path / "bomb.zip", 4090)
+    total = sum(i.file_size for i in zipfile.ZipFile(bomb).infolist())
+    reason = refused(capsys, tmp_path, bomb, "疑为 zip 炸弹")
+    assert reason == (f"解压后共 {total} 字节，是包本身 {bomb.stat().st_size} 字节的 "
+                      f"{total // bomb.stat().st_size} 倍（上限 200 倍），疑为 zip 炸弹")
+    assert not list(scratch_elsewhere.iterdir())
+
+
+def test_the_whole_archive_ratio_catches_members_each_below_the_floor(tmp_path):
+    bomb = spread_bomb(tmp_path / "bomb.zip", 300)  # 300 MiB: within the total, far beyond the ratio
+    with pytest.raises(pkg.Refused) as refusal:
+        pkg.verify(bomb)
+    assert "倍（上限 200 倍），疑为 zip 炸弹" in str(refusal.value)
+
+
+def test_the_declared_total_is_what_a_fortnight_never_reaches():
+    fortnight = 25 * 20_000_000  # about 25 cases of about 20 MB
+    assert fortnight < pkg.LIMITS.total_bytes <= 1 << 30
+    assert pkg.LIMITS.member_bytes <= pkg.LIMITS.total_bytes < pkg.LIMITS.zip_bytes < 2 << 30
+
+
+def test_the_total_counts_every_member_and_says_so(tmp_path):
+    package = build(tmp_path / "p.zip", {"统计.html": os.urandom(40_000), "附件2.xlsx": os.urandom(40_000)})
+    total = sum(i.file_size for i in zipfile.ZipFile(package).infolist())
+    with pytest.raises(pkg.Refused) as refusal:
+        pkg.verify(package, pkg.Limits(total_bytes=60_000))
+    assert str(refusal.value) == f"解压后共 {total} 字节，超过上限 60000 字节"
 
 
 # --- 2. scratch inside the store, abandoned scratch removed --------------------------------------

@@ -12,9 +12,10 @@ Layout (all names relative, POSIX, sorted; every entry dated 1980-01-01 00:00:00
 `verify` refuses a package, with the reason in Chinese, for any member not in the manifest or
 listed and missing, a wrong size or hash, an absolute path, `..`, a name a unit's Windows machine
 cannot hold, a link or other non-regular entry (by its mode, whatever system made the zip), a
-duplicate name, sizes beyond the limits or a ratio only a zip bomb has, or a manifest that is not
-what casegen writes. Declared sizes are checked before anything is read, and the bytes are counted
-again while reading.
+duplicate name, sizes beyond the limits or a ratio only a zip bomb has (per member and over the
+whole package), or a manifest that is not what casegen writes. Declared sizes are checked before
+anything is read, and the bytes are counted again while hashing; nothing is written until all of
+it passed.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 class Limits:
     """What a package may not exceed; a unit's two weeks of cases are far below all of it."""
 
-    zip_bytes: int = 4 << 30  # the zip file itself
+    zip_bytes: int = (1 << 30) + (64 << 20)  # the zip file itself: the total, and room for its own records
     members: int = 20_000
     member_bytes: int = 512 << 20  # one file, uncompressed
-    total_bytes: int = 4 << 30  # all files, uncompressed
-    ratio: int = 200  # uncompressed / compressed, for members over ratio_floor bytes
+    total_bytes: int = 1 << 30  # all files, uncompressed: a fortnight's ~25 cases of ~20 MB are half of it
+    ratio: int = 200  # uncompressed / compressed, for a member, and for the whole package, over ratio_floor bytes
     ratio_floor: int = 1 << 20
     manifest_bytes: int = 16 << 20
 
@@ -190,6 +191,7 @@ ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FIRST_DAY, LAST_DAY = dt.date(2019, 1, 1), dt.date(2199, 12, 31)  # the notice is of 2019
 MAX_DEPTH, MAX_NAME = 16, 1000  # a case folder's files lie a few levels deep; a name is a path, not a story
 HEAD_KEYS = {"format": int, "unit": str, "period": dict, "made": str, "casegen": str, "members": list, "cases": list}
+ENCRYPTED_FLAG = 0x1
 
 
 def name_problem(name: str) -> str | None:
@@ -215,18 +217,17 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def _check_entry(info: zipfile.ZipInfo) -> str | None:
+def _check_entry(info: zipfile.ZipInfo, name: str) -> str | None:
     """Why an entry is refused, or None. Its type is read from the mode bits whatever system the
     zip names: Info-ZIP's unzip makes a link of a link's mode from any of them."""
-    name = info.filename
-    if info.is_dir():
+    if name.endswith("/"):
         return f"含文件夹条目（包中只应有普通文件）：{name!r}"
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         return f"含符号链接：{name!r}"
     if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits: a plain file (Python writes those)
         return f"含非普通文件（设备、管道等）：{name!r}"
-    if info.flag_bits & 0x1:
+    if info.flag_bits & ENCRYPTED_FLAG:
         return f"含加密的文件：{name!r}"
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return f"使用了不支持的压缩方式：{name!r}"
@@ -322,67 +323,95 @@ def _verify_open(path: Path, handle, sha: str, size: int, limits: Limits) -> Pac
         entries = archive.infolist()
         if len(entries) > limits.members:
             raise Refused(f"文件个数 {len(entries)} 超过上限 {limits.members}")
-        names, folded, total = {}, set(), 0
-        for info in entries:
-            reason = name_problem(info.filename) or _check_entry(info)
-            if reason:
-                raise Refused(reason)
-            key = unicodedata.normalize("NFC", info.filename).casefold()
-            if info.filename in names or key in folded:
-                raise Refused(f"文件名重复：{info.filename!r}")
-            names[info.filename] = info
-            folded.add(key)
-            if info.file_size > limits.member_bytes:
-                raise Refused(f"文件 {info.filename!r} 解压后 {info.file_size} 字节，"
-                              f"超过单个文件上限 {limits.member_bytes}")
-            if info.file_size > limits.ratio_floor and info.file_size > limits.ratio * max(info.compress_size, 1):
-                raise Refused(f"文件 {info.filename!r} 压缩比异常（{info.compress_size} → {info.file_size} 字节），"
-                              "疑为 zip 炸弹")
-            total += info.file_size
-        if total > limits.total_bytes:
-            raise Refused(f"解压后共 {total} 字节，超过上限 {limits.total_bytes}")
-        if MANIFEST not in names:
-            raise Refused("缺少清单 manifest.json")
-        raw = _read(archive, names[MANIFEST], limits.manifest_bytes, None)[0]
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-            raise Refused(f"清单（manifest.json）不是 UTF-8 JSON（{e}）") from None
-        manifest = check_manifest(data)
-        listed = {m["path"]: Member(m["path"], m["size"], m["sha256"]) for m in manifest["members"]}
-        extra = sorted(set(names) - set(listed) - {MANIFEST})
-        if extra:
-            raise Refused(f"有 {len(extra)} 个文件未列入清单，如 {extra[0]!r}")
-        missing = sorted(set(listed) - set(names))
-        if missing:
-            raise Refused(f"清单所列 {len(missing)} 个文件不在包中，如 {missing[0]!r}")
-        for name in sorted(listed):
-            if not (name.startswith(CASES + "/") or name in (LEDGER, REPORT)):
-                raise Refused(f"文件 {name!r} 不在约定的位置（cases/、{LEDGER}、{REPORT}）")
-            member = listed[name]
-            if names[name].file_size != member.size:
-                raise Refused(f"文件 {name!r} 的大小与清单不符（包中 {names[name].file_size}，清单 {member.size}）")
-            _, digest = _read(archive, names[name], member.size, None)
-            if digest != member.sha256:
-                raise Refused(f"文件 {name!r} 的 SHA-256 与清单不符")
+        files = _entries([(info.orig_filename, info) for info in entries], limits)
+        _check_total(sum(info.file_size for info in files.values()), size, limits)
+        manifest, listed = _check_members(archive, files, size, limits)
     return Package(path, sha, size, manifest, listed)
 
 
-def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, sink) -> tuple[bytes, str]:
-    """A member's bytes (kept only when no `sink` is given) and digest; never more than
-    `limit` bytes, whatever its header declared."""
-    hasher, count, kept = hashlib.sha256(), 0, []
+def _key(name: str) -> str:
+    """A name as Windows and macOS compare names: case and Unicode form folded."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _entries(named: list[tuple[str, zipfile.ZipInfo]], limits: Limits) -> dict[str, zipfile.ZipInfo]:
+    """The files by name, every entry checked."""
+    files, seen = {}, {}
+    for name, info in named:
+        reason = name_problem(name) or _check_entry(info, name)
+        if reason:
+            raise Refused(reason)
+        if _key(name) in seen:
+            raise Refused(f"文件名重复：{name!r}")
+        seen[_key(name)], files[name] = name, info
+        _check_size(name, info, limits)
+    return files
+
+
+def _check_size(name: str, info: zipfile.ZipInfo, limits: Limits) -> None:
+    if info.file_size > limits.member_bytes:
+        raise Refused(f"文件 {name!r} 解压后 {info.file_size} 字节，超过单个文件上限 {limits.member_bytes}")
+    if info.file_size > limits.ratio_floor and info.file_size > limits.ratio * max(info.compress_size, 1):
+        raise Refused(f"文件 {name!r} 压缩比异常（{info.compress_size} → {info.file_size} 字节），疑为 zip 炸弹")
+
+
+def _check_total(total: int, size: int, limits: Limits) -> None:
+    """The whole package: a bomb spread over many members, each below the floor, shows here."""
+    if total > limits.ratio_floor and total > limits.ratio * size:
+        raise Refused(f"解压后共 {total} 字节，是包本身 {size} 字节的 {total // size} 倍（上限 {limits.ratio} 倍），"
+                      "疑为 zip 炸弹")
+    if total > limits.total_bytes:
+        raise Refused(f"解压后共 {total} 字节，超过上限 {limits.total_bytes} 字节")
+
+
+def _check_members(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], size: int,
+                   limits: Limits) -> tuple[dict, dict[str, Member]]:
+    """The manifest, and every file listed in it, hashed as a stream (nothing written) and
+    counted again against the total."""
+    if MANIFEST not in files:
+        raise Refused("缺少清单 manifest.json")
+    chunks: list[bytes] = []
+    counted = _read(archive, files[MANIFEST], MANIFEST, limits.manifest_bytes, chunks.append)[0]
+    try:
+        data = json.loads(b"".join(chunks).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise Refused(f"清单（manifest.json）不是 UTF-8 JSON（{e}）") from None
+    manifest = check_manifest(data)
+    listed = {m["path"]: Member(m["path"], m["size"], m["sha256"]) for m in manifest["members"]}
+    extra = sorted(set(files) - set(listed) - {MANIFEST})
+    if extra:
+        raise Refused(f"有 {len(extra)} 个文件未列入清单，如 {extra[0]!r}")
+    missing = sorted(set(listed) - set(files))
+    if missing:
+        raise Refused(f"清单所列 {len(missing)} 个文件不在包中，如 {missing[0]!r}")
+    for name in sorted(listed):
+        if not (name.startswith(CASES + "/") or name in (LEDGER, REPORT)):
+            raise Refused(f"文件 {name!r} 不在约定的位置（cases/、{LEDGER}、{REPORT}）")
+        member = listed[name]
+        if files[name].file_size != member.size:
+            raise Refused(f"文件 {name!r} 的大小与清单不符（包中 {files[name].file_size}，清单 {member.size}）")
+        read, digest = _read(archive, files[name], name, member.size)
+        counted += read
+        if counted > limits.total_bytes:
+            raise Refused(f"解压后共 {counted} 字节以上，超过上限 {limits.total_bytes} 字节")
+        if digest != member.sha256:
+            raise Refused(f"文件 {name!r} 的 SHA-256 与清单不符")
+    return manifest, listed
+
+
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit: int, sink=None) -> tuple[int, str]:
+    """A member read as a stream: how many bytes and their digest, each chunk handed to `sink`
+    when one is given; never more than `limit` bytes, whatever its header declared."""
+    hasher, count = hashlib.sha256(), 0
     with archive.open(info) as stream:
         while chunk := stream.read(CHUNK):
             count += len(chunk)
             if count > limit:
-                raise Refused(f"文件 {info.filename!r} 解压后超过声明的或允许的大小（{limit} 字节），疑为 zip 炸弹")
+                raise Refused(f"文件 {name!r} 解压后超过声明的或允许的大小（{limit} 字节），疑为 zip 炸弹")
             hasher.update(chunk)
-            if sink is None:
-                kept.append(chunk)
-            else:
-                sink.write(chunk)
-    return b"".join(kept) if sink is None else b"", hasher.hexdigest()
+            if sink is not None:
+                sink(chunk)
+    return count, hasher.hexdigest()
 
 
 def extract_cases(package: Package, folder: Path) -> Path:
@@ -392,6 +421,7 @@ def extract_cases(package: Package, folder: Path) -> Path:
     root.mkdir(parents=True)
     base = folder.resolve()
     with open(package.file, "rb") as handle, zipfile.ZipFile(handle) as archive:
+        infos = {info.orig_filename: info for info in archive.infolist()}
         for name, member in sorted(package.members.items()):
             if not name.startswith(CASES + "/"):
                 continue
@@ -400,7 +430,7 @@ def extract_cases(package: Package, folder: Path) -> Path:
                 raise Refused(f"文件 {name!r} 指向包外")
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "xb") as sink:
-                _, digest = _read(archive, archive.getinfo(name), member.size, sink)
+                _, digest = _read(archive, infos[name], name, member.size, sink.write)
             if digest != member.sha256:
                 raise Refused(f"文件 {name!r} 的 SHA-256 与清单不符（包在核对后被改动）")
     return root
