@@ -273,3 +273,12 @@ def test_submit_refuses_to_pack_names_receive_would_refuse(tmp_path, capsys):
     where = f"cases/{evidence.parent.name}/evidence"
     assert f"文件名在 Windows 上不能使用（含字符 ':'）：'{where}/现场 10:30.jpg'" in err
     assert f"文件名在 Windows 上不能使用（“CON” 是 Windows 保留的设备名）：'{where}/CON.pdf'" in err
+
+
+# --- 7. a file and a folder of one name --------------------------------------------------------------
+
+@pytest.mark.parametrize(("file", "inner"), [("cases/a", "cases/a/b.txt"), ("cases/A", "cases/a/b.txt")])
+def test_a_file_and_a_folder_of_one_name_are_refused_for_that(tmp_path, capsys, file, inner):
+    reason = refused(capsys, tmp_path, build(tmp_path / "p.zip", {file: b"x", inner: b"y", **GOOD}), "同名")
+    folder = inner.rsplit("/", 1)[0] + "/"
+    assert reason == f"文件 {file!r} 与文件夹 {folder!r} 同名：同一个名字不能既是文件又是文件夹"

@@ -12,10 +12,10 @@ Layout (all names relative, POSIX, sorted; every entry dated 1980-01-01 00:00:00
 `verify` refuses a package, with the reason in Chinese, for any member not in the manifest or
 listed and missing, a wrong size or hash, an absolute path, `..`, a name a unit's Windows machine
 cannot hold, a link or other non-regular entry (by its mode, whatever system made the zip), a
-duplicate name, sizes beyond the limits or a ratio only a zip bomb has (per member and over the
-whole package), or a manifest that is not what casegen writes. Declared sizes are checked before
-anything is read, and the bytes are counted again while hashing; nothing is written until all of
-it passed.
+duplicate name, a file and a folder of one name, sizes beyond the limits or a ratio only a zip
+bomb has (per member and over the whole package), or a manifest that is not what casegen writes.
+Declared sizes are checked before anything is read, and the bytes are counted again while hashing;
+nothing is written until all of it passed.
 """
 
 from __future__ import annotations
@@ -336,7 +336,7 @@ def _key(name: str) -> str:
 
 def _entries(named: list[tuple[str, zipfile.ZipInfo]], limits: Limits) -> dict[str, zipfile.ZipInfo]:
     """The files by name, every entry checked."""
-    files, seen = {}, {}
+    files, seen, folders = {}, {}, {}
     for name, info in named:
         reason = name_problem(name) or _check_entry(info, name)
         if reason:
@@ -344,7 +344,13 @@ def _entries(named: list[tuple[str, zipfile.ZipInfo]], limits: Limits) -> dict[s
         if _key(name) in seen:
             raise Refused(f"文件名重复：{name!r}")
         seen[_key(name)], files[name] = name, info
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            folders.setdefault(_key("/".join(parts[:depth])), "/".join(parts[:depth]))
         _check_size(name, info, limits)
+    clash = next((name for key, name in seen.items() if key in folders), None)
+    if clash:
+        raise Refused(f"文件 {clash!r} 与文件夹 {folders[_key(clash)] + '/'!r} 同名：同一个名字不能既是文件又是文件夹")
     return files
 
 
