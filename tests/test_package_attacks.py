@@ -275,6 +275,18 @@ def test_submit_refuses_to_pack_names_receive_would_refuse(tmp_path, capsys):
     assert f"文件名在 Windows 上不能使用（“CON” 是 Windows 保留的设备名）：'{where}/CON.pdf'" in err
 
 
+# --- 6. dates no package can have ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"period": {"from": "2199-01-01", "to": "2199-01-14"}}, "period.from 2199-01-01 晚于今天"),
+    ({"period": {"from": "2025-01-01", "to": "2199-12-31"}}, "period.to 2199-12-31 晚于今天"),
+    ({"made": "0001-01-01T00:00:00+08:00"}, "生成时间 0001-01-01T00:00:00+08:00 早于 2019-01-01"),
+    ({"made": "2199-01-15T00:00:00+08:00"}, "生成时间 2199-01-15T00:00:00+08:00 晚于现在"),
+])
+def test_implausible_dates_are_refused_with_a_reason(tmp_path, capsys, changes, reason):
+    refused(capsys, tmp_path, build(tmp_path / "p.zip", GOOD, **changes), "清单（manifest.json）有误：" + reason)
+
+
 # --- 7. a file and a folder of one name --------------------------------------------------------------
 
 @pytest.mark.parametrize(("file", "inner"), [("cases/a", "cases/a/b.txt"), ("cases/A", "cases/a/b.txt")])

@@ -13,9 +13,9 @@ Layout (all names relative, POSIX, sorted; every entry dated 1980-01-01 00:00:00
 listed and missing, a wrong size or hash, an absolute path, `..`, a name a unit's Windows machine
 cannot hold, a link or other non-regular entry (by its mode, whatever system made the zip), a
 duplicate name, a file and a folder of one name, sizes beyond the limits or a ratio only a zip
-bomb has (per member and over the whole package), or a manifest that is not what casegen writes.
-Declared sizes are checked before anything is read, and the bytes are counted again while hashing;
-nothing is written until all of it passed.
+bomb has (per member and over the whole package), or a manifest that is not what casegen writes,
+with dates no package can have. Declared sizes are checked before anything is read, and the bytes
+are counted again while hashing; nothing is written until all of it passed.
 """
 
 from __future__ import annotations
@@ -188,7 +188,9 @@ def build(target: Path, files: dict[str, Path | bytes], head: dict, cases: list[
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FIRST_DAY, LAST_DAY = dt.date(2019, 1, 1), dt.date(2199, 12, 31)  # the notice is of 2019
+FIRST_DAY = dt.date(2019, 1, 1)  # the notice is of 2019: no period and no package is older
+AHEAD = dt.timedelta(days=14)  # a period may end at most a fortnight after the day it arrives (reported early)
+CLOCKS = dt.timedelta(days=1)  # how far a unit's clock may run ahead of the 客服中心's
 MAX_DEPTH, MAX_NAME = 16, 1000  # a case folder's files lie a few levels deep; a name is a path, not a story
 HEAD_KEYS = {"format": int, "unit": str, "period": dict, "made": str, "casegen": str, "members": list, "cases": list}
 ENCRYPTED_FLAG = 0x1
@@ -243,13 +245,38 @@ def _date(text, what: str) -> dt.date:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise Refused(f"清单（manifest.json）有误：{what} 应写作 YYYY-MM-DD，实际为 {text!r}") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise Refused(f"清单（manifest.json）有误：{what} {day} 不在 {FIRST_DAY} 至 {LAST_DAY} 之间")
+    if day < FIRST_DAY:
+        raise Refused(f"清单（manifest.json）有误：{what} {day} 早于 {FIRST_DAY}（通知是 2019 年的）")
     return day
 
 
-def check_manifest(data: object) -> dict:
-    """The manifest, as casegen writes it, or Refused with what is wrong."""
+def _check_times(data: dict, now: dt.datetime) -> None:
+    """Dates no package can have: a period not yet begun or ending more than a fortnight from
+    today (it would count as reported for fortnights to come), made before 2019 or in the future."""
+    bad, today = "清单（manifest.json）有误：", now.astimezone(BEIJING).date()
+    start, end = _date(data["period"].get("from"), "period.from"), _date(data["period"].get("to"), "period.to")
+    if end < start:
+        raise Refused(bad + f"期间结束 {end} 早于开始 {start}")
+    if start > today:
+        raise Refused(bad + f"period.from {start} 晚于今天（{today}）：还没有开始的期间不能上报")
+    if end > today + AHEAD:
+        raise Refused(bad + f"period.to {end} 晚于今天（{today}）两周以上：上报的期间至多到两周之后")
+    try:
+        made = dt.datetime.fromisoformat(data["made"])
+    except ValueError:
+        raise Refused(bad + f"生成时间 {data['made']!r} 不是 ISO 8601 时间") from None
+    if made.tzinfo is None:
+        raise Refused(bad + "生成时间没有时区")
+    if made.date() < FIRST_DAY:
+        raise Refused(bad + f"生成时间 {data['made']} 早于 {FIRST_DAY}（通知是 2019 年的）")
+    if made > now + CLOCKS:
+        raise Refused(bad + f"生成时间 {data['made']} 晚于现在（{now.astimezone(BEIJING):%Y-%m-%d %H:%M} 北京时间）："
+                      "单位电脑的时钟有误，或清单被改过")
+
+
+def check_manifest(data: object, *, now: dt.datetime | None = None) -> dict:
+    """The manifest, as casegen writes it, or Refused with what is wrong (`now`: the time it is
+    judged at, default the clock's)."""
     bad = "清单（manifest.json）有误："
     if not isinstance(data, dict):
         raise Refused(bad + "应为 JSON 对象")
@@ -263,16 +290,7 @@ def check_manifest(data: object) -> dict:
     unit = data["unit"]
     if not unit.strip() or safe_name(unit) != unit or unit.startswith("."):
         raise Refused(bad + f"供电单位名称 {unit!r} 为空或含不能用作文件夹名的字符")
-    period = data["period"]
-    start, end = _date(period.get("from"), "period.from"), _date(period.get("to"), "period.to")
-    if end < start:
-        raise Refused(bad + f"期间结束 {end} 早于开始 {start}")
-    try:
-        made = dt.datetime.fromisoformat(data["made"])
-    except ValueError:
-        raise Refused(bad + f"生成时间 {data['made']!r} 不是 ISO 8601 时间") from None
-    if made.tzinfo is None:
-        raise Refused(bad + "生成时间没有时区")
+    _check_times(data, now or dt.datetime.now(BEIJING))
     seen = set()
     for n, member in enumerate(data["members"], 1):
         if not (isinstance(member, dict) and isinstance(member.get("path"), str)
