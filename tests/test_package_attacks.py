@@ -230,6 +230,37 @@ def test_a_symlink_entry_is_refused_whatever_system_made_it(tmp_path, capsys, sy
     assert refused(capsys, tmp_path, package, "含符号链接") == "含符号链接：'cases/a/passwd'"
 
 
+# --- 4. bytes around the zip -----------------------------------------------------------------------
+
+def test_bytes_before_the_zip_are_refused(tmp_path, capsys):
+    package = tmp_path / "p.zip"
+    page = b"<html><body>\xe6\x82\xa8\xe7\x9a\x84\xe9\x82\xae\xe4\xbb\xb6</body></html>\n"
+    package.write_bytes(page + build(tmp_path / "ok.zip", GOOD).read_bytes())
+    assert refused(capsys, tmp_path, package, WHOLE) == f"zip 之前有 {len(page)} 个字节的别的内容（如网页）：{WHOLE}"
+
+
+@pytest.mark.parametrize("tail", [b"\n<html>junk</html>", b"\0" * 3])
+def test_bytes_after_the_zip_are_refused(tmp_path, capsys, tail):
+    package = tmp_path / "p.zip"
+    package.write_bytes(build(tmp_path / "ok.zip", GOOD).read_bytes() + tail)
+    reason = refused(capsys, tmp_path, package, WHOLE)
+    assert reason == f"zip 的结尾之后还有 {len(tail)} 个字节（别的内容或注释）：{WHOLE}"
+
+
+def test_a_comment_is_refused(tmp_path, capsys):
+    package = build(tmp_path / "p.zip", GOOD)
+    with zipfile.ZipFile(package, "a") as archive:
+        archive.comment = "请查收".encode()
+    refused(capsys, tmp_path, package, "字节（别的内容或注释）")
+
+
+def test_bytes_between_members_are_refused(tmp_path, capsys):
+    members = {"统计.html": b"<html></html>"}
+    package = raw_zip(tmp_path / "p.zip", [stored("统计.html", members["统计.html"]),
+                                           stored("manifest.json", manifest_of(members))], between=b"hidden")
+    assert refused(capsys, tmp_path, package, WHOLE) == f"文件 'manifest.json' 之前有 6 个不属于任何文件的字节：{WHOLE}"
+
+
 # --- 5. names a unit's Windows machine cannot hold ------------------------------------------------
 
 @pytest.mark.parametrize(("name", "trouble"), [

@@ -12,10 +12,11 @@ Layout (all names relative, POSIX, sorted; every entry dated 1980-01-01 00:00:00
 `verify` refuses a package, with the reason in Chinese, for any member not in the manifest or
 listed and missing, a wrong size or hash, an absolute path, `..`, a name a unit's Windows machine
 cannot hold, a link or other non-regular entry (by its mode, whatever system made the zip), a
-duplicate name, a file and a folder of one name, sizes beyond the limits or a ratio only a zip
-bomb has (per member and over the whole package), or a manifest that is not what casegen writes,
-with dates no package can have. Declared sizes are checked before anything is read, and the bytes
-are counted again while hashing; nothing is written until all of it passed.
+duplicate name, a file and a folder of one name, bytes before, between or after the zip's own
+records, sizes beyond the limits or a ratio only a zip bomb has (per member and over the whole
+package), or a manifest that is not what casegen writes, with dates no package can have. Declared
+sizes are checked before anything is read, and the bytes are counted again while hashing; nothing
+is written until all of it passed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import io
 import json
 import re
 import stat
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -193,7 +195,10 @@ AHEAD = dt.timedelta(days=14)  # a period may end at most a fortnight after the 
 CLOCKS = dt.timedelta(days=1)  # how far a unit's clock may run ahead of the 客服中心's
 MAX_DEPTH, MAX_NAME = 16, 1000  # a case folder's files lie a few levels deep; a name is a path, not a story
 HEAD_KEYS = {"format": int, "unit": str, "period": dict, "made": str, "casegen": str, "members": list, "cases": list}
-ENCRYPTED_FLAG = 0x1
+AS_MADE = "上报包应正是 casegen submit 生成的 zip"
+DESCRIPTOR_FLAG, ENCRYPTED_FLAG = 0x8, 0x1
+LOCAL_HEADER, END_RECORD = 30, 22  # bytes of a member's local header and of the end record, before their names
+DESCRIPTOR_SIZES = (12, 16, 20, 24)  # a data descriptor: CRC and two sizes of 4 or 8 bytes, with or without signature
 
 
 def name_problem(name: str) -> str | None:
@@ -341,10 +346,51 @@ def _verify_open(path: Path, handle, sha: str, size: int, limits: Limits) -> Pac
         entries = archive.infolist()
         if len(entries) > limits.members:
             raise Refused(f"文件个数 {len(entries)} 超过上限 {limits.members}")
-        files = _entries([(info.orig_filename, info) for info in entries], limits)
+        named = [(info.orig_filename, info) for info in entries]
+        reason = _tail(handle, size) or _layout(handle, named, archive.start_dir)
+        if reason:
+            raise Refused(reason)
+        files = _entries(named, limits)
         _check_total(sum(info.file_size for info in files.values()), size, limits)
         manifest, listed = _check_members(archive, files, size, limits)
     return Package(path, sha, size, manifest, listed)
+
+
+def _tail(handle, size: int) -> str | None:
+    """Bytes after the zip's end record (or a comment in it): casegen writes neither."""
+    handle.seek(max(0, size - END_RECORD - 0xFFFF))
+    data = handle.read()
+    after = len(data) - data.rfind(b"PK\x05\x06") - END_RECORD
+    return f"zip 的结尾之后还有 {after} 个字节（别的内容或注释）：{AS_MADE}" if after else None
+
+
+def _layout(handle, named: list[tuple[str, zipfile.ZipInfo]], start_dir: int) -> str | None:
+    """Bytes before the first member, between members (hidden there, or a member's data read
+    twice: the overlapping bomb) or before the central directory; None when the members lie back
+    to back from the first byte. (zipfile already takes the directory to end at the end record.)"""
+    end, previous = 0, None
+    for name, info in sorted(named, key=lambda pair: pair[1].header_offset):
+        reason = _between(previous, end, info.header_offset, f"文件 {name!r}")
+        if reason:
+            return reason
+        handle.seek(info.header_offset)
+        header = handle.read(LOCAL_HEADER)
+        if len(header) < LOCAL_HEADER or header[:4] != b"PK\x03\x04":
+            return f"不是完好的 zip 文件（文件 {name!r} 的文件头有误）"
+        name_length, extra_length = struct.unpack("<2H", header[26:30])
+        end, previous = info.header_offset + LOCAL_HEADER + name_length + extra_length + info.compress_size, info
+    return _between(previous, end, start_dir, "zip 的目录")
+
+
+def _between(previous: zipfile.ZipInfo | None, end: int, start: int, what: str) -> str | None:
+    gap = start - end
+    if gap == 0 or (previous is not None and previous.flag_bits & DESCRIPTOR_FLAG and gap in DESCRIPTOR_SIZES):
+        return None
+    if previous is None and gap > 0:
+        return f"zip 之前有 {gap} 个字节的别的内容（如网页）：{AS_MADE}"
+    if gap > 0:
+        return f"{what} 之前有 {gap} 个不属于任何文件的字节：{AS_MADE}"
+    return f"{what} 与前一个文件在包中重叠，疑为 zip 炸弹"
 
 
 def _key(name: str) -> str:
