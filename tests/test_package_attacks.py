@@ -325,3 +325,83 @@ def test_a_file_and_a_folder_of_one_name_are_refused_for_that(tmp_path, capsys, 
     reason = refused(capsys, tmp_path, build(tmp_path / "p.zip", {file: b"x", inner: b"y", **GOOD}), "同名")
     folder = inner.rsplit("/", 1)[0] + "/"
     assert reason == f"文件 {file!r} 与文件夹 {folder!r} 同名：同一个名字不能既是文件又是文件夹"
+
+
+# --- 31.9 packages re-made by hand -----------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="needs Info-ZIP zip: apt-get install zip")
+def test_a_package_unpacked_and_rezipped_with_info_zip_is_kept_and_said(tmp_path, capsys):
+    package = submitted(tmp_path)
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(unpacked)
+        original = sorted(archive.namelist())
+    again = tmp_path / "again.zip"
+    subprocess.run(["zip", "-q", "-r", str(again), "."], cwd=unpacked, check=True,
+                   env={**os.environ, "LC_ALL": "C.UTF-8"})
+    with zipfile.ZipFile(again) as archive:
+        folders = sum(i.is_dir() for i in archive.infolist())
+        assert folders and not any(i.flag_bits & 0x800 for i in archive.infolist())
+    code, [result] = receive(capsys, tmp_path / "store", again)
+    assert code == 0 and result["status"] == "已收存" and result["cases"] == 3, result
+    assert result["notes"] == [
+        f"包不是 casegen submit 原样生成的：解开后重新压缩过（含 {folders} 个文件夹条目，已略过；"
+        "每个文件仍与清单核对）",
+        "文件名没有标明编码（无 UTF-8 标记），按 UTF-8（Linux 上 Info-ZIP 的写法）读出"]
+    assert {c["folder"] for c in dump_cases(tmp_path / "store")} == {n.rsplit("/", 1)[0] for n in original
+                                                                      if n.endswith("/case.yaml")}
+    capsys.readouterr()
+    assert main(["receive", str(again), "--store", str(tmp_path / "store2")]) == 0
+    out = capsys.readouterr().out
+    assert "注：包不是 casegen submit 原样生成的" in out and "按 UTF-8（Linux 上 Info-ZIP 的写法）读出" in out
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="needs Info-ZIP zip: apt-get install zip")
+def test_a_package_rezipped_with_its_outer_folder_is_refused_plainly(tmp_path, capsys):
+    package = submitted(tmp_path)
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(tmp_path / "outer" / "九龙坡")
+    again = tmp_path / "again.zip"
+    subprocess.run(["zip", "-q", "-r", str(again), "九龙坡"], cwd=tmp_path / "outer", check=True)
+    reason = refused(capsys, tmp_path, again, "缺少清单")
+    assert reason == ("缺少清单 manifest.json：包中的文件都在文件夹 '九龙坡/' 下，像是解开后连同外层文件夹重新压缩的；"
+                      "请让单位发送 casegen submit 生成的原包（文件名没有标明编码（无 UTF-8 标记），"
+                      "按 UTF-8（Linux 上 Info-ZIP 的写法）读出）")
+
+
+@pytest.mark.parametrize(("encoding", "said"), [("gbk", "GBK（中文 Windows 的写法）"),
+                                                 ("cp437", "cp437（zip 格式默认的编码）")])
+def test_names_without_the_utf8_flag_are_read_as_the_zip_says(tmp_path, capsys, encoding, said):
+    name = "cases/王记/照片.jpg" if encoding == "gbk" else "cases/Äpfel/ÿ.jpg"
+    members = {name: b"\xff\xd8 photo"}
+    entries = [{"name": name.encode(encoding), "body": members[name]}, stored("manifest.json", manifest_of(members))]
+    code, [result] = receive(capsys, tmp_path / "store", raw_zip(tmp_path / "p.zip", entries))
+    assert code == 0 and result["status"] == "已收存", result
+    assert result["notes"] == [f"文件名没有标明编码（无 UTF-8 标记），按 {said}读出"]
+
+
+def test_a_mismatch_after_guessing_the_encoding_says_the_guess(tmp_path, capsys):
+    members = {"cases/王记/照片.jpg": b"\xff\xd8 photo"}
+    listed = manifest_of({"cases/王记/相片.jpg": b"\xff\xd8 photo"})
+    entries = [{"name": "cases/王记/照片.jpg".encode("gbk"), "body": members["cases/王记/照片.jpg"]},
+               stored("manifest.json", listed)]
+    reason = refused(capsys, tmp_path, raw_zip(tmp_path / "p.zip", entries), "未列入清单")
+    assert reason.endswith("（文件名没有标明编码（无 UTF-8 标记），按 GBK（中文 Windows 的写法）读出）")
+
+
+def test_an_info_zip_unicode_path_field_is_what_the_zip_says(tmp_path, capsys):
+    name = "cases/王记/照片.jpg"
+    legacy = name.encode("gbk")
+    field = b"\x01" + struct.pack("<L", zlib.crc32(legacy)) + name.encode("utf-8")
+    members = {name: b"\xff\xd8 photo"}
+    entries = [{"name": legacy, "body": members[name], "extra": struct.pack("<2H", 0x7075, len(field)) + field},
+               stored("manifest.json", manifest_of(members))]
+    code, [result] = receive(capsys, tmp_path / "store", raw_zip(tmp_path / "p.zip", entries))
+    assert code == 0 and result["status"] == "已收存", result
+    assert result["notes"] == ["文件名没有标明编码（无 UTF-8 标记），按 Info-ZIP 的 Unicode 路径字段（UTF-8）读出"]
+
+
+def test_a_folder_entry_that_is_a_link_is_refused(tmp_path, capsys):
+    link = stored("cases/a/", b"", mode=stat.S_IFLNK | 0o777)
+    package = raw_zip(tmp_path / "link.zip", [link, stored("manifest.json", manifest_of({}))])
+    assert refused(capsys, tmp_path, package, "含符号链接") == "含符号链接：'cases/a/'"

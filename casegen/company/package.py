@@ -17,6 +17,11 @@ records, sizes beyond the limits or a ratio only a zip bomb has (per member and 
 package), or a manifest that is not what casegen writes, with dates no package can have. Declared
 sizes are checked before anything is read, and the bytes are counted again while hashing; nothing
 is written until all of it passed.
+
+A package unpacked and zipped again by hand (Info-ZIP `zip -r`, Windows) still verifies, file by
+file: its folder entries are skipped and names stored without the UTF-8 flag are read as the zip
+says (Info-ZIP's Unicode path field; else UTF-8 as Info-ZIP on Linux writes, GBK as Chinese Windows
+writes, or the format's cp437), and `Package.notes` says so.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import stat
 import struct
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -78,6 +84,7 @@ class Package:
     size: int
     manifest: dict
     members: dict[str, Member] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how a package re-made outside casegen was read
 
     @property
     def unit(self) -> str:
@@ -196,9 +203,14 @@ CLOCKS = dt.timedelta(days=1)  # how far a unit's clock may run ahead of the 客
 MAX_DEPTH, MAX_NAME = 16, 1000  # a case folder's files lie a few levels deep; a name is a path, not a story
 HEAD_KEYS = {"format": int, "unit": str, "period": dict, "made": str, "casegen": str, "members": list, "cases": list}
 AS_MADE = "上报包应正是 casegen submit 生成的 zip"
-DESCRIPTOR_FLAG, ENCRYPTED_FLAG = 0x8, 0x1
+REMADE = "包不是 casegen submit 原样生成的：解开后重新压缩过（含 {} 个文件夹条目，已略过；每个文件仍与清单核对）"
+UTF8_FLAG, DESCRIPTOR_FLAG, ENCRYPTED_FLAG = 0x800, 0x8, 0x1
 LOCAL_HEADER, END_RECORD = 30, 22  # bytes of a member's local header and of the end record, before their names
 DESCRIPTOR_SIZES = (12, 16, 20, 24)  # a data descriptor: CRC and two sizes of 4 or 8 bytes, with or without signature
+UNICODE_PATH = 0x7075  # Info-ZIP's extra field: version 1, CRC-32 of the stored name, the name in UTF-8
+# for names stored without the UTF-8 flag, tried in this order on all of them at once; cp437 reads any bytes
+ENCODINGS = (("utf-8", "UTF-8（Linux 上 Info-ZIP 的写法）"), ("gbk", "GBK（中文 Windows 的写法）"),
+             ("cp437", "cp437（zip 格式默认的编码）"))
 
 
 def name_problem(name: str) -> str | None:
@@ -227,13 +239,14 @@ def name_problem(name: str) -> str | None:
 def _check_entry(info: zipfile.ZipInfo, name: str) -> str | None:
     """Why an entry is refused, or None. Its type is read from the mode bits whatever system the
     zip names: Info-ZIP's unzip makes a link of a link's mode from any of them."""
-    if name.endswith("/"):
-        return f"含文件夹条目（包中只应有普通文件）：{name!r}"
     mode = info.external_attr >> 16
+    folder = name.endswith("/")
     if stat.S_ISLNK(mode):
         return f"含符号链接：{name!r}"
-    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits: a plain file (Python writes those)
+    if stat.S_IFMT(mode) and not (stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)):  # no type bits: plain
         return f"含非普通文件（设备、管道等）：{name!r}"
+    if folder:
+        return f"文件夹条目 {name!r} 带有内容" if info.file_size else None
     if info.flag_bits & ENCRYPTED_FLAG:
         return f"含加密的文件：{name!r}"
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -346,14 +359,62 @@ def _verify_open(path: Path, handle, sha: str, size: int, limits: Limits) -> Pac
         entries = archive.infolist()
         if len(entries) > limits.members:
             raise Refused(f"文件个数 {len(entries)} 超过上限 {limits.members}")
-        named = [(info.orig_filename, info) for info in entries]
-        reason = _tail(handle, size) or _layout(handle, named, archive.start_dir)
-        if reason:
-            raise Refused(reason)
-        files = _entries(named, limits)
-        _check_total(sum(info.file_size for info in files.values()), size, limits)
-        manifest, listed = _check_members(archive, files, size, limits)
-    return Package(path, sha, size, manifest, listed)
+        named, encoding = _names(entries)
+        try:
+            reason = _tail(handle, size) or _layout(handle, named, archive.start_dir)
+            if reason:
+                raise Refused(reason)
+            files, folders = _entries(named, limits)
+            _check_total(sum(info.file_size for info in files.values()), size, limits)
+            manifest, listed = _check_members(archive, files, size, limits)
+        except Refused as e:
+            raise Refused(f"{e}（{encoding}）" if encoding else str(e)) from None
+    notes = [REMADE.format(folders)] if folders else []
+    return Package(path, sha, size, manifest, listed, notes + ([encoding] if encoding else []))
+
+
+def _names(entries: list[zipfile.ZipInfo]) -> tuple[list[tuple[str, zipfile.ZipInfo]], str | None]:
+    """Each entry with its name as the zip says it; and, when names without the UTF-8 flag are
+    not ASCII, how they were read (Info-ZIP's Unicode path field, else one encoding for all)."""
+    unflagged = [i for i in entries if not i.flag_bits & UTF8_FLAG and not i.orig_filename.isascii()]
+    names = {id(i): i.orig_filename for i in entries}
+    labels = []
+    by_field = {id(i): name for i in unflagged if (name := _unicode_path(i)) is not None}
+    if by_field:
+        names.update(by_field)
+        labels.append("Info-ZIP 的 Unicode 路径字段（UTF-8）")
+    rest = [i.orig_filename.encode("cp437") for i in unflagged if id(i) not in by_field]  # the bytes as stored
+    if rest:
+        encoding, label = next((e, label) for e, label in ENCODINGS if _decodes(rest, e))
+        names.update({id(i): i.orig_filename.encode("cp437").decode(encoding)
+                      for i in unflagged if id(i) not in by_field})
+        labels.append(label)
+    note = f"文件名没有标明编码（无 UTF-8 标记），按 {'和'.join(labels)}读出" if labels else None
+    return [(names[id(i)], i) for i in entries], note
+
+
+def _decodes(names: list[bytes], encoding: str) -> bool:
+    try:
+        for name in names:
+            name.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _unicode_path(info: zipfile.ZipInfo) -> str | None:
+    """The name in Info-ZIP's Unicode path field, when the field is there and made for this name."""
+    extra, stored = info.extra, info.orig_filename.encode("cp437")
+    while len(extra) >= 4:
+        kind, length = struct.unpack("<2H", extra[:4])
+        body, extra = extra[4:4 + length], extra[4 + length:]
+        if kind == UNICODE_PATH and len(body) > 5 and body[0] == 1 \
+                and struct.unpack("<L", body[1:5])[0] == zlib.crc32(stored):
+            try:
+                return body[5:].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def _tail(handle, size: int) -> str | None:
@@ -398,13 +459,18 @@ def _key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def _entries(named: list[tuple[str, zipfile.ZipInfo]], limits: Limits) -> dict[str, zipfile.ZipInfo]:
-    """The files by name, every entry checked."""
-    files, seen, folders = {}, {}, {}
+def _entries(named: list[tuple[str, zipfile.ZipInfo]], limits: Limits) -> tuple[dict[str, zipfile.ZipInfo], int]:
+    """The files by name, every entry checked, and how many folder entries were skipped."""
+    files, seen, folders, skipped = {}, {}, {}, 0
     for name, info in named:
-        reason = name_problem(name) or _check_entry(info, name)
+        folder = name.endswith("/")
+        reason = name_problem(name[:-1] if folder else name) or _check_entry(info, name)
         if reason:
             raise Refused(reason)
+        if folder:
+            folders.setdefault(_key(name[:-1]), name[:-1])
+            skipped += 1
+            continue
         if _key(name) in seen:
             raise Refused(f"文件名重复：{name!r}")
         seen[_key(name)], files[name] = name, info
@@ -415,7 +481,7 @@ def _entries(named: list[tuple[str, zipfile.ZipInfo]], limits: Limits) -> dict[s
     clash = next((name for key, name in seen.items() if key in folders), None)
     if clash:
         raise Refused(f"文件 {clash!r} 与文件夹 {folders[_key(clash)] + '/'!r} 同名：同一个名字不能既是文件又是文件夹")
-    return files
+    return files, skipped
 
 
 def _check_size(name: str, info: zipfile.ZipInfo, limits: Limits) -> None:
@@ -434,12 +500,21 @@ def _check_total(total: int, size: int, limits: Limits) -> None:
         raise Refused(f"解压后共 {total} 字节，超过上限 {limits.total_bytes} 字节")
 
 
+def _no_manifest(files: dict[str, zipfile.ZipInfo]) -> str:
+    tops = {name.split("/")[0] for name in files}
+    top = next(iter(tops)) if len(tops) == 1 else None
+    if top and f"{top}/{MANIFEST}" in files:
+        return (f"缺少清单 manifest.json：包中的文件都在文件夹 {top + '/'!r} 下，像是解开后连同外层文件夹重新压缩的；"
+                "请让单位发送 casegen submit 生成的原包")
+    return "缺少清单 manifest.json"
+
+
 def _check_members(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], size: int,
                    limits: Limits) -> tuple[dict, dict[str, Member]]:
     """The manifest, and every file listed in it, hashed as a stream (nothing written) and
     counted again against the total."""
     if MANIFEST not in files:
-        raise Refused("缺少清单 manifest.json")
+        raise Refused(_no_manifest(files))
     chunks: list[bytes] = []
     counted = _read(archive, files[MANIFEST], MANIFEST, limits.manifest_bytes, chunks.append)[0]
     try:
@@ -491,7 +566,7 @@ def extract_cases(package: Package, folder: Path) -> Path:
     root.mkdir(parents=True)
     base = folder.resolve()
     with open(package.file, "rb") as handle, zipfile.ZipFile(handle) as archive:
-        infos = {info.orig_filename: info for info in archive.infolist()}
+        infos = dict(_names(archive.infolist())[0])
         for name, member in sorted(package.members.items()):
             if not name.startswith(CASES + "/"):
                 continue

@@ -67,6 +67,7 @@ class Received:
     kept: st.Kept | None = None
     cases: int = 0
     stored: str | None = None  # the package's path in the store
+    notes: list[str] = field(default_factory=list)  # how a package re-made outside casegen was read
 
     @property
     def flagged(self) -> list[st.Change]:
@@ -279,7 +280,7 @@ def receive_one(source: Path, store: Path, connection, *, units: list[str] | Non
             placed = path
             _hook("linked")
         return Received(source, KEPT, sha256=sha, kept=kept, cases=len(incoming.cases),
-                        stored=st.relative(store, path))
+                        stored=st.relative(store, path), notes=package.notes)
     except pkg.Refused as e:
         return Received(source, REFUSED, str(e))
     except (OSError, CaseError, sqlite3.Error) as e:
