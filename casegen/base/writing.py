@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,15 +56,21 @@ TEMPORARY = re.compile(r"^\.casegen-.*\.(\d+)\.tmp(\.\w+)?$")
 
 
 def remove_abandoned(folders: list[Path]) -> list[Path]:
-    """casegen's own temporary files in `folders` whose writing process is gone (killed mid-way):
-    removed. Nothing else is touched."""
+    """casegen's own temporary files and scratch folders in `folders` whose process is gone
+    (killed mid-way): removed. Nothing else is touched."""
     removed = []
     for folder in folders:
         for path in folder.glob(f"{TEMPORARY_PREFIX}*"):
             match = TEMPORARY.match(path.name)
-            if match and path.is_file() and not _alive(int(match.group(1))):
+            if not match or _alive(int(match.group(1))):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.is_file():
                 path.unlink(missing_ok=True)
-                removed.append(path)
+            else:
+                continue
+            removed.append(path)
     return removed
 
 
@@ -86,22 +94,49 @@ def temporary_name(stem: str, suffix: str) -> str:
     return f"{TEMPORARY_PREFIX}{stem}.{os.getpid()}.tmp{suffix}"
 
 
+def temporary_folder(parent: Path, stem: str) -> tempfile.TemporaryDirectory:
+    """A scratch folder in `parent`, removed when done; named as the temporary files are, so that
+    the one a killed run leaves behind is removed by `remove_abandoned`."""
+    return tempfile.TemporaryDirectory(prefix=f"{TEMPORARY_PREFIX}{stem}-", suffix=f".{os.getpid()}.tmp", dir=parent)
+
+
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]')
 NAME_BYTES = 120  # room for "_工程建设简图.png", "_公开版" and the temporary prefix within 255 bytes
 
 
 def safe_name(text: str, limit: int = NAME_BYTES) -> str:
-    """A file name from a customer name: no characters Windows or Linux refuse or that reorder
-    text, and at most `limit` bytes of UTF-8 (a Linux name holds 255 bytes, not characters)."""
+    """A file name from a customer name: one that `name_trouble` accepts, of at most `limit`
+    bytes of UTF-8 (a Linux name holds 255 bytes, not characters)."""
     name = _UNSAFE.sub("_", text).strip(" .") or "案例"
-    if name.split(".")[0].upper() in _RESERVED:  # CON, NUL, COM1 …: Windows cannot open them
+    if _reserved(name):
         name = "_" + name
     while len(name.encode("utf-8")) > limit:
         name = name[:-1]
-    return name
+    return name.rstrip(" .") or "案例"  # shortened, it may end in a dot again
 
 
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
+def name_trouble(part: str) -> str | None:
+    """Why `part` cannot be one file or folder name on a unit's machine (Windows' rules, the
+    stricter, and Linux's length), or None. What the workbench makes with `safe_name` passes."""
+    found = _UNSAFE.search(part)
+    if found:
+        return f"含字符 {found.group()!r}"
+    if part != part.rstrip(" ."):
+        return "以空格或点结尾"
+    if _reserved(part):
+        return f"“{part.split('.')[0].rstrip(' ')}” 是 Windows 保留的设备名"
+    if len(part.encode("utf-8")) > NAME_MAX:
+        return f"长于 {NAME_MAX} 字节"
+    return None
+
+
+NAME_MAX = 255  # bytes in one name on Linux (Windows: 255 UTF-16 units, never fewer characters)
+# Windows opens these as devices, with any extension and trailing spaces: CON.pdf, "nul .txt", COM¹
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in (*"123456789", *"¹²³"))}
+
+
+def _reserved(name: str) -> bool:
+    return name.split(".")[0].rstrip(" ").upper() in _RESERVED
 
 
 def unique_names(stems: list[tuple[str, str]]) -> list[str]:

@@ -42,7 +42,7 @@ def _short(digest: str | None) -> str:
 def _as_json(item) -> dict:
     kept = item.kept
     return {"file": str(item.file), "status": item.status, "reason": item.reason, "sha256": item.sha256,
-            "stored": item.stored, "cases": item.cases,
+            "stored": item.stored, "cases": item.cases, "notes": item.notes,
             "unit": kept.unit if kept else None, "period": {"from": kept.start, "to": kept.end} if kept else None,
             "revision": kept.number if kept else None, "previous": kept.previous if kept else None,
             "flagged": len(item.flagged),
@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"✓ {item.file}：已收存为 {item.stored}（{kept.unit}，{kept.start} 至 {kept.end}，"
                   f"第 {kept.number} 版，{item.cases} 个案例）；{against}，"
                   f"{len(kept.changes)} 处变化，其中须核查 {len(item.flagged)} 处")
+            for note in item.notes:
+                print(f"    注：{note}")
             for change in kept.changes:
                 print(_change_line(change))
     return EXIT_FINDINGS if any(item.status == REFUSED for item in results) else EXIT_OK

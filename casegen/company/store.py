@@ -17,9 +17,10 @@ read again from the package; `reindex --full` reads every package again.
 Keeping a package: the caller has copied it to a temporary name in the store and verified and
 read that copy. Under the database's write lock (BEGIN IMMEDIATE) the rows are written, the copy
 is linked to its final name (never over an existing file), and the transaction committed. A
-kill before the link leaves the store as it was (a stray temporary, removed by the next
-receive); a kill between the link and the commit leaves a package without rows, which the next
-receive indexes (`unrecorded`) before anything else — it was verified in full before the link.
+kill before the link leaves the store as it was (a stray temporary, or the scratch folder the
+cases were unpacked into, removed by the next receive or rebuild); a kill between the link and
+the commit leaves a package without rows, which the next receive indexes (`unrecorded`) before
+anything else — it was verified in full before the link.
 """
 
 from __future__ import annotations
@@ -298,8 +299,16 @@ def write_lock(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def clean_strays(store: Path) -> list[Path]:
-    """Temporary copies left by a receive that was killed (its process gone); removed."""
+    """Temporary copies and scratch folders left by a receive that was killed (its process
+    gone); removed."""
     return remove_abandoned([store]) if store.is_dir() else []
+
+
+def scratch_folder(store: Path) -> Path:
+    """Where a receive unpacks a package's cases to read them: in the store, never the system's
+    temporary folder, so that the scratch of a killed receive is found and removed by the next."""
+    store.mkdir(parents=True, exist_ok=True)
+    return store
 
 
 def temporary_copy(store: Path, sha256: str) -> Path:

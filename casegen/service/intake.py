@@ -11,7 +11,6 @@ import shutil
 import signal
 import sqlite3
 import stat
-import tempfile
 import time
 from collections import deque
 from concurrent import futures  # its process pool is imported when first asked for (a package __getattr__)
@@ -21,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from casegen import __version__
 from casegen.base.errors import CaseError, UsageError, os_reason
+from casegen.base.writing import temporary_folder
 from casegen.case.calendar import WorkCalendar, load_calendar
 from casegen.company import package as pkg
 from casegen.company import store as st
@@ -54,6 +54,7 @@ class Received:
     kept: st.Kept | None = None
     cases: int = 0
     stored: str | None = None  # the package's path in the store
+    notes: list[str] = field(default_factory=list)  # how a package re-made outside casegen was read
 
     @property
     def flagged(self) -> list[st.Change]:
@@ -62,15 +63,16 @@ class Received:
 
 
 
-def facts_of(package: pkg.Package, calendar_file: Path | None) -> tuple[
+def facts_of(package: pkg.Package, calendar_file: Path | None, scratch_root: Path) -> tuple[
         list[st.CaseFacts], list[st.ProjectFacts], str | None]:
     """Each typical case and each 附件2 project of a verified package as casegen reads them: the
-    files extracted to a temporary folder, the cases summarized (the same stages as validate and
-    check) and the 附件2 read with the reader of `casegen import`; the manifest's own facts are
-    never used. Only the company's calendar counts the days (a calendar file inside a unit's
+    files extracted to a temporary folder in `scratch_root` (the store: a kill leaves nothing in
+    /tmp, and the next receive removes it), the cases summarized (the same stages as validate
+    and check) and the 附件2 read with the reader of `casegen import`; the manifest's own facts
+    are never used. Only the company's calendar counts the days (a calendar file inside a unit's
     package is not read)."""
     calendar = load_calendar(calendar_file) if calendar_file else WorkCalendar()
-    with tempfile.TemporaryDirectory(prefix="casegen-receive-") as scratch:
+    with temporary_folder(scratch_root, "receive") as scratch:
         base = Path(scratch)
         root = pkg.extract_cases(package, base)
         overview = summarize([root], calendar_file=calendar_file, workers=1, find_calendar=False)
@@ -115,7 +117,7 @@ def _incoming(package: pkg.Package, calendar_file: Path | None, store: Path, *, 
     known = st.read_facts(store, package.sha256, key) if reuse else None
     if known is not None:
         return known
-    cases, projects, problem = facts_of(package, calendar_file)
+    cases, projects, problem = facts_of(package, calendar_file, st.scratch_folder(store))
     ledger = st.LEDGER_FROM_UNIT if package.manifest.get("ledger") == st.LEDGER_FROM_UNIT else st.LEDGER_FROM_CASES
     incoming = st.Incoming(package.unit, package.start, package.end, package.sha256, package.size, package.made,
                            package.manifest["casegen"], cases, projects, ledger, problem)
@@ -200,7 +202,7 @@ def receive_one(source: Path, store: Path, connection, *, units: list[str] | Non
             placed = path
             _hook("linked")
         return Received(source, KEPT, sha256=sha, kept=kept, cases=len(incoming.cases),
-                        stored=st.relative(store, path))
+                        stored=st.relative(store, path), notes=package.notes)
     except pkg.Refused as e:
         return Received(source, REFUSED, str(e))
     except (OSError, CaseError, sqlite3.Error) as e:
@@ -299,6 +301,7 @@ def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | No
     case files again when that record is missing, stale, or `full` asks (on every core)."""
     if not store.is_dir():
         raise UsageError(f"找不到收存库：{store}")
+    st.clean_strays(store)
     calendar_file = calendar_file or _store_calendar(store)
     try:
         connection = st.open_index(store, rebuild=True)

@@ -200,6 +200,9 @@ def submit(folder: Path, unit: str, period: Period, *, target: Path | None = Non
             files[f"{name}/{path.relative_to(case_dir).as_posix()}"] = path
         cases.append(SubmittedCase(name, f"{name}/{summary.path.name}", summary.account, summary.customer,
                                    summary.counts, summary.company))
+    refused = [problem for name in files if (problem := pkg.name_problem(name))]
+    if refused:  # the 客服中心 would refuse the package for them: said now, every one
+        raise UsageError("这些文件的名字收存时会被拒收，请改名后再打包：\n" + "\n".join(refused))
     if ledger is not None:
         if not ledger.is_file():
             raise UsageError(f"找不到 --ledger 给出的附件2：{ledger}")
