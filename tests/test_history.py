@@ -11,6 +11,7 @@ import io
 import json
 import re
 import shutil
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -371,3 +372,52 @@ def test_a_body_without_a_length_is_refused_before_it_is_read(folder):
     assert refused.status_code == 411 and "Content-Length" in refused.text
     host_error = client.get("/", headers={"Host": "evil.example"})
     assert 'name="csrf" content=""' in host_error.text  # no token on a page a rebinding site could read
+
+
+# --- what an attack found open (issue 34) -----------------------------------------------------
+
+def raw_request(address: str, text: bytes, *, timeout: float = 10) -> bytes:
+    """The answer to a request written byte for byte (headers no client library would send)."""
+    host, port = address.rsplit("/", 1)[1].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+        connection.sendall(text)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("host", ["[::1]evil", "[::1]:80:90", "localhost:abc", "[::1", "[evil]", "local host:1"])
+def test_a_malformed_host_is_refused_like_a_foreign_one_never_a_server_error(app, host):
+    with running(app) as address:
+        answer = raw_request(address, f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert "不接受主机名".encode() in body and b"Traceback" not in body
+
+
+@pytest.mark.parametrize("header", ["Origin: http://[::1", "Origin: http://[::1]evil", "Referer: http://[::1"])
+def test_a_malformed_origin_or_referer_is_refused_never_a_server_error(app, header):
+    client = signed_in(app, "李填报")
+    _, csrf = case_form(client)
+    name, _, value = header.partition(": ")
+    refused = client.post("/new", data={"name": "新客户", "csrf": csrf}, headers={name: value})
+    assert refused.status_code == 403 and "其他网站" in refused.text
+
+
+def test_a_name_given_to_allow_host_in_chinese_is_answered_as_browsers_send_it(folder):
+    client = TestClient(create_app(folder, hosts={"工作台.供电所.local"}), raise_server_exceptions=False,
+                        base_url="http://localhost")
+    sent = "工作台.供电所.local".encode("idna").decode()  # xn--…: a Host header is ASCII
+    assert client.get("/", headers={"Host": f"{sent}:8000"}).status_code == 200
+
+
+def test_a_post_with_no_origin_and_a_foreign_referer_is_refused(app):
+    client = signed_in(app, "李填报")
+    _, csrf = case_form(client)
+    refused = client.post("/new", data={"name": "新客户", "csrf": csrf},
+                          headers={"Referer": "http://evil.example/page.html"})
+    assert refused.status_code == 403 and "Referer 不符" in refused.text
+    made = client.post("/new", data={"name": "新客户", "csrf": csrf},
+                       headers={"Referer": "http://localhost/case/x.yaml"})
+    assert made.status_code == 303  # its own page: accepted

@@ -10,9 +10,11 @@ request outside the served folder, and every error a page in Chinese.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import uvicorn
 from starlette.applications import Starlette
@@ -23,7 +25,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from casegen.base.errors import UsageError
+from casegen.base.errors import UsageError, clean
 from casegen.service.users import read_users
 from casegen.service.workbench import MAX_UPLOAD_BYTES, Refused, photo_cache, same_secret
 from casegen.web import views
@@ -33,13 +35,41 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def host_name(value: str) -> str:
+HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9_.-]+))(?::[0-9]{1,5})?")
+ORIGIN = re.compile(r"https?://(?P<authority>[^/?#\\]*)(?:[/?#].*)?", re.S)
+
+
+def host_name(value: str) -> str | None:
     """The name in a Host header or an origin's authority: without the port, IPv6 unbracketed,
-    lower case."""
-    value = value.strip().lower()
-    if value.startswith("["):
-        return value[1:value.find("]")] if "]" in value else value
-    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+    lower case; None when it is not a host name and port at all (`[::1]evil`, `a:b:c`)."""
+    found = HOST.fullmatch(value.strip().lower())
+    if found is None:
+        return None
+    if found["v6"] is not None:
+        try:
+            ipaddress.IPv6Address(found["v6"])
+        except ValueError:
+            return None
+        return found["v6"]
+    return found["name"]
+
+
+def ascii_host(name: str) -> str:
+    """A name as browsers send it in the Host header (工作台.供电所.local as xn--…)."""
+    try:
+        return name.strip().lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return name.strip().lower()
+
+
+def same_site(url: str, request) -> bool:
+    """Whether an Origin or a Referer names this server, exactly as its Host header does."""
+    found = ORIGIN.fullmatch(url.strip())
+    if found is None:
+        return False
+    authority = found["authority"]
+    return (host_name(authority) in request.app.state.bench.hosts
+            and authority.lower() == request.headers.get("host", "").strip().lower())
 
 
 class HostGuard(BaseHTTPMiddleware):
@@ -50,9 +80,11 @@ class HostGuard(BaseHTTPMiddleware):
 
     async def dispatch(self, request, call_next):
         allowed = request.app.state.bench.hosts
-        host = host_name(request.headers.get("host", ""))
+        given = request.headers.get("host", "")
+        host = host_name(given)
         if host not in allowed:
-            told = (f"不接受主机名 {host[:100] or '（空）'} 的请求：工作台只回答启动时指定的地址"
+            shown = clean(given.strip()[:100]) or "（空）"
+            told = (f"不接受主机名 {shown} 的请求：工作台只回答启动时指定的地址"
                     "（防止 DNS 重绑定）；需要时用 casegen serve --allow-host 名称")
             return error_page(request, 400, told, shown_folder=False)
         if request.method in UNSAFE_METHODS:
@@ -64,10 +96,12 @@ class HostGuard(BaseHTTPMiddleware):
             if int(length) > MAX_UPLOAD_BYTES * 2:
                 return error_page(request, 413, f"提交的内容过大（上限 {MAX_UPLOAD_BYTES * 2 // 1_000_000} MB）",
                                   shown_folder=False)
-            origin = request.headers.get("origin")
-            if origin is not None and (origin == "null" or host_name(urlsplit(origin).netloc) not in allowed
-                                       or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()):
+            # a browser sends Origin with a form; when it does not, its Referer says the page
+            origin, referer = request.headers.get("origin"), request.headers.get("referer")
+            if origin is not None and not same_site(origin, request):
                 return error_page(request, 403, "提交来自其他网站（Origin 不符），已拒绝", shown_folder=False)
+            if origin is None and referer is not None and not same_site(referer, request):
+                return error_page(request, 403, "提交来自其他网站（Referer 不符），已拒绝", shown_folder=False)
         return await call_next(request)
 
 
@@ -137,7 +171,7 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
                     exception_handlers={Refused: views.refused, HTTPException: views.http_error,
                                         Exception: views.crashed})
     app.state.bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
-                                frozenset(LOOPBACK | {host_name(h) for h in hosts if h}),
+                                frozenset(LOOPBACK | {ascii_host(h) for h in hosts if h.strip()}),
                                 users_file=users_file, users=read_users(users_file) if users_file else None,
                                 users_read=users_file.stat().st_mtime if users_file else 0.0)
     return app
