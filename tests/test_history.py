@@ -421,3 +421,62 @@ def test_a_post_with_no_origin_and_a_foreign_referer_is_refused(app):
     made = client.post("/new", data={"name": "新客户", "csrf": csrf},
                        headers={"Referer": "http://localhost/case/x.yaml"})
     assert made.status_code == 303  # its own page: accepted
+
+
+@pytest.fixture
+def own_users(tmp_path, users_file):
+    """A users file this test may change (the module's is shared)."""
+    private = tmp_path / "own-users.toml"
+    shutil.copy(users_file, private)
+    return private
+
+
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(folder, own_users):
+    app = create_app(folder, users_file=own_users)
+    clerk = signed_in(app, "李填报")
+    assert clerk.get("/").status_code == 200
+    add_user(own_users, "李填报", "填报", "a-new-password")  # no pause: seen within the file's clock tick too
+    away = clerk.get("/")
+    assert away.status_code == 303 and away.headers["location"].endswith("told=changed")
+    assert "口令或角色已更改，请重新登录" in clerk.get(away.headers["location"]).text
+    assert clerk.get("/", headers={"Accept": "application/json"}).json() == {"error": "口令或角色已更改，请重新登录"}
+    assert sign_in(clerk, "李填报", "a-new-password").status_code == 303 and clerk.get("/").status_code == 200
+
+
+def test_a_session_does_not_carry_over_to_a_user_added_again_with_another_role(folder, own_users):
+    from casegen.service.users import remove_user
+
+    app = create_app(folder, users_file=own_users)
+    viewer = signed_in(app, "周审计")
+    _, csrf = case_form(viewer)
+    remove_user(own_users, "周审计")
+    add_user(own_users, "周审计", "审核", PASSWORDS["周审计"][1])  # the same password
+    assert viewer.get("/").status_code == 303
+    refused = post(viewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
+    assert refused.status_code == 401 and refused.json()["error"] == "口令或角色已更改，请重新登录"
+    assert not (folder / CASE_03).with_name("casegen.history.jsonl").exists()  # nothing was recorded
+
+
+def test_the_token_on_the_sign_in_page_is_no_signed_in_users_token(app, folder):
+    stranger = client_of(app)
+    page = stranger.get("/login")
+    read_there = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # anyone can read this one
+    clerk = signed_in(app, "李填报")
+    refused = clerk.post("/new", data={"name": "借来的令牌", "csrf": read_there})
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    assert not (folder / "借来的令牌").exists()
+
+
+def test_a_csrf_token_is_one_sessions_own(app, folder):
+    clerk, reviewer = signed_in(app, "李填报"), signed_in(app, "王审核")
+    _, clerks = case_form(clerk)
+    _, reviewers = case_form(reviewer)
+    assert clerks != reviewers
+    refused = post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, clerks)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]
+    assert clerk.post("/logout", data={"csrf": clerks}).status_code == 303
+    assert sign_in(clerk, "李填报").status_code == 303
+    again = post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, clerks)  # the last session's token
+    assert again.status_code == 403
+    _, fresh = case_form(clerk)
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, fresh).json() == {"state": "待审核"}

@@ -123,22 +123,23 @@ class TokenGate(BaseHTTPMiddleware):
 
 class SignIn(BaseHTTPMiddleware):
     """With a users file, every page but the sign-in page needs a signed session cookie
-    (HttpOnly, SameSite=Strict, 8 hours); the user and role ride on the request."""
+    (HttpOnly, SameSite=Strict, 8 hours) whose user is still in the users file with the same
+    password and role; the user and the session ride on the request."""
 
     async def dispatch(self, request, call_next):
         bench = request.app.state.bench
-        request.state.user = None
+        request.state.user = request.state.session = None
         if bench.users is None:
             return await call_next(request)
+        session, why = views.session_of(request)
+        if session is not None:
+            request.state.user, request.state.session = session.user, session
         if request.url.path in ("/login", "/logout") or request.url.path.startswith("/static/"):
             return await call_next(request)
-        user, expired = views.session_user(request)
-        if user is None:
-            told = "expired" if expired else "required"
+        if session is None:
             if "application/json" in request.headers.get("accept", "") or request.method != "GET":
-                return error_page(request, 401, views.TOLD[told], shown_folder=False)
-            return RedirectResponse(f"/login?next={quote(request.url.path)}&told={told}", status_code=303)
-        request.state.user = user
+                return error_page(request, 401, views.TOLD[why], shown_folder=False)
+            return RedirectResponse(f"/login?next={quote(request.url.path)}&told={why}", status_code=303)
         return await call_next(request)
 
 
@@ -173,7 +174,7 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
     app.state.bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
                                 frozenset(LOOPBACK | {ascii_host(h) for h in hosts if h.strip()}),
                                 users_file=users_file, users=read_users(users_file) if users_file else None,
-                                users_read=users_file.stat().st_mtime if users_file else 0.0)
+                                users_read=views.file_identity(users_file) if users_file else ())
     return app
 
 
