@@ -480,3 +480,55 @@ def test_a_csrf_token_is_one_sessions_own(app, folder):
     assert again.status_code == 403
     _, fresh = case_form(clerk)
     assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, fresh).json() == {"state": "待审核"}
+
+
+def test_a_reviewer_cannot_approve_what_he_submitted_himself(app, folder):
+    reviewer = signed_in(app, "王审核")
+    values, csrf = case_form(reviewer)
+    values["customer.phone"] = "023-65209999"
+    assert post(reviewer, f"/case/{CASE_03}/save", values, csrf).status_code == 200
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json() == {"state": "待审核"}
+    alone = post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf)
+    assert alone.status_code == 403
+    assert alone.json()["error"] == ("通过审核须由另一人：最后提交或修改这个案例的是王审核本人（两人核对）。"
+                                     "只有一人的供电所可以用 casegen serve --self-review 启动工作台")
+    assert json.loads(reviewer.get(f"/case/{CASE_03}/history").text)["state"] == "待审核"
+
+
+def test_a_one_person_station_may_approve_its_own_case_and_the_history_says_so(folder, users_file, capsys):
+    app = create_app(folder, users_file=users_file, self_review=True)
+    reviewer = signed_in(app, "王审核")
+    _, csrf = case_form(reviewer)
+    post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json() == {"state": "已审核"}
+    last = json.loads((folder / CASE_03).with_name("casegen.history.jsonl").read_text(
+        encoding="utf-8").splitlines()[-1])
+    assert last["user"] == "王审核" and last["alone"] is True
+    assert "通过审核（同一人提交并审核：单人供电所，serve --self-review）" in reviewer.get(f"/case/{CASE_03}").text
+    assert main(["history", str(folder / CASE_03)]) == 0
+    assert "王审核  通过审核（同一人提交并审核：单人供电所，serve --self-review）" in capsys.readouterr().out
+
+
+def test_without_sign_in_everyone_is_the_same_person_so_approving_needs_self_review(folder):
+    for self_review, code in ((False, 403), (True, 200)):
+        client = TestClient(create_app(folder, self_review=self_review), raise_server_exceptions=False,
+                            base_url="http://localhost")
+        _, csrf = case_form(client)
+        post(client, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
+        assert post(client, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).status_code == code
+    assert json.loads(client.get(f"/case/{CASE_03}/history").text)["entries"][-1]["alone"] is True
+
+
+def test_an_entry_written_before_approvals_bound_files_still_reads_whole(folder):
+    import hashlib
+
+    case = folder / CASE_03
+    body = {"seq": 1, "time": "2025-06-01T10:00:00+08:00", "user": "李填报", "action": "提交审核",
+            "digest": hashlib.sha256(case.read_bytes()).hexdigest(), "changes": [], "files": [], "comment": "",
+            "prev": ""}  # the keys of a line written before "alone" and "bound" existed
+    body["hash"] = hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    case.with_name("casegen.history.jsonl").write_text(json.dumps(body, ensure_ascii=False) + "\n", encoding="utf-8")
+    from casegen.service.history import case_history
+
+    _, found = case_history(case)
+    assert found.broken == [] and found.state == "待审核"

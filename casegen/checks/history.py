@@ -5,7 +5,10 @@ chain, and a case file changed without an entry no longer matches the last one (
 
 `casegen.history.jsonl`, one JSON object a line, readable by any tool:
 {"seq", "time", "user", "action", "changes": [[key, old, new], …], "files": […], "comment",
-"digest" (the case file's SHA-256 after the action), "prev" (the previous entry's hash), "hash"}.
+"digest" (the case file's SHA-256 after the action), "prev" (the previous entry's hash), "hash"};
+an approval also has "bound" (every file of the case folder → its SHA-256) and, when the
+approver also submitted or changed the case (a one-person station), "alone": true. Entries
+without these keys are sealed as they were written before the keys existed.
 
 The review state of a case (草稿 → 待审核 → 已审核, or back with a comment) is read from the
 same log: it is what the last review entry says, as long as the case file is still the one that
@@ -33,6 +36,8 @@ DRAFT, PENDING, APPROVED = "草稿", "待审核", "已审核"
 SUBMIT, APPROVE, SEND_BACK = "提交审核", "通过审核", "退回修改"
 REVIEW_STATES = {SUBMIT: PENDING, APPROVE: APPROVED, SEND_BACK: DRAFT}
 CHANGES = ("新建", "保存", "上传", "外部改动")  # what makes a reviewed case a draft again
+ALONE = "同一人提交并审核：单人供电所，serve --self-review"  # said beside an approval by its submitter
+OPTIONAL = {"alone": False, "bound": {}}  # written (and sealed) only when not these
 
 
 @dataclass
@@ -47,9 +52,15 @@ class Entry:
     comment: str = ""
     prev: str = ""
     hash: str = ""
+    alone: bool = False  # an approval by the one who submitted or last changed the case
+    bound: dict[str, str] = field(default_factory=dict)  # an approval: each file of the folder → SHA-256
+
+    def written(self) -> dict[str, Any]:
+        """The entry as its line holds it: the optional keys only when they say something."""
+        return {k: v for k, v in asdict(self).items() if not (k in OPTIONAL and v == OPTIONAL[k])}
 
     def sealed(self) -> str:
-        body = {k: v for k, v in asdict(self).items() if k != "hash"}
+        body = {k: v for k, v in self.written().items() if k != "hash"}
         return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -79,6 +90,13 @@ class History:
             if entry.action in CHANGES:
                 return DRAFT
         return DRAFT
+
+    def last_author(self) -> str | None:
+        """Who last submitted or changed the case (the one an approval must not come from)."""
+        for entry in reversed(self.entries):
+            if entry.action == SUBMIT or entry.action in CHANGES:
+                return entry.user
+        return None
 
     def since(self, digest: str) -> list[Entry]:
         """The entries after the one that left the case file at `digest` (another's changes
@@ -117,7 +135,9 @@ def read_history(case_path: Path) -> History:
             entry = Entry(**data)
             if not (isinstance(entry.seq, int) and all(isinstance(getattr(entry, k), str) for k in
                     ("time", "user", "action", "digest", "comment", "prev", "hash"))
-                    and isinstance(entry.changes, list) and isinstance(entry.files, list)):
+                    and isinstance(entry.changes, list) and isinstance(entry.files, list)
+                    and isinstance(entry.alone, bool) and isinstance(entry.bound, dict)
+                    and all(isinstance(k, str) and isinstance(v, str) for k, v in entry.bound.items())):
                 raise TypeError("a field of the wrong type")
         except (ValueError, TypeError):
             broken.append(f"第 {number} 行不是完整的记录")
@@ -148,17 +168,18 @@ def locked(case_path: Path) -> Iterator[None]:
 
 
 def record(case_path: Path, user: str, action: str, *, changes: list[list[Any]] | None = None,
-           files: list[str] | None = None, comment: str = "") -> Entry:
+           files: list[str] | None = None, comment: str = "", alone: bool = False,
+           bound: dict[str, str] | None = None) -> Entry:
     """Append one entry (the caller holds `locked`); flushed to the disk before it returns."""
     history = read_history(case_path)
     last = history.entries[-1] if history.entries else None
     entry = Entry(seq=len(history.entries) + 1,
                   time=dt.datetime.now().astimezone().isoformat(timespec="seconds"), user=user, action=action,
                   digest=history.file_digest, changes=changes or [], files=files or [], comment=comment,
-                  prev=last.hash if last else "")
+                  prev=last.hash if last else "", alone=alone, bound=bound or {})
     entry.hash = entry.sealed()
     with open(history_path(case_path), "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True) + "\n")
+        handle.write(json.dumps(entry.written(), ensure_ascii=False, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
     return entry

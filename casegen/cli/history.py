@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK
-from casegen.service.history import case_history
+from casegen.service.history import ALONE, case_history
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{path}：审核状态 {found.state}，{len(found.entries)} 条修改记录")
         for entry in found.entries:
             print(f"  {entry.seq:>3}. {entry.time.replace('T', ' ')[:19]}  {entry.user}  {entry.action}"
-                  + (f"：{entry.comment}" if entry.comment else ""))
+                  + (f"（{ALONE}）" if entry.alone else "") + (f"：{entry.comment}" if entry.comment else ""))
             for key, old, new in entry.changes:
                 print(f"       {key}：{_shown(old)} → {_shown(new)}")
             for name in entry.files:

@@ -144,6 +144,7 @@ def save_form(path: Path, data: dict, opened_digest: str, user: str = "") -> str
 
 REVIEW_STATES = (history.DRAFT, history.PENDING, history.APPROVED)
 REVIEW_ACTIONS = (history.SUBMIT, history.APPROVE, history.SEND_BACK)
+ALONE = history.ALONE
 
 
 def case_history(path: Path) -> history.History:
@@ -163,11 +164,14 @@ def note_outside_change(path: Path, user: str) -> None:
         history.record(path, user, "外部改动", comment="案例文件在工作台之外被改过，改动内容不明（由下一次操作发现）")
 
 
-def review(path: Path, user: str, action: str, comment: str = "") -> str:
-    """A review step (提交审核, 通过审核, 退回修改) recorded in the history; the new state."""
+def review(path: Path, user: str, action: str, comment: str = "", *, self_review: bool = False) -> str:
+    """A review step (提交审核, 通过审核, 退回修改) recorded in the history; the new state. An
+    approval needs a second person: not the one who last submitted or changed the case, unless
+    `self_review` (a one-person station), which its entry then says."""
     comment = comment.strip()
     with history.locked(path):
-        state = history.read_history(path).state
+        found = history.read_history(path)
+        state = found.state
         allowed = {history.SUBMIT: (history.DRAFT,), history.APPROVE: (history.PENDING,),
                    history.SEND_BACK: (history.PENDING, history.APPROVED)}
         if action not in allowed:
@@ -176,8 +180,12 @@ def review(path: Path, user: str, action: str, comment: str = "") -> str:
             raise Refused(409, f"案例现在是“{state}”，不能{action}")
         if action == history.SEND_BACK and not comment:
             raise Refused(400, "退回修改须写明意见")
+        alone = action == history.APPROVE and found.last_author() == user
+        if alone and not self_review:
+            raise Refused(403, f"通过审核须由另一人：最后提交或修改这个案例的是{user}本人（两人核对）。"
+                               "只有一人的供电所可以用 casegen serve --self-review 启动工作台")
         note_outside_change(path, user)
-        history.record(path, user, action, comment=comment[:2000])
+        history.record(path, user, action, comment=comment[:2000], alone=alone)
         return history.REVIEW_STATES[action]
 
 

@@ -163,9 +163,11 @@ ROUTES = [
 
 
 def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | None = None,
-               hosts: set[str] | frozenset[str] = frozenset(), users_file: Path | None = None) -> Starlette:
+               hosts: set[str] | frozenset[str] = frozenset(), users_file: Path | None = None,
+               self_review: bool = False) -> Starlette:
     """The workbench over `folder`; `token` None serves loopback only; `hosts`: the names it
-    answers besides localhost, 127.0.0.1 and ::1; `users_file`: sign-in with those users."""
+    answers besides localhost, 127.0.0.1 and ::1; `users_file`: sign-in with those users;
+    `self_review`: a one-person station, where the submitter may approve."""
     if token is not None and not token:
         raise ValueError("an empty token would let everyone in")
     app = Starlette(routes=ROUTES, middleware=[Middleware(HostGuard), Middleware(TokenGate), Middleware(SignIn)],
@@ -174,12 +176,14 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
     app.state.bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
                                 frozenset(LOOPBACK | {ascii_host(h) for h in hosts if h.strip()}),
                                 users_file=users_file, users=read_users(users_file) if users_file else None,
-                                users_read=views.file_identity(users_file) if users_file else ())
+                                users_read=views.file_identity(users_file) if users_file else (),
+                                self_review=self_review)
     return app
 
 
 def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-          calendar_file: Path | None = None, allow_hosts: list[str] = (), users_file: Path | None = None) -> None:
+          calendar_file: Path | None = None, allow_hosts: list[str] = (), users_file: Path | None = None,
+          self_review: bool = False) -> None:
     """Run the workbench until interrupted."""
     if host not in LOOPBACK and not token and users_file is None:
         raise UsageError(f"只在本机（127.0.0.1）上才能不设口令：绑定到 {host} 时请加 --users 用户文件（登录），"
@@ -188,7 +192,7 @@ def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000, token: str
         token = secrets.token_urlsafe(16)
     bound = set() if host in ("0.0.0.0", "::") else {host}  # a wildcard bind names no host: --allow-host does
     app = create_app(folder, token=token or None, calendar_file=calendar_file, hosts=bound | set(allow_hosts),
-                     users_file=users_file)
+                     users_file=users_file, self_review=self_review)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"casegen 工作台：{address}（{folder}；Ctrl-C 停止）", flush=True)

@@ -60,6 +60,7 @@ class Workbench:
     failures: dict = field(default_factory=dict)  # a name or an address → the times of its failed sign-ins
     revoked: set = field(default_factory=set)  # sessions signed out before their time
     users_read: tuple = ()  # the users file's identity (inode, size, time) when it was read
+    self_review: bool = False  # a one-person station: an approval may come from the case's submitter
 
     def current_users(self) -> dict | None:
         """The users, read again when the file changed (a user removed is out at once)."""
@@ -348,7 +349,7 @@ async def case_page(request: Request) -> Response:
                 can_edit=can[users.EDIT], can_review=can[users.REVIEW],
                 digest=workbench.digest(raw_bytes), files=workbench.evidence_files(path), unloadable=unloadable,
                 history=list(reversed(found.entries)), state=found.state, broken=found.broken,
-                outside=found.outside, actions=workbench.REVIEW_ACTIONS)
+                outside=found.outside, actions=workbench.REVIEW_ACTIONS, alone=workbench.ALONE)
 
 
 async def history_page(request: Request) -> Response:
@@ -360,7 +361,7 @@ async def history_page(request: Request) -> Response:
 
 def entry_json(entry) -> dict:
     return {"seq": entry.seq, "time": entry.time, "user": entry.user, "action": entry.action,
-            "changes": entry.changes, "files": entry.files, "comment": entry.comment}
+            "changes": entry.changes, "files": entry.files, "comment": entry.comment, "alone": entry.alone}
 
 
 async def review(request: Request) -> Response:
@@ -368,7 +369,8 @@ async def review(request: Request) -> Response:
     form = await form_of(request)
     action = str(form.get("action") or "")
     allowed(request, users.EDIT if action == workbench.REVIEW_ACTIONS[0] else users.REVIEW)
-    state = workbench.review(path, who(request), action, str(form.get("comment") or ""))
+    state = workbench.review(path, who(request), action, str(form.get("comment") or ""),
+                             self_review=bench_of(request).self_review)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"state": state})
     return RedirectResponse(f"/case/{quote(bench_of(request).relative(path))}", status_code=303)
