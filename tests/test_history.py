@@ -532,3 +532,94 @@ def test_an_entry_written_before_approvals_bound_files_still_reads_whole(folder)
 
     _, found = case_history(case)
     assert found.broken == [] and found.state == "待审核"
+
+
+@pytest.fixture
+def approved(folder):
+    """Case 03 submitted by the clerk and approved by the reviewer."""
+    from casegen.service.workbench import review
+
+    case = folder / CASE_03
+    review(case, "李填报", "提交审核")
+    review(case, "王审核", "通过审核")
+    return case
+
+
+def test_an_approval_records_the_hash_of_the_case_file_and_every_evidence_file(approved):
+    import hashlib
+
+    last = json.loads(approved.with_name("casegen.history.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    files = sorted(p for p in approved.parent.rglob("*") if p.is_file() and p.name != "casegen.history.jsonl")
+    assert last["bound"] == {p.relative_to(approved.parent).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                             for p in files}
+    assert "case.yaml" in last["bound"] and "evidence/施工前.jpg" in last["bound"]
+
+
+def test_evidence_swapped_or_deleted_after_approval_makes_the_case_a_draft_and_says_which(
+        app, approved, folder, tmp_path, capsys):
+    evidence = approved.parent / "evidence"
+    other_case = folder / "02-有外线无掘路-九龙便民超市" / "evidence" / "施工后.jpg"
+    shutil.copy(other_case, evidence / "施工前.jpg")  # another case's photo in place of this one's
+    (evidence / "城市道路挖掘许可.pdf").unlink()
+
+    assert main(["history", str(approved)]) == 1
+    out = capsys.readouterr().out
+    assert "审核状态 草稿" in out
+    assert "✗ 审核通过后被改动，没有记录：evidence/施工前.jpg" in out
+    assert "✗ 审核通过后被删除，没有记录：evidence/城市道路挖掘许可.pdf" in out
+
+    main(["check", str(approved)])
+    out = capsys.readouterr().out
+    assert "[history-outside]" in out and "evidence/施工前.jpg" in out and "审核通过（" in out
+
+    page = signed_in(app, "王审核").get(f"/case/{CASE_03}").text
+    assert "审核状态：<span class=\"state\">草稿</span>" in page
+    assert "审核通过后被改动，没有记录：evidence/施工前.jpg" in page
+
+    target = tmp_path / "包.zip"
+    assert main(["submit", str(folder), "--unit", "示例供电分公司", "--from", "2024-09-01", "--to", "2025-06-30",
+                 "--made", "2025-06-30T18:00:00+08:00", "-o", str(target), "--reviewed-only"]) == 0
+    assert capsys.readouterr().err.count("未打包（审核状态不是“已审核”）") == 3
+    assert not any("03-有外线有掘路" in n for n in zipfile.ZipFile(target).namelist())
+
+    assert main(["booklet", str(folder), "-o", str(tmp_path / "汇编.pdf"), "--reviewed", "--no-summary"]) == 1
+    assert capsys.readouterr().out.count("审核状态不是“已审核”") == 3
+
+
+def test_a_file_added_after_approval_is_said_and_recorded_at_the_next_workbench_step(app, approved):
+    (approved.parent / "evidence" / "补充.pdf").write_bytes(b"%PDF-1.4 added afterwards")
+    reviewer = signed_in(app, "王审核")
+    answer = json.loads(reviewer.get(f"/case/{CASE_03}/history").text)
+    assert answer["state"] == "草稿" and answer["unbound"] == ["审核通过后新增，没有记录：evidence/补充.pdf"]
+    clerk = signed_in(app, "李填报")
+    _, csrf = case_form(clerk)
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json() == {"state": "待审核"}
+    entries = json.loads(clerk.get(f"/case/{CASE_03}/history").text)["entries"]
+    assert [e["action"] for e in entries[-2:]] == ["外部改动", "提交审核"]
+    assert "审核通过后新增，没有记录：evidence/补充.pdf" in entries[-2]["comment"]
+    _, csrf = case_form(reviewer)
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json() == {"state": "已审核"}
+
+
+def test_an_upload_after_approval_is_an_upload_not_an_outside_change(app, approved):
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    clerk = signed_in(app, "李填报")
+    _, csrf = case_form(clerk)
+    assert clerk.post(f"/case/{CASE_03}/upload", files={"file": ("后补.png", png.getvalue())},
+                      headers={"X-CSRF-Token": csrf, "Accept": "application/json"}).status_code == 200
+    entries = json.loads(clerk.get(f"/case/{CASE_03}/history").text)["entries"]
+    assert [e["action"] for e in entries] == ["提交审核", "通过审核", "上传"]
+
+
+def test_an_approval_that_bound_no_files_approves_nothing(folder, capsys):
+    from casegen.checks.history import locked, record
+
+    case = folder / CASE_03
+    with locked(case):
+        record(case, "李填报", "提交审核")
+        record(case, "王审核", "通过审核")  # as an older casegen wrote it: no "bound"
+    assert main(["history", str(case)]) == 1
+    out = capsys.readouterr().out
+    assert "审核状态 草稿" in out
+    assert "✗ 这次审核没有记下案例文件夹中各文件的散列（较早版本的 casegen 所记）：请重新提交审核" in out

@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
     path, found = case_history(args.case)
     if args.json:
         print(json.dumps({"case": str(path), "state": found.state, "broken": found.broken, "outside": found.outside,
-                          "entries": [asdict(e) for e in found.entries]}, ensure_ascii=False, indent=2))
+                          "unbound": found.unbound_text(), "entries": [asdict(e) for e in found.entries]},
+                         ensure_ascii=False, indent=2))
     else:
         print(f"{path}：审核状态 {found.state}，{len(found.entries)} 条修改记录")
         for entry in found.entries:
@@ -35,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"✗ 修改记录不完整：{problem}")
         if found.outside:
             print("✗ 案例文件在最后一条记录之后被改过，没有记录（不是通过工作台改的）")
-    return EXIT_FINDINGS if found.broken or found.outside else EXIT_OK
+        for reason in found.unbound_text():
+            print(f"✗ {reason}")
+    return EXIT_FINDINGS if found.broken or found.outside or found.unbound_text() else EXIT_OK
 
 
 def _shown(value) -> str:

@@ -349,14 +349,15 @@ async def case_page(request: Request) -> Response:
                 can_edit=can[users.EDIT], can_review=can[users.REVIEW],
                 digest=workbench.digest(raw_bytes), files=workbench.evidence_files(path), unloadable=unloadable,
                 history=list(reversed(found.entries)), state=found.state, broken=found.broken,
-                outside=found.outside, actions=workbench.REVIEW_ACTIONS, alone=workbench.ALONE)
+                outside=found.outside, unbound=found.unbound_text(), actions=workbench.REVIEW_ACTIONS,
+                alone=workbench.ALONE)
 
 
 async def history_page(request: Request) -> Response:
     """The case's history as JSON (the page's conflict panel, scripts)."""
     found = workbench.case_history(bench_of(request).case_path(request.path_params["case"]))
     return JSONResponse({"state": found.state, "broken": found.broken, "outside": found.outside,
-                         "entries": [entry_json(e) for e in found.entries]})
+                         "unbound": found.unbound_text(), "entries": [entry_json(e) for e in found.entries]})
 
 
 def entry_json(entry) -> dict:
