@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, period_arguments, period_of, xlsx_target
 from casegen.cli.pdf import pdf_ready
 from casegen.service.bulletin import ISSUER, bulletin
@@ -35,10 +36,12 @@ def run(args: argparse.Namespace) -> int:
     made = issued.bulletin
     units = [unit for _, unit in made.units]
     silent = [u.unit for u in units if not u.submitted]
-    print(f"已生成 {'，'.join(map(str, issued.written))}：{made.period}，{len(units)} 个供电单位、"
-          f"{len(made.cases)} 个案例" + (f"；未报送 {len(silent)} 个单位（{'、'.join(silent)}）" if silent else ""))
+    print(printable(f"已生成 {'，'.join(map(str, issued.written))}：{made.period}，{len(units)} 个供电单位、"
+                    f"{len(made.cases)} 个案例"
+                    + (f"；未报送 {len(silent)} 个单位（{'、'.join(silent)}）" if silent else "")))
     for rank, unit in made.units:
         within, of = unit.within
-        print(f"  {rank:>2}. {unit.unit}  案例 {unit.count}  时限内 {within}/{of}  数据或范围错误 {unit.wrong}  "
-              f"改动关键事实 {len(unit.flagged)}  回访不认可 {len(unit.disagreements)}")
+        print(printable(f"  {rank:>2}. {unit.unit}  案例 {unit.count}  时限内 {within}/{of}  "
+                        f"数据或范围错误 {unit.wrong}  改动关键事实 {len(unit.flagged)}  "
+                        f"回访不认可 {len(unit.disagreements)}"))
     return EXIT_FINDINGS if silent else EXIT_OK

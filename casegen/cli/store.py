@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 from pathlib import Path
 
+from casegen.base.terminal import printable, printable_json
 from casegen.cli.common import EXIT_OK, period_arguments, period_of
 from casegen.service.store import store_listing
 
@@ -23,21 +23,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     listing = store_listing(args.store, unit=args.unit, period=period_of(args))
     if args.json:
-        print(json.dumps({"units": listing.units, "revisions": listing.revisions, "cases": listing.cases},
-                         ensure_ascii=False, indent=2))
+        print(printable_json({"units": listing.units, "revisions": listing.revisions, "cases": listing.cases}))
         return EXIT_OK
-    print(f"{args.store}：{len(listing.units)} 个供电单位")
+    print(printable(f"{args.store}：{len(listing.units)} 个供电单位"))
     for unit in listing.units:
-        print(f"  {unit['unit']}：{unit['periods']} 期，{unit['revisions']} 个包")
+        print(printable(f"  {unit['unit']}：{unit['periods']} 期，{unit['revisions']} 个包"))
     for r in listing.revisions:
         flagged = f"，须核查的变化 {r['flagged']} 处" if r["flagged"] else ""
-        print(f"  {r['unit']} {r['start']} 至 {r['end']} 第 {r['number']} 版：{r['cases']} 个案例，"
-              f"收到于 {_beijing(r['received'])}{flagged}（{r['path']}）")
+        print(printable(f"  {r['unit']} {r['start']} 至 {r['end']} 第 {r['number']} 版：{r['cases']} 个案例，"
+                        f"收到于 {_beijing(r['received'])}{flagged}（{r['path']}）"))
     for c in listing.cases:
         days = f"{c['working_days']}/{c['limit_days']} 个工作日" if c["working_days"] is not None else "周期未知"
-        print(f"    {c['start']} 第 {c['revision']} 版  户号 {c['account'] or '未填写'}  {c['customer']}  "
-              f"{c['kind'] or '（未能读全）'}  受理 {c['accepted'] or '?'}  {days}  数据错误 {c['数据错误']}  "
-              f"适用范围 {c['适用范围']}  服务目标 {c['服务目标']}  实证材料 {c['实证材料']}")
+        print(printable(f"    {c['start']} 第 {c['revision']} 版  户号 {c['account'] or '未填写'}  {c['customer']}  "
+                        f"{c['kind'] or '（未能读全）'}  受理 {c['accepted'] or '?'}  {days}  "
+                        f"数据错误 {c['数据错误']}  适用范围 {c['适用范围']}  服务目标 {c['服务目标']}  "
+                        f"实证材料 {c['实证材料']}"))
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, date_argument, period_of
 from casegen.service.submission import submit
 
@@ -44,14 +45,15 @@ def run(args: argparse.Namespace) -> int:
     for case in done.cases:
         problems = "，".join(f"{name} {n}" for name, n in case.counts.items() if n)
         mark = "✗" if case.wrong else "·"
-        print(f"{mark} {case.folder}（{case.customer}，户号 {case.account or '未填写'}）{problems or '无问题'}")
+        print(printable(f"{mark} {case.folder}（{case.customer}，户号 {case.account or '未填写'}）"
+                        f"{problems or '无问题'}"))
     for path in done.unreviewed:
-        print(f"! 未打包（审核状态不是“已审核”）：{path}", file=sys.stderr)
+        print(printable(f"! 未打包（审核状态不是“已审核”）：{path}"), file=sys.stderr)
     for path in done.skipped:
-        print(f"! 未打包（链接或非普通文件）：{path}", file=sys.stderr)
+        print(printable(f"! 未打包（链接或非普通文件）：{path}"), file=sys.stderr)
     for case in done.other_units:
-        print(f"! {case.folder}：案例文件中的供电单位是“{case.company}”，不是 --unit “{done.unit}”；照样打包，"
-              "请核对单位名称（通报按 --unit 计）", file=sys.stderr)
+        print(printable(f"! {case.folder}：案例文件中的供电单位是“{case.company}”，不是 --unit “{done.unit}”；"
+                        "照样打包，请核对单位名称（通报按 --unit 计）"), file=sys.stderr)
     if done.wrong:
         print(f"! {len(done.wrong)} 个案例有数据错误或超出适用范围，照样上报（须如实上报全部案例）", file=sys.stderr)
     size = sum(s for _, s in done.members)
@@ -59,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
             f"，另有 manifest.json；生成时间 {done.made}")
     if args.dry_run:
         for name, member_size in done.members:
-            print(f"  {name}  {member_size}")
-        print(f"（试运行，未写文件）将生成 {done.target}：{what}")
+            print(printable(f"  {name}  {member_size}"))
+        print(printable(f"（试运行，未写文件）将生成 {done.target}：{what}"))
     else:
-        print(f"已生成 {done.target}：{what}")
+        print(printable(f"已生成 {done.target}：{what}"))
     return EXIT_FINDINGS if done.wrong else EXIT_OK

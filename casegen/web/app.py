@@ -25,7 +25,8 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from casegen.base.errors import UsageError, clean
+from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.service.users import read_users
 from casegen.service.workbench import MAX_UPLOAD_BYTES, Refused, photo_cache, same_secret
 from casegen.web import views
@@ -83,8 +84,8 @@ class HostGuard(BaseHTTPMiddleware):
         given = request.headers.get("host", "")
         host = host_name(given)
         if host not in allowed:
-            shown = clean(given.strip()[:100]) or "（空）"
-            told = (f"不接受主机名 {shown} 的请求：工作台只回答启动时指定的地址"
+            named = printable(given.strip()[:100]) or "（空）"
+            told = (f"不接受主机名 {named} 的请求：工作台只回答启动时指定的地址"
                     "（防止 DNS 重绑定）；需要时用 casegen serve --allow-host 名称")
             return error_page(request, 400, told, shown_folder=False)
         if request.method in UNSAFE_METHODS:

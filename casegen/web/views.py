@@ -24,8 +24,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from casegen.base.errors import clean
 from casegen.base.policy import FindingClass, Product, gate
+from casegen.base.terminal import printable
 from casegen.case.calendar import WorkCalendar
 from casegen.case.reading import CASE_SUFFIXES
 from casegen.service import users, workbench
@@ -295,7 +295,7 @@ def findings_json(case_file, items) -> dict:
     facts = case_file.facts
     return {
         "findings": [{"path": ".".join(map(str, f.key_path)) if f.key_path else "",
-                      "text": f.text, "message": clean(f.message), "class": f.cls.value,
+                      "text": f.text, "message": printable(f.message), "class": f.cls.value,
                       "severity": f.severity.value, "rule": f.rule, "clause": f.clause.short, "line": f.line}
                      for f in case_file.findings],
         "days": None if facts is None else {"kind": str(facts.kind), "working": facts.working_days,
