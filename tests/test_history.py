@@ -7,17 +7,20 @@ users`, `check` on a case changed outside the history, `submit --reviewed-only`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import re
 import shutil
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
 
+import httpx
 import pytest
 from conftest import EXAMPLES
 from PIL import Image
@@ -623,3 +626,133 @@ def test_an_approval_that_bound_no_files_approves_nothing(folder, capsys):
     out = capsys.readouterr().out
     assert "审核状态 草稿" in out
     assert "✗ 这次审核没有记下案例文件夹中各文件的散列（较早版本的 casegen 所记）：请重新提交审核" in out
+
+
+@contextlib.contextmanager
+def served(monkeypatch, folder, **options):
+    """The workbench as `casegen serve` runs it — the app and the uvicorn options serve() hands
+    to uvicorn.run — on a free port of this machine: its address."""
+    import uvicorn
+
+    from casegen.web.app import serve
+
+    handed = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **given: handed.update(app=app, options=given))
+    serve(folder, **options)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(handed["app"], **{**handed["options"], "host": "127.0.0.1", "port": port})
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def sign_in_over(address: str, name: str, password: str, forwarded: str) -> int:
+    """A sign-in on a real socket, its X-Forwarded-For chosen by the one who signs in."""
+    with httpx.Client(base_url=address, follow_redirects=False, timeout=20) as client:
+        page = client.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        return client.post("/login", data={"name": name, "password": password, "csrf": csrf, "next": "/"},
+                           headers={"X-Forwarded-For": forwarded}).status_code
+
+
+def test_x_forwarded_for_does_not_spread_sign_in_failures_over_made_up_addresses(monkeypatch, folder, users_file):
+    with served(monkeypatch, folder, users_file=users_file) as address:
+        for number in range(5):  # five names, five made-up addresses, one real one
+            assert sign_in_over(address, f"猜测{number}", "wrong-wrong", f"203.0.113.{number}") == 401
+        assert sign_in_over(address, "李填报", PASSWORDS["李填报"][1], "203.0.113.99") == 429
+
+
+def test_behind_a_declared_proxy_its_x_forwarded_for_is_the_address(monkeypatch, folder, users_file):
+    with served(monkeypatch, folder, users_file=users_file, trusted_proxies=["127.0.0.1"]) as address:
+        for number in range(5):
+            assert sign_in_over(address, f"猜测{number}", "wrong-wrong", "198.51.100.7") == 401
+        assert sign_in_over(address, "李填报", PASSWORDS["李填报"][1], "198.51.100.7") == 429  # that client
+        assert sign_in_over(address, "王审核", PASSWORDS["王审核"][1], "198.51.100.8") == 303  # another one
+
+
+def quick_deadlines(monkeypatch, **seconds) -> None:
+    """The server's read deadlines made short for a test (set on the module today's code has too,
+    so that a server without them is seen to keep the connection open)."""
+    from casegen.web import app as web_app
+
+    for name, value in seconds.items():
+        monkeypatch.setattr(web_app, name, value, raising=False)
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bytes | None:
+    """What the server sent before it closed the connection, or None if it was still open after
+    `seconds` (the client trickling on meanwhile, one byte every 0.2 s)."""
+    connection.settimeout(0.2)
+    answer, started = b"", time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            chunk = connection.recv(65536)
+        except TimeoutError:
+            try:
+                connection.sendall(b"x")
+            except OSError:
+                return answer
+            continue
+        except OSError:
+            return answer
+        if not chunk:
+            return answer
+        answer += chunk
+    return None
+
+
+def test_a_trickling_body_is_cut_off(monkeypatch, folder, users_file):
+    quick_deadlines(monkeypatch, BODY_GRACE_SECONDS=1.0, BODY_MIN_RATE=1000, BODY_IDLE_SECONDS=5.0)
+    with served(monkeypatch, folder, users_file=users_file) as address:
+        port = int(address.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            connection.sendall(b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-"
+                               b"urlencoded\r\nContent-Length: 40000000\r\n\r\nname=")
+            started = time.monotonic()
+            assert closed_within(connection, 8) is not None, "a 40 MB body at 5 bytes a second was never cut off"
+            assert time.monotonic() - started < 4
+        assert httpx.get(f"{address}/login", timeout=10).status_code == 200  # the server itself is fine
+
+
+def test_headers_sent_one_line_at_a_time_are_cut_off(monkeypatch, folder):
+    quick_deadlines(monkeypatch, HEADER_SECONDS=1.0)
+    with served(monkeypatch, folder) as address, \
+            socket.create_connection(("127.0.0.1", int(address.rsplit(":", 1)[1]))) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        started = time.monotonic()
+        assert closed_within(connection, 8) is not None, "headers trickled in for ever"
+        assert time.monotonic() - started < 4
+
+
+def test_connections_beyond_the_cap_are_refused_at_once_in_chinese(monkeypatch, folder):
+    quick_deadlines(monkeypatch, MAX_CONNECTIONS=3)
+    with served(monkeypatch, folder) as address:
+        port = int(address.rsplit(":", 1)[1])
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        time.sleep(0.3)
+        try:
+            with socket.create_connection(("127.0.0.1", port)) as extra:
+                answer = closed_within(extra, 5)
+                assert answer is not None, "a connection beyond the cap was kept open"
+                assert answer.startswith(b"HTTP/1.1 503") and "连接数已满".encode() in answer
+        finally:
+            for connection in idle:
+                connection.close()
+        time.sleep(0.3)
+        assert httpx.get(f"{address}/", timeout=10).status_code == 200
+
+
+def test_a_trusted_proxy_must_be_an_address(capsys):
+    assert main(["serve", str(EXAMPLES), "--trusted-proxy", "nginx.local"]) == 2
+    assert "--trusted-proxy 应为代理服务器的 IP 地址（如 127.0.0.1），实际为 'nginx.local'" in capsys.readouterr().err
