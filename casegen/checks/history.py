@@ -294,9 +294,10 @@ def history_findings(case_path: Path) -> list[Finding]:
     if not found.entries:
         return findings
     last = found.entries[-1]
+    when = last.time.replace("T", " ")[:16]  # the minute, as the page and `casegen history` show it
     if found.outside:
-        findings.append(Finding("history-outside", f"案例文件在最后一条修改记录（{last.time} {last.user} "
+        findings.append(Finding("history-outside", f"案例文件在最后一条修改记录（{when} {last.user} "
                                 f"{last.action}）之后被改过，没有记录", case_path))
-    findings += [Finding("history-outside", f"审核通过（{last.time} {last.user}）后{what}，没有记录：{relative}",
+    findings += [Finding("history-outside", f"审核通过（{when} {last.user}）后{what}，没有记录：{relative}",
                          case_path) for what, relative in found.unbound]  # only an approval binds files
     return findings
