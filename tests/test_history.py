@@ -712,7 +712,7 @@ def closed_within(connection: socket.socket, seconds: float) -> bytes | None:
     return None
 
 
-def test_a_trickling_body_is_cut_off(monkeypatch, folder, users_file):
+def test_a_trickling_body_is_cut_off(monkeypatch, folder, users_file, capsys):
     quick_deadlines(monkeypatch, BODY_GRACE_SECONDS=1.0, BODY_MIN_RATE=1000, BODY_IDLE_SECONDS=5.0)
     with served(monkeypatch, folder, users_file=users_file) as address:
         port = int(address.rsplit(":", 1)[1])
@@ -723,6 +723,7 @@ def test_a_trickling_body_is_cut_off(monkeypatch, folder, users_file):
             assert closed_within(connection, 8) is not None, "a 40 MB body at 5 bytes a second was never cut off"
             assert time.monotonic() - started < 4
         assert httpx.get(f"{address}/login", timeout=10).status_code == 200  # the server itself is fine
+    assert "Traceback" not in capsys.readouterr().err  # a client cut off is no fault to report
 
 
 def test_headers_sent_one_line_at_a_time_are_cut_off(monkeypatch, folder):

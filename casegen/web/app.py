@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -186,7 +187,7 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
         raise ValueError("an empty token would let everyone in")
     app = Starlette(routes=ROUTES, middleware=[Middleware(HostGuard), Middleware(TokenGate), Middleware(SignIn)],
                     exception_handlers={Refused: views.refused, HTTPException: views.http_error,
-                                        Exception: views.crashed})
+                                        ClientDisconnect: views.gone, Exception: views.crashed})
     app.state.bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
                                 frozenset(LOOPBACK | {ascii_host(h) for h in hosts if h.strip()}),
                                 users_file=users_file, users=read_users(users_file) if users_file else None,

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import jinja2
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from casegen.base.policy import FindingClass, Product, gate
@@ -443,6 +443,12 @@ async def refused(request: Request, exc: Refused) -> Response:
 async def http_error(request: Request, exc: HTTPException) -> Response:
     told = {404: "没有这个页面", 405: "不支持这种请求"}.get(exc.status_code, "请求有误（如上传的文件或字段太多）")
     return error_page(request, exc.status_code, told)
+
+
+async def gone(request: Request, exc: ClientDisconnect) -> Response:
+    """The client went away, or was cut off for sending too slowly: nobody to answer, nothing
+    to report."""
+    return Response(status_code=400)
 
 
 async def crashed(request: Request, exc: Exception) -> Response:
