@@ -10,8 +10,10 @@ from typing import Any
 from casegen.base.policy import RULES, Clause, FindingClass, Rule, Severity
 from casegen.base.terminal import printable
 
-__all__ = ["CaseError", "Finding", "FindingClass", "Severity", "UsageError", "dotted",
+__all__ = ["CaseError", "Finding", "FindingClass", "Severity", "UsageError", "clean", "dotted",
            "sort_findings"]
+
+clean = printable  # the terminal's one cleaner, under the name the findings' callers have long used
 
 
 def dotted(key_path: tuple[object, ...] | None) -> str:
