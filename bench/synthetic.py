@@ -11,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNTS = ("0512034567", "5102998877", "5103765432")
+EXAMPLES = ("01-无外线-山城味道餐饮", "02-有外线无掘路-九龙便民超市", "03-有外线有掘路-顺达汽修")  # ACCOUNTS' folders
 
 
 def machine() -> str:
@@ -33,8 +34,10 @@ def make_cases(folder: Path, count: int, *, with_evidence: bool = False, kind: s
     `kind`, such as "有外线"); evidence copied along if asked."""
     import shutil
 
-    sources = sorted(p for p in ROOT.glob("cases/*/case.yaml") if kind in p.parent.name)
-    accounts = [a for a, p in zip(ACCOUNTS, sorted(ROOT.glob("cases/*/case.yaml")), strict=True) if p in sources]
+    # the examples by name: a user's own cases beside them in cases/ are not copied
+    chosen = [(ROOT / "cases" / name / "case.yaml", account)
+              for name, account in zip(EXAMPLES, ACCOUNTS, strict=True) if kind in name]
+    sources, accounts = [path for path, _ in chosen], [account for _, account in chosen]
     texts = [p.read_text(encoding="utf-8") for p in sources]
     paths = []
     for n in range(count):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "cases"
+EXAMPLES = ROOT / "cases"  # where the bundled examples live, beside a user's own cases: read them by name
+EXAMPLE_NAMES = ("01-无外线-山城味道餐饮", "02-有外线无掘路-九龙便民超市", "03-有外线有掘路-顺达汽修")
 CORPUS = Path(__file__).resolve().parent / "cases"
+SHARED = ROOT.parent / "shared"  # beside the checkout, not in it: the OOXML validator, the notice's text
+REQUIRE_SHARED = "CASEGEN_REQUIRE_SHARED"  # .ci/run sets it to 1: there a missing ../shared fails
 
 
 @pytest.fixture(autouse=True)
@@ -21,8 +25,37 @@ def _inside_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-def example_paths() -> list[Path]:
-    return sorted(EXAMPLES.glob("*/case.yaml"))
+def copy_examples(folder: Path) -> Path:
+    """The three bundled examples, copied by name into `folder`: a user's own cases in `cases/`
+    (the README asks for them there), and a calendar file beside them, never reach a test."""
+    for name in EXAMPLE_NAMES:
+        shutil.copytree(EXAMPLES / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def examples(tmp_path_factory) -> Path:
+    """A folder holding a fresh copy of the three examples and nothing else (outside tmp_path,
+    so a test may fill tmp_path as it likes)."""
+    return copy_examples(tmp_path_factory.mktemp("examples"))
+
+
+def example_paths(folder: Path) -> list[Path]:
+    """The examples' case files in a copy made by `copy_examples`, in the order of their names."""
+    return [folder / name / "case.yaml" for name in EXAMPLE_NAMES]
+
+
+def shared_path(relative: str, what: str) -> Path:
+    """A file or folder in ../shared, or the test skipped saying what is missing and where CI has it;
+    under CASEGEN_REQUIRE_SHARED=1 (CI) a missing file fails the test instead: never a silent skip."""
+    path = SHARED / relative
+    if path.exists():
+        return path
+    reason = (f"{what} is missing: no {path}. It is kept out of the repository, in ../shared beside "
+              f"the checkout; CI runs with it there (.ci/run reads ../shared and sets {REQUIRE_SHARED}=1)")
+    if os.environ.get(REQUIRE_SHARED) == "1":
+        pytest.fail(f"{reason}; {REQUIRE_SHARED}=1 makes that a failure, not a skip", pytrace=False)
+    pytest.skip(reason)
 
 
 def load_valid() -> dict:
@@ -79,3 +112,14 @@ def docx_text(path: Path) -> str:
         for row in table.rows:
             parts.append(" | ".join(cell.text for cell in row.cells))
     return "\n".join(parts)
+
+
+def table_with(path: Path, header: str) -> list:
+    """The rows of the first table of a .docx whose header row has a cell `header` (a table
+    left empty is a sentence, not a table, so positions would shift)."""
+    import docx
+
+    for table in docx.Document(str(path)).tables:
+        if header in [cell.text for cell in table.rows[0].cells]:
+            return list(table.rows)
+    raise AssertionError(f"no table with the header {header!r} in {path}")

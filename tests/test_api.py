@@ -2,13 +2,11 @@
 
 import doctest
 
-from conftest import EXAMPLES
-
 from casegen import api
 
 
-def test_the_public_api_example_runs(tmp_path):
-    result = doctest.testmod(api, extraglobs={"EXAMPLES": EXAMPLES, "OUT": tmp_path / "out"},
+def test_the_public_api_example_runs(tmp_path, examples):
+    result = doctest.testmod(api, extraglobs={"EXAMPLES": examples, "OUT": tmp_path / "out"},
                              optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 10 and result.failed == 0
 

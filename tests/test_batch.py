@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, example_paths, load_valid, pdf_text, write_case
+from conftest import ROOT, copy_examples, example_paths, load_valid, pdf_text, write_case
 
 from casegen.case.reading import read_case
 from casegen.cli import main
@@ -23,15 +23,9 @@ ACCOUNTS = ["0512034567", "5102998877", "5103765432"]
 PHONES = ["02363801234", "13983001122", "023-65201188"]
 
 
-def copy_examples(folder: Path) -> Path:
-    for path in example_paths():
-        shutil.copytree(path.parent, folder / path.parent.name)
-    return folder
-
-
-def test_pdf_beside_each_docx_shows_the_facts(tmp_path, capsys):
+def test_pdf_beside_each_docx_shows_the_facts(tmp_path, capsys, examples):
     out = tmp_path / "out"
-    assert main(["render", str(example_paths()[2]), "-o", str(out), "--pdf"]) == 0
+    assert main(["render", str(example_paths(examples)[2]), "-o", str(out), "--pdf"]) == 0
     pdf = out / "重庆沙坪坝区顺达汽车维修有限公司.pdf"
     flat = re.sub(r"\s+", "", pdf_text(pdf))
     assert "重庆沙坪坝区顺达汽车维修有限公司" in flat and "户号：5103765432" in flat
@@ -39,18 +33,18 @@ def test_pdf_beside_each_docx_shows_the_facts(tmp_path, capsys):
     assert not list(out.glob(".pdf-*"))
 
 
-def test_missing_libreoffice_is_a_clear_message(tmp_path, capsys, monkeypatch):
+def test_missing_libreoffice_is_a_clear_message(tmp_path, capsys, monkeypatch, examples):
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    code = main(["render", str(example_paths()[0]), "-o", str(tmp_path), "--pdf"])
+    code = main(["render", str(example_paths(examples)[0]), "-o", str(tmp_path), "--pdf"])
     err = capsys.readouterr().err
     assert code == 1
     assert "未找到 LibreOffice" in err and "apt-get install -y libreoffice-writer-nogui" in err
     assert not list(tmp_path.glob("*.docx"))
 
 
-def test_redacted_copy_hides_personal_data_everywhere(tmp_path):
+def test_redacted_copy_hides_personal_data_everywhere(tmp_path, examples):
     out = tmp_path / "out"
-    assert main(["render", *map(str, example_paths()), "-o", str(out), "--redact", "--pdf"]) == 0
+    assert main(["render", *map(str, example_paths(examples)), "-o", str(out), "--redact", "--pdf"]) == 0
     copies = sorted(out.glob("*_公开版.docx"))
     assert len(copies) == 3
     for copy in copies:
@@ -69,11 +63,11 @@ def test_redacted_copy_hides_personal_data_everywhere(tmp_path):
     assert "井口工业园A区8号" not in flat
 
 
-def test_redacted_sketch_draws_no_account_or_phone():
+def test_redacted_sketch_draws_no_account_or_phone(examples):
     from casegen.outputs.redact import redact
     from casegen.outputs.sketch import SketchInput, draw_figure, drawn
 
-    for path, account, phone in zip(example_paths(), ACCOUNTS, PHONES, strict=True):
+    for path, account, phone in zip(example_paths(examples), ACCOUNTS, PHONES, strict=True):
         case = redact(read_case(path).case)
         figure = draw_figure(SketchInput.from_case(case))
         words = " ".join(t.get_text() for t in drawn(figure, "texts"))
@@ -96,7 +90,7 @@ def test_batch_with_a_broken_case_renders_the_rest(tmp_path, capsys):
     assert "broken/case.yaml" in captured.err and "project.kind（工程类别）" in captured.err
 
 
-def test_a_case_that_fails_while_rendering_does_not_stop_the_others(tmp_path, capsys, monkeypatch):
+def test_a_case_that_fails_while_rendering_does_not_stop_the_others(tmp_path, capsys, monkeypatch, examples):
     original = build.render_one
 
     def flaky(case_file, *args, **kwargs):
@@ -106,7 +100,7 @@ def test_a_case_that_fails_while_rendering_does_not_stop_the_others(tmp_path, ca
 
     monkeypatch.setattr(build, "render_one", flaky)  # worker processes fork with it
     out = tmp_path / "out"
-    code = main(["render", *map(str, example_paths()), "-o", str(out), "--jobs", "2"])
+    code = main(["render", *map(str, example_paths(examples)), "-o", str(out), "--jobs", "2"])
     captured = capsys.readouterr()
     assert code == 1
     assert sorted(p.name for p in out.glob("*.docx")) == [
@@ -131,8 +125,8 @@ def test_unchanged_cases_are_skipped_unless_forced(tmp_path, capsys):
     assert "生成 3 个，跳过 0 个" in capsys.readouterr().out
 
 
-def test_plain_progress_lines_when_not_on_a_terminal(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "casegen", "render", *map(str, example_paths()),
+def test_plain_progress_lines_when_not_on_a_terminal(tmp_path, examples):
+    result = subprocess.run([sys.executable, "-m", "casegen", "render", *map(str, example_paths(examples)),
                              "-o", str(tmp_path / "out")], capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout.count("已生成 ") == 3 and "\r" not in result.stdout + result.stderr
@@ -157,17 +151,17 @@ def _all_documents_whole(out: Path) -> int:
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_killing_a_batch_midway_leaves_no_half_written_file(tmp_path, how):
     cases, out = tmp_path / "cases", tmp_path / "out"
-    _many_cases(cases, 40)
+    _many_cases(cases, 10)  # two workers, a few cases each: still mid-batch when the kill comes
     process = subprocess.Popen([sys.executable, "-m", "casegen", "render", str(cases), "-o", str(out),
                                 "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     deadline = time.time() + 60
-    while time.time() < deadline and len(list(out.glob("*.docx"))) < 5:
-        time.sleep(0.05)
+    while time.time() < deadline and len(list(out.glob("*.docx"))) < 2:
+        time.sleep(0.02)
     os.killpg(process.pid, how)  # the whole batch: parent and workers
     process.wait(timeout=60)
     written = _all_documents_whole(out)
-    assert 0 < written < 40
+    assert 0 < written < 10
     leftovers = [p for p in out.rglob("*") if ".tmp" in p.name]
     if how == signal.SIGTERM:
         assert leftovers == []  # cleaned on the way out
@@ -176,7 +170,7 @@ def test_killing_a_batch_midway_leaves_no_half_written_file(tmp_path, how):
     # a SIGKILL cannot be caught: the next run removes what it left and finishes the batch
     assert main(["render", str(cases), "-o", str(out), "--jobs", "2"]) == 0
     assert [p for p in out.rglob("*") if ".tmp" in p.name] == []
-    assert _all_documents_whole(out) == 40
+    assert _all_documents_whole(out) == 10
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
@@ -197,13 +191,13 @@ def test_stopping_a_batch_while_its_workers_start_is_quiet(tmp_path, how):
     assert [p for p in out.rglob("*") if ".tmp" in p.name] == []
 
 
-def test_a_switched_template_is_rendered_again_however_old_its_file(tmp_path, capsys):
+def test_a_switched_template_is_rendered_again_however_old_its_file(tmp_path, capsys, examples):
     """The skip rule compares times, and a template copied from elsewhere is older than the
     documents: the stamp in each document (casegen's version, the template's digest) decides."""
     from conftest import docx_text
 
     out = tmp_path / "out"
-    case = str(example_paths()[0])
+    case = str(example_paths(examples)[0])
     assert main(["render", case, "-o", str(out)]) == 0
     edited = tmp_path / "edited.docx"
     with zipfile.ZipFile(ROOT / "templates" / "case_template.docx") as source, \

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import copy_examples
 
 from casegen.web.app import create_app
 
@@ -45,8 +45,7 @@ def running(app):
 
 @pytest.fixture
 def server(tmp_path):
-    folder = tmp_path / "cases"
-    shutil.copytree(EXAMPLES, folder)
+    folder = copy_examples(tmp_path / "cases")
     with running(create_app(folder)) as address:
         yield address, folder
 
@@ -120,8 +119,7 @@ def shared(tmp_path):
     """A workbench with sign-in (two users), on a real socket."""
     from casegen.service.users import add_user
 
-    folder = tmp_path / "cases"
-    shutil.copytree(EXAMPLES, folder)
+    folder = copy_examples(tmp_path / "cases")
     users = tmp_path / "users.toml"
     add_user(users, "李填报", "填报", "tianbao-123")
     add_user(users, "王审核", "审核", "shenhe-456")

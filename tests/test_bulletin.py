@@ -13,8 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, docx_text
-from docx import Document
+from conftest import EXAMPLES, docx_text, table_with
 from openpyxl import Workbook, load_workbook
 
 from casegen.base.period import Period
@@ -91,15 +90,18 @@ def world(tmp_path_factory):
 
 
 def expected(capsys, folders: list[Path]) -> dict:
-    """A unit's counts as validate and check say them for its case files."""
+    """A unit's figures as validate and check say them for its case files (here every project
+    is a typical case: the packages carry no --ledger, so their 附件2 is built from the cases)."""
     capsys.readouterr()
     main(["validate", *map(str, folders), "--json"])
     validated = json.loads(capsys.readouterr().out)["cases"]
     main(["check", *map(str, folders), "--json"])
     checked = json.loads(capsys.readouterr().out)
     evidence = checked["cases"] if isinstance(checked, dict) else checked
-    return {"cases": len(validated),
-            "within": sum(c["counts"]["服务目标"] == 0 for c in validated),
+    records = [c["record"] for c in validated]
+    return {"projects": len(validated),
+            "within": sum(r["within_limit"] for r in records),
+            "same_day": sum(r["energized_on_completion"] is False for r in records),
             "wrong": sum(bool(c["counts"]["数据错误"] or c["counts"]["适用范围"]) for c in validated),
             "evidence": sum(bool(e["complete"]) for e in evidence)}
 
@@ -108,49 +110,67 @@ def test_each_units_figures_equal_what_validate_and_check_say(world, tmp_path, c
     store, folders, units = world
     made = bulletin(store, _period(), tmp_path / "通报.docx", units_file=units).bulletin
     by_unit = {u.unit: u for _, u in made.units}
-    # the declared order: both sent, B has all its cases within target (2/2), A not (2/3); C sent nothing
+    # the declared order: both sent; A changed a date after sending (须核查), B did not; C sent nothing
     assert list(by_unit) == [B, A, C]
     for unit in (A, B):
         want = expected(capsys, folders[unit])
         got = by_unit[unit]
-        assert (got.count, got.within[0], got.wrong, got.evidence[0]) == (
-            want["cases"], want["within"], want["wrong"], want["evidence"]), unit
-    assert by_unit[A].same_day == (2, 3)  # the late case was energized two weeks after completion
+        assert (len(got.projects), got.within[0], len(got.late_energizing), got.wrong, got.evidence[0]) == (
+            want["projects"], want["within"], want["same_day"], want["wrong"], want["evidence"]), unit
+        assert got.within[1] == len(got.projects) and len(got.cases) == want["projects"]
+    assert len(by_unit[A].late_energizing) == 1  # the late case was energized two weeks after completion
     assert [f.status for f in by_unit[A].fortnights] == ["按时", "按时"]
     assert [f.status for f in by_unit[B].fortnights] == ["逾期", "未报送"]
     assert not by_unit[C].submitted and [f.status for f in by_unit[C].fortnights] == ["未报送", "未报送"]
 
 
-def test_a_flagged_change_is_counted_once_for_its_case(world, tmp_path):
+def test_a_flagged_change_is_shown_old_to_new_with_its_revision(world, tmp_path):
     store, _, units = world
     made = bulletin(store, _period(), tmp_path / "通报.docx", units_file=units).bulletin
     by_unit = {u.unit: u for _, u in made.units}
-    assert by_unit[A].flagged == {(A, "7100000001")} and not by_unit[B].flagged
+    [change] = by_unit[A].changes
+    assert (change.account, change.label, change.old, change.new, change.revision) == (
+        "7100000001", "勘查日期", "2025-03-07", "2025-03-08", 2)
+    assert change.received.date() == dt.date(2025, 3, 18) and not by_unit[B].changes
+    rows = [[c.text for c in row.cells] for row in table_with(tmp_path / "通报.docx", "原值 → 新值")]
+    assert rows[0][:5] == ["供电单位", "户号", "项目或案例", "改动的项", "原值 → 新值"]
+    assert rows[1][1] == "7100000001" and rows[1][3:5] == ["勘查日期", "2025-03-07 → 2025-03-08"]
+    assert rows[1][5] == "2025-03-03至2025-03-16 第 2 版" and rows[1][6] == "2025-03-18 10:00"
 
 
 def test_the_document_names_every_unit_and_the_silent_one(world, tmp_path):
     store, _, units = world
     target = tmp_path / "通报.docx"
-    bulletin(store, _period(), target, html=tmp_path / "通报.html", xlsx=tmp_path / "通报.xlsx", units_file=units)
+    bulletin(store, _period(), target, html=tmp_path / "通报.html", xlsx=tmp_path / "通报.xlsx", units_file=units,
+             number="渝电客服〔2025〕3号", copied_to="公司营销部", made=dt.date(2025, 4, 2))
     text = docx_text(target)
-    assert "低压小微企业典型案例数据核查通报" in text and "（2025年3月3日—2025年3月30日）" in text
+    assert text.startswith("渝电客服〔2025〕3号\n\n关于低压小微企业获得电力\n数据核查情况的通报\n"
+                           "（2025年3月3日—2025年3月30日）")
+    assert "\n各供电单位：\n" in text and "国网重庆市电力公司客户服务中心\n2025年4月2日" in text
+    assert "抄送：公司营销部。" in text and "国网重庆市电力公司客户服务中心\t2025年4月2日印发" in text
     assert f"应报送的供电单位 3 个，已报送 2 个，未报送 1 个（{C}）" in text
-    assert "排名规则：1. 已报送的单位在前" in text
-    table = Document(str(target)).tables[0]
-    rows = [[cell.text for cell in row.cells] for row in table.rows]
-    assert rows[0][:4] == ["排名", "供电单位", "报送（每两周）", "案例数"]
-    assert [r[1] for r in rows[1:]] == [B, A, C] and rows[3][2] == "未报送 2"
-    actions = {(r[0], r[1]): r[3] for r in
-               ([c.text for c in row.cells] for row in Document(str(target)).tables[3].rows)}
-    assert "未达服务目标" in actions[(A, "7100000002")] and "未在完工当日接电" in actions[(A, "7100000002")]
-    assert "报送后改动了关键事实" in actions[(A, "7100000001")]
-    assert "数据错误或超出适用范围" in actions[(B, "7200000002")]
+    assert "排名规则（公司的规定，通知未作规定）：1. 已报送的单位在前" in text
+    assert "casegen 的默认设置，公司可在供电单位名单中另定" in text and "其后 3 天内收到为按时" in text
+    rows = [[cell.text for cell in row.cells] for row in table_with(target, "改动关键事实")]
+    assert rows[0][:4] == ["排名", "供电单位", "改动关键事实", "回访不认可"]
+    assert [r[1] for r in rows[1:]] == [B, A, C] and rows[3][-1] == "未报送 2"
+    actions = {(r[0], r[1]): r[3] for r in ([c.text for c in row.cells] for row in table_with(target, "需处理的问题"))}
+    assert "超过时限" in actions[(A, "7100000002")] and "未在完工当日接电" in actions[(A, "7100000002")]
+    assert "报送后改动勘查日期（2025-03-07 → 2025-03-08）" in actions[(A, "7100000001")]
+    assert "容量（kVA）为 200，超过低压小微企业 160 千伏安/千瓦的上限" in actions[(B, "7200000002")]
     page = (tmp_path / "通报.html").read_text(encoding="utf-8")
-    assert "<svg" in page and not re.search(r"https?://", page) and C in page
+    assert "<svg" in page and not re.search(r"https?://", page) and C in page and "渝电客服〔2025〕3号" in page
     book = load_workbook(tmp_path / "通报.xlsx")
-    sheet = book["各供电单位情况（按排名）"]
-    assert [c.value for c in sheet[1]][:2] == ["排名", "供电单位"]
+    sheet = book["各供电单位排名"]
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["排名", "供电单位"] and "时限内接电（个数）" in header
     assert [sheet.cell(r, 2).value for r in range(2, 5)] == [B, A, C]
+    share = sheet.cell(2, header.index("时限内接电") + 1)
+    assert share.value == 1.0 and share.number_format == "0%"
+    assert sheet.cell(2, header.index("时限内接电（个数）") + 1).value == "2/2"
+    changes = book["报送后改动的关键事实（须核查）"]
+    received = changes.cell(2, [c.value for c in changes[1]].index("收到时间") + 1)
+    assert received.value == dt.datetime(2025, 3, 18, 10, 0) and received.number_format == "yyyy-mm-dd hh:mm"
 
 
 def test_the_previous_period_is_compared(world, tmp_path):
@@ -159,6 +179,7 @@ def test_the_previous_period_is_compared(world, tmp_path):
     assert (made.previous.start, made.previous.end) == (dt.date(2025, 2, 3), dt.date(2025, 3, 2))
     text = docx_text(tmp_path / "通报.docx")
     assert "上期为与本期等长的前一期间：2025年2月3日至2025年3月2日。" in text and "0 → 3" in text
+    assert made.fortnights == [Period(START, dt.date(2025, 3, 16)), Period(dt.date(2025, 3, 17), END)]
 
 
 def test_without_a_units_list_the_units_come_from_the_store(world, tmp_path):
@@ -241,7 +262,7 @@ def test_the_sheet_round_trip_records_once_and_the_bulletin_shows_the_disagreeme
     assert len(unit_a.callbacks) == 1 and len(unit_a.disagreements) == 1
     text = docx_text(tmp_path / "通报.docx")
     assert "客服中心监督回访：客户不认可" in text and "等了二十多天才通电" in text
-    assert "单位自行回访（案例文件中的回访记录）：客户不认可" in text  # told apart, each its own table
+    assert "单位自行回访（典型案例中的回访记录）：客户不认可" in text  # told apart, each its own table
     before = callbacks_rows(copy)
     (copy / st.DATABASE).unlink()
     assert main(["receive", "--store", str(copy), "--reindex"]) == 0
@@ -299,10 +320,10 @@ def _period() -> Period:
     return Period(START, END)
 
 
-def test_the_units_to_expect_can_come_from_the_roster_of_附件1(world, tmp_path):
+def test_the_units_to_expect_can_come_from_the_roster_of_附件1(world, tmp_path, examples):
     store, _, _ = world
     roster = tmp_path / "附件1.xlsx"
-    assert main(["roster", str(EXAMPLES), "-o", str(roster)]) == 0
+    assert main(["roster", str(examples), "-o", str(roster)]) == 0
     expected_units = [c.value for c in load_workbook(roster).active["B"][1:] if c.value]
     made = bulletin(store, _period(), tmp_path / "通报.docx", units_file=roster).bulletin
     assert sorted(u.unit for _, u in made.units) == sorted(set(expected_units))

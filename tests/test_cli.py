@@ -34,8 +34,8 @@ def test_new_never_overwrites(tmp_path, capsys):
     assert "已存在" in capsys.readouterr().err
 
 
-def test_validate_examples_clean_with_their_days(capsys):
-    assert main(["validate", *map(str, example_paths())]) == 0
+def test_validate_examples_clean_with_their_days(capsys, examples):
+    assert main(["validate", *map(str, example_paths(examples))]) == 0
     out = capsys.readouterr().out
     assert "共 3 个案例：3 个通过" in out
     assert "无外线  2/4 个工作日" in out and "有外线无掘路  7/10 个工作日" in out
@@ -65,8 +65,8 @@ def test_wrong_usage_exits_2(capsys, tmp_path):
     assert main(["frobnicate"]) == 2
 
 
-def test_render_folder_writes_one_docx_per_case(tmp_path, capsys):
-    assert main(["render", str(example_paths()[0].parent.parent), "-o", str(tmp_path / "o")]) == 0
+def test_render_folder_writes_one_docx_per_case(tmp_path, capsys, examples):
+    assert main(["render", str(examples), "-o", str(tmp_path / "o")]) == 0
     assert len(list((tmp_path / "o").glob("*.docx"))) == 3
 
 
@@ -122,10 +122,10 @@ def test_validate_report_puts_errors_first(tmp_path, capsys):
     assert f"✗ {path}  有外线有掘路  10/15 个工作日" in out
 
 
-def test_an_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys):
+def test_an_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys, examples):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x", encoding="utf-8")
-    code = main(["ledger", str(example_paths()[0]), "-o", str(blocker / "附件2.xlsx")])
+    code = main(["ledger", str(example_paths(examples)[0]), "-o", str(blocker / "附件2.xlsx")])
     err = capsys.readouterr().err
     assert code == 1
     assert "无法读写文件" in err and "Traceback" not in err
@@ -167,7 +167,7 @@ def test_render_tells_what_the_document_carries_in_red(tmp_path, capsys):
     assert "1 个文档带有红色标记，发布前请补齐或核对" in out
 
 
-def test_the_console_script_keeps_main_s_status_and_all_its_output():
+def test_the_console_script_keeps_main_s_status_and_all_its_output(examples):
     """`python -m casegen` leaves without tearing the interpreter down (cli.run): what main
     printed still arrives whole, through a pipe, with main's exit code."""
     import fcntl
@@ -175,14 +175,12 @@ def test_the_console_script_keeps_main_s_status_and_all_its_output():
     import subprocess
     import sys
 
-    from conftest import ROOT
-
-    command = [sys.executable, "-m", "casegen", "check", str(ROOT / "cases"), "--json"]
+    command = [sys.executable, "-m", "casegen", "check", str(examples), "--json"]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 1  # example 02 is incomplete on purpose
     assert len(json.loads(result.stdout)["cases"]) == 3
     assert result.stderr == ""
-    ok = subprocess.run([sys.executable, "-m", "casegen", "validate", str(ROOT / "cases")],
+    ok = subprocess.run([sys.executable, "-m", "casegen", "validate", str(examples)],
                         capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout.rstrip().endswith("没有问题")
     # a reader that stops early (`| head -c 50`) on a pipe smaller than the output
@@ -197,18 +195,16 @@ def test_the_console_script_keeps_main_s_status_and_all_its_output():
     assert b"Traceback" not in told and b"lost sys.stderr" not in told, told
 
 
-def test_the_console_script_says_lost_output_and_runs_the_exit_handlers(tmp_path):
+def test_the_console_script_says_lost_output_and_runs_the_exit_handlers(tmp_path, examples):
     """Skipping the teardown must not skip what a normal exit does: a failed final flush is an
     error (as Python says it), and atexit handlers run (matplotlib's temporary folder goes)."""
     import os
     import subprocess
     import sys
 
-    from conftest import ROOT
-
     buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "casegen", "validate", str(ROOT / "cases")],
+        result = subprocess.run([sys.executable, "-m", "casegen", "validate", str(examples)],
                                 stdout=full, stderr=subprocess.PIPE, text=True, env=buffered)
     assert result.returncode == 1
     assert "无法写出输出：磁盘空间不足" in result.stderr and "Traceback" not in result.stderr
@@ -218,7 +214,7 @@ def test_the_console_script_says_lost_output_and_runs_the_exit_handlers(tmp_path
     temporary.mkdir()
     env = {**buffered, "MPLCONFIGDIR": str(blocked / "x"), "XDG_CACHE_HOME": str(blocked),
            "TMPDIR": str(temporary)}
-    drawn = subprocess.run([sys.executable, "-m", "casegen", "draw", str(example_paths()[0]),
+    drawn = subprocess.run([sys.executable, "-m", "casegen", "draw", str(example_paths(examples)[0]),
                             "-o", str(tmp_path / "out")], capture_output=True, text=True, env=env)
     assert drawn.returncode == 0, drawn.stderr
     assert "temporary cache directory" in drawn.stderr  # matplotlib did make one …
@@ -239,12 +235,12 @@ def test_a_relative_xdg_cache_home_is_ignored(monkeypatch, tmp_path):
     assert cache_root() == Path(tmp_path / "abs" / "casegen")
 
 
-def test_a_python_without_casegens_libraries_is_told_how_to_set_up(tmp_path):
+def test_a_python_without_casegens_libraries_is_told_how_to_set_up(tmp_path, examples):
     """`python3 -m casegen` with a Python that lacks matplotlib (the system's, not .venv's):
     one Chinese sentence and exit 2, no traceback."""
     code = ("import sys; sys.modules['matplotlib'] = None\n"
             "from casegen.cli import main\n"
-            f"sys.exit(main(['draw', {str(example_paths()[0])!r}, '-o', {str(tmp_path)!r}]))\n")
+            f"sys.exit(main(['draw', {str(example_paths(examples)[0])!r}, '-o', {str(tmp_path)!r}]))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "没有安装 casegen 需要的库 matplotlib" in result.stderr and ".venv/bin/casegen" in result.stderr

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import copy_examples
 
 from casegen.cli import main
 from casegen.company import store as st
@@ -31,7 +31,7 @@ PYTHON = str(Path(sys.executable))
 @pytest.fixture
 def cases(tmp_path) -> Path:
     folder = tmp_path / "cases"
-    shutil.copytree(EXAMPLES, folder)
+    copy_examples(folder)
     return folder
 
 
@@ -353,6 +353,6 @@ def test_a_units_own_callback_that_says_false_is_a_disagreement(cases, tmp_path,
                     + text[text.index("\n", start) + 1:], encoding="utf-8")
     store = tmp_path / "store"
     receive(capsys, store, submit(cases, tmp_path / "a.zip"))
-    [callback] = [json.loads(c["unit_callback"]) for c in dump(store)["cases"]
+    [callback] = [json.loads(c["callback"]) for c in dump(store)["cases"]
                   if c["folder"].startswith("cases/01")]
     assert callback["points"]["成本"] == {"confirmed": False, "words": "我们出了两千块。"}

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, docx_text, example_paths, load_valid, write_case
+from conftest import docx_text, example_paths, load_valid, write_case
 from PIL import Image
 
 from casegen.case.calendar import WorkCalendar
@@ -60,8 +60,8 @@ def test_online_application_needs_the_app_screenshot(tmp_path):
     assert "受理申请工单（掌上电力截图）" in items and "客户申请（线上申请书）" in items
 
 
-def test_no_works_means_no_estimate_and_no_permit(tmp_path):
-    case_file = prepare(example_paths()[0], WorkCalendar())
+def test_no_works_means_no_estimate_and_no_permit(tmp_path, examples):
+    case_file = prepare(example_paths(examples)[0], WorkCalendar())
     items = items_by_name(case_file)
     for name in ("工程概算封面", "编制说明", "行政审批表、单据或政府部门意见"):
         assert items[name].status == NOT_APPLICABLE and not items[name].required
@@ -174,21 +174,21 @@ def test_photo_is_turned_upright_and_resized(tmp_path):
     assert Image.open(tmp_path / "copy.jpg").size == (1600, 1200)
 
 
-def test_check_finds_the_incomplete_example_and_only_it(capsys):
-    assert main(["check", str(EXAMPLES)]) == 1
+def test_check_finds_the_incomplete_example_and_only_it(capsys, examples):
+    assert main(["check", str(examples)]) == 1
     out = capsys.readouterr().out
     failing = [ln for ln in out.splitlines() if ln.startswith("✗")]
     assert len(failing) == 1 and "九龙便民超市" in failing[0]
     assert "缺少 工程建设内容·编制说明" in out and "缺少 现场图片·施工前照片" in out
     assert "共 3 个案例：2 个实证材料齐全、核查无误，1 个有问题或无法读取" in out
-    assert main(["validate", str(example_paths()[1])]) == 0  # evidence is check's job
+    assert main(["validate", str(example_paths(examples)[1])]) == 0  # evidence is check's job
 
 
-def test_check_json_and_csv(capsys):
-    assert main(["check", str(EXAMPLES), "--json"]) == 1
+def test_check_json_and_csv(capsys, examples):
+    assert main(["check", str(examples), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert [c["complete"] for c in report["cases"]] == [True, False, True]
-    assert main(["check", str(EXAMPLES), "--csv"]) == 1
+    assert main(["check", str(examples), "--csv"]) == 1
     text = capsys.readouterr().out
     assert text.startswith("\ufeff")  # the BOM Excel needs to read UTF-8
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
@@ -197,12 +197,12 @@ def test_check_json_and_csv(capsys):
     assert {r[3] for r in missing} == {"编制说明", "施工前照片"}
 
 
-def test_check_exit_0_when_complete(capsys):
-    assert main(["check", str(example_paths()[0]), str(example_paths()[2])]) == 0
+def test_check_exit_0_when_complete(capsys, examples):
+    assert main(["check", str(example_paths(examples)[0]), str(example_paths(examples)[2])]) == 0
 
 
-def test_checklist_and_photos_in_the_document(tmp_path):
-    assert main(["render", str(example_paths()[1]), "-o", str(tmp_path)]) == 0
+def test_checklist_and_photos_in_the_document(tmp_path, examples):
+    assert main(["render", str(example_paths(examples)[1]), "-o", str(tmp_path)]) == 0
     text = docx_text(next(tmp_path.glob("*.docx")))
     assert "本案例尚有 2 项必需的实证材料缺失或有问题" in text
     assert "工程建设内容 | 编制说明 | 缺失 | —" in text
@@ -212,7 +212,7 @@ def test_checklist_and_photos_in_the_document(tmp_path):
     assert "evidence/" not in text  # names, not paths
     assert "附：现场图片" in text and "图 1　施工后：新立6号杆至表箱的架空线及表箱" in text
     assert (tmp_path / "重庆九龙便民超市有限公司_现场图片" / "01.jpg").is_file()
-    assert read_case(example_paths()[1]).case.evidence.photos[0].file == "evidence/施工后.jpg"
+    assert read_case(example_paths(examples)[1]).case.evidence.photos[0].file == "evidence/施工后.jpg"
 
 
 # the seed's 附件3 五, written out: (channel, kind) → the names of the required items
@@ -266,11 +266,11 @@ def test_photos_must_mark_the_works_and_the_meter(tmp_path):
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
-def test_check_csv_reads_back_as_excel_reads_it(encoding):
+def test_check_csv_reads_back_as_excel_reads_it(encoding, examples):
     import subprocess
     import sys
 
-    args = [sys.executable, "-m", "casegen", "check", str(EXAMPLES), "--csv"]
+    args = [sys.executable, "-m", "casegen", "check", str(examples), "--csv"]
     if encoding == "gbk":
         args += ["--csv-encoding", "gbk"]
     blob = subprocess.run(args, capture_output=True, check=False).stdout
@@ -293,8 +293,8 @@ def test_a_listed_photo_is_required_evidence_so_a_broken_one_fails_check(tmp_pat
     assert "evidence-broken" in [f.rule for f in findings]
 
 
-def test_the_sketch_row_names_the_file_render_writes_and_counts_as_provided():
-    case_file = prepare(example_paths()[2], WorkCalendar())
+def test_the_sketch_row_names_the_file_render_writes_and_counts_as_provided(examples):
+    case_file = prepare(example_paths(examples)[2], WorkCalendar())
     items, _ = check_evidence(case_file)
     sketch = next(i for i in items if i.name.startswith("工程建设简图"))
     assert sketch.file == "重庆沙坪坝区顺达汽车维修有限公司_工程建设简图.png"

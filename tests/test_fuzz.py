@@ -85,8 +85,8 @@ def exercise(path, calendar) -> None:
 
 
 @pytest.mark.parametrize("example", range(3))
-def test_mutants_of_the_examples_raise_nothing_but_findings(tmp_path, example):
-    source = example_paths()[example]
+def test_mutants_of_the_examples_raise_nothing_but_findings(tmp_path, example, examples):
+    source = example_paths(examples)[example]
     folder = tmp_path / "case"
     shutil.copytree(source.parent, folder)
     original = source.read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ import zipfile
 
 import httpx
 import pytest
-from conftest import EXAMPLES
+from conftest import copy_examples
 from PIL import Image
 from starlette.testclient import TestClient
 from test_browser import running
@@ -46,8 +46,7 @@ def users_file(tmp_path_factory):
 
 @pytest.fixture
 def folder(tmp_path):
-    shutil.copytree(EXAMPLES, tmp_path / "cases")
-    return tmp_path / "cases"
+    return copy_examples(tmp_path / "cases")
 
 
 @pytest.fixture
@@ -754,6 +753,6 @@ def test_connections_beyond_the_cap_are_refused_at_once_in_chinese(monkeypatch, 
         assert httpx.get(f"{address}/", timeout=10).status_code == 200
 
 
-def test_a_trusted_proxy_must_be_an_address(capsys):
-    assert main(["serve", str(EXAMPLES), "--trusted-proxy", "nginx.local"]) == 2
+def test_a_trusted_proxy_must_be_an_address(folder, capsys):
+    assert main(["serve", str(folder), "--trusted-proxy", "nginx.local"]) == 2
     assert "--trusted-proxy 应为代理服务器的 IP 地址（如 127.0.0.1），实际为 'nginx.local'" in capsys.readouterr().err

@@ -61,27 +61,51 @@ def _documents_whole(folder: Path) -> None:
             assert package.testzip() is None
 
 
-def test_every_command_over_the_whole_corpus(tmp_path, capsys):
-    out = tmp_path / "out"
-    assert main(["render", str(HOSTILE), "-o", str(out / "docx"), "--jobs", "1"]) == 1
-    assert main(["draw", str(HOSTILE), "-o", str(out / "sketch")]) == 1
-    assert main(["check", str(HOSTILE)]) == 1
-    assert main(["check", str(HOSTILE), "--csv"]) == 1
-    assert main(["ledger", str(HOSTILE), "-o", str(out / "附件2.xlsx")]) == 1
-    assert main(["roster", str(HOSTILE), "-o", str(out / "附件1.xlsx")]) == 1
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    _documents_whole(out / "docx")
-    written = {p.name for p in (out / "docx").glob("*.docx")}
+def _rendered(out: Path) -> None:
+    _documents_whole(out)
+    written = {p.name for p in out.glob("*.docx")}
     assert any("HYPERLINK" in n for n in written)  # rendered, its name made safe
     assert all(len(n.encode()) <= 255 for n in written)
-    book = openpyxl.load_workbook(out / "附件2.xlsx")
-    sheet = book.worksheets[0]
+
+
+def _drawn(out: Path) -> None:
+    assert not [p for p in out.rglob("*") if p.name.startswith(".casegen-")]
+    assert list(out.glob("*.png")) and list(out.glob("*.svg"))
+
+
+def _ledger(path: Path) -> None:
+    sheet = openpyxl.load_workbook(path).worksheets[0]
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     risky = [c for c in cells if c.value.startswith(("=", "+", "-", "@"))]
     assert risky and all(c.data_type == "s" for c in risky)  # text, never a live formula
-    roster = openpyxl.load_workbook(out / "附件1.xlsx").worksheets[0]
+
+
+def _roster(path: Path) -> None:
+    roster = openpyxl.load_workbook(path).worksheets[0]
     assert all(c.data_type != "f" for row in roster.iter_rows() for c in row)
+
+
+COMMANDS = {  # each command over the whole corpus: its arguments after the folder, what it wrote
+    "render": (["-o", "{out}", "--jobs", "1"], _rendered),
+    "draw": (["-o", "{out}"], _drawn),
+    "check": ([], None),
+    "check --csv": (["--csv"], None),
+    "ledger": (["-o", "{out}/附件2.xlsx"], lambda out: _ledger(out / "附件2.xlsx")),
+    "roster": (["-o", "{out}/附件1.xlsx"], lambda out: _roster(out / "附件1.xlsx")),
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_over_the_whole_corpus(tmp_path, capsys, command):
+    arguments, wrote = COMMANDS[command]
+    out = tmp_path / "out"
+    name, *options = command.split()
+    assert main([name, str(HOSTILE), *options, *(a.format(out=out) for a in arguments)]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert captured.out.strip() or captured.err.strip()  # it said what it found
+    if wrote is not None:
+        wrote(out)
 
 
 def test_a_mathtext_name_and_a_very_long_name_render(tmp_path):

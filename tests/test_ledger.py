@@ -6,7 +6,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from conftest import EXAMPLES, load_valid, write_case
+from conftest import load_valid, write_case
 
 from casegen.cli import main
 from casegen.outputs.ledger import COLUMNS
@@ -24,9 +24,9 @@ def sheet_rows(path, index=0):
 
 
 @pytest.fixture
-def ledger(tmp_path):
+def ledger(tmp_path, examples):
     target = tmp_path / "附件2.xlsx"
-    assert main(["ledger", str(EXAMPLES), "-o", str(target)]) == 0
+    assert main(["ledger", str(examples), "-o", str(target)]) == 0
     return target
 
 
@@ -76,9 +76,9 @@ def test_rows_sorted_by_unit_then_acceptance_date(tmp_path):
     assert [r[2] for r in rows[1:]] == ["5103765432", "5109000002"]
 
 
-def test_calendar_days_option_and_its_note(tmp_path):
+def test_calendar_days_option_and_its_note(tmp_path, examples):
     target = tmp_path / "l.xlsx"
-    assert main(["ledger", str(EXAMPLES), "-o", str(target), "--days", "calendar"]) == 0
+    assert main(["ledger", str(examples), "-o", str(target), "--days", "calendar"]) == 0
     _, rows = sheet_rows(target)
     header = rows[0]
     row = next(r for r in rows if r[3] == "重庆沙坪坝区顺达汽车维修有限公司")
@@ -130,13 +130,13 @@ def test_imported_case_keeps_text_and_leaves_the_rest_blank(tmp_path, ledger):
     main(["import", str(ledger), "-o", str(cases)])
     text = (cases / "重庆山城味道餐饮管理有限公司_0512034567" / "case.yaml").read_text(encoding="utf-8")
     assert 'account_no: "0512034567"' in text
-    assert "  kind:  # 工程类别" in text  # for staff to fill
+    assert "  kind: 无外线  # 工程类别" in text  # read back from 配套工程情况, where casegen writes it first
     assert "由 附件2.xlsx 第" in text
 
 
-def test_roster_from_cases_and_from_a_team_file(tmp_path):
+def test_roster_from_cases_and_from_a_team_file(tmp_path, examples):
     target = tmp_path / "附件1.xlsx"
-    assert main(["roster", str(EXAMPLES), "-o", str(target)]) == 0
+    assert main(["roster", str(examples), "-o", str(target)]) == 0
     _, rows = sheet_rows(target)
     assert rows[0] == ["序号", "供电单位", "供电所", "服务片区（行政区域）", "是否营配融合", "营销客户经理",
                        "配电项目经理"]

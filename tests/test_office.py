@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, example_paths, load_valid, pdf_text, write_case
+from conftest import copy_examples, example_paths, load_valid, pdf_text, write_case
 from starlette.testclient import TestClient
 
 from casegen.base.errors import PdfFailed
@@ -124,10 +123,10 @@ def test_a_half_written_pdf_never_lands(tmp_path, fake_bridge):
     assert not list(tmp_path.glob("*.pdf")) and not list(tmp_path.glob(".casegen-*"))
 
 
-def test_a_failed_pdf_fails_its_case_in_the_batch_and_the_rest_go_on(tmp_path, fake_bridge, capsys):
+def test_a_failed_pdf_fails_its_case_in_the_batch_and_the_rest_go_on(tmp_path, fake_bridge, capsys, examples):
     fake_bridge("error")
     out = tmp_path / "out"
-    code = main(["render", str(example_paths()[0]), "-o", str(out), "--pdf"])
+    code = main(["render", str(example_paths(examples)[0]), "-o", str(out), "--pdf"])
     err = capsys.readouterr().err
     assert code == 1
     assert "LibreOffice 转换 PDF 失败" in err and "Traceback" not in err
@@ -151,21 +150,27 @@ def _cases(folder: Path, count: int) -> Path:
     return folder
 
 
-def _ours(marker: str) -> list[int]:
-    """Live processes (not zombies) whose command line names `marker`: offices and bridges."""
-    found = []
+def _running(marker: str) -> dict[int, bytes]:
+    """Live processes (not zombies) whose command line names `marker`, with that command line,
+    each read once: a process that ends while /proc is being listed or read is simply not counted."""
+    found = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             line = (status.parent / "cmdline").read_bytes()
             if marker.encode() in line and "\nState:\tZ" not in status.read_text():
-                found.append(int(status.parent.name))
-        except OSError:
+                found[int(status.parent.name)] = line
+        except OSError:  # gone between the listing and the reading (ENOENT, ESRCH)
             continue
     return found
 
 
+def _ours(marker: str) -> list[int]:
+    """Offices and bridges."""
+    return list(_running(marker))
+
+
 def _offices(marker: str) -> list[int]:
-    return [pid for pid in _ours(marker) if b"soffice.bin" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [pid for pid, line in _running(marker).items() if b"soffice.bin" in line]
 
 
 def _none_left(marker: str, seconds: float = 15) -> list[int]:
@@ -256,14 +261,14 @@ def _pdffonts(pdf: Path) -> list[tuple[str, ...]]:
     return [tuple(row.split()[:-2]) for row in listing.splitlines()[2:]]
 
 
-def test_the_kept_office_gives_the_faces_and_text_of_the_one_shot_path(tmp_path, monkeypatch, capsys):
+def test_the_kept_office_gives_the_faces_and_text_of_the_one_shot_path(tmp_path, monkeypatch, capsys, examples):
     _needs_uno()
-    assert main(["render", *map(str, example_paths()), "-o", str(tmp_path / "kept"), "--pdf"]) == 0
+    assert main(["render", *map(str, example_paths(examples)), "-o", str(tmp_path / "kept"), "--pdf"]) == 0
     assert "UNO" not in capsys.readouterr().err
     monkeypatch.setenv("CASEGEN_UNO_PYTHON", "none")
     uno_python.cache_clear()
     try:
-        assert main(["render", *map(str, example_paths()), "-o", str(tmp_path / "one"), "--pdf"]) == 0
+        assert main(["render", *map(str, example_paths(examples)), "-o", str(tmp_path / "one"), "--pdf"]) == 0
     finally:
         uno_python.cache_clear()
     assert "PDF 逐个启动 LibreOffice 转换（较慢）：CASEGEN_UNO_PYTHON=none" in capsys.readouterr().err  # one line
@@ -280,7 +285,7 @@ def test_the_workbench_keeps_one_office_for_its_life(tmp_path):
     _needs_uno()
     from casegen.web.app import create_app
 
-    shutil.copytree(ROOT / "cases", tmp_path / "cases")
+    copy_examples(tmp_path / "cases")
     client = TestClient(create_app(tmp_path / "cases"), base_url="http://localhost")
     case = "03-有外线有掘路-顺达汽修/case.yaml"
     answers = [client.get(f"/case/{case}/document.pdf") for _ in range(3)]
@@ -290,9 +295,9 @@ def test_the_workbench_keeps_one_office_for_its_life(tmp_path):
     assert _alive(office.office_pid)
 
 
-def test_a_pdf_left_from_before_a_failed_conversion_is_made_again_next_time(tmp_path, fake_bridge, capsys):
+def test_a_pdf_left_from_before_a_failed_conversion_is_made_again_next_time(tmp_path, fake_bridge, capsys, examples):
     out = tmp_path / "out"
-    case = str(example_paths()[0])
+    case = str(example_paths(examples)[0])
     fake_bridge("ok")
     assert main(["render", case, "-o", str(out), "--pdf"]) == 0
     fake_bridge("error")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import EXAMPLES, write_case
+from conftest import example_paths, write_case
 from hypothesis import HealthCheck, given, settings
 from test_rules import valid_cases
 
@@ -196,11 +196,11 @@ def test_guesses_are_marked_in_the_case_file_and_the_report(tmp_path, capsys):
     assert "# callback:" in text  # an optional part the document does not have: a comment, not a blank
 
 
-def test_a_document_that_is_not_a_case_is_said_and_the_others_go_on(tmp_path, capsys):
+def test_a_document_that_is_not_a_case_is_said_and_the_others_go_on(tmp_path, capsys, examples):
     letter = handmade(tmp_path / "通知.docx", ["关于召开年度工作会议的通知", "各单位：定于下周一召开会议。"])
     broken = tmp_path / "坏.docx"
     broken.write_bytes(b"not a zip at all")
-    good = next(EXAMPLES.glob("03-*/case.yaml"))
+    good = example_paths(examples)[2]
     case_doc = render_case(good, tmp_path / "made", calendar=CALENDAR).outputs[0]
     code = main(["read", str(letter), str(broken), str(case_doc), "-o", str(tmp_path / "out")])
     out = capsys.readouterr().out
@@ -212,8 +212,8 @@ def test_a_document_that_is_not_a_case_is_said_and_the_others_go_on(tmp_path, ca
     assert "已存在，未覆盖" in capsys.readouterr().out
 
 
-def test_the_examples_read_back_whole_and_consistent(tmp_path, capsys):
-    made = [render_case(path, tmp_path / "made", calendar=CALENDAR).outputs[0] for path in EXAMPLES.glob("*/case.yaml")]
+def test_the_examples_read_back_whole_and_consistent(tmp_path, capsys, examples):
+    made = [render_case(path, tmp_path / "made", calendar=CALENDAR).outputs[0] for path in example_paths(examples)]
     assert main(["read", *map(str, made), "-o", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "有错误或不一致的 0 个" in out and "[claim-" not in out

@@ -7,7 +7,7 @@ import re
 import zipfile
 
 import pytest
-from conftest import docx_text, example_paths, load_valid, pdf_text, to_pdf, write_case
+from conftest import copy_examples, docx_text, example_paths, load_valid, pdf_text, to_pdf, write_case
 
 from casegen.case.reading import read_case
 from casegen.cli import main
@@ -43,7 +43,8 @@ def rendered(tmp_path_factory):
     special["customer"]["purpose"] = "<b>粗体</b> & 'quotes'"
     special["feedback"]["cost"] = "零投资 ✅ & 没跑腿 <真的>"
     special_path = write_case(out / "special", special)
-    code = main(["render", *map(str, example_paths()), str(special_path), "-o", str(out / "docx")])
+    examples = copy_examples(tmp_path_factory.mktemp("examples"))
+    code = main(["render", *map(str, example_paths(examples)), str(special_path), "-o", str(out / "docx")])
     assert code == 0
     docx_files = sorted((out / "docx").glob("*.docx"))
     pdfs = to_pdf(docx_files, out / "pdf")
@@ -63,10 +64,10 @@ def test_one_document_per_case_named_after_the_customer(rendered):
 
 
 @pytest.mark.parametrize("folder", sorted(EXPECTED))
-def test_docx_and_pdf_show_the_facts(rendered, folder):
+def test_docx_and_pdf_show_the_facts(rendered, folder, examples):
     expected = EXPECTED[folder]
     docx_path, pdf_path = rendered[expected["name"]]
-    case = read_case(next(p for p in example_paths() if p.parent.name == folder)).case
+    case = read_case(next(p for p in example_paths(examples) if p.parent.name == folder)).case
     for text in (docx_text(docx_path), pdf_text(pdf_path)):
         flat = re.sub(r"\s+", "", text)
         assert expected["name"] in flat
@@ -210,8 +211,8 @@ def test_out_of_scope_case_gets_no_document_but_its_sketch(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("folder", sorted(EXPECTED))
-def test_each_document_embeds_its_own_sketch(tmp_path, folder):
-    path = next(p for p in example_paths() if p.parent.name == folder)
+def test_each_document_embeds_its_own_sketch(tmp_path, folder, examples):
+    path = next(p for p in example_paths(examples) if p.parent.name == folder)
     assert main(["render", str(path), "-o", str(tmp_path)]) == 0
     sketch = next(tmp_path.glob("*_工程建设简图.png")).read_bytes()
     with zipfile.ZipFile(next(tmp_path.glob("*.docx"))) as package:
@@ -290,7 +291,7 @@ def test_the_ordinary_save_is_taken_with_a_warning_if_python_docx_changes(tmp_pa
     assert zipfile.is_zipfile(next((tmp_path / "out").glob("*.docx")))
 
 
-def test_template_code_is_reused_across_processes_and_a_damaged_cache_ignored(tmp_path, monkeypatch):
+def test_template_code_is_reused_across_processes_and_a_damaged_cache_ignored(tmp_path, monkeypatch, examples):
     """The compiled template parts are kept in Jinja's bytecode cache: a fresh environment (a new
     process) renders from it without compiling, the same document; damaged files only cost a
     compile, and are rewritten."""
@@ -301,7 +302,7 @@ def test_template_code_is_reused_across_processes_and_a_damaged_cache_ignored(tm
 
     def render_once(name: str) -> str:
         render.jinja_environment.cache_clear()
-        assert main(["render", str(example_paths()[2]), "-o", str(out / name)]) == 0
+        assert main(["render", str(example_paths(examples)[2]), "-o", str(out / name)]) == 0
         return docx_text(next((out / name).glob("*.docx")))
 
     first = render_once("a")

@@ -7,12 +7,11 @@ import copy
 import datetime as dt
 import json
 import re
-import shutil
 from collections import Counter
 
 import pytest
 import yaml
-from conftest import EXAMPLES, example_paths, write_case
+from conftest import EXAMPLE_NAMES, EXAMPLES, copy_examples, write_case
 
 from casegen.cli import main
 
@@ -20,15 +19,13 @@ UNITS = ["国网重庆市电力公司江北供电分公司", "国网重庆市电
 
 
 def _data(index: int) -> dict:
-    return yaml.safe_load(example_paths()[index].read_text(encoding="utf-8"))
+    return yaml.safe_load((EXAMPLES / EXAMPLE_NAMES[index] / "case.yaml").read_text(encoding="utf-8"))
 
 
 def make_folder(root, *, extra: int = 8, over_limit: tuple[int, ...] = (1, 5), broken: tuple[int, ...] = (6,)):
     """The three examples (with their evidence) and `extra` cases of known kind, unit and
     month (no evidence: all are gaps). Returns what the report should count."""
-    folder = root / "cases"
-    for path in example_paths():
-        shutil.copytree(path.parent, folder / path.parent.name)
+    folder = copy_examples(root / "cases")
     expected = {"kinds": Counter({"无外线": 1, "有外线无掘路": 1, "有外线有掘路": 1}), "missed": set(),
                 "broken": set(), "months": Counter({"2024-09": 1, "2025-03": 1, "2025-04": 1}),
                 "units": Counter({"市区": 1, "九龙坡": 1, "沙坪坝": 1}), "complete": 2}
@@ -102,8 +99,8 @@ def test_an_over_limit_case_is_listed_with_its_days_and_limit(tmp_path):
     assert "超过有外线无掘路工程 10 个工作日的时限" in row and "通知二（二）" in row
 
 
-def test_the_examples_report_is_self_contained(tmp_path):
-    page = report(EXAMPLES, tmp_path / "r.html")
+def test_the_examples_report_is_self_contained(tmp_path, examples):
+    page = report(examples, tmp_path / "r.html")
     assert not re.search(r"https?://", page)
     assert "<link" not in page and "src=" not in page
     assert "案例数 · 无外线 1、有外线无掘路 1、有外线有掘路 1" in page  # each example's kind
@@ -163,8 +160,8 @@ def test_ledger_takes_the_same_period(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["--from", "2025/3/1"], ["--from", "2025-04-01", "--to", "2025-03-01"]])
-def test_a_wrong_period_is_refused_in_chinese(tmp_path, capsys, argv):
-    assert main(["report", str(EXAMPLES), "-o", str(tmp_path / "r.html"), *argv]) == 2
+def test_a_wrong_period_is_refused_in_chinese(tmp_path, capsys, argv, examples):
+    assert main(["report", str(examples), "-o", str(tmp_path / "r.html"), *argv]) == 2
     told = capsys.readouterr().err
     assert "日期应写作 YYYY-MM-DD" in told or "--to 2025-03-01 早于 --from 2025-04-01" in told
     assert "Traceback" not in told and not (tmp_path / "r.html").exists()
@@ -177,21 +174,21 @@ def test_a_wrong_period_is_refused_in_chinese(tmp_path, capsys, argv):
     '<script type="application/json" id="casegen-snapshot">' * 50_000,  # no end: must not be slow
     "",
 ])
-def test_a_damaged_previous_report_is_refused_in_chinese(tmp_path, capsys, content):
+def test_a_damaged_previous_report_is_refused_in_chinese(tmp_path, capsys, content, examples):
     earlier = tmp_path / "上期.json"
     earlier.write_text(content, encoding="utf-8")
-    assert main(["report", str(EXAMPLES), "-o", str(tmp_path / "r.html"), "--previous", str(earlier)]) == 2
+    assert main(["report", str(examples), "-o", str(tmp_path / "r.html"), "--previous", str(earlier)]) == 2
     told = capsys.readouterr().err
     assert "无法读取上期报告" in told and "快照" in told and "Traceback" not in told
 
 
-def test_a_folder_given_as_the_previous_report_is_refused_in_chinese(tmp_path, capsys):
-    assert main(["report", str(EXAMPLES), "-o", str(tmp_path / "r.html"), "--previous", str(tmp_path)]) == 2
+def test_a_folder_given_as_the_previous_report_is_refused_in_chinese(tmp_path, capsys, examples):
+    assert main(["report", str(examples), "-o", str(tmp_path / "r.html"), "--previous", str(tmp_path)]) == 2
     assert "这是一个文件夹" in capsys.readouterr().err
 
 
-def test_a_period_at_the_start_of_the_calendar_has_no_previous_period(tmp_path):
-    page = report(EXAMPLES, tmp_path / "r.html", "--from", "0001-01-01", "--to", "0001-01-05")
+def test_a_period_at_the_start_of_the_calendar_has_no_previous_period(tmp_path, examples):
+    page = report(examples, tmp_path / "r.html", "--from", "0001-01-01", "--to", "0001-01-05")
     assert "本期 0 个案例" in page
 
 

@@ -8,7 +8,7 @@ import shutil
 from html.parser import HTMLParser
 
 import pytest
-from conftest import EXAMPLES
+from conftest import copy_examples
 from starlette.testclient import TestClient
 
 from casegen.cli import main
@@ -20,8 +20,7 @@ CASE_03 = "03-有外线有掘路-顺达汽修/case.yaml"
 
 @pytest.fixture
 def folder(tmp_path):
-    shutil.copytree(EXAMPLES, tmp_path / "cases")
-    return tmp_path / "cases"
+    return copy_examples(tmp_path / "cases")
 
 
 @pytest.fixture
@@ -91,8 +90,8 @@ def test_home_lists_the_examples_with_their_working_days(client):
     assert "案例（3 个）" in page
 
 
-def test_a_bind_beyond_this_machine_needs_a_token(capsys):
-    assert main(["serve", str(EXAMPLES), "--host", "0.0.0.0"]) == 2
+def test_a_bind_beyond_this_machine_needs_a_token(capsys, examples):
+    assert main(["serve", str(examples), "--host", "0.0.0.0"]) == 2
     assert "--token" in capsys.readouterr().err
 
 

@@ -53,8 +53,8 @@ def is_black(colour) -> bool:
     return colors.to_rgb(colour) == (0.0, 0.0, 0.0)
 
 
-def cases_to_check(tmp_path):
-    return example_paths() + [route_case(tmp_path, n) for n in range(1, 9)]
+def cases_to_check(tmp_path, examples):
+    return example_paths(examples) + [route_case(tmp_path, n) for n in range(1, 9)]
 
 
 def text_extents(figure):
@@ -64,8 +64,8 @@ def text_extents(figure):
     return [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
 
 
-def test_colours_of_new_and_existing_elements(tmp_path):
-    for path in cases_to_check(tmp_path):
+def test_colours_of_new_and_existing_elements(tmp_path, examples):
+    for path in cases_to_check(tmp_path, examples):
         figure, case, _ = figure_of(path)
         for artist in [*drawn(figure, "lines"), *drawn(figure, "patches")]:
             gid = artist.get_gid() or ""
@@ -91,8 +91,8 @@ def test_symbols_after_gb_t_4728(tmp_path):
     assert any(isinstance(p, Rectangle) and p.get_gid() == "branch_box-new" for p in patches)
 
 
-def test_boundary_is_a_red_dashed_box_with_the_meter_box_on_its_edge(tmp_path):
-    for path in example_paths():
+def test_boundary_is_a_red_dashed_box_with_the_meter_box_on_its_edge(tmp_path, examples):
+    for path in example_paths(examples):
         figure, _, _ = figure_of(path)
         patches = drawn(figure, "patches")
         boundary, = [p for p in patches if p.get_gid() == "boundary"]
@@ -106,8 +106,8 @@ def test_boundary_is_a_red_dashed_box_with_the_meter_box_on_its_edge(tmp_path):
         assert point and "产权分界点" in " ".join(t.get_text() for t in drawn(figure, "texts"))
 
 
-def test_lengths_excavation_and_money_are_labelled(tmp_path):
-    figure, _, _facts = figure_of(example_paths()[2])
+def test_lengths_excavation_and_money_are_labelled(tmp_path, examples):
+    figure, _, _facts = figure_of(example_paths(examples)[2])
     texts = " ".join(t.get_text().replace("\n", " ") for t in drawn(figure, "texts"))
     assert "新建电缆65米" in texts  # 米, as the text says it
     assert "掘路18米 （井口工业园纬一路）" in texts  # the road crossed, named
@@ -120,22 +120,22 @@ def test_lengths_excavation_and_money_are_labelled(tmp_path):
                       "配变", "电缆分支箱", "计量表箱", "客户红线", "产权分界点"]
 
 
-def test_every_label_is_at_least_9_pt_and_the_picture_300_ppi(tmp_path):
+def test_every_label_is_at_least_9_pt_and_the_picture_300_ppi(tmp_path, examples):
     from casegen.outputs.sketch import PNG_DPI, WIDTH_MM
 
-    figure, _, _ = figure_of(example_paths()[2])
+    figure, _, _ = figure_of(example_paths(examples)[2])
     assert figure.get_figwidth() * 25.4 == pytest.approx(WIDTH_MM)  # drawn at its printed width
     assert min(t.get_fontsize() for t in drawn(figure, "texts")) >= 9
     assert PNG_DPI >= 300
     png = tmp_path / "s.png"
-    draw(SketchInput.from_case(read_case(example_paths()[2]).case), png)
+    draw(SketchInput.from_case(read_case(example_paths(examples)[2]).case), png)
     from PIL import Image
 
     assert Image.open(png).width >= WIDTH_MM / 25.4 * 300 - 1
 
 
-def test_cables_are_not_dashed_and_the_legend_draws_what_the_sketch_draws():
-    figure, _, _ = figure_of(example_paths()[2])
+def test_cables_are_not_dashed_and_the_legend_draws_what_the_sketch_draws(examples):
+    figure, _, _ = figure_of(example_paths(examples)[2])
     lines = drawn(figure, "lines")
     for line in lines:
         if (line.get_gid() or "").startswith(("line-", "legend-handle")):
@@ -177,15 +177,15 @@ def test_no_text_overlaps_text_or_symbols(tmp_path, n):
     assert edge.x0 + 2 < text.x0 and text.x1 < edge.x1 - 2 and text.y1 < edge.y1 - 2
 
 
-def test_examples_have_no_overlaps():
-    for path in example_paths():
+def test_examples_have_no_overlaps(examples):
+    for path in example_paths(examples):
         extents = text_extents(figure_of(path)[0])
         for (a, box_a), (b, box_b) in itertools.combinations(extents, 2):
             assert not box_a.overlaps(box_b), f"{path}: {a!r} overlaps {b!r}"
 
 
-def test_chinese_text_uses_a_cjk_font():
-    figure, _, _ = figure_of(example_paths()[0])
+def test_chinese_text_uses_a_cjk_font(examples):
+    figure, _, _ = figure_of(example_paths(examples)[0])
     cjk = fonts.cjk_font()
     for text in drawn(figure, "texts"):
         if any(ord(ch) > 0x2E80 for ch in text.get_text()):
@@ -193,14 +193,14 @@ def test_chinese_text_uses_a_cjk_font():
             assert found == str(cjk.path)
 
 
-def test_no_cjk_font_is_a_loud_error(monkeypatch, capsys, tmp_path):
+def test_no_cjk_font_is_a_loud_error(monkeypatch, capsys, tmp_path, examples):
     monkeypatch.setattr(fonts, "bundled_font_path", lambda: None)
     with pytest.raises(fonts.FontMissing) as caught:
         fonts.cjk_font(("No Such CJK Font",))
     assert "找不到中文字体" in str(caught.value)
     original = fonts.cjk_font
     monkeypatch.setattr(fonts, "cjk_font", lambda: original(("No Such",)))
-    code = main(["draw", str(example_paths()[0]), "-o", str(tmp_path / "out")])
+    code = main(["draw", str(example_paths(examples)[0]), "-o", str(tmp_path / "out")])
     assert code == 1
     assert "找不到中文字体" in capsys.readouterr().err
 
@@ -215,8 +215,8 @@ def test_bundled_font_is_an_ofl_cjk_font():
     assert all(face.get_char_index(ord(ch)) for ch in "工程建设简图掘路")
 
 
-def test_png_and_svg_are_byte_reproducible(tmp_path):
-    case_file = read_case(example_paths()[2])
+def test_png_and_svg_are_byte_reproducible(tmp_path, examples):
+    case_file = read_case(example_paths(examples)[2])
     outputs = []
     for run in ("a", "b"):
         png, svg = tmp_path / run / "s.png", tmp_path / run / "s.svg"
@@ -226,8 +226,8 @@ def test_png_and_svg_are_byte_reproducible(tmp_path):
     assert outputs[0][0].startswith(b"\x89PNG") and b"<svg" in outputs[0][1]
 
 
-def test_draw_command_writes_png_and_svg(tmp_path, capsys):
-    assert main(["draw", *map(str, example_paths()), "-o", str(tmp_path / "out")]) == 0
+def test_draw_command_writes_png_and_svg(tmp_path, capsys, examples):
+    assert main(["draw", *map(str, example_paths(examples)), "-o", str(tmp_path / "out")]) == 0
     assert len(list((tmp_path / "out").glob("*.png"))) == 3
     assert len(list((tmp_path / "out").glob("*.svg"))) == 3
     assert not list((tmp_path / "out").glob("*.docx"))
@@ -261,14 +261,14 @@ def test_draw_draws_a_case_whose_grid_is_valid_though_the_rest_is_not(tmp_path, 
     assert [p.name for p in (tmp_path / "out").glob("*.png")] == ["重庆沙坪坝区顺达汽车维修有限公司_工程建设简图.png"]
 
 
-def test_a_new_meter_box_on_an_existing_pole_is_fed_by_a_black_lead():
-    figure, _, _ = figure_of(example_paths()[0])  # 无外线: nothing blue but the meter box
+def test_a_new_meter_box_on_an_existing_pole_is_fed_by_a_black_lead(examples):
+    figure, _, _ = figure_of(example_paths(examples)[0])  # 无外线: nothing blue but the meter box
     lines = [a for a in drawn(figure, "lines") if (a.get_gid() or "").startswith("line-")]
     assert lines and all(a.get_gid() == "line-existing" for a in lines)
 
 
 @pytest.mark.parametrize("number", ["01", "02", "03"])
-def test_the_sketches_look_as_their_references(tmp_path, number):
+def test_the_sketches_look_as_their_references(tmp_path, number, examples):
     """Compared as pictures, with a tolerance (matplotlib's compare_images, as pytest-mpl does);
     after a deliberate change: python scripts/make_sketch_references.py, look, commit."""
     import sys
@@ -279,7 +279,7 @@ def test_the_sketches_look_as_their_references(tmp_path, number):
     sys.path.insert(0, str(ROOT / "scripts"))
     from make_sketch_references import BASELINE, DPI, reference_pictures
 
-    figure = next(f for name, f in reference_pictures().items() if name.startswith(number))
+    figure = next(f for name, f in reference_pictures(examples).items() if name.startswith(number))
     actual = tmp_path / f"sketch-{number}.png"
     figure.savefig(actual, dpi=DPI, metadata={"Software": None})
     difference = compare_images(str(BASELINE / f"sketch-{number}.png"), str(actual), tol=6)
@@ -320,7 +320,7 @@ def test_cached_text_lands_where_matplotlib_draws_it(dpi):
     assert cached_total == pytest.approx(total, rel=0.01)
 
 
-def test_the_png_holds_the_canvas_pixels_at_300_ppi():
+def test_the_png_holds_the_canvas_pixels_at_300_ppi(examples):
     import io
 
     import numpy as np
@@ -328,7 +328,7 @@ def test_the_png_holds_the_canvas_pixels_at_300_ppi():
 
     from casegen.outputs.raster import png_bytes
 
-    figure, _, _ = figure_of(example_paths()[1])
+    figure, _, _ = figure_of(example_paths(examples)[1])
     picture = Image.open(io.BytesIO(png_bytes(figure)))
     assert picture.info["dpi"] == pytest.approx((300, 300), abs=0.01)
     assert picture.mode == "RGB"  # opaque: no alpha for a PDF to carry as a soft mask
@@ -337,11 +337,11 @@ def test_the_png_holds_the_canvas_pixels_at_300_ppi():
     assert np.array_equal(np.asarray(picture), canvas[:, :, :3])
 
 
-def test_text_caches_change_nothing_drawn(tmp_path):
+def test_text_caches_change_nothing_drawn(tmp_path, examples):
     """The first sketch of a process and a later one give the same bytes."""
     from casegen.outputs import raster
 
-    case = read_case(example_paths()[2]).case
+    case = read_case(example_paths(examples)[2]).case
     raster.clear_caches()
     cold, warm = tmp_path / "cold.png", tmp_path / "warm.png"
     draw(SketchInput.from_case(case), cold)

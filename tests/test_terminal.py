@@ -9,7 +9,7 @@ import re
 import shutil
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, copy_examples
 
 from casegen.cli import main
 from casegen.service.store import Listing
@@ -37,9 +37,7 @@ def test_shown_writes_every_control_character_out_and_keeps_chinese_and_tabs():
 def test_history_shows_a_hostile_review_comment_instead_of_obeying_it(tmp_path, capsys):
     from casegen.service.workbench import review
 
-    folder = tmp_path / "cases"
-    shutil.copytree(EXAMPLES, folder)
-    case = folder / CASE_03
+    case = copy_examples(tmp_path / "cases") / CASE_03
     review(case, "李填报", "提交审核")
     review(case, "王审核\x1b[8m", "退回修改", HOSTILE)
     assert main(["history", str(case)]) == 0
@@ -54,18 +52,28 @@ def test_history_shows_a_hostile_review_comment_instead_of_obeying_it(tmp_path, 
 
 def test_store_shows_a_customer_name_with_a_carriage_return_on_its_own_line(tmp_path, capsys, monkeypatch):
     forged = "重庆沙坪坝区顺达汽车维修有限公司\r✓ 全部合规"
-    listing = Listing(units=[{"unit": "九龙坡供电分公司\x1b[2J", "periods": 1, "revisions": 1}],
-                      revisions=[{"unit": "九龙坡供电分公司", "start": "2024-09-01", "end": "2025-04-30", "number": 1,
-                                  "cases": 1, "received": "2025-05-01T09:00:00+08:00", "flagged": 0,
+    unit = "九龙坡供电分公司"
+    listing = Listing(units=[{"unit": f"{unit}\x1b[2J", "periods": 1, "revisions": 1}],
+                      revisions=[{"unit": unit, "start": "2024-09-01", "end": "2025-04-30", "number": 1,
+                                  "projects": 3, "ledger": "附件2.xlsx", "ledger_problem": None, "cases": 1,
+                                  "received": "2025-05-01T09:00:00+08:00", "flagged": 1,
                                   "path": "九龙坡/\x1b]0;x\x07.zip"}],
-                      cases=[{"start": "2024-09-01", "revision": 1, "account": "5103765432\r", "customer": forged,
-                              "kind": "有外线有掘路", "accepted": "2025-05-06", "working_days": 9, "limit_days": 15,
-                              "数据错误": 0, "适用范围": 0, "服务目标": 0, "实证材料": 0}])
+                      cases=[{"unit": unit, "start": "2024-09-01", "revision": 1, "account": "5103765432\r",
+                              "customer": forged, "kind": "有外线有掘路", "accepted": "2025-05-06", "working_days": 9,
+                              "limit_days": 15, "数据错误": 0, "适用范围": 0, "服务目标": 0, "实证材料": 0}],
+                      changes=[{"unit": unit, "account": "5103765432", "item": "典型案例", "place": "cases/03",
+                                "change": "修改", "label": "户名", "field": "customer", "old": "顺达汽修",
+                                "new": forged, "start": "2024-09-01", "end": "2025-04-30", "revision": 2,
+                                "received": "2025-05-01T09:00:00+08:00"}])
     monkeypatch.setattr("casegen.cli.store.store_listing", lambda *a, **k: listing)
-    assert main(["store", str(tmp_path), "--unit", "九龙坡供电分公司"]) == 0
+    assert main(["store", str(tmp_path), "--unit", unit]) == 0
     out = capsys.readouterr().out
     assert raw_controls(out) == []
     assert "重庆沙坪坝区顺达汽车维修有限公司\\r✓ 全部合规" in out and "户号 5103765432\\r" in out
+    assert "户名：顺达汽修 → 重庆沙坪坝区顺达汽车维修有限公司\\r✓ 全部合规" in out
+    assert main(["store", str(tmp_path), "--unit", unit, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert raw_controls(out) == [] and json.loads(out)["cases"][0]["customer"] == forged
 
 
 @pytest.mark.parametrize(("name", "printed"), [("赵\x1b[2J", "赵\\x1b[2J"), ("钱\r孙", "钱\\r孙")])

@@ -32,3 +32,40 @@ class Period:
         start = self.start.isoformat() if self.start else "最早"
         end = self.end.isoformat() if self.end else "最近"
         return f"{start} 至 {end}"
+
+
+RHYTHM_DAYS = 14  # 通知四（二）2：“每两周上报公司客服中心”
+FIRST_FORTNIGHT = dt.date(2019, 11, 4)  # the first Monday the notice was in force (casegen's default)
+
+
+@dataclass(frozen=True)
+class Fortnights:
+    """The two-weekly reporting calendar (DESIGN.md §11): fixed periods of 14 days from `first`,
+    whatever any query asks, so a package's on-time verdict never depends on the question."""
+
+    first: dt.date = FIRST_FORTNIGHT
+
+    def of(self, day: dt.date) -> Period:
+        """The reporting period holding `day`."""
+        start = self._start(day)
+        return Period(start, start + dt.timedelta(days=RHYTHM_DAYS - 1))
+
+    def _start(self, day: dt.date) -> dt.date:
+        return self.first + dt.timedelta(days=(day - self.first).days // RHYTHM_DAYS * RHYTHM_DAYS)
+
+    def within(self, period: Period) -> list[Period]:
+        """The reporting periods that lie wholly inside `period` (a whole period is needed)."""
+        if period.start is None or period.end is None:
+            raise ValueError("a whole period is needed")
+        step = dt.timedelta(days=RHYTHM_DAYS)
+        start = self._start(period.start)
+        if start < period.start:  # that one only begins before `period`
+            start += step
+        found = []
+        while start + step - dt.timedelta(days=1) <= period.end:
+            found.append(Period(start, start + step - dt.timedelta(days=1)))
+            start += step
+        return found
+
+    def is_one(self, period: Period) -> bool:
+        return period.start is not None and self.of(period.start) == period

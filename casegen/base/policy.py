@@ -207,6 +207,15 @@ declare("claim-kind", D, "文档写的工程类别与办理流程中的环节相
 declare("claim-energized", D, "项目简介中的送电日期与办理流程中的装表接电日期相同", TRUTHFUL)
 declare("claim-cost", D, "文档说客户零投资时，文中没有写客户付了钱", ZERO_COST)
 
+# --- 附件2：全口径的每个项目（通知四（二）2） -----------------------------------------------------------
+declare("ledger-kind", D, "附件2 的配套工程情况写明工程类别（无外线/有外线无掘路/有外线有掘路），否则无法核对时限", LEDGER)
+declare("ledger-order", D, "附件2 的时间先后相符：受理≤工程实施≤工程竣工≤装表送电", TRUTHFUL)
+declare("ledger-duplicate", D, "同一户号、业务类型、受理时间的项目在附件2 中只有一行", LEDGER)
+declare("ledger-case-missing", D, "每个典型案例都是附件2 中的一行（户号相同）", LEDGER)
+declare("ledger-case-differs", D, "附件2 的行与典型案例文件的工程类别、受理时间、装表送电时间相同", TRUTHFUL)
+declare("ledger-pending", H, "附件2 的项目已装表送电（未送电而已超过时限的，计为超时）", LEDGER)
+declare("ledger-stated-days", H, "附件2 写的全流程时长与受理、装表送电时间相符", TRUTHFUL)
+
 # --- 实证材料 ---------------------------------------------------------------------------------
 declare("evidence-missing", E, "必需的实证材料已提供", EVIDENCE)
 declare("evidence-broken", E, "必需的实证材料文件存在、可读、在案例文件夹内、内容与扩展名相符", EVIDENCE)

@@ -10,11 +10,13 @@ from casegen.base.errors import UsageError
 from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, date_argument, period_arguments, period_of
 from casegen.cli.pdf import pdf_ready
-from casegen.service.booklet import ISSUER, TITLE, booklet
+from casegen.service.booklet import ISSUER, TITLE, booklet, booklet_of_store
+from casegen.service.store import is_store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("folder", type=Path, help="案例文件夹")
+    parser.add_argument("folder", type=Path,
+                        help="案例文件夹；或客服中心的收存库（取每个典型案例最后报送的版本）")
     parser.add_argument("-o", "--out", type=Path, required=True, help="汇编 PDF（.pdf）")
     parser.add_argument("--docx", type=Path, help="同时生成一个 Word 文档（.docx），目录是 Word 可更新的目录域")
     parser.add_argument("--select", metavar="户号,…",
@@ -30,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-marks", action="store_true",
                         help="照样收入带红色标记（实证材料缺失、未达服务目标）的案例；公开版仍不收入客户反馈待补充的案例")
     parser.add_argument("--no-summary", action="store_true", help="不要目录后的一页概况")
+    parser.add_argument("--allow-flagged", action="store_true",
+                        help="收存库：照样收入报送后改动过关键事实（须核查）或客户在回访中不认可的案例")
     calendar_argument(parser)
 
 
@@ -45,9 +49,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--select 与 --from/--to 只能用一种方式选择案例")
     if not pdf_ready():
         return EXIT_FINDINGS
-    made = booklet(args.folder, args.out, accounts=accounts, period=period_of(args), title=args.title,
-                   issuer=args.issuer, date=args.date, public=not args.internal, allow_marks=args.allow_marks,
-                   summary=not args.no_summary, docx=args.docx, calendar_file=args.calendar, reviewed=args.reviewed)
+    options = {"title": args.title, "issuer": args.issuer, "date": args.date, "public": not args.internal,
+               "allow_marks": args.allow_marks, "summary": not args.no_summary, "docx": args.docx,
+               "calendar_file": args.calendar}
+    if is_store(args.folder):
+        if args.reviewed:
+            raise UsageError("--reviewed 读的是工作台的审核记录，只用于案例文件夹；收存库中的案例按报送和回访筛选")
+        made = booklet_of_store(args.folder, args.out, accounts=accounts, period=period_of(args),
+                                allow_flagged=args.allow_flagged, **options)
+    else:
+        if args.allow_flagged:
+            raise UsageError("--allow-flagged 只用于收存库（含 store.sqlite 的文件夹）")
+        made = booklet(args.folder, args.out, accounts=accounts, period=period_of(args), reviewed=args.reviewed,
+                       **options)
     for path, reason in made.refused:
         print(printable(f"✗ 未收入 {path}：{reason}"))
     if not made.cases:

@@ -10,7 +10,7 @@ from pathlib import Path
 from casegen.base.errors import UsageError
 from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, period_arguments, period_of, xlsx_target
-from casegen.service.callbacks import callbacks_record, callbacks_sample
+from casegen.service.callbacks import callbacks_record, callbacks_sample, stated_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ def _sample(args: argparse.Namespace) -> int:
     sampled = callbacks_sample(args.store, period_of(args), args.n, xlsx_target(args.out), seed=args.seed)
     spread = "、".join(f"{unit} {drawn}/{sampled.population[unit]}" for unit, drawn in sampled.units.items())
     fewer = f"；期间内只有 {len(sampled.rows)} 户可抽" if len(sampled.rows) < args.n else ""
-    print(printable(f"已生成 {sampled.target}：抽取 {len(sampled.rows)} 户（{spread or '期间内没有案例'}）{fewer}"))
+    print(printable(f"已生成 {sampled.target}：抽取 {len(sampled.rows)} 户（{spread or '期间内没有项目'}）{fewer}"))
     return EXIT_OK
 
 
@@ -48,8 +48,7 @@ def _record(args: argparse.Namespace) -> int:
     for problem in done.problems:
         print(printable(f"✗ {args.sheet} {problem}"), file=sys.stderr)
     for answer, case in done.disagreements:
-        stated = (f"（案例所述：{case.customer_steps or '环节未写明'}；{case.working_days}/{case.limit_days} 个工作日；"
-                  f"客户出资 {case.customer_cost_yuan or 0:g} 元）") if case else ""
+        stated = f"（所报：{'；'.join(stated_of(case))}）" if case else ""
         print(printable(f"! {answer.unit} 户号 {answer.account}：客户不认可{'、'.join(answer.disagrees)}，"
                         f"原话：{answer.words}{stated}"))
     print(printable(f"已收回 {args.sheet}：记录 {done.recorded} 户（新增 {done.new} 户），尚未回访 {done.pending} 行，"

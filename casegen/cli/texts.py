@@ -14,6 +14,7 @@ from casegen.base.errors import Finding, sort_findings
 from casegen.base.policy import FindingClass, Product, gate
 from casegen.base.terminal import printable
 from casegen.base.writing import SEAL_NAME
+from casegen.case.record import case_record
 
 
 def counts_by_class(findings: list[Finding]) -> dict[str, int]:
@@ -74,6 +75,8 @@ def case_summary(case_file, *, strict: bool = False) -> dict:
         "passed": not _validate_failures(case_file, strict),
         "counts": counts_by_class(case_file.findings),
         "findings": [f.as_dict() for f in sort_findings(case_file.findings)],
+        # what the typed case states: the same record the company's store keeps
+        "record": case_record(case_file.case, facts, case_file.findings).as_dict() if facts else None,
     }
 
 

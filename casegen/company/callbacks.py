@@ -14,7 +14,7 @@ import random
 import sqlite3
 from dataclasses import dataclass
 
-from casegen.company.bulletin import Callback, StoredCase
+from casegen.company.bulletin import Callback, StoredCase, StoredProject
 
 YES, NO = "是", "否"
 POINTS = (("steps", "环节"), ("time", "时间"), ("cost", "成本"))
@@ -43,9 +43,9 @@ def allocation(counts: dict[str, int], n: int) -> dict[str, int]:
     return given
 
 
-def sample(cases: list[StoredCase], n: int, seed: int) -> list[StoredCase]:
-    """The cases to call, by unit then 户号."""
-    by_unit: dict[str, list[StoredCase]] = {}
+def sample(cases: list[StoredCase | StoredProject], n: int, seed: int) -> list[StoredCase | StoredProject]:
+    """The projects (or typical cases) to call, by unit then 户号."""
+    by_unit: dict[str, list[StoredCase | StoredProject]] = {}
     for case in cases:
         if case.account:  # a case without 户号 cannot be matched when the sheet comes back
             by_unit.setdefault(case.unit, []).append(case)

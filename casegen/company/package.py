@@ -399,3 +399,16 @@ def extract_cases(package: Package, folder: Path) -> Path:
             if digest != member.sha256:
                 raise Refused(f"文件 {name!r} 的 SHA-256 与清单不符（包在核对后被改动）")
     return root
+
+
+def extract_member(package: Package, name: str, target: Path) -> Path | None:
+    """One listed member (the 附件2, say) written to `target` and checked against its hash
+    again; None when the package does not hold it."""
+    member = package.members.get(name)
+    if member is None:
+        return None
+    with open(package.file, "rb") as handle, zipfile.ZipFile(handle) as archive, open(target, "xb") as sink:
+        _, digest = _read(archive, archive.getinfo(name), member.size, sink)
+    if digest != member.sha256:
+        raise Refused(f"文件 {name!r} 的 SHA-256 与清单不符（包在核对后被改动）")
+    return target

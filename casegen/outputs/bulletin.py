@@ -6,16 +6,17 @@ same tables."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import jinja2
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -26,24 +27,16 @@ from casegen.base.writing import atomic_path, write_text
 from casegen.outputs.document import default_template
 from casegen.outputs.report_page import svg_of
 from casegen.outputs.sketch import cjk_family
-from casegen.outputs.tables import BulletinDocument, Table
+from casegen.outputs.tables import BulletinDocument, Share, Table, cell_text
 from casegen.outputs.workbooks import FORMULA_STARTS
 
 TYPE_AREA_MM = 156  # A4 less the GB/T 9704 margins (28 + 26 mm)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-
-
-
-
-
-
 def _clean(value: object) -> str:
     """A cell as text, without the control characters XML cannot hold."""
-    if value is None:
-        return ""
-    return _NOT_XML.sub("", str(value))
+    return _NOT_XML.sub("", cell_text(value))
 
 
 # --- the official document ---------------------------------------------------------------------
@@ -70,7 +63,7 @@ def _widths(table: Table) -> list[float]:
         longest = max([min(display_width(header), 8),
                        *(max(display_width(line) for line in _clean(r[n]).split("\n")) for r in table.rows)])
         needs.append(min(longest, 60) * half_width_mm + padding_mm)
-        unbroken = longest <= 14 and all(_clean(r[n]).isascii() for r in table.rows)  # a 户号 never wraps
+        unbroken = n in table.keep or (longest <= 14 and all(_clean(r[n]).isascii() for r in table.rows))
         floors.append((longest if unbroken else min(longest, 8)) * half_width_mm + padding_mm)
     excess = sum(needs) - TYPE_AREA_MM
     if excess > 0:
@@ -113,12 +106,53 @@ def _docx_table(document, table: Table) -> None:
     document.element.body.sectPr.addprevious(parse_xml(xml))
 
 
+# the children of w:pPr that the schema puts after w:pBdr (Word refuses them out of order)
+PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+                     "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+                     "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                     "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+                     "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+
+
+def _rule_line(paragraph, *, top: bool, bottom: bool, size: int) -> None:
+    """A 版记 line (GB/T 9704 7.3.5): a border above or below the paragraph, `size` eighths of a point."""
+    borders = "".join(f'<w:{side} w:val="single" w:sz="{size}" w:space="1" w:color="000000"/>'
+                      for side, wanted in (("top", top), ("bottom", bottom)) if wanted)
+    paragraph._p.get_or_add_pPr().insert_element_before(
+        parse_xml(f"<w:pBdr {nsdecls('w')}>{borders}</w:pBdr>"), *PPR_AFTER_BORDERS)
+
+
+def _imprint(document, bulletin: BulletinDocument) -> None:
+    """The 版记 at the end: 抄送 (when there is one) and 印发机关 with the date, between lines."""
+    document.add_paragraph("", style="CaseBody")
+    lines = ([f"抄送：{_clean(bulletin.copied_to).rstrip('。')}。"] if bulletin.copied_to else []) + \
+        [_clean(bulletin.imprint)]
+    for n, text in enumerate(lines):
+        paragraph = document.add_paragraph(text, style="CaseBody")
+        paragraph.paragraph_format.first_line_indent = Pt(0)
+        paragraph.paragraph_format.left_indent = paragraph.paragraph_format.right_indent = Pt(14)
+        paragraph.paragraph_format.tab_stops.add_tab_stop(Mm(TYPE_AREA_MM) - Pt(28), WD_TAB_ALIGNMENT.RIGHT)
+        paragraph.paragraph_format.keep_with_next = n < len(lines) - 1
+        for run in paragraph.runs:
+            run.font.size = Pt(14)  # 四号
+        _rule_line(paragraph, top=True, bottom=n == len(lines) - 1, size=12 if n == 0 else 4)
+
+
 def write_docx(bulletin: BulletinDocument, target: Path) -> Path:
     document = Document(str(default_template()))
     _blank(document)
-    document.add_paragraph(_clean(bulletin.title), style="CaseTitle")
+    if bulletin.number:
+        document.add_paragraph(_clean(bulletin.number), style="CaseSubtitle")
+        document.add_paragraph("", style="CaseBody")
+    title = document.add_paragraph(style="CaseTitle")
+    for n, line in enumerate(bulletin.title_lines):  # broken where the sense allows (GB/T 9704 7.3.1)
+        run = title.add_run(_clean(line))
+        if n < len(bulletin.title_lines) - 1:
+            run.add_break()
     document.add_paragraph(_clean(bulletin.period_line), style="CaseSubtitle")
     document.add_paragraph("", style="CaseBody")
+    addressee = document.add_paragraph(_clean(bulletin.addressee), style="CaseBody")
+    addressee.paragraph_format.first_line_indent = Pt(0)
     for section in bulletin.sections:
         document.add_paragraph(_clean(section.heading), style="CaseHeading1")
         for text in section.paragraphs:
@@ -130,6 +164,7 @@ def write_docx(bulletin: BulletinDocument, target: Path) -> Path:
         paragraph = document.add_paragraph(_clean(line), style="CaseBody")
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         paragraph.paragraph_format.right_indent = Pt(64)  # four characters in from the right, as 公文 sign
+    _imprint(document, bulletin)
     core = document.core_properties
     core.title, core.author, core.last_modified_by = _clean(bulletin.title), "casegen", "casegen"
     core.comments, core.identifier = "", ""
@@ -141,7 +176,7 @@ def write_docx(bulletin: BulletinDocument, target: Path) -> Path:
 # --- the page ----------------------------------------------------------------------------------
 
 def chart_svg(shares: list[tuple[str, float | None]]) -> str:
-    """Each unit's share of cases within target, as horizontal bars (SVG, text as paths)."""
+    """Each unit's share of projects within the limit, as horizontal bars (SVG, text as paths)."""
     height = 12 + 6 * max(len(shares), 1)
     figure = Figure(figsize=(160 / 25.4, height / 25.4), layout="constrained")
     axes = figure.add_subplot()
@@ -153,7 +188,7 @@ def chart_svg(shares: list[tuple[str, float | None]]) -> str:
         axes.text(value + 1, y, "未报送" if share is None else f"{value:.0f}%", va="center", fontsize=8,
                   family=cjk_family())
     axes.set_xlim(0, 112)
-    axes.set_xlabel("时限内接电的案例占比（%）", family=cjk_family())
+    axes.set_xlabel("时限内接电的项目占比（%）", family=cjk_family())
     axes.spines[["top", "right"]].set_visible(False)
     for label in axes.get_yticklabels():
         label.set_family(cjk_family())
@@ -177,20 +212,30 @@ th { background: #eef3f8; } tr { break-inside: avoid; }
 figure { margin: 3mm 0; } figure svg { width: 100%; height: auto; }
 figcaption { font-size: 10pt; font-weight: bold; }
 .none { color: #555; font-size: 10pt; text-indent: 0; } .sign { text-align: right; text-indent: 0; }
+.number { text-align: center; text-indent: 0; margin: 0 0 4mm; } .to { text-indent: 0; }
+.imprint { margin-top: 10mm; border-top: 1.5px solid #000; border-bottom: 1.5px solid #000; }
+.imprint p { text-indent: 0; margin: 0; padding: 1mm 3mm; } .imprint p + p { border-top: 0.5px solid #000; }
+.imprint .printed { display: flex; justify-content: space-between; }
+td.keep { white-space: nowrap; }
 @media print { @page { size: A4; margin: 12mm; } body { max-width: none; padding: 0; } h2 { break-after: avoid; } }
 </style></head><body>
-<h1>{{ b.title }}</h1>
+{% if b.number %}<p class="number">{{ b.number }}</p>{% endif %}
+<h1>{% for line in b.title_lines %}{{ line }}{% if not loop.last %}<br>{% endif %}{% endfor %}</h1>
 <p class="period">{{ b.period_line }}</p>
+<p class="to">{{ b.addressee }}</p>
 {% for section in b.sections %}<h2>{{ section.heading }}</h2>
 {% for text in section.paragraphs %}<p>{{ text }}</p>
-{% endfor %}{% if loop.first and chart %}<figure><figcaption>各供电单位时限内接电的案例占比</figcaption>
+{% endfor %}{% if loop.first and chart %}<figure><figcaption>各供电单位时限内接电的项目占比</figcaption>
 {{ chart|safe }}</figure>{% endif %}
 {% for table in section.tables %}<h3>{{ table.title }}</h3>
 {% if table.rows %}<table><thead><tr>{% for h in table.headers %}<th>{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in table.rows %}<tr>{% for cell in row %}<td>{{ clean(cell) }}</td>{% endfor %}</tr>
+<tbody>{% for row in table.rows %}<tr>{% for cell in row %}
+<td{% if loop.index0 in table.keep %} class="keep"{% endif %}>{{ clean(cell) }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>{% else %}<p class="none">{{ table.empty }}</p>{% endif %}
 {% endfor %}{% endfor %}
 <p class="sign">{{ b.issuer }}<br>{{ b.issued }}</p>
+<div class="imprint">{% if b.copied_to %}<p>抄送：{{ b.copied_to.rstrip("。") }}。</p>{% endif %}
+{% set by, when = b.imprint.split("\t") %}<p class="printed"><span>{{ by }}</span><span>{{ when }}</span></p></div>
 </body></html>
 """
 
@@ -208,11 +253,28 @@ def write_html(bulletin: BulletinDocument, target: Path) -> Path:
 
 # --- the workbook ------------------------------------------------------------------------------
 
-def _sheet_cell(value: object) -> object:
+def _sheet_cells(value: object) -> list[tuple[object, str | None]]:
+    """A cell as the workbook keeps it, with its number format: a number as a number, a share as
+    its fraction (a percentage; its count in the next column), a date as a date."""
+    if isinstance(value, Share):
+        return [(value.fraction, "0%"), (f"{value.done}/{value.of}", None)]
+    if isinstance(value, dt.datetime):
+        return [(value.replace(tzinfo=None), "yyyy-mm-dd hh:mm")]
+    if isinstance(value, dt.date):
+        return [(value, "yyyy-mm-dd")]
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
+        return [(value, None)]
     text = _clean(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return [(f"'{text}" if text.startswith(FORMULA_STARTS) else text, None)]
+
+
+def _sheet_headers(table: Table) -> list[str]:
+    headers = []
+    for n, header in enumerate(table.headers):
+        headers.append(header)
+        if any(isinstance(row[n], Share) for row in table.rows):
+            headers.append(f"{header}（个数）")
+    return headers
 
 
 def write_xlsx(bulletin: BulletinDocument, target: Path) -> Path:
@@ -225,18 +287,32 @@ def write_xlsx(bulletin: BulletinDocument, target: Path) -> Path:
             title = f"{title[:28]}_{len(titles)}"
         titles.add(title)
         sheet = book.create_sheet(title)
-        sheet.append(list(table.headers))
+        headers = _sheet_headers(table)
+        sheet.append(headers)
+        shares = {n for n, _ in enumerate(table.headers) if any(isinstance(row[n], Share) for row in table.rows)}
         for row in table.rows:
-            sheet.append([_sheet_cell(v) for v in row])
-        for column, header in enumerate(table.headers, start=1):
+            cells = []
+            for n, value in enumerate(row):
+                found = _sheet_cells(value)
+                cells += found if n in shares else found[:1]
+                if n in shares and len(found) == 1:
+                    cells.append((None, None))
+            sheet.append([value for value, _ in cells])
+            for column, (_, number_format) in enumerate(cells, start=1):
+                if number_format:
+                    sheet.cell(sheet.max_row, column).number_format = number_format
+        for column, header in enumerate(headers, start=1):
             sheet.cell(1, column).font = Font(bold=True)
             sheet.cell(1, column).alignment = Alignment(wrap_text=True, vertical="center")
-            widest = max([display_width(header), *(display_width(_clean(r[column - 1])) for r in table.rows[:500])])
+            values = [sheet.cell(r, column).value for r in range(2, min(sheet.max_row, 500) + 1)]
+            widest = max([display_width(header), *(display_width(cell_text(v)) for v in values)])
             sheet.column_dimensions[get_column_letter(column)].width = min(max(widest + 2, 6), 50)
         sheet.freeze_panes = "A2"
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     notes = book.create_sheet("说明")
+    if bulletin.number:
+        notes.append([_clean(bulletin.number)])
     notes.append([_clean(bulletin.title)])
     notes.append([_clean(bulletin.period_line)])
     for section in bulletin.sections:

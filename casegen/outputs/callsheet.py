@@ -125,8 +125,16 @@ def read_call_sheet(path: Path) -> list[tuple[int, dict[str, object]]]:
 
 
 def stated_days(working: int | None, limit: int | None) -> str:
-    return f"{working} 个工作日（时限 {limit}）" if working is not None else "未能计算"
+    if working is None:
+        return "未能计算"
+    return f"{working} 个工作日（时限 {limit}）" if limit is not None else f"{working} 个工作日（时限不明）"
 
 
-def stated_cost(cost: float | None) -> str:
-    return "0 元（红线外零投资）" if not cost else f"{cost:g} 元"
+def stated_cost(cost: float | None, *, funding: str | None = None, has_works: bool = True) -> str:
+    """What the case or the 附件2 states of the customer's payment: an amount, or where the
+    money came from; never a 0 that nobody wrote."""
+    if cost is not None:
+        return "0 元（红线外零投资）" if cost == 0 else f"{cost:g} 元"
+    if funding:
+        return f"未写金额（工程资金来源：{funding}）"
+    return "不涉及外线工程" if not has_works else "未写明"

@@ -22,6 +22,7 @@ from casegen.base.errors import Finding
 from casegen.base.policy import FindingClass
 from casegen.case.calendar import WorkCalendar
 from casegen.case.derive import first_works_day
+from casegen.case.model import KINDS as KIND_NAMES
 from casegen.case.model import Timeline, as_date_range, parse_bool, parse_date, parse_number
 
 
@@ -107,6 +108,28 @@ COLUMNS: tuple[Column, ...] = (
 HEADERS = tuple(c.header for c in COLUMNS)
 BY_HEADER = {c.header: c for c in COLUMNS}
 CYCLE, WORKS = "全流程时长（天）", "配套工程时长(天)"
+WORKS_CLASS = "配套工程情况（6 类）"
+
+
+def works_cell(kind: Any, works_class: Any) -> str | None:
+    """附件2 has no column for the kind, so casegen writes it first in 配套工程情况（6 类）, the
+    unit's own words after it: 有外线无掘路（低压架空线路延伸）. The store reads the kind back
+    from there (casegen.case.project)."""
+    words = None if works_class is None else str(works_class).strip() or None
+    if kind is None:
+        return words
+    return f"{kind}（{words}）" if words and str(kind) not in words else words or str(kind)
+
+
+def split_works_cell(text: str) -> tuple[str | None, str | None]:
+    """(the kind written first, the words after it) of a 配套工程情况 cell casegen wrote."""
+    for kind in sorted(KIND_NAMES, key=len, reverse=True):
+        if text.startswith(kind):
+            rest = text[len(kind):].strip()
+            if rest[:1] in "（(" and rest[-1:] in "）)":
+                rest = rest[1:-1].strip()
+            return kind, rest.lstrip("：:").strip() or None
+    return None, text or None
 
 # How a row is marked: errors (data, scope) before missed targets
 MARK_ERROR, MARK_LATE, MARK_MISSED = "错误", "超时", "未达标"
@@ -190,6 +213,8 @@ def cells_of(case_file, calendar: WorkCalendar, *, days: str = "working") -> dic
             cells[column.header] = None if value is None else column.kind.to_cell(value)
         else:
             cells[column.header] = _quietly(column.kind, _raw_value(data, column.key_path))
+    kind = case.project.kind.value if case is not None else _raw_value(data, ("project", "kind"))
+    cells[WORKS_CLASS] = works_cell(kind if kind in KIND_NAMES else None, cells[WORKS_CLASS])
     timeline = case.timeline if case is not None else _lenient_timeline(data)
     cells[CYCLE], cells[WORKS] = _spans(timeline, calendar, days)
     if case is None and cells[CYCLE] is None:

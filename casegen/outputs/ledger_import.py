@@ -11,6 +11,7 @@ import itertools
 import os
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from openpyxl.utils.cell import range_boundaries
 
 from casegen.base.errors import CaseError, Finding, os_reason
 from casegen.base.writing import safe_name, write_text
+from casegen.case.project import ProjectRow
 from casegen.case.scaffold import scaffold
-from casegen.outputs.ledger import BY_HEADER, HEADERS
+from casegen.outputs.ledger import BY_HEADER, HEADERS, WORKS_CLASS, split_works_cell
 
 REQUIRED_COLUMNS = ("户号", "户名")
 HEADER_SEARCH_ROWS = 10
@@ -151,6 +153,11 @@ def case_values(values: dict) -> dict[tuple, Any]:
         key_path = BY_HEADER[header].key_path
         if key_path[-1] not in ("start", "end"):
             out[key_path] = value
+    if WORKS_CLASS in values:  # casegen's own 附件2 writes the kind first there
+        kind, words = split_works_cell(str(values[WORKS_CLASS]))
+        if kind:
+            out[("project", "kind")] = kind
+        out[("project", "works_class")] = words
     if "业务受理时间" in values:
         out[("application", "date")] = values["业务受理时间"]
     start, end = values.get("工程实施时间"), values.get("工程竣工时间")
@@ -159,47 +166,68 @@ def case_values(values: dict) -> dict[tuple, Any]:
     return out
 
 
-def import_table(source: Path, out_dir: Path) -> ImportReport:
-    """One case file per readable row; every other row reported by its number, never stopping
-    the rest."""
+@dataclass(frozen=True)
+class RowRead:
+    """One row of a filled 附件2 as read: its number, its cells by header, the case file's values
+    it converts to, and what makes it unreadable (empty when it reads)."""
+
+    number: int
+    cells: dict[str, Any]
+    values: dict[str, Any]
+    problems: list[Finding]
+
+
+def read_ledger(source: Path, notes: list[Finding]) -> Iterator[RowRead]:
+    """Every non-blank row of a filled 附件2 below its header (found in the first rows), read
+    through the 附件2 column declarations; what needs a look (missing columns, merged cells,
+    too many rows) goes into `notes`. The one reader of `casegen import` and of a unit's 附件2
+    in `casegen submit --ledger` and the company's store."""
     sheet = open_sheet(source)
     head = list(itertools.islice(_numbered_rows(sheet, None), HEADER_SEARCH_ROWS))
-    header_row, columns, notes = find_header(head, source)
+    header_row, columns, found = find_header(head, source)
+    notes.extend(found)
     rows = _numbered_rows(sheet, max(columns.values()))  # only the table's own columns
     rows = itertools.dropwhile(lambda r: r[0] <= header_row, rows)
-    report = ImportReport(findings=notes)
-    blank_run = 0
-    for number, values in _fill_merged(rows, merged_ranges(source), header_row, source,
-                                       report.findings):
-        cells = {name: values[col - 1] if col - 1 < len(values) else None
-                 for name, col in columns.items()}
+    blank_run, read = 0, 0
+    for number, values in _fill_merged(rows, merged_ranges(source), header_row, source, notes):
+        cells = {name: values[col - 1] if col - 1 < len(values) else None for name, col in columns.items()}
         if all(v is None or str(v).strip() == "" for v in cells.values()):
             blank_run += 1  # blank rows separate blocks in hand-kept tables
             if blank_run > MAX_BLANK_RUN:
                 break
             continue
         blank_run = 0
-        if report.rows_read >= MAX_ROWS:
-            report.findings.append(_problem(source, number, f"超过 {MAX_ROWS} 行：其余的行未读取"))
+        if read >= MAX_ROWS:
+            notes.append(_problem(source, number, f"超过 {MAX_ROWS} 行：其余的行未读取"))
             break
+        read += 1
+        converted, problems = read_row(cells, source, number)
+        yield RowRead(number, cells, converted, problems)
+
+
+def import_table(source: Path, out_dir: Path) -> ImportReport:
+    """One case file per readable row; every other row reported by its number, never stopping
+    the rest."""
+    report = ImportReport()
+    for row in read_ledger(source, report.findings):
         report.rows_read += 1
         try:
-            _import_row(cells, source, number, out_dir, report)
+            _import_row(row, source, out_dir, report)
         except CaseError as e:
             report.findings.extend(e.findings)
         except OSError as e:
-            report.findings.append(_problem(source, number, f"写案例文件失败：{os_reason(e)}"))
+            report.findings.append(_problem(source, row.number, f"写案例文件失败：{os_reason(e)}"))
     if report.written:
         os.sync()
     return report
 
 
-def _import_row(cells: dict, source: Path, number: int, out_dir: Path, report: ImportReport):
-    values, problems = read_row(cells, source, number)
-    if problems:
-        report.findings.extend(problems)
+def _import_row(row: RowRead, source: Path, out_dir: Path, report: ImportReport) -> None:
+    values, number = row.values, row.number
+    if row.problems:
+        report.findings.extend(row.problems)
         return
-    if isinstance(cells.get("户号"), int | float):
+    if isinstance(row.cells.get("户号"), int | float):
         report.findings.append(_problem(source, number, f"户号是数字格式的单元格（{values['户号']}）："
                                         "开头的 0 可能已经丢失，请与营销系统核对", error=False))
     folder = out_dir / f"{safe_name(values['户名'])}_{safe_name(values['户号'])}"
@@ -211,3 +239,24 @@ def _import_row(cells: dict, source: Path, number: int, out_dir: Path, report: I
     text = scaffold(values=case_values(values), note=header)  # reads back for any text (tested)
     write_text(target, text, durable=False)  # one sync for the whole table, at its end
     report.written.append(target)
+
+
+# the ProjectRow field each 附件2 column fills (the derived columns are read as stated, not typed)
+PROJECT_FIELDS = {"户号": "account", "户名": "customer", "供电单位": "company", "所在单位": "station",
+                  "联系电话": "phone", "业务类型": "business_type", "配套工程情况（6 类）": "works_class",
+                  "工程资金来源": "funding", "工程金额（万元）": "cost_yuan", "容量（kVA）": "capacity_kw",
+                  "电压等级": "voltage", "用电类别": "category", "业务受理时间": "accepted",
+                  "工程实施时间": "works_started", "工程竣工时间": "completed", "装表送电时间": "energized"}
+
+
+def project_of(row: RowRead) -> ProjectRow:
+    """The project a row states, from the values that converted (a cell that did not is one of
+    the row's problems, and its field is left empty)."""
+    values = {name: row.values.get(header) for header, name in PROJECT_FIELDS.items()}
+    for name in ("account", "customer", "company", "station", "phone", "business_type", "works_class", "funding",
+                 "voltage", "category"):
+        value = values[name]
+        values[name] = None if value is None else str(value).strip() or None
+    values["account"] = values["account"] or ""
+    values["customer"] = values["customer"] or ""
+    return ProjectRow(number=row.number, **values)

@@ -11,6 +11,7 @@ from pathlib import Path
 from casegen.base.errors import Finding
 from casegen.base.period import Period
 from casegen.base.policy import FindingClass, Product, Severity, gate
+from casegen.case.record import CaseRecord
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class CaseSummary:
     digest: str  # SHA-256 of the case file: "changed since the last report"
     findings: tuple[Finding, ...] = ()
     cells: dict = field(default_factory=dict)  # its 附件2 row, header → cell
+    record: CaseRecord | None = None  # what the typed case states (None when it failed the contract)
 
     @property
     def ledger_problems(self) -> list[Finding]:

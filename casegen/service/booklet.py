@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import statistics
 import tempfile
 from collections import Counter
@@ -18,20 +19,23 @@ from casegen.base.collation import pinyin_key
 from casegen.base.errors import PdfFailed, UsageError, os_reason
 from casegen.base.period import Period
 from casegen.base.policy import Product
-from casegen.base.writing import atomic_path
+from casegen.base.writing import atomic_path, safe_name
 from casegen.case.model import Kind
 from casegen.case.reading import CaseFile
 from casegen.checks.history import APPROVED, read_history
 from casegen.company import bulletin as figures
+from casegen.company import package as pkg
+from casegen.company.bulletin_document import ISSUER as BULLETIN_ISSUER
 from casegen.outputs.booklet import SUMMARY_TITLE, BookletDocument, Cover, Layout, SummaryTable, pdf_layout
 from casegen.outputs.pdf import to_pdf
 from casegen.outputs.redact import redact
 from casegen.service.cases import customer_name, gather, open_calendar, output_stems
 from casegen.service.documents import render_one
+from casegen.service.store import EVER, open_store
 from casegen.service.summary import accepted
 
 TITLE = "国网重庆市电力公司低压小微企业典型案例汇编"
-ISSUER = figures.ISSUER  # the bulletin's signature: the same 客服中心 issues both
+ISSUER = BULLETIN_ISSUER  # the bulletin's signature: the same 客服中心 issues both
 PENDING_RULE = "feedback-missing"
 
 
@@ -125,6 +129,61 @@ def booklet(folder: Path, target: Path, *, accounts: list[str] | None = None, pe
 
 
 
+
+
+def store_cases(store: Path, scratch: Path, *, period: Period | None = None, accounts: list[str] | None = None,
+                allow_flagged: bool = False) -> tuple[list[str], list[tuple[Path, str]]]:
+    """The company's side of the booklet: the latest revision of each typical case in the store
+    (of `period`, or the cases of these 户号), written under `scratch`, one folder each; a case
+    with a 须核查 change or a callback the customer disputed is left out, with why, unless
+    `allow_flagged`. Returns the 户号 in order and what was left out."""
+    connection = open_store(store)
+    try:
+        asked = Period((period and period.start) or EVER.start, (period and period.end) or EVER.end)
+        cases = figures.stored_cases(connection, asked)
+        changes = figures.flagged_changes(connection, EVER)
+        calls = figures.callbacks(connection)
+    finally:
+        connection.close()
+    if accounts:
+        unknown = [a for a in accounts if a not in {c.account for c in cases}]
+        if unknown:
+            raise UsageError(f"收存库中没有这些户号的典型案例：{'、'.join(unknown)}")
+        cases = [c for a in dict.fromkeys(accounts) for c in cases if c.account == a]
+    chosen, refused, extracted = [], [], {}
+    for case in sorted(cases, key=lambda c: (c.accepted or dt.date.max, pinyin_key(c.customer))):
+        where = Path(case.unit) / case.folder.removeprefix("cases/")
+        reasons = [f"报送后改动了{c.label}（{c.old or '空'} → {c.new or '空'}，{c.received:%Y-%m-%d} 收到的第 "
+                   f"{c.revision} 版）" for c in changes if c.unit == case.unit and c.account == case.account]
+        reasons += [f"客服中心回访（{call.called}）客户不认可{'、'.join(call.disagrees)}"
+                    for call in calls.get((case.unit, case.account or ""), []) if call.disagrees]
+        disputed = figures.unit_disagrees(case)
+        reasons += [f"单位回访客户不认可{'、'.join(disputed)}"] if disputed else []
+        if reasons and not allow_flagged:
+            refused.append((where, "；".join(reasons) + "（--allow-flagged 可照样收入）"))
+            continue
+        if case.package not in extracted:
+            extracted[case.package] = pkg.extract_cases(pkg.verify(store / case.package),
+                                                        scratch / f"package-{len(extracted)}").parent
+        source = extracted[case.package] / case.folder
+        shutil.copytree(source, scratch / "cases" / f"{len(chosen):03d}-{safe_name(case.unit)}-{source.name}")
+        chosen.append(case.account or "")
+    return chosen, refused
+
+
+def booklet_of_store(store: Path, target: Path, *, accounts: list[str] | None = None, period: Period | None = None,
+                     allow_flagged: bool = False, **options) -> Booklet:
+    """`casegen booklet STORE`: the booklet of the typical cases the 客服中心 received, each as
+    last sent, leaving out (and naming, with why) those changed after sending or disputed by
+    their customer, unless `allow_flagged`. `options` as `booklet` takes them."""
+    with tempfile.TemporaryDirectory(prefix="casegen-booklet-store-") as scratch_name:
+        scratch = Path(scratch_name)
+        chosen, refused = store_cases(store, scratch, period=period, accounts=accounts, allow_flagged=allow_flagged)
+        if not chosen:
+            return Booklet([], refused, None, 0)
+        made = booklet(scratch / "cases", target, accounts=chosen if accounts else None, **options)
+    made.refused[:0] = refused
+    return made
 
 
 def _paginate(made: BookletDocument, entries: int, scratch: Path) -> tuple[list[int], Layout]:

@@ -14,8 +14,42 @@ from casegen.base.period import Period
 from casegen.company import bulletin as figures
 from casegen.company import callbacks as calls
 from casegen.company import store as st
+from casegen.company.bulletin import StoredCase, StoredProject
 from casegen.outputs.callsheet import CallRow, read_call_sheet, stated_cost, stated_days, write_call_sheet
 from casegen.service.store import EVER, open_store, whole_period
+
+Called = StoredCase | StoredProject
+
+
+def population(connection: sqlite3.Connection, period: Period) -> list[Called]:
+    """What may be called: every project of the units' 附件2 (全口径) accepted in `period`,
+    stated as its typical case states it where it has one, and the typical cases without a row."""
+    cases = figures.stored_cases(connection, period)
+    by_account = {(c.unit, c.account): c for c in cases if c.account}
+    found: list[Called] = []
+    seen = set()
+    for project in figures.stored_projects(connection, period):
+        found.append(by_account.get((project.unit, project.account), project))
+        seen.add((project.unit, project.account))
+    return found + [c for c in cases if (c.unit, c.account) not in seen]
+
+
+def _row(item: Called) -> CallRow:
+    if isinstance(item, StoredProject):
+        steps = (f"申请签约（{item.accepted or '?'}），装表接电（{item.energized or '未送电'}）"
+                 if item.accepted else "")
+        cost = stated_cost(None, funding=item.funding, has_works=item.kind != "无外线")
+    else:
+        steps = item.customer_steps or ""
+        cost = stated_cost(item.customer_cost_yuan, funding=item.funding, has_works=item.kind != "无外线")
+    return CallRow(item.unit, item.customer, item.account or "", item.phone or "", steps,
+                   stated_days(item.working_days, item.limit_days), cost)
+
+
+def stated_of(item: Called) -> list[str]:
+    """What the unit reported of a project, as the call sheet states it: steps, days, payment."""
+    row = _row(item)
+    return [row.steps or "环节未写明", row.days, f"客户出资 {row.cost}"]
 
 
 @dataclass
@@ -23,37 +57,37 @@ class Sampled:
     target: Path
     rows: list[CallRow]
     units: dict[str, int]  # unit → calls drawn
-    population: dict[str, int]  # unit → cases it has in the period
+    population: dict[str, int]  # unit → projects it has in the period
 
 
 def callbacks_sample(store: Path, period: Period, n: int, target: Path, *, seed: int = 0) -> Sampled:
-    """`casegen callbacks sample`: `n` cases of the period to call, spread over the units
-    (each unit with cases at least one), the same for the same seed; written as a call sheet."""
+    """`casegen callbacks sample`: `n` projects of the period to call (every project of the 附件2,
+    全口径), spread over the units (each unit with projects at least one), the same for the same
+    seed; written as a call sheet stating what the unit reported."""
     period = whole_period(period)
     if n < 1:
         raise UsageError(f"-n 应为正整数，实际为 {n}")
     connection = open_store(store)
     try:
-        cases = figures.stored_cases(connection, period)
+        items = population(connection, period)
     finally:
         connection.close()
-    drawn = calls.sample(cases, n, seed)
-    rows = [CallRow(case.unit, case.customer, case.account or "", case.phone or "", case.customer_steps or "",
-                    stated_days(case.working_days, case.limit_days), stated_cost(case.customer_cost_yuan))
-            for case in drawn]
-    population: dict[str, int] = {}
-    for case in cases:
-        population[case.unit] = population.get(case.unit, 0) + 1
+    drawn = calls.sample(items, n, seed)
+    rows = [_row(item) for item in drawn]
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.unit] = counts.get(item.unit, 0) + 1
     units: dict[str, int] = {}
-    for case in drawn:
-        units[case.unit] = units.get(case.unit, 0) + 1
-    notes = [f"监督回访清单：{period}（按受理日期），从 {len(cases)} 个案例中抽取 {len(rows)} 户，随机种子 {seed}。",
-             "抽样按供电单位分层：有案例的单位每个至少一户，其余按各单位案例数的比例分配；同一收存库、期间、户数和种子，"
-             "抽到的总是同样的案例。",
+    for item in drawn:
+        units[item.unit] = units.get(item.unit, 0) + 1
+    notes = [f"监督回访清单：{period}（按受理日期），从各单位附件2 的 {len(items)} 个项目（全口径）中"
+             f"抽取 {len(rows)} 户，随机种子 {seed}。",
+             "抽样按供电单位分层：有项目的单位每个至少一户，其余按各单位项目数的比例分配；同一收存库、期间、户数和种子，"
+             "抽到的总是同样的项目。有典型案例的项目，所报的环节、周期和出资按典型案例写。",
              "回访后填写黄色表头的各列：回访日期（YYYY-MM-DD）、回访人、三项是否认可（是/否），客户不认可时必须记下客户原话。",
              "填好后用 casegen callbacks record 收存库 本表.xlsx 收回；没有填写结果的行视为尚未回访。"]
     write_call_sheet(rows, target, notes=notes)
-    return Sampled(target, rows, units, population)
+    return Sampled(target, rows, units, counts)
 
 
 @dataclass
@@ -63,7 +97,7 @@ class Recorded:
     new: int  # calls not recorded before
     pending: int  # rows not yet filled
     problems: list[str] = field(default_factory=list)
-    disagreements: list[tuple[calls.Answer, figures.StoredCase | None]] = field(default_factory=list)
+    disagreements: list[tuple[calls.Answer, Called | None]] = field(default_factory=list)
 
 
 def callbacks_record(store: Path, sheet: Path, *, today: dt.date | None = None) -> Recorded:
@@ -89,7 +123,9 @@ def callbacks_record(store: Path, sheet: Path, *, today: dt.date | None = None) 
 
 def _record(connection: sqlite3.Connection, store: Path, rows: list[calls.SheetRow], data: bytes, sheet: Path,
             today: dt.date) -> Recorded:
-    known = {case.key: case for case in figures.stored_cases(connection, EVER)}
+    known: dict[tuple[str, str], Called] = {}
+    for item in population(connection, EVER):
+        known.setdefault((item.unit, item.account or ""), item)
     answers, problems, pending = calls.check_rows(rows, set(known), today=today)
     sha256 = hashlib.sha256(data).hexdigest()
     if answers:

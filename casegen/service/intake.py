@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -22,33 +21,21 @@ from pathlib import Path, PurePosixPath
 
 from casegen import __version__
 from casegen.base.errors import CaseError, UsageError, os_reason
-from casegen.base.policy import FindingClass
-from casegen.case.derive import day_text
-from casegen.case.model import CALLBACK_POINTS, parse_bool
-from casegen.case.reading import read_raw
+from casegen.case.calendar import WorkCalendar, load_calendar
 from casegen.company import package as pkg
 from casegen.company import store as st
+from casegen.company.facts import case_facts, project_entries
 from casegen.company.units import read_units
-from casegen.outputs.summary import CaseSummary
+from casegen.outputs.ledger import CYCLE
+from casegen.outputs.ledger_import import project_of, read_ledger
 from casegen.service.callbacks import replay_sheets
 from casegen.service.summary import summarize
 
 MISPLACED = ("文件名或所在文件夹不是收存库的格式"
              "（packages/<单位>/<YYYY-MM-DD>_<YYYY-MM-DD>/r<版本>-<SHA-256 前 12 位>.zip），未编入")
 RECEIVED_FROM = dt.date(2019, 11, 1)  # the notice took effect then: no package came earlier
+FACTS_FORMAT = 2  # what a facts record holds: a record of another format is read again
 KILL_HOOK = "CASEGEN_RECEIVE_KILL_AT"  # tests only: "copied" or "linked" makes receive SIGKILL itself there
-
-
-# --- submit ------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
 
 
 # --- receive -----------------------------------------------------------------------------------
@@ -75,37 +62,18 @@ class Received:
 
 
 
-def _date_text(value) -> str | None:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return None if value is None else str(value)
-
-
-def _number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _raw(path: Path) -> dict:
-    try:
-        data = read_raw(path, lenient=True).data
-    except CaseError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _get(data, *keys):
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
-
-
-def facts_of(package: pkg.Package, calendar_file: Path | None) -> list[st.CaseFacts]:
-    """Each case of a verified package as casegen reads it: the case folders extracted to a
-    temporary folder and summarized (the manifest's own facts are never used)."""
+def facts_of(package: pkg.Package, calendar_file: Path | None) -> tuple[
+        list[st.CaseFacts], list[st.ProjectFacts], str | None]:
+    """Each typical case and each 附件2 project of a verified package as casegen reads them: the
+    files extracted to a temporary folder, the cases summarized (the same stages as validate and
+    check) and the 附件2 read with the reader of `casegen import`; the manifest's own facts are
+    never used. Only the company's calendar counts the days (a calendar file inside a unit's
+    package is not read)."""
+    calendar = load_calendar(calendar_file) if calendar_file else WorkCalendar()
     with tempfile.TemporaryDirectory(prefix="casegen-receive-") as scratch:
         base = Path(scratch)
         root = pkg.extract_cases(package, base)
-        overview = summarize([root], calendar_file=calendar_file, workers=1)
+        overview = summarize([root], calendar_file=calendar_file, workers=1, find_calendar=False)
         folders = {s.path.parent.relative_to(base).as_posix() for s in overview.summaries}
         owner: dict[str, str] = {}
         for name in package.members:  # each file to the deepest case folder holding it
@@ -113,79 +81,30 @@ def facts_of(package: pkg.Package, calendar_file: Path | None) -> list[st.CaseFa
             holder = next((p for p in parents if p in folders), None)
             if holder:
                 owner[name] = holder
+        summaries = {s.path.parent.relative_to(base).as_posix(): s for s in overview.summaries}
+        ledger = pkg.extract_member(package, pkg.LEDGER, base / "附件2.xlsx")
+        rows, problem = _ledger_rows(ledger) if ledger else ([], f"包中没有 {pkg.LEDGER}")
+        records = {folder: (s.account, s.record) for folder, s in summaries.items()}
+        projects, rows_of, against = project_entries(rows, calendar, Path(pkg.LEDGER),
+                                                     dt.date.fromisoformat(package.end), records)
         found = []
-        for summary in overview.summaries:
-            folder = summary.path.parent.relative_to(base).as_posix()
-            data, cells = _raw(summary.path), summary.cells
-            construction = _get(data, "timeline", "construction")
-            completed = cells.get("工程竣工时间") or (construction[-1] if isinstance(construction, list)
-                                                   and construction else construction)
+        for folder, summary in summaries.items():
             case_file = summary.path.relative_to(base).as_posix()
             evidence = tuple((name[len(folder) + 1:], m.sha256, m.size) for name, m in sorted(package.members.items())
                              if owner.get(name) == folder and name != case_file)
-            found.append(st.CaseFacts(
-                folder=folder, case_file=case_file, account=summary.account,
-                customer=summary.customer, company=summary.company, kind=summary.kind,
-                accepted=_date_text(summary.accepted), surveyed=_date_text(_get(data, "timeline", "surveyed")),
-                completed=_date_text(completed), energized=_date_text(_get(data, "timeline", "energized")),
-                working_days=summary.working_days, limit_days=summary.limit_days, cost_wan=summary.cost_wan,
-                customer_cost_yuan=_number(_get(data, "project", "customer_cost_yuan")),
-                capacity_kw=_number(_get(data, "application", "capacity_kw")), digest=summary.digest,
-                counts=summary.counts, evidence=evidence, phone=_text(_get(data, "customer", "phone")),
-                customer_steps=_customer_steps(data), within_target=_flag(summary, summary.within_target),
-                evidence_complete=_flag(summary, summary.evidence_complete),
-                wrong=int(bool(summary.of_class(FindingClass.DATA, FindingClass.SCOPE))),
-                unit_callback=_unit_callback(data)))
-    return sorted(found, key=lambda c: (c.folder, c.case_file))
+            found.append(case_facts(summary, folder, case_file, evidence, ledger_row=rows_of.get(folder),
+                                    ledger_findings=tuple(against.get(folder, ()))))
+    return sorted(found, key=lambda c: (c.folder, c.case_file)), projects, problem
 
 
-def _text(value) -> str | None:
-    return None if value is None or isinstance(value, dict | list) else str(value)
-
-
-def _flag(summary: CaseSummary, value: bool) -> int | None:
-    return None if summary.kind is None else int(value)
-
-
-def _as_date(value) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
+def _ledger_rows(path: Path) -> tuple[list[tuple], str | None]:
+    """(row, its reading problems, 全流程时长 as stated) of each row of a package's 附件2, and
+    why the workbook could not be read at all (then no rows)."""
+    notes: list = []
     try:
-        return dt.date.fromisoformat(str(value).strip()) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _customer_steps(data: dict) -> str | None:
-    """The customer's two steps with their dates, as the document states them."""
-    applied, energized = _as_date(_get(data, "application", "date")), _as_date(_get(data, "timeline", "energized"))
-    if applied is None or energized is None:
-        return None
-    return f"申请签约（{day_text(applied)}），装表接电（{day_text(energized)}）"
-
-
-def _confirmed(value) -> bool:
-    """Whether the customer confirmed a point, as the case file writes it (the raw file keeps
-    `false` as text); a value that is not a yes or no is not a confirmation."""
-    try:
-        return parse_bool(value) is not False
-    except ValueError:
-        return False
-
-
-def _unit_callback(data: dict) -> str | None:
-    """The unit's own callback (the case file's `callback` section): when, by whom, and which of
-    the three points the customer did not confirm, with their words."""
-    callback = _get(data, "callback")
-    if not isinstance(callback, dict):
-        return None
-    points = {}
-    for key, label in CALLBACK_POINTS.items():
-        answer = callback.get(key)
-        if isinstance(answer, dict):
-            points[label] = {"confirmed": _confirmed(answer.get("confirmed")), "words": _text(answer.get("words"))}
-    return json.dumps({"date": _date_text(callback.get("date")), "by": _text(callback.get("by")),
-                       "channel": _text(callback.get("channel")), "points": points}, ensure_ascii=False)
+        return [(project_of(row), row.problems, row.cells.get(CYCLE)) for row in read_ledger(path, notes)], None
+    except CaseError as e:
+        return [], "；".join(f.text for f in e.findings)
 
 
 def _incoming(package: pkg.Package, calendar_file: Path | None, store: Path, *, reuse: bool = True) -> st.Incoming:
@@ -196,8 +115,10 @@ def _incoming(package: pkg.Package, calendar_file: Path | None, store: Path, *, 
     known = st.read_facts(store, package.sha256, key) if reuse else None
     if known is not None:
         return known
+    cases, projects, problem = facts_of(package, calendar_file)
+    ledger = st.LEDGER_FROM_UNIT if package.manifest.get("ledger") == st.LEDGER_FROM_UNIT else st.LEDGER_FROM_CASES
     incoming = st.Incoming(package.unit, package.start, package.end, package.sha256, package.size, package.made,
-                           package.manifest["casegen"], facts_of(package, calendar_file))
+                           package.manifest["casegen"], cases, projects, ledger, problem)
     st.write_facts(store, incoming, key)
     return incoming
 
@@ -206,7 +127,7 @@ def _reading_key(calendar_file: Path | None) -> str:
     """What the facts read from a package depend on besides its bytes: casegen's rules, the
     calendar file and the holidays library's arrangements."""
     calendar = hashlib.sha256(calendar_file.read_bytes()).hexdigest() if calendar_file else "library"
-    return f"casegen {__version__}; holidays {version('holidays')}; calendar {calendar}"
+    return f"casegen {__version__}; facts {FACTS_FORMAT}; holidays {version('holidays')}; calendar {calendar}"
 
 
 def _hook(point: str) -> None:
@@ -380,7 +301,7 @@ def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | No
         raise UsageError(f"找不到收存库：{store}")
     calendar_file = calendar_file or _store_calendar(store)
     try:
-        connection = st.open_index(store)
+        connection = st.open_index(store, rebuild=True)
     except UsageError:  # a damaged index is what a rebuild is for: kept aside, never deleted
         index = store / st.DATABASE
         index.replace(index.with_name(f"{st.DATABASE}.damaged-{time.strftime('%Y%m%d%H%M%S')}"))
@@ -404,9 +325,6 @@ def reindex(store: Path, *, calendar_file: Path | None = None, workers: int | No
     finally:
         connection.close()
     return result
-
-
-# --- listing -----------------------------------------------------------------------------------
 
 
 

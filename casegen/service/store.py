@@ -18,6 +18,7 @@ class Listing:
     units: list[dict]  # unit, periods, revisions, cases (latest revisions)
     revisions: list[dict]
     cases: list[dict]  # of the chosen unit or period, latest revision of each period
+    changes: list[dict]  # the 须核查 changes recorded on the revisions listed: old → new, revision, received
 
 
 def store_listing(store: Path, *, unit: str | None = None, period: Period | None = None) -> Listing:
@@ -40,7 +41,9 @@ def store_listing(store: Path, *, unit: str | None = None, period: Period | None
         condition = " AND ".join(where)
         revisions = st.table(
             connection, "SELECT u.name unit, p.start, p.end, r.number, r.path, r.sha256, r.received, r.made,"
+            " r.ledger, r.ledger_problem,"
             " (SELECT COUNT(*) FROM cases c WHERE c.revision_id = r.id) cases,"
+            " (SELECT COUNT(*) FROM projects x WHERE x.revision_id = r.id) projects,"
             " (SELECT COUNT(*) FROM changes g WHERE g.revision_id = r.id AND g.flagged) flagged"
             f" FROM revisions r JOIN periods p ON r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE {condition}"
             " ORDER BY u.name, p.start, r.number", tuple(parameters))
@@ -57,14 +60,23 @@ def store_listing(store: Path, *, unit: str | None = None, period: Period | None
             cases = st.table(
                 connection, "SELECT u.name unit, p.start, p.end, r.number revision, c.folder, c.account, c.customer,"
                 " c.kind, c.accepted, c.energized, c.working_days, c.limit_days, c.cost_wan, c.数据错误, c.适用范围,"
-                " c.服务目标, c.实证材料 FROM cases c JOIN revisions r ON c.revision_id = r.id JOIN periods p ON"
+                " c.服务目标, c.实证材料, c.customer_cost_yuan, c.capacity_kw FROM cases c"
+                " JOIN revisions r ON c.revision_id = r.id JOIN periods p ON"
                 " r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE r.number = (SELECT MAX(number) FROM"
                 f" revisions WHERE period_id = p.id) AND {case_condition}"
                 " ORDER BY u.name, p.start, c.accepted, c.folder",
                 tuple(case_parameters))
+        changes = st.table(
+            connection, "SELECT u.name unit, p.start, p.end, r.number revision, r.received, g.item, g.account,"
+            " g.folder place, g.change, g.field, g.old, g.new FROM changes g JOIN revisions r ON g.revision_id = r.id"
+            f" JOIN periods p ON r.period_id = p.id JOIN units u ON p.unit_id = u.id WHERE g.flagged AND {condition}"
+            " ORDER BY r.received, g.id", tuple(parameters))
+        for change in changes:
+            change["label"] = st.Change(change["change"], change["account"], change["place"], change["field"],
+                                        item=change["item"]).label
     finally:
         connection.close()
-    return Listing(units, revisions, cases)
+    return Listing(units, revisions, cases, changes)
 
 
 EARLIEST_LAST = dt.date(2199, 12, 31)  # the latest day a period may end on
@@ -80,6 +92,11 @@ def whole_period(period: Period) -> Period:
 
 
 EVER = Period(dt.date(2000, 1, 1), dt.date(9999, 12, 30))  # every case the store holds
+
+
+def is_store(folder: Path) -> bool:
+    """Whether `folder` is a company store (it holds the store's index)."""
+    return (folder / st.DATABASE).is_file()
 
 
 def open_store(store: Path) -> sqlite3.Connection:

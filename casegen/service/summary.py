@@ -18,7 +18,9 @@ from types import SimpleNamespace
 
 from casegen.base.errors import Finding
 from casegen.base.period import Period
+from casegen.case.calendar import WorkCalendar
 from casegen.case.reading import find_case_files
+from casegen.case.record import case_record
 from casegen.checks.audit import duplicate_findings, exhibits
 from casegen.checks.files import PhotoCache
 from casegen.checks.rules import check_folder
@@ -95,7 +97,8 @@ def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bo
         path, case.customer.name, case.customer.account_no, case.unit.company, case.unit.station,
         str(facts.kind), facts.limit_days, facts.working_days, day,
         facts.cost_wan if facts.has_works else 0.0, len(applicable),
-        sum(i.status in ("已提供", "自动生成") for i in applicable), digest, tuple(findings), cells)
+        sum(i.status in ("已提供", "自动生成") for i in applicable), digest, tuple(findings), cells,
+        case_record(case, facts, findings))
     slim = _slim(case_file, items)
     found = [exhibit.__class__(slim, exhibit.item, exhibit.sha256)
              for exhibit in exhibits(case_file, items, digests)]
@@ -104,8 +107,8 @@ def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bo
 
 def _read_chunk(job: tuple) -> tuple[list, list, list, dict]:
     """A worker's share: its cases read, and the photo facts it learnt for the cache."""
-    paths, calendar_file, period, evidence, days = job
-    calendar = open_calendar(paths, calendar_file)
+    paths, calendar_file, period, evidence, days, find_calendar = job
+    calendar = open_calendar(paths, calendar_file) if find_calendar or calendar_file else WorkCalendar()
     photos, digests = PhotoCache.open(), Digests()
     photos.entries, known = dict(photos.entries), set(photos.entries)
     summaries, slims, found = [], [], []
@@ -126,15 +129,18 @@ PARALLEL_MIN = 64  # fewer cases than this read faster than worker processes sta
 
 
 def summarize(paths: list[Path], *, calendar_file: Path | None = None, period: Period | None = None,
-              evidence: bool = True, days: str = "working", workers: int | None = None) -> Overview:
+              evidence: bool = True, days: str = "working", workers: int | None = None,
+              find_calendar: bool = True) -> Overview:
     """Every case under `paths` accepted in `period`, with its findings, folder rules (one 户号,
     one address), its 附件2 row (`days`: working or calendar) and, with `evidence`, its
-    evidence checked and cross-checked (the same file or photo in two cases)."""
+    evidence checked and cross-checked (the same file or photo in two cases). Without
+    `find_calendar`, only `calendar_file` (or the library's calendar) counts the days, never a
+    calendar file found beside the cases."""
     period = period or Period()
     files = find_case_files(paths)
     workers = workers or os.cpu_count() or 1
     shares = workers if workers > 1 and len(files) >= PARALLEL_MIN else 1
-    jobs = [(files[n::shares], calendar_file, period, evidence, days) for n in range(shares)]
+    jobs = [(files[n::shares], calendar_file, period, evidence, days, find_calendar) for n in range(shares)]
     if shares == 1:
         results = [_read_chunk(jobs[0])]
     else:
