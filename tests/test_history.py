@@ -7,16 +7,20 @@ users`, `check` on a case changed outside the history, `submit --reviewed-only`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import re
 import shutil
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
 
+import httpx
 import pytest
 from conftest import copy_examples
 from PIL import Image
@@ -370,3 +374,385 @@ def test_a_body_without_a_length_is_refused_before_it_is_read(folder):
     assert refused.status_code == 411 and "Content-Length" in refused.text
     host_error = client.get("/", headers={"Host": "evil.example"})
     assert 'name="csrf" content=""' in host_error.text  # no token on a page a rebinding site could read
+
+
+# --- what an attack found open (issue 34) -----------------------------------------------------
+
+def raw_request(address: str, text: bytes, *, timeout: float = 10) -> bytes:
+    """The answer to a request written byte for byte (headers no client library would send)."""
+    host, port = address.rsplit("/", 1)[1].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+        connection.sendall(text)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("host", ["[::1]evil", "[::1]:80:90", "localhost:abc", "[::1", "[evil]", "local host:1"])
+def test_a_malformed_host_is_refused_like_a_foreign_one_never_a_server_error(app, host):
+    with running(app) as address:
+        answer = raw_request(address, f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert "不接受主机名".encode() in body and b"Traceback" not in body
+
+
+@pytest.mark.parametrize("header", ["Origin: http://[::1", "Origin: http://[::1]evil", "Referer: http://[::1"])
+def test_a_malformed_origin_or_referer_is_refused_never_a_server_error(app, header):
+    client = signed_in(app, "李填报")
+    _, csrf = case_form(client)
+    name, _, value = header.partition(": ")
+    refused = client.post("/new", data={"name": "新客户", "csrf": csrf}, headers={name: value})
+    assert refused.status_code == 403 and "其他网站" in refused.text
+
+
+def test_a_name_given_to_allow_host_in_chinese_is_answered_as_browsers_send_it(folder):
+    client = TestClient(create_app(folder, hosts={"工作台.供电所.local"}), raise_server_exceptions=False,
+                        base_url="http://localhost")
+    sent = "工作台.供电所.local".encode("idna").decode()  # xn--…: a Host header is ASCII
+    assert client.get("/", headers={"Host": f"{sent}:8000"}).status_code == 200
+
+
+def test_a_post_with_no_origin_and_a_foreign_referer_is_refused(app):
+    client = signed_in(app, "李填报")
+    _, csrf = case_form(client)
+    refused = client.post("/new", data={"name": "新客户", "csrf": csrf},
+                          headers={"Referer": "http://evil.example/page.html"})
+    assert refused.status_code == 403 and "Referer 不符" in refused.text
+    made = client.post("/new", data={"name": "新客户", "csrf": csrf},
+                       headers={"Referer": "http://localhost/case/x.yaml"})
+    assert made.status_code == 303  # its own page: accepted
+
+
+@pytest.fixture
+def own_users(tmp_path, users_file):
+    """A users file this test may change (the module's is shared)."""
+    private = tmp_path / "own-users.toml"
+    shutil.copy(users_file, private)
+    return private
+
+
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(folder, own_users):
+    app = create_app(folder, users_file=own_users)
+    clerk = signed_in(app, "李填报")
+    assert clerk.get("/").status_code == 200
+    add_user(own_users, "李填报", "填报", "a-new-password")  # no pause: seen within the file's clock tick too
+    away = clerk.get("/")
+    assert away.status_code == 303 and away.headers["location"].endswith("told=changed")
+    assert "口令或角色已更改，请重新登录" in clerk.get(away.headers["location"]).text
+    assert clerk.get("/", headers={"Accept": "application/json"}).json() == {"error": "口令或角色已更改，请重新登录"}
+    assert sign_in(clerk, "李填报", "a-new-password").status_code == 303 and clerk.get("/").status_code == 200
+
+
+def test_a_session_does_not_carry_over_to_a_user_added_again_with_another_role(folder, own_users):
+    from casegen.service.users import remove_user
+
+    app = create_app(folder, users_file=own_users)
+    viewer = signed_in(app, "周审计")
+    _, csrf = case_form(viewer)
+    remove_user(own_users, "周审计")
+    add_user(own_users, "周审计", "审核", PASSWORDS["周审计"][1])  # the same password
+    assert viewer.get("/").status_code == 303
+    refused = post(viewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
+    assert refused.status_code == 401 and refused.json()["error"] == "口令或角色已更改，请重新登录"
+    assert not (folder / CASE_03).with_name("casegen.history.jsonl").exists()  # nothing was recorded
+
+
+def test_the_token_on_the_sign_in_page_is_no_signed_in_users_token(app, folder):
+    stranger = client_of(app)
+    page = stranger.get("/login")
+    read_there = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # anyone can read this one
+    clerk = signed_in(app, "李填报")
+    refused = clerk.post("/new", data={"name": "借来的令牌", "csrf": read_there})
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    assert not (folder / "借来的令牌").exists()
+
+
+def test_a_csrf_token_is_one_sessions_own(app, folder):
+    clerk, reviewer = signed_in(app, "李填报"), signed_in(app, "王审核")
+    _, clerks = case_form(clerk)
+    _, reviewers = case_form(reviewer)
+    assert clerks != reviewers
+    refused = post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, clerks)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]
+    assert clerk.post("/logout", data={"csrf": clerks}).status_code == 303
+    assert sign_in(clerk, "李填报").status_code == 303
+    again = post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, clerks)  # the last session's token
+    assert again.status_code == 403
+    _, fresh = case_form(clerk)
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, fresh).json() == {"state": "待审核"}
+
+
+def test_a_reviewer_cannot_approve_what_he_submitted_himself(app, folder):
+    reviewer = signed_in(app, "王审核")
+    values, csrf = case_form(reviewer)
+    values["customer.phone"] = "023-65209999"
+    assert post(reviewer, f"/case/{CASE_03}/save", values, csrf).status_code == 200
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json() == {"state": "待审核"}
+    alone = post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf)
+    assert alone.status_code == 403
+    assert alone.json()["error"] == ("通过审核须由另一人：最后提交或修改这个案例的是王审核本人（两人核对）。"
+                                     "只有一人的供电所可以用 casegen serve --self-review 启动工作台")
+    assert json.loads(reviewer.get(f"/case/{CASE_03}/history").text)["state"] == "待审核"
+
+
+def test_a_one_person_station_may_approve_its_own_case_and_the_history_says_so(folder, users_file, capsys):
+    app = create_app(folder, users_file=users_file, self_review=True)
+    reviewer = signed_in(app, "王审核")
+    _, csrf = case_form(reviewer)
+    post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json() == {"state": "已审核"}
+    last = json.loads((folder / CASE_03).with_name("casegen.history.jsonl").read_text(
+        encoding="utf-8").splitlines()[-1])
+    assert last["user"] == "王审核" and last["alone"] is True
+    assert "通过审核（同一人提交并审核：单人供电所，serve --self-review）" in reviewer.get(f"/case/{CASE_03}").text
+    assert main(["history", str(folder / CASE_03)]) == 0
+    assert "王审核  通过审核（同一人提交并审核：单人供电所，serve --self-review）" in capsys.readouterr().out
+
+
+def test_without_sign_in_everyone_is_the_same_person_so_approving_needs_self_review(folder):
+    for self_review, code in ((False, 403), (True, 200)):
+        client = TestClient(create_app(folder, self_review=self_review), raise_server_exceptions=False,
+                            base_url="http://localhost")
+        _, csrf = case_form(client)
+        post(client, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
+        assert post(client, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).status_code == code
+    assert json.loads(client.get(f"/case/{CASE_03}/history").text)["entries"][-1]["alone"] is True
+
+
+def test_an_entry_written_before_approvals_bound_files_still_reads_whole(folder):
+    import hashlib
+
+    case = folder / CASE_03
+    body = {"seq": 1, "time": "2025-06-01T10:00:00+08:00", "user": "李填报", "action": "提交审核",
+            "digest": hashlib.sha256(case.read_bytes()).hexdigest(), "changes": [], "files": [], "comment": "",
+            "prev": ""}  # the keys of a line written before "alone" and "bound" existed
+    body["hash"] = hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    case.with_name("casegen.history.jsonl").write_text(json.dumps(body, ensure_ascii=False) + "\n", encoding="utf-8")
+    from casegen.service.history import case_history
+
+    _, found = case_history(case)
+    assert found.broken == [] and found.state == "待审核"
+
+
+@pytest.fixture
+def approved(folder):
+    """Case 03 submitted by the clerk and approved by the reviewer."""
+    from casegen.service.workbench import review
+
+    case = folder / CASE_03
+    review(case, "李填报", "提交审核")
+    review(case, "王审核", "通过审核")
+    return case
+
+
+def test_an_approval_records_the_hash_of_the_case_file_and_every_evidence_file(approved):
+    import hashlib
+
+    last = json.loads(approved.with_name("casegen.history.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    files = sorted(p for p in approved.parent.rglob("*") if p.is_file() and p.name != "casegen.history.jsonl")
+    assert last["bound"] == {p.relative_to(approved.parent).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                             for p in files}
+    assert "case.yaml" in last["bound"] and "evidence/施工前.jpg" in last["bound"]
+
+
+def test_evidence_swapped_or_deleted_after_approval_makes_the_case_a_draft_and_says_which(
+        app, approved, folder, tmp_path, capsys):
+    evidence = approved.parent / "evidence"
+    other_case = folder / "02-有外线无掘路-九龙便民超市" / "evidence" / "施工后.jpg"
+    shutil.copy(other_case, evidence / "施工前.jpg")  # another case's photo in place of this one's
+    (evidence / "城市道路挖掘许可.pdf").unlink()
+
+    assert main(["history", str(approved)]) == 1
+    out = capsys.readouterr().out
+    assert "审核状态 草稿" in out
+    assert "✗ 审核通过后被改动，没有记录：evidence/施工前.jpg" in out
+    assert "✗ 审核通过后被删除，没有记录：evidence/城市道路挖掘许可.pdf" in out
+
+    main(["check", str(approved)])
+    out = capsys.readouterr().out
+    assert "[history-outside]" in out and "evidence/施工前.jpg" in out and "审核通过（" in out
+
+    page = signed_in(app, "王审核").get(f"/case/{CASE_03}").text
+    assert "审核状态：<span class=\"state\">草稿</span>" in page
+    assert "审核通过后被改动，没有记录：evidence/施工前.jpg" in page
+
+    target = tmp_path / "包.zip"
+    assert main(["submit", str(folder), "--unit", "示例供电分公司", "--from", "2024-09-01", "--to", "2025-06-30",
+                 "--made", "2025-06-30T18:00:00+08:00", "-o", str(target), "--reviewed-only"]) == 0
+    assert capsys.readouterr().err.count("未打包（审核状态不是“已审核”）") == 3
+    assert not any("03-有外线有掘路" in n for n in zipfile.ZipFile(target).namelist())
+
+    assert main(["booklet", str(folder), "-o", str(tmp_path / "汇编.pdf"), "--reviewed", "--no-summary"]) == 1
+    assert capsys.readouterr().out.count("审核状态不是“已审核”") == 3
+
+
+def test_a_file_added_after_approval_is_said_and_recorded_at_the_next_workbench_step(app, approved):
+    (approved.parent / "evidence" / "补充.pdf").write_bytes(b"%PDF-1.4 added afterwards")
+    reviewer = signed_in(app, "王审核")
+    answer = json.loads(reviewer.get(f"/case/{CASE_03}/history").text)
+    assert answer["state"] == "草稿" and answer["unbound"] == ["审核通过后新增，没有记录：evidence/补充.pdf"]
+    clerk = signed_in(app, "李填报")
+    _, csrf = case_form(clerk)
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json() == {"state": "待审核"}
+    entries = json.loads(clerk.get(f"/case/{CASE_03}/history").text)["entries"]
+    assert [e["action"] for e in entries[-2:]] == ["外部改动", "提交审核"]
+    assert "审核通过后新增，没有记录：evidence/补充.pdf" in entries[-2]["comment"]
+    _, csrf = case_form(reviewer)
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json() == {"state": "已审核"}
+
+
+def test_an_upload_after_approval_is_an_upload_not_an_outside_change(app, approved):
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    clerk = signed_in(app, "李填报")
+    _, csrf = case_form(clerk)
+    assert clerk.post(f"/case/{CASE_03}/upload", files={"file": ("后补.png", png.getvalue())},
+                      headers={"X-CSRF-Token": csrf, "Accept": "application/json"}).status_code == 200
+    entries = json.loads(clerk.get(f"/case/{CASE_03}/history").text)["entries"]
+    assert [e["action"] for e in entries] == ["提交审核", "通过审核", "上传"]
+
+
+def test_an_approval_that_bound_no_files_approves_nothing(folder, capsys):
+    from casegen.checks.history import locked, record
+
+    case = folder / CASE_03
+    with locked(case):
+        record(case, "李填报", "提交审核")
+        record(case, "王审核", "通过审核")  # as an older casegen wrote it: no "bound"
+    assert main(["history", str(case)]) == 1
+    out = capsys.readouterr().out
+    assert "审核状态 草稿" in out
+    assert "✗ 这次审核没有记下案例文件夹中各文件的散列（较早版本的 casegen 所记）：请重新提交审核" in out
+
+
+@contextlib.contextmanager
+def served(monkeypatch, folder, **options):
+    """The workbench as `casegen serve` runs it — the app and the uvicorn options serve() hands
+    to uvicorn.run — on a free port of this machine: its address."""
+    import uvicorn
+
+    from casegen.web.app import serve
+
+    handed = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **given: handed.update(app=app, options=given))
+    serve(folder, **options)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(handed["app"], **{**handed["options"], "host": "127.0.0.1", "port": port})
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def sign_in_over(address: str, name: str, password: str, forwarded: str) -> int:
+    """A sign-in on a real socket, its X-Forwarded-For chosen by the one who signs in."""
+    with httpx.Client(base_url=address, follow_redirects=False, timeout=20) as client:
+        page = client.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        return client.post("/login", data={"name": name, "password": password, "csrf": csrf, "next": "/"},
+                           headers={"X-Forwarded-For": forwarded}).status_code
+
+
+def test_x_forwarded_for_does_not_spread_sign_in_failures_over_made_up_addresses(monkeypatch, folder, users_file):
+    with served(monkeypatch, folder, users_file=users_file) as address:
+        for number in range(5):  # five names, five made-up addresses, one real one
+            assert sign_in_over(address, f"猜测{number}", "wrong-wrong", f"203.0.113.{number}") == 401
+        assert sign_in_over(address, "李填报", PASSWORDS["李填报"][1], "203.0.113.99") == 429
+
+
+def test_behind_a_declared_proxy_its_x_forwarded_for_is_the_address(monkeypatch, folder, users_file):
+    with served(monkeypatch, folder, users_file=users_file, trusted_proxies=["127.0.0.1"]) as address:
+        for number in range(5):
+            assert sign_in_over(address, f"猜测{number}", "wrong-wrong", "198.51.100.7") == 401
+        assert sign_in_over(address, "李填报", PASSWORDS["李填报"][1], "198.51.100.7") == 429  # that client
+        assert sign_in_over(address, "王审核", PASSWORDS["王审核"][1], "198.51.100.8") == 303  # another one
+
+
+def quick_deadlines(monkeypatch, **seconds) -> None:
+    """The server's read deadlines made short for a test (set on the module today's code has too,
+    so that a server without them is seen to keep the connection open)."""
+    from casegen.web import app as web_app
+
+    for name, value in seconds.items():
+        monkeypatch.setattr(web_app, name, value, raising=False)
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bytes | None:
+    """What the server sent before it closed the connection, or None if it was still open after
+    `seconds` (the client trickling on meanwhile, one byte every 0.2 s)."""
+    connection.settimeout(0.2)
+    answer, started = b"", time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            chunk = connection.recv(65536)
+        except TimeoutError:
+            try:
+                connection.sendall(b"x")
+            except OSError:
+                return answer
+            continue
+        except OSError:
+            return answer
+        if not chunk:
+            return answer
+        answer += chunk
+    return None
+
+
+def test_a_trickling_body_is_cut_off(monkeypatch, folder, users_file, capsys):
+    quick_deadlines(monkeypatch, BODY_GRACE_SECONDS=1.0, BODY_MIN_RATE=1000, BODY_IDLE_SECONDS=5.0)
+    with served(monkeypatch, folder, users_file=users_file) as address:
+        port = int(address.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            connection.sendall(b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-"
+                               b"urlencoded\r\nContent-Length: 40000000\r\n\r\nname=")
+            started = time.monotonic()
+            assert closed_within(connection, 8) is not None, "a 40 MB body at 5 bytes a second was never cut off"
+            assert time.monotonic() - started < 4
+        assert httpx.get(f"{address}/login", timeout=10).status_code == 200  # the server itself is fine
+    assert "Traceback" not in capsys.readouterr().err  # a client cut off is no fault to report
+
+
+def test_headers_sent_one_line_at_a_time_are_cut_off(monkeypatch, folder):
+    quick_deadlines(monkeypatch, HEADER_SECONDS=1.0)
+    with served(monkeypatch, folder) as address, \
+            socket.create_connection(("127.0.0.1", int(address.rsplit(":", 1)[1]))) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        started = time.monotonic()
+        assert closed_within(connection, 8) is not None, "headers trickled in for ever"
+        assert time.monotonic() - started < 4
+
+
+def test_connections_beyond_the_cap_are_refused_at_once_in_chinese(monkeypatch, folder):
+    quick_deadlines(monkeypatch, MAX_CONNECTIONS=3)
+    with served(monkeypatch, folder) as address:
+        port = int(address.rsplit(":", 1)[1])
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        time.sleep(0.3)
+        try:
+            with socket.create_connection(("127.0.0.1", port)) as extra:
+                answer = closed_within(extra, 5)
+                assert answer is not None, "a connection beyond the cap was kept open"
+                assert answer.startswith(b"HTTP/1.1 503") and "连接数已满".encode() in answer
+        finally:
+            for connection in idle:
+                connection.close()
+        time.sleep(0.3)
+        assert httpx.get(f"{address}/", timeout=10).status_code == 200
+
+
+def test_a_trusted_proxy_must_be_an_address(folder, capsys):
+    assert main(["serve", str(folder), "--trusted-proxy", "nginx.local"]) == 2
+    assert "--trusted-proxy 应为代理服务器的 IP 地址（如 127.0.0.1），实际为 'nginx.local'" in capsys.readouterr().err

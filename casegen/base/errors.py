@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import errno
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from casegen.base.policy import RULES, Clause, FindingClass, Rule, Severity
+from casegen.base.terminal import printable
 
-__all__ = ["CaseError", "Finding", "FindingClass", "Severity", "UsageError", "dotted",
+__all__ = ["CaseError", "Finding", "FindingClass", "Severity", "UsageError", "clean", "dotted",
            "sort_findings"]
 
-
-# C0/C1 controls, bidi overrides and isolates, line and paragraph separators: a message must not
-# move the terminal's cursor, reorder its text or break a line where none was written
-UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                          r"\u2028\u2029\ufeff]")
-
-
-def clean(text: object) -> str:
-    """Text safe to print or to put in a file name: unsafe characters shown as "?"."""
-    return UNSAFE_CHARS.sub("?", str(text))
+clean = printable  # the terminal's one cleaner, under the name the findings' callers have long used
 
 
 def dotted(key_path: tuple[object, ...] | None) -> str:
@@ -30,7 +21,7 @@ def dotted(key_path: tuple[object, ...] | None) -> str:
     text = ""
     for key in key_path or ():
         text += f"[{key + 1}]" if isinstance(key, int) else (f".{key}" if text else str(key))
-    return clean(text)
+    return printable(text)
 
 
 @dataclass(frozen=True)
@@ -77,7 +68,7 @@ class Finding:
 
     @property
     def place(self) -> str:
-        where = clean(self.file) if self.file else ""
+        where = printable(self.file) if self.file else ""
         if self.line:
             where += f":{self.line}"
         return where
@@ -85,7 +76,7 @@ class Finding:
     @property
     def text(self) -> str:
         """What is wrong, with the key and its Chinese label, without the place."""
-        message = clean(self.message)
+        message = printable(self.message)
         if not self.key:
             return message
         subject = f"{self.key}（{self.label}）" if self.label else f"{self.key} "

@@ -227,7 +227,8 @@ declare("photo-undated", E, "照片带有拍摄时间（EXIF），可与办理�
         severity=Severity.WARNING)
 declare("before-after", E, "施工前和施工后不是同一张照片", PHOTOS)
 declare("duplicate-evidence", E, "实证材料不与其他案例重复：没有相同的文件，也没有缩放或重新压缩后相同的照片", TRUTHFUL)
-declare("history-outside", E, "案例文件的每次改动都在修改记录中（工作台之外的改动会被发现）", TRUTHFUL)
+declare("history-outside", E, "案例文件的每次改动都在修改记录中；审核通过后，案例文件夹中的文件没有被改动、增加或删除"
+        "（工作台之外的改动会被发现）", TRUTHFUL)
 declare("history-broken", E, "修改记录完整：每条记录接着上一条，内容与它的散列相符", TRUTHFUL)
 declare("seal", E, "封存（casegen.seal.json）后案例文件和实证材料没有被改动、增加或删除", TRUTHFUL)
 declare("callback-missing", E, "有数据核查回访记录，核对了环节、时间、成本三项", CALLBACK)

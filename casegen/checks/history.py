@@ -5,11 +5,14 @@ chain, and a case file changed without an entry no longer matches the last one (
 
 `casegen.history.jsonl`, one JSON object a line, readable by any tool:
 {"seq", "time", "user", "action", "changes": [[key, old, new], …], "files": […], "comment",
-"digest" (the case file's SHA-256 after the action), "prev" (the previous entry's hash), "hash"}.
+"digest" (the case file's SHA-256 after the action), "prev" (the previous entry's hash), "hash"};
+an approval also has "bound" (every file of the case folder → its SHA-256) and, when the
+approver also submitted or changed the case (a one-person station), "alone": true. Entries
+without these keys are sealed as they were written before the keys existed.
 
 The review state of a case (草稿 → 待审核 → 已审核, or back with a comment) is read from the
 same log: it is what the last review entry says, as long as the case file is still the one that
-entry saw.
+entry saw, and, for an approval, every file of the case folder is still the one it bound.
 """
 
 from __future__ import annotations
@@ -27,12 +30,17 @@ from typing import Any
 
 from casegen.base.errors import Finding
 from casegen.base.writing import cache_root
+from casegen.checks.seal import Digests, folder_digests, sha256_of
 
 HISTORY_NAME = "casegen.history.jsonl"
 DRAFT, PENDING, APPROVED = "草稿", "待审核", "已审核"
 SUBMIT, APPROVE, SEND_BACK = "提交审核", "通过审核", "退回修改"
 REVIEW_STATES = {SUBMIT: PENDING, APPROVE: APPROVED, SEND_BACK: DRAFT}
 CHANGES = ("新建", "保存", "上传", "外部改动")  # what makes a reviewed case a draft again
+ALONE = "同一人提交并审核：单人供电所，serve --self-review"  # said beside an approval by its submitter
+OPTIONAL = {"alone": False, "bound": {}}  # written (and sealed) only when not these
+UNBOUND_APPROVAL = "这次审核没有记下案例文件夹中各文件的散列（较早版本的 casegen 所记）：请重新提交审核"
+MAX_KNOWN = 20_000
 
 
 @dataclass
@@ -47,9 +55,15 @@ class Entry:
     comment: str = ""
     prev: str = ""
     hash: str = ""
+    alone: bool = False  # an approval by the one who submitted or last changed the case
+    bound: dict[str, str] = field(default_factory=dict)  # an approval: each file of the folder → SHA-256
+
+    def written(self) -> dict[str, Any]:
+        """The entry as its line holds it: the optional keys only when they say something."""
+        return {k: v for k, v in asdict(self).items() if not (k in OPTIONAL and v == OPTIONAL[k])}
 
     def sealed(self) -> str:
-        body = {k: v for k, v in asdict(self).items() if k != "hash"}
+        body = {k: v for k, v in self.written().items() if k != "hash"}
         return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -61,6 +75,7 @@ class History:
     entries: list[Entry]
     broken: list[str]
     file_digest: str
+    unbound: list[tuple[str, str]] = field(default_factory=list)  # since the approval: (被改动 …, path)
 
     @property
     def outside(self) -> bool:
@@ -68,10 +83,21 @@ class History:
         return bool(self.entries) and self.entries[-1].digest != self.file_digest
 
     @property
+    def old_approval(self) -> bool:
+        """The last entry is an approval that bound no files (written before approvals did)."""
+        return bool(self.entries) and self.entries[-1].action == APPROVE and not self.entries[-1].bound
+
+    def unbound_text(self) -> list[str]:
+        """Why the last approval no longer holds, one line a file (the case file is `outside`'s)."""
+        told = [f"审核通过后{what}，没有记录：{relative}" for what, relative in self.unbound]
+        return told + ([UNBOUND_APPROVAL] if self.old_approval else [])
+
+    @property
     def state(self) -> str:
         """草稿, 待审核 or 已审核: the last review entry's, when nothing changed the case after it
-        (a save, an upload, an outside change) and the record is whole; else 草稿."""
-        if self.broken or self.outside:
+        (a save, an upload, an outside change, a file of the folder an approval bound) and the
+        record is whole; else 草稿."""
+        if self.broken or self.outside or self.unbound or self.old_approval:
             return DRAFT
         for entry in reversed(self.entries):
             if entry.action in REVIEW_STATES:
@@ -79,6 +105,13 @@ class History:
             if entry.action in CHANGES:
                 return DRAFT
         return DRAFT
+
+    def last_author(self) -> str | None:
+        """Who last submitted or changed the case (the one an approval must not come from)."""
+        for entry in reversed(self.entries):
+            if entry.action == SUBMIT or entry.action in CHANGES:
+                return entry.user
+        return None
 
     def since(self, digest: str) -> list[Entry]:
         """The entries after the one that left the case file at `digest` (another's changes
@@ -91,6 +124,68 @@ class History:
 
 def history_path(case_path: Path) -> Path:
     return case_path.parent / HISTORY_NAME
+
+
+class KnownDigests(Digests):
+    """Digests remembered by what a file's status says of it (device, inode, size, modification
+    and change times): the workbench asks every case's state at each listing, and a file not
+    written since is not read again. The change time is the kernel's, set at every write and
+    rename; no program can set it back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.known: dict[tuple[str, int, int, int, int, int], str] = {}
+
+    def of(self, path: Path) -> str:
+        real = os.path.realpath(path)
+        status = os.stat(real)
+        key = (real, status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+        if key in self.known:
+            return self.known[key]
+        digest = sha256_of(Path(real))
+        if os.stat(real).st_ctime_ns == status.st_ctime_ns:  # not written while it was read
+            if len(self.known) >= MAX_KNOWN:
+                self.known.clear()
+            self.known[key] = digest
+        return digest
+
+
+_KNOWN = KnownDigests()
+
+
+def folder_now(case_path: Path) -> dict[str, str | None]:
+    """Every file of the case's folder (as the seal counts them; not this log) → its SHA-256
+    now, None when it cannot be read."""
+    found = folder_digests(case_path.parent, _KNOWN)
+    found.pop(HISTORY_NAME, None)
+    return found
+
+
+def bound_files(case_path: Path) -> dict[str, str]:
+    """What an approval binds: every file of the case folder, the case file too, → SHA-256.
+    An OSError names the files that cannot be read (an approval cannot vouch for them)."""
+    found = folder_now(case_path)
+    unreadable = [relative for relative, digest in found.items() if digest is None]
+    if unreadable:
+        raise OSError(f"无法读取：{'、'.join(unreadable)}")
+    return {relative: digest for relative, digest in found.items() if digest is not None}
+
+
+def _unbound(entries: list[Entry], case_path: Path) -> list[tuple[str, str]]:
+    """The files changed, removed or added since the last entry, when it is an approval that
+    bound them (the case file left to `outside`)."""
+    if not entries or entries[-1].action != APPROVE or not entries[-1].bound:
+        return []
+    bound, now = entries[-1].bound, folder_now(case_path)
+    told = []
+    for relative, digest in bound.items():
+        if relative == case_path.name:
+            continue
+        if relative not in now:
+            told.append(("被删除", relative))
+        elif now[relative] != digest:
+            told.append(("被改动", relative))
+    return told + [("新增", relative) for relative in now if relative not in bound and relative != case_path.name]
 
 
 def file_digest(case_path: Path) -> str:
@@ -117,7 +212,9 @@ def read_history(case_path: Path) -> History:
             entry = Entry(**data)
             if not (isinstance(entry.seq, int) and all(isinstance(getattr(entry, k), str) for k in
                     ("time", "user", "action", "digest", "comment", "prev", "hash"))
-                    and isinstance(entry.changes, list) and isinstance(entry.files, list)):
+                    and isinstance(entry.changes, list) and isinstance(entry.files, list)
+                    and isinstance(entry.alone, bool) and isinstance(entry.bound, dict)
+                    and all(isinstance(k, str) and isinstance(v, str) for k, v in entry.bound.items())):
                 raise TypeError("a field of the wrong type")
         except (ValueError, TypeError):
             broken.append(f"第 {number} 行不是完整的记录")
@@ -128,7 +225,7 @@ def read_history(case_path: Path) -> History:
             broken.append(f"第 {number} 行的内容与它的散列不符（这条记录被改动过）")
         previous = entry.hash
         entries.append(entry)
-    return History(entries, broken, file_digest(case_path))
+    return History(entries, broken, file_digest(case_path), _unbound(entries, case_path))
 
 
 @contextmanager
@@ -148,17 +245,18 @@ def locked(case_path: Path) -> Iterator[None]:
 
 
 def record(case_path: Path, user: str, action: str, *, changes: list[list[Any]] | None = None,
-           files: list[str] | None = None, comment: str = "") -> Entry:
+           files: list[str] | None = None, comment: str = "", alone: bool = False,
+           bound: dict[str, str] | None = None) -> Entry:
     """Append one entry (the caller holds `locked`); flushed to the disk before it returns."""
     history = read_history(case_path)
     last = history.entries[-1] if history.entries else None
     entry = Entry(seq=len(history.entries) + 1,
                   time=dt.datetime.now().astimezone().isoformat(timespec="seconds"), user=user, action=action,
                   digest=history.file_digest, changes=changes or [], files=files or [], comment=comment,
-                  prev=last.hash if last else "")
+                  prev=last.hash if last else "", alone=alone, bound=bound or {})
     entry.hash = entry.sealed()
     with open(history_path(case_path), "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True) + "\n")
+        handle.write(json.dumps(entry.written(), ensure_ascii=False, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
     return entry
@@ -185,15 +283,21 @@ def _plain(value: Any) -> Any:
 
 
 def history_findings(case_path: Path) -> list[Finding]:
-    """For `casegen check`: a log that is not whole, a case file changed outside it (nothing
-    when the case has no log: it was never edited in the workbench)."""
+    """For `casegen check`: a log that is not whole, a case file changed outside it, a file of an
+    approved case changed, added or removed since (nothing when the case has no log: it was
+    never edited in the workbench)."""
     if not history_path(case_path).exists():
         return []
     found = read_history(case_path)
     where = history_path(case_path)
     findings = [Finding("history-broken", f"{HISTORY_NAME}：{problem}", where) for problem in found.broken]
+    if not found.entries:
+        return findings
+    last = found.entries[-1]
+    when = last.time.replace("T", " ")[:16]  # the minute, as the page and `casegen history` show it
     if found.outside:
-        last = found.entries[-1]
-        findings.append(Finding("history-outside", f"案例文件在最后一条修改记录（{last.time} {last.user} "
+        findings.append(Finding("history-outside", f"案例文件在最后一条修改记录（{when} {last.user} "
                                 f"{last.action}）之后被改过，没有记录", case_path))
+    findings += [Finding("history-outside", f"审核通过（{when} {last.user}）后{what}，没有记录：{relative}",
+                         case_path) for what, relative in found.unbound]  # only an approval binds files
     return findings

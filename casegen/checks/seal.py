@@ -84,8 +84,9 @@ def _digest_of(path: Path, digests: Digests) -> str | None:
         return None
 
 
-def _digests(folder: Path, digests: Digests) -> dict[str, str | None]:
-    """Relative path → SHA-256 (None for a file that cannot be read)."""
+def folder_digests(folder: Path, digests: Digests) -> dict[str, str | None]:
+    """Relative path → SHA-256 of every file the seal covers (None for a file that cannot be
+    read)."""
     return {relative: _digest_of(folder / relative, digests) for relative in folder_files(folder)}
 
 
@@ -153,7 +154,7 @@ def verify(case_file: CaseFile, digests: Digests) -> SealState:
         return SealState(DAMAGED, findings=[Finding(
             "seal", f"封存清单 {SEAL_NAME} 无法核对（{data}）：请核对来源，确认无误后用 check --seal --force 重新封存",
             case_path)])
-    sealed, now = data["files"], _digests(case_path.parent, digests)
+    sealed, now = data["files"], folder_digests(case_path.parent, digests)
     sealed_at = str(data.get("sealed_at") or "")
     changes = []
     for relative, digest in sealed.items():
@@ -176,7 +177,7 @@ def verify(case_file: CaseFile, digests: Digests) -> SealState:
 def write_seal(case_path: Path, digests: Digests, now: dt.datetime | None = None) -> Path:
     """Write the manifest of the case folder as it is now."""
     now = now or dt.datetime.now().astimezone()
-    files = _digests(case_path.parent, digests)
+    files = folder_digests(case_path.parent, digests)
     unreadable = [relative for relative, digest in files.items() if digest is None]
     if unreadable:
         raise OSError(f"无法读取：{'、'.join(unreadable)}")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from casegen import __version__
 from casegen.base.errors import CaseError, PdfFailed, UsageError, os_reason
+from casegen.base.terminal import printable
 from casegen.base.writing import TEMPORARY_PREFIX
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Parser
 
@@ -112,15 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser_for(argv).parse_args(argv)
         return command_module(args.command).run(args)
-    except UsageError as e:
-        print(str(e), file=sys.stderr)
+    except UsageError as e:  # its lines may name a path or a value someone else wrote
+        print("\n".join(printable(line) for line in str(e).splitlines()), file=sys.stderr)
         return EXIT_USAGE
     except CaseError as e:
         for finding in e.findings:
             print(finding, file=sys.stderr)
         return EXIT_FINDINGS
     except PdfFailed as e:
-        print(str(e), file=sys.stderr)
+        print(printable(e), file=sys.stderr)
         return EXIT_FINDINGS
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             name = str(Path(name).parent)
         told = f"无法读写文件：{name}（{os_reason(e)}）" if name else f"无法写出输出：{os_reason(e)}"
         with contextlib.suppress(OSError, ValueError):
-            print(told, file=sys.stderr)
+            print(printable(told), file=sys.stderr)
         return EXIT_FINDINGS
     except KeyboardInterrupt:
         print("已中断：未写完的文件已丢弃", file=sys.stderr)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, date_argument, period_arguments, period_of
 from casegen.cli.pdf import pdf_ready
 from casegen.service.booklet import ISSUER, TITLE, booklet, booklet_of_store
@@ -62,16 +63,16 @@ def run(args: argparse.Namespace) -> int:
         made = booklet(args.folder, args.out, accounts=accounts, period=period_of(args), reviewed=args.reviewed,
                        **options)
     for path, reason in made.refused:
-        print(f"✗ 未收入 {path}：{reason}")
+        print(printable(f"✗ 未收入 {path}：{reason}"))
     if not made.cases:
         print("没有可收入汇编的案例，未生成汇编")
         return EXIT_FINDINGS
     if made.summary_page is not None:
         print(f"  第 {made.summary_page:>3} 页  入选案例概况")
     for case in made.cases:
-        print(f"  第 {case.page:>3} 页  {case.customer}（{case.kind}，"
-              f"接电周期 {case.working_days}/{case.limit_days} 个工作日）")
+        print(printable(f"  第 {case.page:>3} 页  {case.customer}（{case.kind}，"
+                        f"接电周期 {case.working_days}/{case.limit_days} 个工作日）"))
     kind = "内部版" if args.internal else "公开版"
-    print(f"已生成{kind}汇编 {'、'.join(map(str, made.written))}：{len(made.cases)} 个案例，共 {made.pages} 页"
-          + (f"；{len(made.refused)} 个案例未收入" if made.refused else ""))
+    print(printable(f"已生成{kind}汇编 {'、'.join(map(str, made.written))}：{len(made.cases)} 个案例，"
+                    f"共 {made.pages} 页" + (f"；{len(made.refused)} 个案例未收入" if made.refused else "")))
     return EXIT_FINDINGS if made.refused else EXIT_OK

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from casegen.base.errors import UsageError, clean
+from casegen.base.errors import UsageError
+from casegen.base.terminal import printable, printable_json
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, date_argument, period_arguments, period_of, xlsx_target
 from casegen.cli.pdf import pdf_ready
 from casegen.service.bulletin import ISSUER, MISSING, bulletin
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _one_line(name: str, value: str | None) -> str | None:
     if value is None:
         return None
-    text = clean(value).strip()
+    text = printable(value).strip()
     if not text or "\n" in value or len(text) > 200:
         raise UsageError(f"{name} 应为一行、不超过 200 字的文字")
     return text
@@ -63,17 +63,19 @@ def run(args: argparse.Namespace) -> int:
                       printed_by=_one_line("--printed-by", args.printed_by))
     made = issued.bulletin
     if args.json:
-        print(json.dumps(made.as_json(), ensure_ascii=False, indent=2))
+        print(printable_json(made.as_json()))
     else:
         units = [unit for _, unit in made.units]
-        print(f"已生成 {'，'.join(map(str, issued.written))}：{made.period}，{len(units)} 个供电单位、"
-              f"{len(made.projects)} 个项目、{len(made.cases)} 个典型案例，核对报送期 {len(made.fortnights)} 个")
+        print(printable(f"已生成 {'，'.join(map(str, issued.written))}：{made.period}，{len(units)} 个供电单位、"
+                        f"{len(made.projects)} 个项目、{len(made.cases)} 个典型案例，"
+                        f"核对报送期 {len(made.fortnights)} 个"))
         for rank, unit in made.units:
             within, of = unit.within
-            print(f"  {rank:>2}. {clean(unit.unit)}  改动关键事实 {len(unit.changes)}  "
-                  f"回访不认可 {len(unit.disagreements)}  数据或范围错误 {unit.wrong}  时限内接电 {within}/{of}  "
-                  f"典型案例 {len(unit.cases)}  未报送 {len(unit.submissions(MISSING))} 期")
+            print(printable(f"  {rank:>2}. {unit.unit}  改动关键事实 {len(unit.changes)}  "
+                            f"回访不认可 {len(unit.disagreements)}  数据或范围错误 {unit.wrong}  "
+                            f"时限内接电 {within}/{of}  典型案例 {len(unit.cases)}  "
+                            f"未报送 {len(unit.submissions(MISSING))} 期"))
         if made.silent:
-            names = "、".join(clean(u.unit) for u in made.silent)
-            print(f"有 {len(made.silent)} 个单位未按期报送（{names}）；{EXIT_RULE}")
+            names = "、".join(u.unit for u in made.silent)
+            print(printable(f"有 {len(made.silent)} 个单位未按期报送（{names}）；{EXIT_RULE}"))
     return EXIT_FINDINGS if made.silent else EXIT_OK

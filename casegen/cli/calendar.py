@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_OK, calendar_argument
 from casegen.service.authoring import calendar_year
 
@@ -20,10 +21,10 @@ def run(args: argparse.Namespace) -> int:
     if not 1950 <= args.year <= 2200:
         raise UsageError(f"年份应在 1950–2200 之间，实际为 {args.year}")
     year = calendar_year(args.year, calendar_file=args.calendar)
-    print(f"{args.year} 年：{year.source}")
+    print(printable(f"{args.year} 年：{year.source}"))
     print("放假：")
     for day, name in year.days_off:
-        print(f"  {day}  {WEEKDAYS[day.weekday()]}  {name}")
+        print(printable(f"  {day}  {WEEKDAYS[day.weekday()]}  {name}"))
     print("调休上班：")
     for day in year.make_up_days:
         print(f"  {day}  {WEEKDAYS[day.weekday()]}")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, period_arguments, period_of, xlsx_target
 from casegen.service.callbacks import callbacks_record, callbacks_sample, stated_of
 
@@ -36,7 +37,7 @@ def _sample(args: argparse.Namespace) -> int:
     sampled = callbacks_sample(args.store, period_of(args), args.n, xlsx_target(args.out), seed=args.seed)
     spread = "、".join(f"{unit} {drawn}/{sampled.population[unit]}" for unit, drawn in sampled.units.items())
     fewer = f"；期间内只有 {len(sampled.rows)} 户可抽" if len(sampled.rows) < args.n else ""
-    print(f"已生成 {sampled.target}：抽取 {len(sampled.rows)} 户（{spread or '期间内没有项目'}）{fewer}")
+    print(printable(f"已生成 {sampled.target}：抽取 {len(sampled.rows)} 户（{spread or '期间内没有项目'}）{fewer}"))
     return EXIT_OK
 
 
@@ -45,12 +46,12 @@ def _record(args: argparse.Namespace) -> int:
         raise UsageError(f"找不到回访清单：{args.sheet}")
     done = callbacks_record(args.store, args.sheet)
     for problem in done.problems:
-        print(f"✗ {args.sheet} {problem}", file=sys.stderr)
+        print(printable(f"✗ {args.sheet} {problem}"), file=sys.stderr)
     for answer, case in done.disagreements:
         stated = f"（所报：{'；'.join(stated_of(case))}）" if case else ""
-        print(f"! {answer.unit} 户号 {answer.account}：客户不认可{'、'.join(answer.disagrees)}，"
-              f"原话：{answer.words}{stated}")
-    print(f"已收回 {args.sheet}：记录 {done.recorded} 户（新增 {done.new} 户），尚未回访 {done.pending} 行，"
-          f"有问题 {len(done.problems)} 行，客户不认可 {len(done.disagreements)} 户")
+        print(printable(f"! {answer.unit} 户号 {answer.account}：客户不认可{'、'.join(answer.disagrees)}，"
+                        f"原话：{answer.words}{stated}"))
+    print(printable(f"已收回 {args.sheet}：记录 {done.recorded} 户（新增 {done.new} 户），尚未回访 {done.pending} 行，"
+                    f"有问题 {len(done.problems)} 行，客户不认可 {len(done.disagreements)} 户"))
     return EXIT_FINDINGS if done.problems else EXIT_OK
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from casegen.base.errors import UsageError
 from casegen.base.period import Period
+from casegen.base.terminal import printable
 from casegen.cli.texts import finding_line
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -68,13 +69,13 @@ def xlsx_target(path: Path) -> Path:
 def print_stopped(stopped: dict) -> None:
     """The cases a product was not made for, each with the findings that stopped it."""
     for path, findings in stopped.items():
-        print(f"✗ {path}：未生成", file=sys.stderr)
+        print(printable(f"✗ {path}：未生成"), file=sys.stderr)
         for finding in findings:
             print(finding_line(finding), file=sys.stderr)
 
 
 def print_template_problems(path: Path, problems: list) -> None:
     if problems:
-        print(f"✗ {path}：模板有 {len(problems)} 个问题", file=sys.stderr)
+        print(printable(f"✗ {path}：模板有 {len(problems)} 个问题"), file=sys.stderr)
         for finding in problems:
             print(finding_line(finding), file=sys.stderr)

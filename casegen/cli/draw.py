@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, paths_argument, print_stopped
 from casegen.service.documents import draw
 
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     print_stopped(produced.stopped)
     for outcome in produced.outcomes:
         for path in outcome.outputs:
-            print(f"已生成 {path}")
+            print(printable(f"已生成 {path}"))
     stopped = len(produced.stopped)
     print(f"共 {produced.cases} 个案例：生成 {len(produced.outcomes)} 个，未生成 {stopped} 个"
           + ("（原因见上）" if stopped else ""))

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK
 from casegen.service.tables import import_table
 
@@ -18,9 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     report = import_table(args.table, args.out)
     for path in report.written:
-        print(f"已生成 {path}")
+        print(printable(f"已生成 {path}"))
     for finding in report.findings:
-        print(f"{finding.severity.label} {args.table} {finding.in_file}", file=sys.stderr)
+        print(printable(f"{finding.severity.label} {args.table} {finding.in_file}"), file=sys.stderr)
     print(f"共读取 {report.rows_read} 行：生成 {len(report.written)} 个案例文件，"
           f"跳过 {report.rows_read - len(report.written)} 行")
     return EXIT_FINDINGS if report.skipped else EXIT_OK

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from casegen.base.terminal import printable
 from casegen.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -31,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
     target = xlsx_target(args.out)
     written = ledger(args.paths, target, calendar_file=args.calendar, period=period_of(args), days=args.days)
     for row in written.marked:
-        print(f"! {row.path}：{row.mark}（{len(row.problems)} 条），已在明细表中标出", file=sys.stderr)
+        print(printable(f"! {row.path}：{row.mark}（{len(row.problems)} 条），已在明细表中标出"), file=sys.stderr)
     outside = f"（期间外 {written.outside} 个未列入）" if written.outside else ""
-    print(f"已生成 {target}：{len(written.rows)} 个案例{outside}，"
-          f"其中 {len(written.marked)} 个已标出（错误、超时或未达标）")
+    print(printable(f"已生成 {target}：{len(written.rows)} 个案例{outside}，"
+                    f"其中 {len(written.marked)} 个已标出（错误、超时或未达标）"))
     return EXIT_FINDINGS if written.marked else EXIT_OK

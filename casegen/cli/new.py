@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.case.scaffold import EVIDENCE_GUIDE_NAME
 from casegen.cli.common import EXIT_OK
 from casegen.service.authoring import new_case
@@ -21,6 +22,6 @@ def run(args: argparse.Namespace) -> int:
         evidence = new_case(args.path)
     except FileExistsError:
         raise UsageError(f"{args.path} 已存在：casegen new 不覆盖已有文件") from None
-    print(f"已生成 {args.path} 和实证材料文件夹 {evidence}/（放什么见其中的 {EVIDENCE_GUIDE_NAME}）：\n"
-          f"按注释填写后运行 casegen validate {args.path}")
+    print(printable(f"已生成 {args.path} 和实证材料文件夹 {evidence}/（放什么见其中的 {EVIDENCE_GUIDE_NAME}）："))
+    print(printable(f"按注释填写后运行 casegen validate {args.path}"))
     return EXIT_OK

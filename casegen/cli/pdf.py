@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from casegen.base.terminal import printable
 from casegen.service.documents import pdf_readiness
 
 
@@ -15,7 +16,7 @@ def pdf_ready() -> bool:
         print(missing, file=sys.stderr)
         return False
     for told in substituted:
-        print(f"! PDF 字体替代：{told}", file=sys.stderr)
+        print(printable(f"! PDF 字体替代：{told}"), file=sys.stderr)
     if slow:
         print(f"! {slow}", file=sys.stderr)
     return True

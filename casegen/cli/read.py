@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument
 from casegen.cli.texts import finding_line
 from casegen.service.reader import read_documents, shown
@@ -37,16 +38,18 @@ def run(args: argparse.Namespace) -> int:
 def _print(result) -> None:
     mark = "✗" if result.failed else "·"
     where = f" → {result.case_file}" if result.case_file else ""
-    print(f"{mark} {result.document}{where}")
+    print(printable(f"{mark} {result.document}{where}"))
     read = result.read
     if read is not None:
         guessed = read.guessed
-        print(f"  读出 {len(read.values) - len(guessed)} 项，推测 {len(guessed)} 项，未找到 {len(read.missing)} 项"
-              + (f"（{'、'.join('.'.join(k) for k in read.missing)}）" if read.missing else ""))
+        missing = f"（{'、'.join('.'.join(k) for k in read.missing)}）" if read.missing else ""
+        print(printable(f"  读出 {len(read.values) - len(guessed)} 项，推测 {len(guessed)} 项，"
+                        f"未找到 {len(read.missing)} 项{missing}"))
     for finding in result.findings:
         print(finding_line(finding))
     if result.to_fill:
-        print(f"  附件3 中没有、案例文件须按实际补填的 {len(result.to_fill)} 项：{'、'.join(result.to_fill)}")
+        print(printable(f"  附件3 中没有、案例文件须按实际补填的 {len(result.to_fill)} 项："
+                        f"{'、'.join(result.to_fill)}"))
 
 
 def _as_dict(result) -> dict:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable, printable_json
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, moment_argument
 from casegen.service.intake import ADDED, KEPT, REFUSED, REMOVED, REPLACED, receive, reindex
 
@@ -57,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--reindex 只重建索引，不能同时给出上报包")
         done = reindex(args.store, calendar_file=args.calendar, full=args.full)
         for path, reason in done.problems:
-            print(f"✗ {path}：{reason}", file=sys.stderr)
-        print(f"已重建 {args.store / 'store.sqlite'}：{done.packages} 个包，{done.cases} 个案例，"
-              f"重新读入回访清单 {done.sheets} 份")
+            print(printable(f"✗ {path}：{reason}"), file=sys.stderr)
+        print(printable(f"已重建 {args.store / 'store.sqlite'}：{done.packages} 个包，{done.cases} 个案例，"
+                        f"重新读入回访清单 {done.sheets} 份"))
         return EXIT_FINDINGS if done.problems else EXIT_OK
     if args.full:
         raise UsageError("--full 只与 --reindex 一起使用")
@@ -68,22 +68,22 @@ def run(args: argparse.Namespace) -> int:
     results = receive(args.packages, args.store, units_file=args.units, calendar_file=args.calendar,
                       received=args.received)
     if args.json:
-        print(json.dumps([_as_json(item) for item in results], ensure_ascii=False, indent=2))
+        print(printable_json([_as_json(item) for item in results]))
     else:
         for item in results:
             if item.status == REFUSED:
-                print(f"✗ {item.file}：拒收，未保留任何内容——{item.reason}")
+                print(printable(f"✗ {item.file}：拒收，未保留任何内容——{item.reason}"))
                 continue
             if item.status != KEPT:
-                print(f"= {item.file}：此前已收存（{item.stored}），未重复保存")
+                print(printable(f"= {item.file}：此前已收存（{item.stored}），未重复保存"))
                 continue
             kept = item.kept
             against = f"与上一个包 {kept.previous} 相比" if kept.previous else "该单位的第一个包"
-            print(f"✓ {item.file}：已收存为 {item.stored}（{kept.unit}，{kept.start} 至 {kept.end}，"
-                  f"第 {kept.number} 版，{item.cases} 个案例）；{against}，"
-                  f"{len(kept.changes)} 处变化，其中须核查 {len(item.flagged)} 处")
+            print(printable(f"✓ {item.file}：已收存为 {item.stored}（{kept.unit}，{kept.start} 至 {kept.end}，"
+                            f"第 {kept.number} 版，{item.cases} 个案例）；{against}，"
+                            f"{len(kept.changes)} 处变化，其中须核查 {len(item.flagged)} 处"))
             for note in item.notes:
-                print(f"    注：{note}")
+                print(printable(f"    注：{note}"))
             for change in kept.changes:
-                print(_change_line(change))
+                print(printable(_change_line(change)))
     return EXIT_FINDINGS if any(item.status == REFUSED for item in results) else EXIT_OK

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     progress.close()
     for outcome in produced.outcomes:
         if outcome.status == FAILED:
-            print(f"✗ {outcome.path}：{outcome.reason}", file=sys.stderr)
+            print(printable(f"✗ {outcome.path}：{outcome.reason}"), file=sys.stderr)
     failed = produced.failed
     print(f"共 {produced.cases} 个案例：生成 {produced.count(RENDERED)} 个，跳过 {produced.count(SKIPPED)} 个"
           f"（已是最新，--force 可重新生成），失败 {failed} 个"
@@ -82,13 +83,13 @@ class Progress:
         if outcome.status == FAILED:
             return
         word = "跳过" if outcome.status == SKIPPED else "已生成"
-        shown = outcome.outputs[0] if outcome.outputs else outcome.path
-        lines = [f"{word} {shown}"]
+        made = outcome.outputs[0] if outcome.outputs else outcome.path
+        lines = [f"{word} {made}"]
         lines += [f"  ! 文档中标红：{mark}" for mark in outcome.marks]
         lines += [finding_line(f) for f in hints] if outcome.status != SKIPPED else []
         if self.bar:
             sys.stderr.write("\r" + " " * 44 + "\r")
-        print("\n".join(lines))
+        print("\n".join(printable(line) for line in lines))
 
     def close(self) -> None:
         if self.bar:

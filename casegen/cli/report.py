@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:  # only the previous report is read before anything is written
         raise UsageError(f"无法读取上期报告 {args.previous}：{e}") from None
     also = f"，{workbook}" if workbook else ""
-    print(f"已生成 {args.out}{also}：期间 {period}，{len(written.selection.current)} 个案例"
-          f"（期间外 {written.selection.outside} 个），未达服务目标 {written.missed} 个，"
-          f"有数据错误或超出适用范围 {written.wrong} 个（其中未能读全 {written.unreadable} 个）")
+    print(printable(f"已生成 {args.out}{also}：期间 {period}，{len(written.selection.current)} 个案例"
+                    f"（期间外 {written.selection.outside} 个），未达服务目标 {written.missed} 个，"
+                    f"有数据错误或超出适用范围 {written.wrong} 个（其中未能读全 {written.unreadable} 个）"))
     return EXIT_FINDINGS if written.missed or written.wrong else EXIT_OK

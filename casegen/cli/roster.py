@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, xlsx_target
 from casegen.service.tables import roster
 
@@ -24,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
     written = roster(args.paths, target, teams_file=args.teams)
     for finding in written.problems:
         print(finding, file=sys.stderr)
-    print(f"已生成 {target}：{len(written.teams)} 个“1+1”团队")
+    print(printable(f"已生成 {target}：{len(written.teams)} 个“1+1”团队"))
     return EXIT_FINDINGS if written.problems else EXIT_OK

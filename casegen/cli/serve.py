@@ -22,6 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-host", action="append", default=[], metavar="名称",
                         help="另外接受的主机名（如服务器的域名）；默认只接受 localhost、127.0.0.1、::1 "
                              "和 --host 给的地址，防止 DNS 重绑定；可多次给出")
+    parser.add_argument("--trusted-proxy", action="append", default=[], metavar="地址",
+                        help="前面的反向代理（如 nginx）的 IP 地址：只有来自它的请求才按 X-Forwarded-For 认定客户地址"
+                             "（登录失败的计数按地址）；默认不信任这个请求头；可多次给出")
+    parser.add_argument("--self-review", action="store_true",
+                        help="只有一人的供电所：允许提交或最后修改案例的人自己通过审核（修改记录中注明）；"
+                             "默认须由另一人审核")
     calendar_argument(parser)
 
 
@@ -29,5 +35,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         raise UsageError(f"找不到文件夹：{args.folder}")
     serve(args.folder, host=args.host, port=args.port, token=args.token, calendar_file=args.calendar,
-          allow_hosts=args.allow_host, users_file=args.users)
+          allow_hosts=args.allow_host, users_file=args.users, self_review=args.self_review,
+          trusted_proxies=args.trusted_proxy)
     return EXIT_OK

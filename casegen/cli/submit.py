@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, date_argument, period_of
 from casegen.service.submission import LEDGER_FROM_CASES, LEDGER_FROM_UNIT, submit
 
@@ -54,19 +55,21 @@ def _listed(items: list[str]) -> str:
 def _print_ledger(done) -> None:
     ledger = done.ledger
     if ledger.source == LEDGER_FROM_CASES:
-        print(f"! 附件2 由本期的 {ledger.rows} 个典型案例生成（没有给 --ledger）：通知要求附件2 列出全部项目"
-              "（全口径），请用 --ledger 附上本单位本期的附件2", file=sys.stderr)
+        print(printable(f"! 附件2 由本期的 {ledger.rows} 个典型案例生成（没有给 --ledger）：通知要求附件2 列出全部项目"
+                        "（全口径），请用 --ledger 附上本单位本期的附件2"), file=sys.stderr)
         return
     typical = ledger.rows - len(ledger.rows_without_case)
-    print(f"附件2：{ledger.rows} 个项目（{LEDGER_FROM_UNIT}，原样打包），其中 {typical} 个是本包的典型案例")
+    print(printable(f"附件2：{ledger.rows} 个项目（{LEDGER_FROM_UNIT}，原样打包），其中 {typical} 个是本包的典型案例"))
     if ledger.rows_without_case:
-        print(f"  没有典型案例的项目 {len(ledger.rows_without_case)} 个（典型案例是从中选出的，不必每个都有）："
-              + _listed([f"第 {row} 行 {account or '（户号未填）'}" for row, account in ledger.rows_without_case]))
+        rows = _listed([f"第 {row} 行 {account or '（户号未填）'}" for row, account in ledger.rows_without_case])
+        print(printable(f"  没有典型案例的项目 {len(ledger.rows_without_case)} 个"
+                        f"（典型案例是从中选出的，不必每个都有）：{rows}"))
     for folder in ledger.cases_without_row:
-        print(f"! {folder}：典型案例在附件2 中没有对应的行（户号相同），附件2 应列出全部项目", file=sys.stderr)
+        print(printable(f"! {folder}：典型案例在附件2 中没有对应的行（户号相同），附件2 应列出全部项目"),
+              file=sys.stderr)
     for finding in ledger.findings:
         if finding.rule != "ledger-case-missing":
-            print(f"! {finding.place} {finding.text} 〔依据：{finding.clause.short}〕", file=sys.stderr)
+            print(printable(f"! {finding.place} {finding.text} 〔依据：{finding.clause.short}〕"), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,28 +80,29 @@ def run(args: argparse.Namespace) -> int:
     for case in done.cases:
         problems = "，".join(f"{name} {n}" for name, n in case.counts.items() if n)
         mark = "✗" if case.wrong else "·"
-        print(f"{mark} {case.folder}（{case.customer}，户号 {case.account or '未填写'}）{problems or '无问题'}")
+        print(printable(f"{mark} {case.folder}（{case.customer}，户号 {case.account or '未填写'}）"
+                        f"{problems or '无问题'}"))
     for path in done.unreviewed:
-        print(f"! 未打包（审核状态不是“已审核”）：{path}", file=sys.stderr)
+        print(printable(f"! 未打包（审核状态不是“已审核”）：{path}"), file=sys.stderr)
     for path in done.skipped:
-        print(f"! 未打包（链接或非普通文件）：{path}", file=sys.stderr)
+        print(printable(f"! 未打包（链接或非普通文件）：{path}"), file=sys.stderr)
     for case in done.other_units:
-        print(f"! {case.folder}：案例文件中的供电单位是“{case.company}”，不是 --unit “{done.unit}”；照样打包，"
-              "请核对单位名称（通报按 --unit 计）", file=sys.stderr)
+        print(printable(f"! {case.folder}：案例文件中的供电单位是“{case.company}”，不是 --unit “{done.unit}”；"
+                        "照样打包，请核对单位名称（通报按 --unit 计）"), file=sys.stderr)
     if done.wrong:
         print(f"! {len(done.wrong)} 个案例有数据错误或超出适用范围，照样上报（须如实上报全部案例）", file=sys.stderr)
     _print_ledger(done)
     if done.off_calendar:
         periods = "、".join(dict.fromkeys(f"{p.start} 至 {p.end}" for p in done.off_calendar))
-        print(f"! {done.period.start} 至 {done.period.end} 不是一个报送期（每两周一期，自 "
-              f"{done.calendar_first} 起）：它落在 {periods}；通报按报送期核对是否按时", file=sys.stderr)
+        print(printable(f"! {done.period.start} 至 {done.period.end} 不是一个报送期（每两周一期，自 "
+                        f"{done.calendar_first} 起）：它落在 {periods}；通报按报送期核对是否按时"), file=sys.stderr)
     size = sum(s for _, s in done.members)
     what = (f"{len(done.cases)} 个典型案例（期间外 {done.outside} 个未列入），{len(done.members)} 个文件共 {size} 字节"
             f"，另有 manifest.json；生成时间 {done.made}")
     if args.dry_run:
         for name, member_size in done.members:
-            print(f"  {name}  {member_size}")
-        print(f"（试运行，未写文件）将生成 {done.target}：{what}")
+            print(printable(f"  {name}  {member_size}"))
+        print(printable(f"（试运行，未写文件）将生成 {done.target}：{what}"))
     else:
-        print(f"已生成 {done.target}：{what}")
+        print(printable(f"已生成 {done.target}：{what}"))
     return EXIT_FINDINGS if done.wrong or done.ledger.errors or done.ledger.cases_without_row else EXIT_OK

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, print_template_problems
 from casegen.service.documents import check_template
 
@@ -23,5 +24,5 @@ def run(args: argparse.Namespace) -> int:
     problems = check_template(args.file)
     print_template_problems(args.file, problems)
     if not problems:
-        print(f"✓ {args.file}：模板可以使用")
+        print(printable(f"✓ {args.file}：模板可以使用"))
     return EXIT_FINDINGS if problems else EXIT_OK

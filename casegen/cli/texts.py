@@ -10,8 +10,9 @@ import io
 import json
 from collections import Counter
 
-from casegen.base.errors import Finding, clean, sort_findings
+from casegen.base.errors import Finding, sort_findings
 from casegen.base.policy import FindingClass, Product, gate
+from casegen.base.terminal import printable
 from casegen.base.writing import SEAL_NAME
 from casegen.case.record import case_record
 
@@ -46,7 +47,7 @@ def text_report(cases, *, strict: bool = False) -> str:
         mark = "✗" if failed else "!" if case_file.findings else "✓"
         lines = [f"{mark} {case_file.path}  {days_text(case_file)}"]
         lines += [finding_line(f) for f in sort_findings(case_file.findings)]
-        blocks.append("\n".join(lines))
+        blocks.append("\n".join(printable(line) for line in lines))
     return "\n".join(blocks)
 
 
@@ -54,8 +55,8 @@ def summary(cases, *, strict: bool = False) -> tuple[str, bool]:
     """One line, and whether the run failed."""
     failed = sum(bool(_validate_failures(c, strict)) for c in cases)
     counts = counts_by_class([f for c in cases for f in c.findings])
-    shown = "，".join(f"{cls} {n} 条" for cls, n in counts.items() if n) or "没有问题"
-    line = (f"共 {len(cases)} 个案例：{len(cases) - failed} 个通过，{failed} 个未通过；{shown}"
+    told = "，".join(f"{cls} {n} 条" for cls, n in counts.items() if n) or "没有问题"
+    line = (f"共 {len(cases)} 个案例：{len(cases) - failed} 个通过，{failed} 个未通过；{told}"
             + ("（--strict：警告按错误计）" if strict else ""))
     return line, failed > 0
 
@@ -121,7 +122,7 @@ def evidence_text(results, unreadable: dict) -> str:
     tail = f"；本次封存 {sealed} 个" if sealed else ""
     blocks.append(f"共 {total} 个案例：{complete} 个实证材料齐全、核查无误，"
                   f"{total - complete} 个有问题或无法读取{tail}")
-    return "\n".join(blocks)
+    return "\n".join(printable(line) for line in blocks)
 
 
 def evidence_json(results, unreadable: dict) -> str:
@@ -178,5 +179,5 @@ def evidence_csv(results, unreadable: dict | None = None) -> str:
 
 def _inert(value) -> str:
     """A cell Excel will not run: text starting = + - @ gets a leading apostrophe."""
-    text = clean(str(value))
+    text = printable(str(value))
     return f"'{text}" if text.startswith(("=", "+", "-", "@")) else text

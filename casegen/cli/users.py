@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from casegen.base.errors import UsageError
+from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_OK
 from casegen.service.users import ROLES, add_user, read_users, remove_user
 
@@ -25,13 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         for user in read_users(args.users).values():
-            print(f"{user.name}\t{user.role}")
+            print(f"{printable(user.name)}\t{printable(user.role)}")
         return EXIT_OK
     if not args.name:
         raise UsageError(f"casegen users {args.action} 须给出用户名")
     if args.action == "remove":
         remove_user(args.users, args.name)
-        print(f"已删除用户 {args.name}（{args.users}）")
+        print(printable(f"已删除用户 {args.name}（{args.users}）"))
         return EXIT_OK
     if not args.role:
         raise UsageError("casegen users add 须给出 --role（填报、审核 或 查看）")
@@ -42,5 +43,5 @@ def run(args: argparse.Namespace) -> int:
         if getpass.getpass("再输入一次：") != password:
             raise UsageError("两次输入的口令不同，未保存")
     user = add_user(args.users, args.name, args.role, password)
-    print(f"已保存用户 {user.name}（{user.role}）到 {args.users}；口令只存散列")
+    print(printable(f"已保存用户 {user.name}（{user.role}）到 {args.users}；口令只存散列"))
     return EXIT_OK

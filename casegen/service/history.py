@@ -6,7 +6,9 @@ from pathlib import Path
 
 from casegen.base.errors import UsageError
 from casegen.case.reading import CASE_SUFFIXES
-from casegen.checks.history import HISTORY_NAME, History, read_history
+from casegen.checks.history import ALONE, HISTORY_NAME, History, read_history
+
+__all__ = ["ALONE", "History", "case_history"]
 
 
 def case_history(path: Path) -> tuple[Path, History]:

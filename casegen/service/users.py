@@ -38,6 +38,12 @@ class User:
     def can(self, what: str) -> bool:
         return what in CAN.get(self.role, set())
 
+    @property
+    def version(self) -> str:
+        """Changes with the password (a new salt even for the same one) and with the role: a
+        session signed in under another version is no longer this user's."""
+        return hashlib.sha256(f"{self.role}\0{self.password}".encode()).hexdigest()[:24]
+
 
 @functools.cache
 def nobody() -> User:

@@ -144,6 +144,7 @@ def save_form(path: Path, data: dict, opened_digest: str, user: str = "") -> str
 
 REVIEW_STATES = (history.DRAFT, history.PENDING, history.APPROVED)
 REVIEW_ACTIONS = (history.SUBMIT, history.APPROVE, history.SEND_BACK)
+ALONE = history.ALONE
 
 
 def case_history(path: Path) -> history.History:
@@ -156,18 +157,23 @@ def review_state(path: Path) -> str:
 
 
 def note_outside_change(path: Path, user: str) -> None:
-    """A case file changed since its last entry, outside the workbench: said in the history
-    before anything else is recorded (what changed is not known)."""
+    """A case changed since its last entry, outside the workbench: said in the history before
+    anything else is recorded (what changed in the case file is not known; the files an
+    approval bound are named)."""
     found = history.read_history(path)
-    if found.outside:
-        history.record(path, user, "外部改动", comment="案例文件在工作台之外被改过，改动内容不明（由下一次操作发现）")
+    if found.outside or found.unbound:
+        told = ["案例文件在工作台之外被改过，改动内容不明"] if found.outside else []
+        history.record(path, user, "外部改动", comment="；".join(told + found.unbound_text()) + "（由下一次操作发现）")
 
 
-def review(path: Path, user: str, action: str, comment: str = "") -> str:
-    """A review step (提交审核, 通过审核, 退回修改) recorded in the history; the new state."""
+def review(path: Path, user: str, action: str, comment: str = "", *, self_review: bool = False) -> str:
+    """A review step (提交审核, 通过审核, 退回修改) recorded in the history; the new state. An
+    approval needs a second person: not the one who last submitted or changed the case, unless
+    `self_review` (a one-person station), which its entry then says."""
     comment = comment.strip()
     with history.locked(path):
-        state = history.read_history(path).state
+        found = history.read_history(path)
+        state = found.state
         allowed = {history.SUBMIT: (history.DRAFT,), history.APPROVE: (history.PENDING,),
                    history.SEND_BACK: (history.PENDING, history.APPROVED)}
         if action not in allowed:
@@ -176,9 +182,22 @@ def review(path: Path, user: str, action: str, comment: str = "") -> str:
             raise Refused(409, f"案例现在是“{state}”，不能{action}")
         if action == history.SEND_BACK and not comment:
             raise Refused(400, "退回修改须写明意见")
+        alone = action == history.APPROVE and found.last_author() == user
+        if alone and not self_review:
+            raise Refused(403, f"通过审核须由另一人：最后提交或修改这个案例的是{user}本人（两人核对）。"
+                               "只有一人的供电所可以用 casegen serve --self-review 启动工作台")
         note_outside_change(path, user)
-        history.record(path, user, action, comment=comment[:2000])
+        bound = _bound(path) if action == history.APPROVE else None
+        history.record(path, user, action, comment=comment[:2000], alone=alone, bound=bound)
         return history.REVIEW_STATES[action]
+
+
+def _bound(path: Path) -> dict[str, str]:
+    """What an approval vouches for: the case file and every other file of its folder, by hash."""
+    try:
+        return history.bound_files(path)
+    except OSError as e:
+        raise Refused(409, f"案例文件夹中有文件无法读取，审核不能为它们作证：{e}") from None
 
 
 def _merge(target, new, model=None):
@@ -244,12 +263,13 @@ def upload(root: Path, path: Path, files: list[tuple[str, bytes]], user: str = "
     names = [_checked_upload(name, data) for name, data in files]
     stored = []
     with history.locked(path):
+        if names:
+            note_outside_change(path, user)  # before the files: they are this upload's, not an outside change
         for name, (_, data) in zip(names, files, strict=True):
             target = _free_name(folder, name)
             write_bytes(target, data)
             stored.append(f"evidence/{target.name}")
         if stored:
-            note_outside_change(path, user)
             history.record(path, user, "上传", files=[f"{name}（{len(data)} 字节，SHA-256 {digest(data)[:16]}…）"
                                                       for name, (_, data) in zip(stored, files, strict=True)])
     return stored

@@ -21,11 +21,11 @@ from urllib.parse import quote
 import jinja2
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from casegen.base.errors import clean
 from casegen.base.policy import FindingClass, Product, gate
+from casegen.base.terminal import printable
 from casegen.case.calendar import WorkCalendar
 from casegen.case.reading import CASE_SUFFIXES
 from casegen.service import users, workbench
@@ -59,14 +59,15 @@ class Workbench:
     session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))  # sessions end with the server
     failures: dict = field(default_factory=dict)  # a name or an address → the times of its failed sign-ins
     revoked: set = field(default_factory=set)  # sessions signed out before their time
-    users_read: float = 0.0  # the users file's modification time when it was read
+    users_read: tuple = ()  # the users file's identity (inode, size, time) when it was read
+    self_review: bool = False  # a one-person station: an approval may come from the case's submitter
 
     def current_users(self) -> dict | None:
         """The users, read again when the file changed (a user removed is out at once)."""
         if self.users_file is None:
             return self.users
         try:
-            changed = self.users_file.stat().st_mtime
+            changed = file_identity(self.users_file)
         except OSError:
             return {}  # the file gone: nobody
         if changed != self.users_read:
@@ -98,6 +99,13 @@ class Workbench:
         return open_calendar([self.folder], self.calendar_file)
 
 
+def file_identity(path: Path) -> tuple:
+    """What tells a rewritten file from the one read before, even within one clock tick
+    (`casegen users` replaces the file: a new inode)."""
+    status = path.stat()
+    return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+
 def bench_of(request: Request) -> Workbench:
     return request.app.state.bench
 
@@ -105,9 +113,21 @@ def bench_of(request: Request) -> Workbench:
 # --- who is asking ----------------------------------------------------------------------------
 
 SESSION_COOKIE = "casegen_session"
-TOLD = {"required": "请先登录", "expired": "登录已过期，请重新登录", "out": "已退出"}  # the sign-in page's only words
+LOGIN_COOKIE = "casegen_login"  # the sign-in form's own token, before there is a session
+TOLD = {"required": "请先登录", "expired": "登录已过期，请重新登录", "changed": "口令或角色已更改，请重新登录",
+        "out": "已退出"}  # the sign-in page's only words
 SESSION_SECONDS = 8 * 3600
 MAX_FAILURES, FAILURE_WINDOW = 5, 600  # sign-in attempts per name and per address, per 10 minutes
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in browser: its user as the users file says now, and the session's own number
+    (its CSRF token is derived from it)."""
+
+    user: users.User
+    nonce: str
+    signature: str
 
 
 def who(request: Request) -> str:
@@ -129,23 +149,47 @@ def _signature(bench: Workbench, body: str) -> str:
 
 
 def session_cookie(bench: Workbench, name: str) -> str:
-    body = base64.urlsafe_b64encode(json.dumps([name, int(time.time()) + SESSION_SECONDS]).encode()).decode()
+    """A session of the user `name` as the users file holds him now (his version: a new
+    password or role ends it)."""
+    user = (bench.current_users() or {})[name]
+    body = json.dumps([name, int(time.time()) + SESSION_SECONDS, user.version, secrets.token_urlsafe(16)])
+    body = base64.urlsafe_b64encode(body.encode()).decode()
     return f"{body}.{_signature(bench, body)}"
 
 
-def session_user(request: Request):
-    """(the signed-in user, or None; whether a good session has run out)."""
+def session_of(request: Request) -> tuple[Session | None, str]:
+    """The request's session, or None and why not (a key of TOLD): checked on every request
+    against the users file as it is now."""
     bench = bench_of(request)
     body, _, signature = request.cookies.get(SESSION_COOKIE, "").partition(".")
     if not body or signature in bench.revoked or not same_secret(signature, _signature(bench, body)):
-        return None, False
+        return None, "required"
     try:
-        name, expires = json.loads(base64.urlsafe_b64decode(body.encode()))
+        name, expires, version, nonce = json.loads(base64.urlsafe_b64decode(body.encode()))
     except (ValueError, TypeError):
-        return None, False
+        return None, "required"
     if expires < time.time():
-        return None, True
-    return (bench.current_users() or {}).get(name), False
+        return None, "expired"
+    user = (bench.current_users() or {}).get(name)
+    if user is None:
+        return None, "required"  # removed
+    if not same_secret(version, user.version):
+        return None, "changed"
+    return Session(user, str(nonce), signature), ""
+
+
+def csrf_token(request: Request) -> str:
+    """The token a form of this page sends back: the session's own when signed in, the sign-in
+    form's own (bound to this browser's cookie) before that; without sign-in (one person's
+    machine, or whoever holds the access token), the server's."""
+    bench = bench_of(request)
+    if bench.users is None:
+        return bench.csrf
+    session = getattr(request.state, "session", None)
+    if session is not None:
+        return _signature(bench, f"csrf\0{session.nonce}")
+    login = getattr(request.state, "login_nonce", "") or request.cookies.get(LOGIN_COOKIE, "")
+    return _signature(bench, f"login\0{login}") if login else ""
 
 
 def _too_many(bench: Workbench, keys: list[str]) -> bool:
@@ -158,8 +202,13 @@ def _too_many(bench: Workbench, keys: list[str]) -> bool:
 async def login_page(request: Request) -> Response:
     if bench_of(request).users is None:
         return RedirectResponse("/", status_code=303)
-    return page(request, "login.html", shown_folder=False, told=TOLD.get(request.query_params.get("told", ""), ""),
-                next=_local(request.query_params.get("next", "/")))
+    known = request.cookies.get(LOGIN_COOKIE, "")
+    request.state.login_nonce = known or secrets.token_urlsafe(16)
+    shown = page(request, "login.html", shown_folder=False, told=TOLD.get(request.query_params.get("told", ""), ""),
+                 next=_local(request.query_params.get("next", "/")))
+    if not known:
+        shown.set_cookie(LOGIN_COOKIE, request.state.login_nonce, httponly=True, samesite="strict")
+    return shown
 
 
 async def login(request: Request) -> Response:
@@ -188,8 +237,10 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    await form_of(request)
-    bench_of(request).revoked.add(request.cookies.get(SESSION_COOKIE, "").partition(".")[2])
+    session = getattr(request.state, "session", None)
+    if session is not None:
+        await form_of(request)  # the session's own token: no page elsewhere signs anyone out
+        bench_of(request).revoked.add(session.signature)
     response = RedirectResponse("/login?told=out", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -203,7 +254,7 @@ def _local(target: str) -> str:
 def page(request: Request, name: str, code: int = 200, *, shown_folder: bool = True, with_csrf: bool = True,
          **values) -> HTMLResponse:
     bench = bench_of(request)
-    body = PAGES.get_template(name).render(csrf=bench.csrf if with_csrf else "",
+    body = PAGES.get_template(name).render(csrf=csrf_token(request) if with_csrf else "",
                                            folder=str(bench.folder) if shown_folder else "",
                                            user=getattr(request.state, "user", None), **values)
     return HTMLResponse(body, status_code=code)
@@ -223,7 +274,8 @@ async def form_of(request: Request):
         raise Refused(413, f"提交的内容过大（上限 {MAX_UPLOAD_BYTES * 2 // 1_000_000} MB）")
     form = await request.form(max_files=20, max_fields=5000, max_part_size=MAX_UPLOAD_BYTES + 1)
     given = request.headers.get("x-csrf-token") or form.get("csrf") or ""
-    if not same_secret(given, bench_of(request).csrf):
+    expected = csrf_token(request)
+    if not expected or not same_secret(given, expected):
         raise Refused(403, "表单已过期或来源不明（CSRF 校验失败）：请刷新页面后重试")
     return form
 
@@ -243,7 +295,7 @@ def findings_json(case_file, items) -> dict:
     facts = case_file.facts
     return {
         "findings": [{"path": ".".join(map(str, f.key_path)) if f.key_path else "",
-                      "text": f.text, "message": clean(f.message), "class": f.cls.value,
+                      "text": f.text, "message": printable(f.message), "class": f.cls.value,
                       "severity": f.severity.value, "rule": f.rule, "clause": f.clause.short, "line": f.line}
                      for f in case_file.findings],
         "days": None if facts is None else {"kind": str(facts.kind), "working": facts.working_days,
@@ -297,19 +349,20 @@ async def case_page(request: Request) -> Response:
                 can_edit=can[users.EDIT], can_review=can[users.REVIEW],
                 digest=workbench.digest(raw_bytes), files=workbench.evidence_files(path), unloadable=unloadable,
                 history=list(reversed(found.entries)), state=found.state, broken=found.broken,
-                outside=found.outside, actions=workbench.REVIEW_ACTIONS)
+                outside=found.outside, unbound=found.unbound_text(), actions=workbench.REVIEW_ACTIONS,
+                alone=workbench.ALONE)
 
 
 async def history_page(request: Request) -> Response:
     """The case's history as JSON (the page's conflict panel, scripts)."""
     found = workbench.case_history(bench_of(request).case_path(request.path_params["case"]))
     return JSONResponse({"state": found.state, "broken": found.broken, "outside": found.outside,
-                         "entries": [entry_json(e) for e in found.entries]})
+                         "unbound": found.unbound_text(), "entries": [entry_json(e) for e in found.entries]})
 
 
 def entry_json(entry) -> dict:
     return {"seq": entry.seq, "time": entry.time, "user": entry.user, "action": entry.action,
-            "changes": entry.changes, "files": entry.files, "comment": entry.comment}
+            "changes": entry.changes, "files": entry.files, "comment": entry.comment, "alone": entry.alone}
 
 
 async def review(request: Request) -> Response:
@@ -317,7 +370,8 @@ async def review(request: Request) -> Response:
     form = await form_of(request)
     action = str(form.get("action") or "")
     allowed(request, users.EDIT if action == workbench.REVIEW_ACTIONS[0] else users.REVIEW)
-    state = workbench.review(path, who(request), action, str(form.get("comment") or ""))
+    state = workbench.review(path, who(request), action, str(form.get("comment") or ""),
+                             self_review=bench_of(request).self_review)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"state": state})
     return RedirectResponse(f"/case/{quote(bench_of(request).relative(path))}", status_code=303)
@@ -389,6 +443,12 @@ async def refused(request: Request, exc: Refused) -> Response:
 async def http_error(request: Request, exc: HTTPException) -> Response:
     told = {404: "没有这个页面", 405: "不支持这种请求"}.get(exc.status_code, "请求有误（如上传的文件或字段太多）")
     return error_page(request, exc.status_code, told)
+
+
+async def gone(request: Request, exc: ClientDisconnect) -> Response:
+    """The client went away, or was cut off for sending too slowly: nobody to answer, nothing
+    to report."""
+    return Response(status_code=400)
 
 
 async def crashed(request: Request, exc: Exception) -> Response:
