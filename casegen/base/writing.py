@@ -94,7 +94,7 @@ def temporary_name(stem: str, suffix: str) -> str:
     return f"{TEMPORARY_PREFIX}{stem}.{os.getpid()}.tmp{suffix}"
 
 
-def temporary_folder(parent: Path, stem: str) -> tempfile.TemporaryDirectory:
+def temporary_folder(parent: Path, stem: str) -> tempfile.TemporaryDirectory[str]:
     """A scratch folder in `parent`, removed when done; named as the temporary files are, so that
     the one a killed run leaves behind is removed by `remove_abandoned`."""
     return tempfile.TemporaryDirectory(prefix=f"{TEMPORARY_PREFIX}{stem}-", suffix=f".{os.getpid()}.tmp", dir=parent)

@@ -587,8 +587,10 @@ def extract_member(package: Package, name: str, target: Path) -> Path | None:
     member = package.members.get(name)
     if member is None:
         return None
-    with open(package.file, "rb") as handle, zipfile.ZipFile(handle) as archive, open(target, "xb") as sink:
-        _, digest = _read(archive, archive.getinfo(name), member.size, sink)
+    with open(package.file, "rb") as handle, zipfile.ZipFile(handle) as archive:
+        info = dict(_names(archive.infolist())[0])[name]
+        with open(target, "xb") as sink:
+            _, digest = _read(archive, info, name, member.size, sink.write)
     if digest != member.sha256:
         raise Refused(f"文件 {name!r} 的 SHA-256 与清单不符（包在核对后被改动）")
     return target
