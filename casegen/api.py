@@ -30,7 +30,7 @@ key and the clause of the notice it applies.
     [('无外线', 2), ('有外线无掘路', 7), ('有外线有掘路', 9)]
     >>> rendered = api.render_case(EXAMPLES / "01-无外线-山城味道餐饮" / "case.yaml", OUT)
     >>> [path.name for path in rendered.outputs]
-    ['重庆山城味道餐饮管理有限公司.docx', '重庆山城味道餐饮管理有限公司_工程建设简图.png', '01.jpg']
+    ['重庆山城味道餐饮管理有限公司.docx', '重庆山城味道餐饮管理有限公司_工程建设简图.png', '01.jpg', '02.jpg']
     >>> overview = api.summarize([EXAMPLES])
     >>> [(s.account, s.within_target, s.evidence_complete) for s in overview.summaries]
     [('0512034567', True, True), ('5102998877', True, False), ('5103765432', True, True)]

@@ -4,6 +4,7 @@
 
 The photos are drawn, not taken: a wall, a meter box, a pole and lines, enough for the marks to
 show. 九龙便民超市 is left incomplete on purpose (no 编制说明, no 施工前 photo) for `casegen check`.
+Only the files a run does not find are written: the examples' existing files keep their bytes.
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ def main() -> None:
                ["申请人：重庆九龙便民超市有限公司", "事项：低压小微企业用电报装", "受理时间：2025-03-10"])
     screenshot(CASES / "03-有外线有掘路-顺达汽修/evidence/SG186受理截图.png", "SG186 营销业务应用",
                ["户号：5103765432", "业务类型：低压非居民增容", "受理时间：2025-04-28"])
+    photo(CASES / "01-无外线-山城味道餐饮/evidence/表箱安装前.jpg", "民族路", after=False,
+          taken="2024:09:30 10:12:40")  # the survey: 施工前 photos of the wall, as 通知四（二）3 asks
     photo(CASES / "01-无外线-山城味道餐饮/evidence/表箱安装后.jpg", "民族路", after=True,
           taken="2024:10:08 15:20:11")
     photo(CASES / "02-有外线无掘路-九龙便民超市/evidence/施工后.jpg", "九龙", after=True, rotate=True,

@@ -222,7 +222,7 @@ def build(out: Path = OUT) -> Path:
 
     add(doc, "CaseHeading1", "一、项目简介")
     add(doc, "CaseBody", "{{ name }}（户号：{{ account_no }}）位于{{ address }}，于{{ applied_on }}"
-        "向{{ company }}提出{{ business_type }}用电申请，申请容量 {{ capacity }} 千瓦，"
+        "向{{ company }}提出{{ business_type }}用电申请，申请容量 {{ capacity }} 千瓦{{ capacity_note }}，"
         "用于{{ use }}。{{ energized_on }}完成送电。")
     add(doc, "CaseBody", "{%p if has_works %}")
     add(doc, "CaseBody", "{{ works_text }}")

@@ -49,9 +49,9 @@ def test_validate_json_and_strict(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     case = report["cases"][0]
     assert [f["rule"] for f in case["findings"]] == ["scope-licence"]
-    # 2025-04-28 → 05-14 across May Day, counted by hand: Apr 29, 30, May 6–9, 12–14
+    # 2025-04-29 → 05-14 across May Day, counted by hand: Apr 30, May 6–9, 12–14
     assert (case["kind"], case["working_days"], case["calendar_days"], case["limit_days"]) == \
-        ("有外线有掘路", 9, 16, 15)
+        ("有外线有掘路", 8, 15, 15)
     assert case["counts"] == {"数据错误": 0, "适用范围": 0, "服务目标": 0, "实证材料": 0, "提示": 1}
     assert case["findings"][0]["clause"].startswith("通知一：“")
     assert main(["validate", str(path), "--strict"]) == 1
@@ -113,13 +113,13 @@ def test_calendar_command_prints_days_and_their_source(capsys, tmp_path):
 def test_validate_report_puts_errors_first(tmp_path, capsys):
     data = load_valid()
     data["customer"]["business_licence"] = False  # a warning, earlier in the file
-    data["timeline"]["energized"] = "2025-05-15"  # an error, later in the file
+    data["timeline"]["construction"] = ["2025-05-12", "2025-05-13"]  # an error, later in the file
     path = write_case(tmp_path, data)
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out
     lines = [ln for ln in out.splitlines() if ln.startswith("  ")]
     assert [ln.split()[0] for ln in lines] == ["服务目标", "提示"]
-    assert f"✗ {path}  有外线有掘路  10/15 个工作日" in out
+    assert f"✗ {path}  有外线有掘路  8/15 个工作日" in out
 
 
 def test_an_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys, examples):
@@ -182,7 +182,7 @@ def test_the_console_script_keeps_main_s_status_and_all_its_output(examples):
     assert result.stderr == ""
     ok = subprocess.run([sys.executable, "-m", "casegen", "validate", str(examples)],
                         capture_output=True, text=True)
-    assert ok.returncode == 0 and ok.stdout.rstrip().endswith("没有问题")
+    assert ok.returncode == 0 and ok.stdout.rstrip().endswith("3 个通过，0 个未通过；提示 2 条")
     # a reader that stops early (`| head -c 50`) on a pipe smaller than the output
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)

@@ -45,29 +45,22 @@ def items_by_name(case_file):
                                          has_works=case_file.facts.has_works)}
 
 
-def test_offline_application_needs_signed_application_and_sg186(tmp_path):
+def test_the_system_orders_are_named_in_the_templates_words(tmp_path):
     items = items_by_name(with_evidence(tmp_path, load_valid(), {}))
-    assert "客户申请（客户签字或鲜章的申请报告）" in items
-    assert "受理申请工单（SG186 截图）" in items
+    assert [name for name, i in items.items() if i.group == "系统工单"] == SYSTEM
     assert all(i.status == MISSING and i.required for i in items.values()
                if i.group == "系统工单")
-
-
-def test_online_application_needs_the_app_screenshot(tmp_path):
-    data = load_valid()
-    data["application"]["channel"] = "掌上电力"
-    items = items_by_name(with_evidence(tmp_path, data, {}))
-    assert "受理申请工单（掌上电力截图）" in items and "客户申请（线上申请书）" in items
 
 
 def test_no_works_means_no_estimate_and_no_permit(tmp_path, examples):
     case_file = prepare(example_paths(examples)[0], WorkCalendar())
     items = items_by_name(case_file)
-    for name in ("工程概算封面", "编制说明", "行政审批表、单据或政府部门意见"):
+    for name in ("工程概算封面", "编制说明", PERMIT):
         assert items[name].status == NOT_APPLICABLE and not items[name].required
-    assert not any("工程建设简图" in n for n in items)
+    assert not any("工程简图" in n for n in items)
     photos = [i for i in items.values() if i.group == "现场图片"]
-    assert [i.status for i in photos] == [PROVIDED]
+    assert [i.status for i in photos] == [PROVIDED, PROVIDED]  # 施工前 and 施工后, without works too
+    assert [i.name.split("：")[0] for i in photos] == ["施工前图片", "施工后图片"]
 
 
 def test_works_need_estimate_sketch_and_photos_before_and_after(tmp_path):
@@ -75,21 +68,24 @@ def test_works_need_estimate_sketch_and_photos_before_and_after(tmp_path):
     data["evidence"] = {"photos": [{"file": "after.jpg", "stage": "施工后"}]}
     items = items_by_name(with_evidence(tmp_path, data, {"after.jpg": jpeg_bytes()}))
     assert items["工程概算封面"].required and items["编制说明"].required
-    assert items["工程建设简图（含工程量和建设资金）"].status == "自动生成"
-    assert items["施工前照片"].status == MISSING and items["施工前照片"].required
-    assert items["施工后照片"].status == PROVIDED
+    assert items["工程简图（须包含工程量和建设资金）"].status == "自动生成"
+    assert items["施工前图片"].status == MISSING and items["施工前图片"].required
+    assert items["施工后图片"].status == PROVIDED
 
 
-def test_excavation_requires_permit_papers_and_without_it_they_are_optional(tmp_path):
+def test_a_permit_step_requires_its_papers_with_or_without_digging(tmp_path):
     data = load_valid()
     items = items_by_name(with_evidence(tmp_path / "dig", data, {}))
-    assert items["行政审批表、单据或政府部门意见"].required
+    assert items[PERMIT].required
     data = copy.deepcopy(load_valid())
     data["project"]["kind"] = "有外线无掘路"
-    del data["grid"]["route"][2]["excavation_m"], data["timeline"]["permit"]
+    del data["grid"]["route"][2]["excavation_m"]  # a permit step of another kind: its papers too
+    items = items_by_name(with_evidence(tmp_path / "other", data, {}))
+    assert items[PERMIT].required and items[PERMIT].status == MISSING
+    del data["timeline"]["permit"]  # no permit step: papers listed are welcome, not required
     data["evidence"] = {"permits": ["permit.pdf"]}
     items = items_by_name(with_evidence(tmp_path / "nodig", data, {"permit.pdf": PDF}))
-    assert not items["行政审批材料"].required and items["行政审批材料"].status == PROVIDED
+    assert not items[PERMIT].required and items[PERMIT].status == PROVIDED
 
 
 def _truncated_jpeg() -> bytes:
@@ -179,7 +175,7 @@ def test_check_finds_the_incomplete_example_and_only_it(capsys, examples):
     out = capsys.readouterr().out
     failing = [ln for ln in out.splitlines() if ln.startswith("✗")]
     assert len(failing) == 1 and "九龙便民超市" in failing[0]
-    assert "缺少 工程建设内容·编制说明" in out and "缺少 现场图片·施工前照片" in out
+    assert "缺少 工程建设内容·编制说明" in out and "缺少 现场图片·施工前图片" in out
     assert "共 3 个案例：2 个实证材料齐全、核查无误，1 个有问题或无法读取" in out
     assert main(["validate", str(example_paths(examples)[1])]) == 0  # evidence is check's job
 
@@ -194,7 +190,7 @@ def test_check_json_and_csv(capsys, examples):
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0][:6] == ["案例文件", "户名", "类别", "材料", "是否必需", "状态"]
     missing = [r for r in rows[1:] if r[5] == "缺失"]
-    assert {r[3] for r in missing} == {"编制说明", "施工前照片"}
+    assert {r[3] for r in missing} == {"编制说明", "施工前图片"}
 
 
 def test_check_exit_0_when_complete(capsys, examples):
@@ -206,7 +202,7 @@ def test_checklist_and_photos_in_the_document(tmp_path, examples):
     text = docx_text(next(tmp_path.glob("*.docx")))
     assert "本案例尚有 2 项必需的实证材料缺失或有问题" in text
     assert "工程建设内容 | 编制说明 | 缺失 | —" in text
-    sketch_row = "工程建设内容 | 工程建设简图（含工程量和建设资金） | 自动生成 | "
+    sketch_row = "工程建设内容 | 工程简图（须包含工程量和建设资金） | 自动生成 | "
     assert sketch_row + "重庆九龙便民超市有限公司_\n工程建设简图.png" in text  # the real file, broken at "_"
     assert "\u200b" not in text  # no invisible characters in a name a reader may copy
     assert "evidence/" not in text  # names, not paths
@@ -215,8 +211,12 @@ def test_checklist_and_photos_in_the_document(tmp_path, examples):
     assert read_case(example_paths(examples)[1]).case.evidence.photos[0].file == "evidence/施工后.jpg"
 
 
-# the seed's 附件3 五, written out: (channel, kind) → the names of the required items
-SYSTEM_OFFLINE = ["客户申请（客户签字或鲜章的申请报告）", "受理申请工单（SG186 截图）", "供电方案工单", "装表接电工单"]
+# the seed's 附件3 五, written out: (channel, kind) → the names of the required items, in its words
+SYSTEM = ["客户申请（线下申请的须提供客户签字或鲜章的申请报告）",
+          "受理申请工单（线下申请的提供 SG186 截图、线上申请的提供掌电截图）", "供电方案工单", "装表接电工单"]
+SKETCH = "工程简图（须包含工程量和建设资金）"
+PERMIT = "行政审批表、单据或相关政府部门的意见回复等"
+PHOTOS = ["施工前图片", "施工后图片"]  # 通知四（二）3：“现场施工前后图片”
 
 
 def required_names(channel: str, kind: str) -> list[str]:
@@ -237,17 +237,11 @@ def required_names(channel: str, kind: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("channel", "kind", "expected"), [
-    ("供电营业厅", "有外线有掘路", [*SYSTEM_OFFLINE, "工程概算封面", "编制说明", "工程建设简图（含工程量和建设资金）",
-                               "行政审批表、单据或政府部门意见", "施工前照片", "施工后照片"]),
-    ("行政服务大厅", "有外线无掘路", [*SYSTEM_OFFLINE, "工程概算封面", "编制说明", "工程建设简图（含工程量和建设资金）",
-                                "施工前照片", "施工后照片"]),
-    ("掌上电力", "无外线", ["客户申请（线上申请书）", "受理申请工单（掌上电力截图）", "供电方案工单", "装表接电工单",
-                        "现场照片"]),
-    ("渝快办", "无外线", ["客户申请（线上申请书）", "受理申请工单（渝快办截图）", "供电方案工单", "装表接电工单",
-                       "现场照片"]),
-    ("网上国网", "有外线无掘路", ["客户申请（线上申请书）", "受理申请工单（网上国网截图）", "供电方案工单",
-                           "装表接电工单", "工程概算封面", "编制说明", "工程建设简图（含工程量和建设资金）",
-                           "施工前照片", "施工后照片"]),
+    ("供电营业厅", "有外线有掘路", [*SYSTEM, "工程概算封面", "编制说明", SKETCH, PERMIT, *PHOTOS]),
+    ("行政服务大厅", "有外线无掘路", [*SYSTEM, "工程概算封面", "编制说明", SKETCH, *PHOTOS]),
+    ("掌上电力", "无外线", [*SYSTEM, *PHOTOS]),
+    ("渝快办", "无外线", [*SYSTEM, *PHOTOS]),
+    ("网上国网", "有外线无掘路", [*SYSTEM, "工程概算封面", "编制说明", SKETCH, *PHOTOS]),
 ])
 def test_the_exact_evidence_list_per_channel_and_kind(channel, kind, expected):
     assert required_names(channel, kind) == expected
@@ -296,7 +290,7 @@ def test_a_listed_photo_is_required_evidence_so_a_broken_one_fails_check(tmp_pat
 def test_the_sketch_row_names_the_file_render_writes_and_counts_as_provided(examples):
     case_file = prepare(example_paths(examples)[2], WorkCalendar())
     items, _ = check_evidence(case_file)
-    sketch = next(i for i in items if i.name.startswith("工程建设简图"))
+    sketch = next(i for i in items if i.name == SKETCH)
     assert sketch.file == "重庆沙坪坝区顺达汽车维修有限公司_工程建设简图.png"
     assert sketch.applicable and sketch.required and not sketch.is_gap
 

@@ -50,8 +50,9 @@ def test_cells_dates_amounts_and_durations(ledger):
     assert dig["业务受理时间"] == dt.datetime(2025, 4, 28)
     # across May Day 2025: Apr 29, 30, then May 6–9 and 12–14 (counted by hand)
     assert dig["全流程时长（天）"] == 9
-    # from the design (Apr 30, not counted) to completion (May 14): May 6–9, 12–14
-    assert dig["配套工程时长(天)"] == 7
+    # from the columns the sheet shows: 工程实施时间 (May 12, not counted) to 竣工 (May 14): 13, 14
+    assert (dig["工程实施时间"], dig["工程竣工时间"]) == (dt.datetime(2025, 5, 12), dt.datetime(2025, 5, 14))
+    assert dig["配套工程时长(天)"] == 2
     holiday = by_name["重庆山城味道餐饮管理有限公司"]
     assert holiday["户号"] == "0512034567"  # leading zero kept: a text cell
     assert holiday["全流程时长（天）"] == 2  # Sep 30, Oct 8 across National Day 2024
@@ -83,7 +84,7 @@ def test_calendar_days_option_and_its_note(tmp_path, examples):
     header = rows[0]
     row = next(r for r in rows if r[3] == "重庆沙坪坝区顺达汽车维修有限公司")
     assert row[header.index("全流程时长（天）")] == 16
-    assert row[header.index("配套工程时长(天)")] == 14  # Apr 30 → May 14
+    assert row[header.index("配套工程时长(天)")] == 2  # May 12 → May 14
     _, notes = sheet_rows(target, 2)
     assert any("日历天数" in (n[0] or "") for n in notes)
 
@@ -176,7 +177,7 @@ def test_over_limit_is_marked_late_not_an_error(tmp_path, capsys):
     assert main(["ledger", str(tmp_path), "-o", str(target)]) == 1
     assert "超时" in capsys.readouterr().err
     sheet, number, cells = row_of(target, data["customer"]["name"])
-    assert cells["全流程时长（天）"] == 41
+    assert cells["全流程时长（天）"] == 40  # accepted 04-29: Apr 30, May 6–30 less none, Jun less 端午
     assert str(sheet.cell(row=number, column=1).fill.start_color.rgb).endswith("FFEB9C")
     _, problems = sheet_rows(target, 1)
     assert problems[1][3:6] == ["超时", "服务目标", "time-limit"]
@@ -209,7 +210,7 @@ def test_notes_sheet_defines_the_derived_columns(ledger):
     _, notes = sheet_rows(ledger, 2)
     text = "\n".join(n[0] or "" for n in notes)
     assert "全流程时长（天）：业务受理时间至装表送电时间的工作日数，受理当日不计、送电当日计" in text
-    assert "配套工程时长(天)：配套工程第一个环节" in text
+    assert "配套工程时长(天)：本表的工程实施时间至工程竣工时间的工作日数" in text
 
 
 def test_rows_ordered_by_unit_in_pinyin_as_excel_users_expect(tmp_path):

@@ -24,7 +24,7 @@ MISTAKES = [
     ("unclosed quote", '  phone: "023-65201188"', '  phone: "023-65201188', 13,
      "YAML 格式错误：引号没有闭合：这一行的引号缺少配对的结束引号"),
     ("unclosed bracket", "  preparation: [2025-04-30, 2025-05-06]",
-     "  preparation: [2025-04-30, 2025-05-06", 54,
+     "  preparation: [2025-04-30, 2025-05-06", 55,
      "YAML 格式错误：方括号 [ ] 没有闭合，或其中的项之间缺少逗号"),
     ("no space after the colon", "  industry: 汽车修理与维护", "  industry:汽车修理与维护", 15,
      "YAML 格式错误：冒号后缺少空格：应写作“industry: 值”"),
@@ -33,10 +33,10 @@ MISTAKES = [
     ("odd indentation of a section's first key", "  company: 国网重庆市电力公司沙坪坝供电分公司",
      "   company: 国网重庆市电力公司沙坪坝供电分公司", 3,
      "YAML 格式错误：缩进不一致：同一层的键应左对齐，每层缩进 2 个空格"),  # the parser stops a line later
-    ("date with slashes", "  date: 2025-04-28", "  date: 2025/4/28", 21,
-     'application.date（申请日期）应写作 2025-04-28，实际为 "2025/4/28"'),
-    ("date with dots", "  date: 2025-04-28", "  date: 2025.4.28", 21,
-     'application.date（申请日期）应写作 2025-04-28，实际为 "2025.4.28"'),
+    ("date with slashes", "  date: 2025-04-29", "  date: 2025/4/29", 21,
+     'application.date（申请日期）应写作 2025-04-29，实际为 "2025/4/29"'),
+    ("date with dots", "  date: 2025-04-29", "  date: 2025.4.29", 21,
+     'application.date（申请日期）应写作 2025-04-29，实际为 "2025.4.29"'),
     ("number with its unit", "  capacity_kw: 100", "  capacity_kw: 140kW", 24,
      'application.capacity_kw（申请容量）只写数字：140（单位见说明），实际为 "140kW"'),
 ]

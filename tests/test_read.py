@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from test_rules import valid_cases
 
 from casegen.case.calendar import WorkCalendar
+from casegen.case.derive import address_text
 from casegen.cli import main
 from casegen.outputs.document_import import NotACase, read_document
 from casegen.service.cases import prepare
@@ -37,7 +38,8 @@ def test_every_document_casegen_renders_reads_back_to_its_facts(tmp_path_factory
     case, facts = case_file.case, case_file.facts
     expected = {
         ("customer", "name"): case.customer.name, ("customer", "account_no"): case.customer.account_no,
-        ("customer", "address"): case.customer.address, ("application", "date"): case.application.date,
+        ("customer", "address"): address_text(case.customer.address),  # printed without hyphens
+        ("application", "date"): case.application.date,
         ("application", "capacity_kw"): case.application.capacity_kw, ("project", "kind"): str(facts.kind),
         ("unit", "company"): case.unit.company, ("application", "business_type"): case.application.business_type,
         ("timeline", "accepted"): case.timeline.accepted, ("timeline", "energized"): case.timeline.energized,
@@ -165,6 +167,19 @@ def test_zero_cost_with_a_payment_and_a_summary_date_that_differs(tmp_path, caps
     assert "[claim-cost] 文档说客户没有出资（「客户零投资，另由客户支付表箱费用800元。」），又写客户付了 800 元" in out
     assert "[claim-energized] 项目简介写 2025年5月15日 完成送电，办理流程写装表接电 2025年5月14日" in out
     assert "〔依据：通知二（三）〕" in out
+
+
+def test_zero_cost_against_a_payment_in_the_customers_own_words(tmp_path, capsys):
+    """The planted audit's first miss, in a hand-made document: 零投资 said, 交了一万二 quoted."""
+    paragraphs = [*intro(), "客户红线外零投资。"]
+    steps = ["二、办理流程", "1.受理申请并签约：4月28日", "5.行政审批时间：5月6日—5月9日",
+             "6.接入工程施工：5月12日—5月14日", "7.装表接电：5月14日"]
+    feedback = ["三、客户反馈", "环节：“营业厅一次办完。”", "时间：“半个月就通电了。”",
+                "成本：“外线没出钱，表箱前后交了一万二。”"]
+    document = handmade(tmp_path / "原话.docx", [*paragraphs, *steps, *feedback])
+    assert main(["read", str(document), "-o", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    assert "[claim-cost] 文档说客户没有出资（「客户红线外零投资。」），客户原话却说“交了一万二”" in out
 
 
 def test_the_kind_claimed_against_the_steps_present(tmp_path, capsys):

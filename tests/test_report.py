@@ -96,7 +96,7 @@ def test_an_over_limit_case_is_listed_with_its_days_and_limit(tmp_path):
     [name] = expected["missed"]
     days = re.search(rf"{name}</td><td[^>]*>[^<]*</td><td>有外线无掘路</td>\s*<td[^>]*>(\d+)/(\d+)</td>", row)
     assert days and int(days.group(2)) == 10 and int(days.group(1)) > 10
-    assert "超过有外线无掘路工程 10 个工作日的时限" in row and "通知二（二）" in row
+    assert "超过有外线无掘路工程 10 天的时限" in row and "（按工作日计）" in row and "通知二（二）" in row
 
 
 def test_the_examples_report_is_self_contained(tmp_path, examples):

@@ -66,7 +66,9 @@ SKETCH_NEEDS = (("grid",), ("customer", "name"), ("project", "transformer"))
 
 @dataclass(frozen=True)
 class Clause:
-    """Where a requirement comes from: a section of the notice and the notice's own words."""
+    """Where a requirement comes from: a section of the notice and the notice's own words (each
+    a substring of the notice, "……" marking what is left out: a test holds them to it), or a
+    convention of casegen's, said as casegen's and never quoted as the notice's."""
 
     section: str
     words: str
@@ -74,6 +76,11 @@ class Clause:
     @property
     def short(self) -> str:
         return self.section
+
+    @property
+    def quoted(self) -> bool:
+        """Whether the words are the notice's own."""
+        return bool(self.words)
 
     def __str__(self) -> str:
         return f"{self.section}：“{self.words}”" if self.words else self.section
@@ -87,12 +94,17 @@ LICENCE = Clause("通知一", "用电主体非居民，原则上应提供营业�
 ONE_ADDRESS = Clause("通知一", "业务办理遵循“一址一户”原则，即一个用电地址权属证明对应一个低压小微企业")
 EXCLUSIONS = Clause("通知一", "投资界面不适用的情况如下")
 STEPS = Clause("通知二（一）", "低压小微企业办理环节为“申请签约、施工接电”2 个环节")
+CHANNELS = Clause("通知三（一）", "客户可通过“掌上电力”APP、“渝快办”等线上渠道办理相关业务")
+ONE_METER = Clause("通知一", "一个用电地址权属证明对应一个低压小微企业，原则上只安装一套计量装置")
+SOURCE = Clause("通知一", "电源由供电公司产权的供配电设施提供")
+SURVEY = Clause("附件3 二", "2.现场勘查：XX 月 XX 日")
 TIME_LIMIT = Clause("通知二（二）", "无外线工程的客户在 4 天内接电，有外线无掘路工程 10 天内完成，有掘路工程 15 天内完成")
 ZERO_PERMIT = Clause("通知二（二）", "外线工程相关许可手续由电网企业办理，客户办电“零审批”")
 ZERO_COST = Clause("通知二（三）", "客户用电地址红线外电力工程“零投资”")
 SAME_DAY = Clause("通知三（二）", "电网企业在规定办理时限内完成外线工程建设，工程完工当天装表接电")
 METER_WALL = Clause("通知三（二）", "电能表及计量表箱安装在用户用电地址外墙")
 IN_FORCE = Clause("通知四（一）", "本文自 11 月 1 日起正式执行")
+CLEANUP = Clause("通知四（二）2", "12 月前完成本年 6 月起至年底的所有数据的核验和清理")
 CONTACTS = Clause("通知四（二）", "业务办理全程交互不超过 2 次")
 DUTIES = Clause("通知四（二）1", "营配分离的单位由 1 名营销客户经理和 1 名配电项目经理组成，营配融合的执行“一岗双责”")
 LEDGER = Clause("通知四（二）2", "按附件二格式每周全口径滚动核验整理小微企业项目接电情况")
@@ -109,7 +121,9 @@ TRUTHFUL = Clause("通知四（二）2", "逐一核验环节、时间、成本�
 CALLBACK = Clause("通知四（二）3", "细致做好沟通，确保数据核查回访结果准确")
 PHOTO_MARKS = Clause("附件3 五 四", "现场图片。图片上须注明工程建设范围、表计安装位置")
 PERMIT_PAPERS = Clause("附件3 五 三", "行政审批。包括行政审批表、单据或相关政府部门的意见回复等（如涉及掘路等行政审批）")
-ANNOUNCED = Clause("附件3", "接电周期 XX 个工作日（工作日以国务院办公厅公布的放假安排为准）")
+# casegen's conventions: said as casegen's, never quoted as the notice's words
+HOLIDAYS = Clause("casegen 约定：工作日按国务院办公厅公布的放假安排（python-holidays 库）计，可由节假日文件补充", "")
+LIMIT_DAYS = Clause("casegen 约定：通知二（二）的时限只说“天”，casegen 按附件3 模板的“接电周期 XX 个工作日”计工作日", "")
 
 
 @dataclass(frozen=True)
@@ -153,50 +167,58 @@ declare("too-long", D, "单个值不超过 2000 字", CONTRACT)
 declare("control-char", D, "值中没有不可见的控制字符", CONTRACT)
 declare("contract", D, "每个字段类型、格式、取值符合案例文件约定；必填项已填", CONTRACT)
 declare("unknown-key", H, "没有约定之外的键（多为拼写错误）", CONTRACT)
-declare("calendar", D, "节假日文件格式正确", ANNOUNCED)
+declare("calendar", D, "节假日文件格式正确", HOLIDAYS)
 declare("template", D, "模板可用：标记完整", CONTRACT)
 declare("font", D, "有可用的中文字体（简图不出现方框）", SKETCH)
 declare("import", D, "附件2 表格的行可读", LEDGER)
 declare("import-note", H, "附件2 表格中需要人工核对的地方", LEDGER)
 declare("roster", H, "案例可读，计入“1+1”名单", DUTIES)
+declare("team-duties", H, "附件1 的“1+1”团队：营配融合的执行“一岗双责”，营配分离的由 1 名营销客户经理和 1 名配电项目经理组成", DUTIES)
 
 # --- 一、服务内容：适用范围 ------------------------------------------------------------------------
 declare("scope-capacity", S, "申请容量不超过 160 千伏安/千瓦", SCOPE)
 declare("scope-voltage", S, "供电电压为 0.4 千伏及以下（220V 单相、380V 三相）", VOLTAGE)
 declare("scope-category", S, "用电类别非居民", CATEGORY)
 declare("scope-exclusion", S, "不属于八种投资界面不适用情形", EXCLUSIONS)
-declare("scope-in-force", S, "受理日期不早于通知执行日 2019-11-01", IN_FORCE)
-declare("one-address", S, "一址一户：一个用电地址只对应一个案例", ONE_ADDRESS)
+declare("scope-in-force", S, "受理日期在 2019 年 6 月 1 日及以后（通知要求核验清理 6 月起的数据）", CLEANUP)
+declare("before-in-force", H, "受理日期早于通知执行日 2019-11-01 的，照样核验，只作提示", IN_FORCE)
+declare("one-address", S, "一址一户：一个用电地址只对应一个低压小微企业（不同户名不共用一个地址）", ONE_ADDRESS)
+declare("one-meter", H, "同一用电地址、同一企业原则上只有一套计量装置（一个户号）", ONE_METER)
+declare("scope-source", S, "电源由供电公司产权的供配电设施提供（不是客户专变，也不是转供电）", SOURCE)
+declare("source-unstated", H, "写明电源的产权（供电公司、客户专变或转供电），以核对适用范围", SOURCE)
+declare("capacity-existing", H, "增容时写明原有容量，以核对增容后的需用容量不超过 160 千伏安/千瓦", SCOPE)
 declare("scope-licence", H, "提供营业执照", LICENCE)
 declare("scope-small-micro", H, "客户为小微企业", SCOPE)
-declare("channel-unknown", H, "申请方式为通知列举的渠道（掌上电力、网上国网、渝快办等线上渠道，或行政服务大厅、供电营业厅）",
-        STEPS)
-declare("address-format", H, "用电地址按 市-区-镇/路-门牌 书写", ADDRESS)
+declare("channel-unknown", H, "申请方式为通知列举的渠道：“掌上电力”APP、“渝快办”等线上渠道，或行政服务大厅、供电营业厅"
+        "（网上国网是掌上电力的后继应用，casegen 视同掌上电力）", CHANNELS)
+declare("address-format", H, "用电地址依次写出 市、区/县、镇/街道/路、门牌号（“-”可有可无）", ADDRESS)
 
 # --- 工程类别与简图、时间线的一致 ----------------------------------------------------------------
 declare("kind-grid", D, "工程类别与简图一致：有新建或更换的电网设备为有外线，有掘路为有掘路", TIME_LIMIT)
-declare("kind-permit", D, "有掘路才有行政审批环节，有掘路必须有行政审批", PROCESS)
+declare("kind-permit", D, "有掘路工程必须有行政审批环节；无外线工程没有（有外线无掘路的也可能有其他许可）", PROCESS)
 declare("kind-construction", D, "有外线工程才有接入工程施工环节，且必须有", SAME_DAY)
 declare("timeline-order", D, "环节依次进行：受理≤勘查≤设计≤施工准备≤审批≤施工≤接电；审批结束后才施工", PROCESS)
 declare("application-date", D, "申请日期与受理日期一致", PROCESS)
 declare("transformer-grid", D, "简图电源与供电配变一致（名称、容量；新增/更换的配变画为新建）", WORKS)
-declare("duplicate-account", D, "同一户号只出现在一个案例中", ONE_ADDRESS)
-declare("team-duties", D, "营配融合为一人“一岗双责”，营配分离为两人", DUTIES)
+declare("duplicate-account", D, "同一个项目（户号、业务类型、受理日期都相同）只有一个案例", TRUTHFUL)
 declare("cost-utility", D, "有外线工程时写明供电企业出资的工程费用", WORKS_COST)
 declare("cost-stated", D, "有外线工程时写明工程资金来源和客户出资（不默认）", ZERO_COST)
+declare("cost-words", D, "客户原话说付了钱时，案例不写客户出资 0 元", TRUTHFUL)
 
 # --- 二、服务目标 ------------------------------------------------------------------------------
-declare("time-limit", T, "接电周期不超过时限：无外线 4、有外线无掘路 10、有掘路 15 个工作日", TIME_LIMIT)
+declare("time-limit", T, "接电周期不超过时限：无外线 4 天、有外线无掘路 10 天、有掘路 15 天（按工作日计）", TIME_LIMIT)
+declare("time-limit-calendar", H, "按工作日在时限内、按日历日超过时限的，提示两种算法的差别", TIME_LIMIT)
 declare("energize-same-day", T, "工程完工当天装表接电", SAME_DAY)
 declare("cost-customer", T, "客户红线外零投资", ZERO_COST)
 declare("cost-funding", T, "红线外工程资金来源为供电企业", ZERO_COST)
 declare("permit-by-utility", T, "行政审批由供电企业办理（零审批）", ZERO_PERMIT)
 declare("contacts-limit", T, "与客户交互不超过 2 次", CONTACTS)
-declare("calendar-estimate", H, "日期所在年份的放假安排已公布（否则天数为估算）", ANNOUNCED)
+declare("calendar-estimate", H, "日期所在年份的放假安排已公布（否则天数为估算）", HOLIDAYS)
+declare("survey-missing", H, "有外线工程写明现场勘查日期（附件3 内部环节 2）", SURVEY)
 declare("meter-wall", H, "电能表及表箱安装在用电地址外墙", METER_WALL)
 declare("transformer-capacity", H, "不新增、不更换配变时，配变剩余容量足以接入申请容量", WORKS)
 declare("contacts-unstated", H, "写明与客户的交互次数（核验“不超过 2 次”）", CONTACTS)
-declare("permit-by-unstated", H, "掘路工程写明行政审批由谁办理（核验“零审批”）", ZERO_PERMIT)
+declare("permit-by-unstated", H, "有行政审批的工程写明由谁办理（核验“零审批”）", ZERO_PERMIT)
 declare("feedback-missing", H, "客户反馈（环节、时间、成本）已填写客户原话", FEEDBACK)
 
 # --- casegen read：手写的附件3 文档自身是否一致 -------------------------------------------------------
@@ -221,8 +243,8 @@ declare("evidence-missing", E, "必需的实证材料已提供", EVIDENCE)
 declare("evidence-broken", E, "必需的实证材料文件存在、可读、在案例文件夹内、内容与扩展名相符", EVIDENCE)
 declare("evidence-unmarked", E, "现场图片标注了工程建设范围和表计安装位置", PHOTO_MARKS)
 declare("evidence-unusable", E, "非必需但已列出的实证材料文件可用", EVIDENCE, severity=Severity.WARNING)
-declare("photo-time", E, "照片拍摄时间（EXIF）与办理时间相符：施工前照片不晚于施工开始，施工后照片不早于施工结束，"
-        "都不晚于接电日、不早于申请前一年（允许 1 天时区误差）", PHOTOS)
+declare("photo-time", E, "照片拍摄时间（EXIF）与办理时间相符：施工前照片在受理前 7 天至施工开始之间，施工后照片在"
+        "施工结束至装表接电后 7 天之间（允许 1 天时区误差；无外线工程以装表接电日为施工日）", PHOTOS)
 declare("photo-undated", E, "照片带有拍摄时间（EXIF），可与办理时间核对（许多应用会去掉，故只提醒）", PHOTOS,
         severity=Severity.WARNING)
 declare("before-after", E, "施工前和施工后不是同一张照片", PHOTOS)
@@ -231,7 +253,6 @@ declare("history-outside", E, "案例文件的每次改动都在修改记录中�
         "（工作台之外的改动会被发现）", TRUTHFUL)
 declare("history-broken", E, "修改记录完整：每条记录接着上一条，内容与它的散列相符", TRUTHFUL)
 declare("seal", E, "封存（casegen.seal.json）后案例文件和实证材料没有被改动、增加或删除", TRUTHFUL)
-declare("callback-missing", E, "有数据核查回访记录，核对了环节、时间、成本三项", CALLBACK)
 declare("callback-contradicts", E, "回访中客户认可案例所写的环节、时间、成本", CALLBACK)
 declare("callback-date", E, "回访在装表接电之后、不晚于今天", CALLBACK)
 

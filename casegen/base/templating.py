@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from casegen.base.writing import cache_root, write_bytes
 
-TEMPLATE_NAMES = ("name", "account_no", "address", "company", "business_type", "capacity", "use",
+TEMPLATE_NAMES = ("name", "account_no", "address", "company", "business_type", "capacity", "capacity_note", "use",
                   "applied_on", "energized_on", "kind_text", "working_days", "calendar_days",
                   "estimate_note", "has_works", "works_text", "sketch", "customer_steps", "steps",
                   "feedback", "evidence", "evidence_groups", "evidence_summary", "photos",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
 from casegen.case.calendar import WorkCalendar
-from casegen.case.model import ELEMENT_KINDS, LINE_KINDS, Case, DateRange, Element, Kind, Timeline, phases
+from casegen.case.model import ELEMENT_KINDS, LINE_KINDS, Case, DateRange, Element, Kind, phases
 
 STEP_LABELS = {
     "accepted": "受理申请并签约",
@@ -19,7 +20,8 @@ STEP_LABELS = {
     "construction": "接入工程施工",
     "energized": "装表接电",
 }
-WORKS_STEPS = ("designed", "preparation", "permit", "construction")  # the supporting works
+PREPARATION_WITHOUT_PERMIT = "施工准备"  # the template's words less what a case without a permit has none of
+NOT_APPLICABLE = "不涉及"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,6 @@ class Facts:
     new_line_m: float
     excavation_m: float
     cost_wan: float
-    works_days: int | None  # 配套工程时长: first works step to completion, counted like the cycle
     steps: tuple[Step, ...]
     customer_steps: str
     works_text: str
@@ -101,24 +102,6 @@ def kind_from_grid(case: Case) -> Kind:
     return Kind.of(works=bool(new_equipment(case)), digging=digging)
 
 
-def first_works_day(timeline: Timeline) -> dt.date | None:
-    days = []
-    for key in WORKS_STEPS:
-        value = getattr(timeline, key)
-        if value is not None:
-            days.append(value.start if isinstance(value, DateRange) else value)
-    return min(days) if days else None
-
-
-def works_days(timeline: Timeline, calendar: WorkCalendar) -> int | None:
-    """Working days from the first works step to the end of construction, the first day not
-    counted (as 全流程时长 counts from acceptance)."""
-    construction, start = timeline.construction, first_works_day(timeline)
-    if construction is None or start is None:
-        return None
-    return calendar.working_days(start, construction.end)
-
-
 def derive(case: Case, calendar: WorkCalendar) -> Facts:
     timeline = case.timeline
     lines = new_lines(case)
@@ -130,7 +113,6 @@ def derive(case: Case, calendar: WorkCalendar) -> Facts:
         new_line_m=sum(cast(float, e.length_m) for e in lines),  # a line's length is required
         excavation_m=sum(e.excavation_m or 0 for e in lines),
         cost_wan=round((case.project.cost_yuan or 0) / 10_000, 2),
-        works_days=works_days(timeline, calendar),
         steps=tuple(_steps(case)),
         customer_steps=(f"申请签约（{day_text(case.application.date)}），"
                         f"装表接电（{day_text(timeline.energized)}）"),
@@ -139,14 +121,13 @@ def derive(case: Case, calendar: WorkCalendar) -> Facts:
 
 
 def _steps(case: Case) -> Iterator[Step]:
-    """The internal steps present in the case, numbered continuously."""
-    number = 0
-    for key, label in STEP_LABELS.items():
+    """The seven internal steps with the template's numbers (the 客服中心 compares cases by them:
+    5 is 行政审批 in every case); a step the case does not have reads 不涉及."""
+    for number, (key, label) in enumerate(STEP_LABELS.items(), start=1):
         value = getattr(case.timeline, key)
-        if value is None:
-            continue
-        number += 1
-        yield Step(number, key, label, span_text(value))
+        if key == "preparation" and case.timeline.permit is None:
+            label = PREPARATION_WITHOUT_PERMIT
+        yield Step(number, key, label, NOT_APPLICABLE if value is None else span_text(value))
 
 
 def _element_text(element: Element) -> str:
@@ -181,7 +162,7 @@ def works_text(case: Case) -> str:
     box = case.grid.meter_box
     feed = (f"电源由{case.grid.source.name}引出{route}，接至{project.meter_location}"
             f"{'新装' if box.new else ''}{box.name}{total}，{_digging_text(lines)}。")
-    return (f"客户由{application.supply}{phases(application.supply)}供电，外线有工程，由{connection}接入。"
+    return (f"客户由{application.supply}{phases(application.supply)}供电，有外线工程，由{connection}接入。"
             f"{feed}{surroundings_text(case)}{cost_text(case)}")
 
 
@@ -203,5 +184,36 @@ def surroundings_text(case: Case) -> str:
 
 
 def cost_text(case: Case) -> str:
-    cost = case.project.cost_yuan or 0
-    return f"工程建设总费用为{cost / 10_000:.2f}万元，仅含供电企业出资部分（即红线外投资部分）。"
+    """The cost as it was: all the utility's (the notice's 零投资), or who else paid."""
+    project = case.project
+    total = f"工程建设总费用{(project.cost_yuan or 0) / 10_000:.2f}万元"
+    paid, funding = project.customer_cost_yuan, project.funding
+    if paid:
+        source = f"，工程资金来源为{funding}" if funding else ""
+        return f"{total}{source}；客户在红线外出资{number_text(paid)}元。"
+    if funding and "供电" not in funding:
+        return f"{total}，工程资金来源为{funding}。"
+    return f"{total}，均由供电企业出资（红线外投资）。"
+
+
+def capacity_note(case: Case) -> str:
+    """After 附件3's “申请容量 XX 千瓦”, for 增容 with its existing capacity: the total the limit is
+    on too (（原有 30 千瓦，增容后 130 千瓦））."""
+    application = case.application
+    applied, existing = application.capacity_kw, application.existing_capacity_kw
+    if application.business_type == "增容" and existing is not None:
+        return f"（原有 {number_text(existing)} 千瓦，增容后 {number_text(existing + applied)} 千瓦）"
+    return ""
+
+
+def address_text(address: str) -> str:
+    """The address as published cases write it: the notice's 市-区-镇/路-门牌 gives the order of
+    the parts, not hyphens (重庆市-渝中区-民族路-168号 → 重庆市渝中区民族路168号)."""
+    return "".join(part.strip() for part in re.split(r"\s*[-－—]\s*", address.strip()))
+
+
+def use_text(case: Case) -> str:
+    """附件3's “用于 XXX（行业类别、电力用途）”: the use, its industry after it (超市照明用电（零售业））."""
+    customer = case.customer
+    return f"{customer.purpose}（{customer.industry}）" if customer.industry not in customer.purpose else \
+        customer.purpose

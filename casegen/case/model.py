@@ -309,7 +309,7 @@ class Customer(Section):
     name: Text = field("户名", "客户名称（营业执照上的名称）", "重庆某某餐饮管理有限公司")
     account_no: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z-]{4,20}$")] = field(
         "户号", "营销系统户号，按文字保存（保留开头的 0）", "5012345678")
-    address: Text = field("用电地址", "格式：市-区-镇/路-门牌", "重庆市-渝中区-民族路-168号")
+    address: Text = field("用电地址", "依次写 市、区/县、镇/街道/路、门牌号", "重庆市渝中区民族路168号")
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{5,20}$")] | None = optional(
         "联系电话", "可省略；按文字保存（保留开头的 0）", "13800000000")
     small_micro: Bool = field("是否小微企业", "true 或 false", True)
@@ -325,7 +325,9 @@ class Application(Section):
     channel: Text = field("申请方式", " | ".join(CHANNELS) + "（通知列举“等”，其他渠道也可写）",
                           "网上国网")
     business_type: Literal["新装", "增容"] = field("业务类型", "新装 或 增容", "新装")
-    capacity_kw: Number = field("申请容量", "千瓦（= 千伏安）", 50, gt=0, le=1e6)
+    capacity_kw: Number = field("申请容量", "千瓦（= 千伏安）；增容时为本次增加的容量", 50, gt=0, le=1e6)
+    existing_capacity_kw: Number | None = optional(
+        "原有容量", "增容时填写增容前的容量（千瓦），核对增容后的需用容量不超过 160", None, ge=0, le=1e6)
     supply: Voltage = field("供电电压", "220V（单相）或 380V（三相）；0.4 千伏及以下", "380V")
     contacts: Annotated[int, BeforeValidator(parse_number)] | None = optional(
         "交互次数", "业务办理全程与客户的交互次数（通知：不超过 2 次）", 2, ge=0, le=1000)
@@ -394,6 +396,8 @@ class Source(Section):
     name: Text = field("电源名称", "供电的公用配变名称", "解放碑3号公用配变")
     capacity_kva: Number | None = optional("配变容量", "千伏安", 400, gt=0, le=1e6)
     new: Bool = field("是否新建", "新增或更换的配变为 true（蓝色）", False, default=False)
+    owner: Literal["供电公司", "客户专变", "转供电"] | None = optional(
+        "电源产权", "供电公司（通知：电源由供电公司产权的供配电设施提供）、客户专变 或 转供电", "供电公司")
 
 
 class MeterBox(Section):

@@ -11,7 +11,7 @@ from typing import Any
 
 from casegen.base.errors import Finding
 from casegen.base.policy import FindingClass, Severity
-from casegen.case.derive import Facts, first_works_day
+from casegen.case.derive import Facts
 from casegen.case.model import CALLBACK_POINTS, Case
 
 # The service targets other than the time limit (DESIGN.md §11), by the rule that reports each
@@ -37,7 +37,7 @@ class CaseRecord:
     capacity_kw: float
     accepted: str
     surveyed: str | None
-    works_started: str | None  # the first supporting-works step
+    works_started: str | None  # the start of construction: the 附件2's 工程实施时间
     completed: str | None  # the end of construction
     energized: str
     working_days: int
@@ -89,7 +89,8 @@ def case_record(case: Case, facts: Facts, findings: list[Finding]) -> CaseRecord
         account=case.customer.account_no, customer=case.customer.name, company=case.unit.company,
         station=case.unit.station, kind=facts.kind.value, business_type=case.application.business_type,
         capacity_kw=case.application.capacity_kw, accepted=timeline.accepted.isoformat(),
-        surveyed=_day(timeline.surveyed), works_started=_day(first_works_day(timeline)), completed=_day(completed),
+        surveyed=_day(timeline.surveyed), works_started=_day(timeline.construction.start if timeline.construction
+                                                              else None), completed=_day(completed),
         energized=timeline.energized.isoformat(), working_days=facts.working_days,
         calendar_days=facts.calendar_days, limit_days=facts.limit_days,
         within_limit=facts.working_days <= facts.limit_days,

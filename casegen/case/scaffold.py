@@ -145,11 +145,11 @@ def evidence_guide() -> str:
 二、工程建设内容（evidence.construction，仅有外线工程）
   estimate_cover  工程概算封面
   estimate_notes  编制说明
-  工程建设简图由 casegen 生成，不用放
-三、行政审批（evidence.permits，有掘路工程必需）
-  行政审批表、单据或相关政府部门的意见回复
+  工程简图（须包含工程量和建设资金）由 casegen 生成，不用放
+三、行政审批（evidence.permits，有掘路工程或有行政审批环节时必需）
+  行政审批表、单据或相关政府部门的意见回复等
 四、现场图片（evidence.photos）
-  有外线工程：施工前、施工后照片各至少一张；无外线工程：至少一张。
+  施工前、施工后照片各至少一张（无外线工程也是：装表前后的外墙）。
   每张照片在 marks 中标出工程建设范围和表计安装位置。
 """
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from casegen.base.errors import Finding
 from casegen.base.writing import safe_name
-from casegen.case.model import CHANNELS, Case, label_of
+from casegen.case.model import Case, label_of
 from casegen.checks.files import Missing, PhotoCache, PhotoFacts, examine
 
 if TYPE_CHECKING:
@@ -44,21 +44,18 @@ class Item:
         return self.required and self.status in (MISSING, BROKEN)
 
 
-def acceptance_name(case: Case) -> str:
-    """附件3 五 一: SG186 screenshot offline, the app's screenshot online (named after the app the
-    customer used: 掌上电力, 网上国网, 渝快办 …)."""
-    if not case.is_online:
-        return "受理申请工单（SG186 截图）"
-    channel = case.application.channel
-    return f"受理申请工单（{channel if channel in CHANNELS else '线上渠道'}截图）"
+# 附件3 五: each item named in the template's own words (the 客服中心 compares cases by them)
+APPLICATION = "客户申请（线下申请的须提供客户签字或鲜章的申请报告）"
+ACCEPTANCE = "受理申请工单（线下申请的提供 SG186 截图、线上申请的提供掌电截图）"
+SKETCH_ITEM = "工程简图（须包含工程量和建设资金）"
+PERMIT_ITEM = "行政审批表、单据或相关政府部门的意见回复等"
+STAGES = ("施工前", "施工后")  # 通知四（二）3：“现场施工前后图片”, whatever the kind
 
 
 def _system_orders(case: Case) -> Iterator[tuple[str, str, str | None]]:
     orders = case.evidence.system_orders
-    online = case.is_online
-    yield ("application", "客户申请（线上申请书）" if online else "客户申请（客户签字或鲜章的申请报告）",
-           orders.application)
-    yield "acceptance", acceptance_name(case), orders.acceptance
+    yield "application", APPLICATION, orders.application
+    yield "acceptance", ACCEPTANCE, orders.acceptance
     yield "supply_plan", "供电方案工单", orders.supply_plan
     yield "energizing", "装表接电工单", orders.energizing
 
@@ -71,32 +68,31 @@ def required_items(case: Case, has_works: bool) -> Iterator[RequiredItem]:
     for key, name, file in (("estimate_cover", "工程概算封面", docs.estimate_cover),
                             ("estimate_notes", "编制说明", docs.estimate_notes)):
         yield "工程建设内容", name, ("evidence", "construction", key), has_works, has_works, file
-    digs = case.project.kind.digs
+    # road digging always has a permit; a permit step of another kind needs its papers too
+    needed = case.project.kind.digs or (has_works and case.timeline.permit is not None)
     permits = case.evidence.permits
     if permits:
         for index, file in enumerate(permits):
-            yield "行政审批", "行政审批材料", ("evidence", "permits", index), digs, True, file
+            yield "行政审批", PERMIT_ITEM, ("evidence", "permits", index), needed, True, file
     else:
-        yield "行政审批", "行政审批表、单据或政府部门意见", ("evidence", "permits"), digs, digs, None
-    yield from _photo_items(case, has_works)
+        yield "行政审批", PERMIT_ITEM, ("evidence", "permits"), needed, needed, None
+    yield from _photo_items(case)
 
 
 def _photo_name(stage: str) -> str:
-    return "现场照片" if stage in ("其他", "现场") else f"{stage}照片"
+    return "现场图片" if stage in ("其他", "现场") else f"{stage}图片"
 
 
-def _photo_items(case: Case, has_works: bool) -> Iterator[RequiredItem]:
+def _photo_items(case: Case) -> Iterator[RequiredItem]:
     photos = case.evidence.photos
     stages = {p.stage for p in photos}
     for index, photo in enumerate(photos):
         name = f"{_photo_name(photo.stage)}：{photo.caption}" if photo.caption else \
             _photo_name(photo.stage)
         yield "现场图片", name, ("evidence", "photos", index), True, True, photo.file
-    wanted = ("施工前", "施工后") if has_works else ("现场",)
-    for stage in wanted:
-        if (stage == "现场" and photos) or stage in stages:
-            continue
-        yield "现场图片", _photo_name(stage), ("evidence", "photos"), True, True, None
+    for stage in STAGES:
+        if stage not in stages:
+            yield "现场图片", _photo_name(stage), ("evidence", "photos"), True, True, None
 
 
 def sketch_file_name(case: Case) -> str:
@@ -121,7 +117,7 @@ def checklist(case: Case, folder: Path, *, has_works: bool, sketch_file: str | N
         items.append(Item(group, name, key, required, True, file, status, problem, facts))
     if has_works:
         position = max(i for i, item in enumerate(items) if item.group == "工程建设内容") + 1
-        items.insert(position, Item("工程建设内容", "工程建设简图（含工程量和建设资金）",
+        items.insert(position, Item("工程建设内容", SKETCH_ITEM,
                                     ("grid",), True, True, sketch_file or sketch_file_name(case),
                                     GENERATED))
     return items

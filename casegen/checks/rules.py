@@ -11,7 +11,7 @@ import datetime as dt
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, cast
 
 from casegen.base.errors import Finding
@@ -20,6 +20,7 @@ from casegen.case.calendar import WorkCalendar
 from casegen.case.derive import STEP_LABELS, Facts, kind_from_grid, new_equipment, number_text
 from casegen.case.load import KeyPath
 from casegen.case.model import CHANNELS, EXCLUSIONS, Case, is_online, label_of, volts
+from casegen.checks.claims import spoken_payment
 
 if TYPE_CHECKING:
     from casegen.case.reading import CaseFile
@@ -29,6 +30,7 @@ Check = Callable[[Case, Facts, WorkCalendar], Iterable[Hit]]
 CHECKS: dict[str, Check] = {}  # rule id → check(case, facts, calendar) -> Iterable[Hit]
 
 IN_FORCE = dt.date(2019, 11, 1)  # 通知四（一）
+CLEANUP_FROM = dt.date(2019, 6, 1)  # 通知四（二）2：“本年 6 月起至年底的所有数据的核验和清理”
 MAX_CAPACITY_KW = 160  # 通知一
 MAX_VOLTS = 400  # 通知一: 0.4 千伏及以下
 MAX_CONTACTS = 2  # 通知四（二）
@@ -64,10 +66,39 @@ def make_finding(rule_id: str, message: str, case_file: CaseFile, key_path: KeyP
 
 @check("scope-capacity")
 def _capacity(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
-    capacity = case.application.capacity_kw
-    if capacity > MAX_CAPACITY_KW:
-        yield (f"为 {number_text(capacity)} 千瓦，超过低压小微企业 {MAX_CAPACITY_KW} 千瓦的上限",
+    """The limit is on the 需用容量: for 增容, the capacity after the increase."""
+    application = case.application
+    capacity, existing = application.capacity_kw, application.existing_capacity_kw
+    if application.business_type == "增容" and existing is not None:
+        total = existing + capacity
+        if total > MAX_CAPACITY_KW:
+            yield (f"增容 {number_text(capacity)} 千瓦，加上原有 {number_text(existing)} 千瓦，需用容量 "
+                   f"{number_text(total)} 千瓦，超过低压小微企业 {MAX_CAPACITY_KW} 千伏安/千瓦的上限",
+                   ("application", "capacity_kw"))
+    elif capacity > MAX_CAPACITY_KW:
+        yield (f"为 {number_text(capacity)} 千瓦，超过低压小微企业 {MAX_CAPACITY_KW} 千伏安/千瓦的上限",
                ("application", "capacity_kw"))
+
+
+@check("capacity-existing")
+def _capacity_existing(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
+    if case.application.business_type == "增容" and case.application.existing_capacity_kw is None:
+        yield ("未填写：增容时需用容量是原有容量加上本次增容，不写原有容量就无法核对 160 千伏安/千瓦的上限",
+               ("application", "existing_capacity_kw"))
+
+
+@check("scope-source")
+def _source_owner(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
+    owner = case.grid.source.owner
+    if owner is not None and owner != "供电公司":
+        yield (f"为 {owner}：低压小微企业的电源应由供电公司产权的供配电设施提供", ("grid", "source", "owner"))
+
+
+@check("source-unstated")
+def _source_unstated(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
+    if case.grid.source.owner is None:
+        yield ("未填写：写明 供电公司、客户专变 或 转供电，才能核对“电源由供电公司产权的供配电设施提供”",
+               ("grid", "source", "owner"))
 
 
 @check("scope-voltage")
@@ -98,9 +129,16 @@ def _exclusions(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hi
 
 @check("scope-in-force")
 def _in_force(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
-    if case.timeline.accepted < IN_FORCE:
-        yield (f"受理于 {case.timeline.accepted}，早于通知执行日 {IN_FORCE}：不按本通知核验",
+    if case.timeline.accepted < CLEANUP_FROM:
+        yield (f"受理于 {case.timeline.accepted}，早于 {CLEANUP_FROM}：通知要求核验清理的是 2019 年 6 月起的数据",
                ("timeline", "accepted"))
+
+
+@check("before-in-force")
+def _before_in_force(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
+    if CLEANUP_FROM <= case.timeline.accepted < IN_FORCE:
+        yield (f"受理于 {case.timeline.accepted}，早于通知执行日 {IN_FORCE}：照样按通知核验（通知要求核验清理 6 月起的"
+               "数据），当时尚未执行的要求只作参考", ("timeline", "accepted"))
 
 
 @check("scope-licence")
@@ -120,15 +158,23 @@ def _channel(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     channel = case.application.channel
     if channel not in CHANNELS:
         treated = "线上" if is_online(channel) else "线下"
-        yield (f"“{channel}”不是通知列举的渠道（{'、'.join(CHANNELS)}）：按{treated}申请核对实证材料",
-               ("application", "channel"))
+        yield (f"“{channel}”不是通知列举的渠道（“掌上电力”APP、“渝快办”等线上渠道，行政服务大厅或供电营业厅；"
+               f"网上国网 casegen 视同掌上电力）：按{treated}申请核对实证材料", ("application", "channel"))
+
+
+# 附件3's “市-区-镇/路-门牌” is the order of the parts, hyphens or none (DESIGN.md, corrections)
+_ADDRESS_ORDER = re.compile(r"^.+?[市州]"  # 重庆市
+                            r".*?[区县]"  # 渝中区 / 城口县 (a 自治县 too)
+                            r".*?(?:镇|乡|街道|街|路|道|巷|村|社区|园|广场)"  # 民族路 / 井口镇 / 悦来街道
+                            r".*?[0-9０-９一二三四五六七八九十]+.*?号")  # 168号 / 8号1层
+_HYPHENS = re.compile(r"\s*[-－—]\s*")
 
 
 @check("address-format")
 def _address(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
-    if len([p for p in re.split(r"[-－—]", case.customer.address) if p.strip()]) < 3:
-        yield (f"“{case.customer.address}”未按 市-区-镇/路-门牌 格式书写（用“-”分隔）",
-               ("customer", "address"))
+    if not _ADDRESS_ORDER.match(_HYPHENS.sub("", case.customer.address)):
+        yield (f"“{case.customer.address}”未依次写出 市、区/县、镇/街道/路、门牌号（如 重庆市渝中区民族路168号；"
+               "可用或不用“-”分隔）", ("customer", "address"))
 
 
 # --- 工程类别与简图、时间线的一致 ----------------------------------------------------------------
@@ -150,11 +196,13 @@ def _kind_grid(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit
 
 @check("kind-permit")
 def _kind_permit(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
-    digs = case.project.kind.digs
-    if digs and case.timeline.permit is None:
+    """Road digging needs a permit; other permits can arise with any external works (通知二（二）
+    “外线工程相关许可手续由电网企业办理”), none without works."""
+    kind = case.project.kind
+    if kind.digs and case.timeline.permit is None:
         yield "缺少行政审批环节：有掘路工程须写明 permit 的起止日期", ("timeline",)
-    if not digs and case.timeline.permit is not None:
-        yield f"工程为 {case.project.kind}，不涉及掘路，不应有行政审批环节", ("timeline", "permit")
+    if not kind.has_works and case.timeline.permit is not None:
+        yield f"工程为 {kind}，没有外线工程，不应有行政审批环节", ("timeline", "permit")
 
 
 @check("kind-construction")
@@ -224,16 +272,17 @@ def _source(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
 
 @check("team-duties")
 def _duties(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
+    """附件1's team, not the 附件3 document: a hint for the roster, never a stop."""
     unit = case.unit
     if unit.integrated is None or not (unit.customer_manager and unit.project_manager):
         return
     same = unit.customer_manager == unit.project_manager
     if unit.integrated and not same:
-        yield (f"为 true（营配融合，一岗双责），但客户经理 {unit.customer_manager} 与项目经理 "
-               f"{unit.project_manager} 不是同一人", ("unit", "integrated"))
+        yield (f"为 是（营配融合，执行“一岗双责”），客户经理 {unit.customer_manager} 与项目经理 "
+               f"{unit.project_manager} 却不是同一人：请核对附件1 的团队", ("unit", "integrated"))
     if not unit.integrated and same:
-        yield (f"为 false（营配分离），但客户经理与项目经理都是 {unit.customer_manager}：应为两人",
-               ("unit", "integrated"))
+        yield (f"为 否（营配分离，由 1 名营销客户经理和 1 名配电项目经理组成），两者却都是 "
+               f"{unit.customer_manager}：请核对附件1 的团队", ("unit", "integrated"))
 
 
 # --- 二、服务目标：时间 ----------------------------------------------------------------------------
@@ -241,8 +290,18 @@ def _duties(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
 @check("time-limit")
 def _time_limit(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
     if facts.working_days > facts.limit_days:
-        yield (f"从受理到接电 {facts.working_days} 个工作日，超过{facts.kind_text} "
-               f"{facts.limit_days} 个工作日的时限 {facts.over_limit} 个工作日", ("timeline", "energized"))
+        yield (f"从受理到接电 {facts.working_days} 个工作日，超过{facts.kind_text} {facts.limit_days} 天的时限 "
+               f"{facts.over_limit} 天（按工作日计）", ("timeline", "energized"))
+
+
+@check("time-limit-calendar")
+def _time_limit_calendar(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
+    """通知二（二） says 天; the 附件3 template counts 工作日: within one and over the other, the
+    company sees both."""
+    if facts.working_days <= facts.limit_days < facts.calendar_days:
+        yield (f"接电周期 {facts.working_days} 个工作日，在{facts.kind_text} {facts.limit_days} 天的时限内；"
+               f"按日历日为 {facts.calendar_days} 天，超过 {facts.limit_days} 天（通知二（二）只说“天”，"
+               "casegen 按附件3 模板计工作日）", ("timeline", "energized"))
 
 
 @check("energize-same-day")
@@ -283,8 +342,14 @@ def _permit_by(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit
 
 @check("permit-by-unstated")
 def _permit_by_unstated(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
-    if case.project.kind.digs and case.project.permit_by is None:
-        yield "未填写：掘路工程须写明行政审批由谁办理，才能核验“零审批”", ("project", "permit_by")
+    if (case.project.kind.digs or case.timeline.permit is not None) and case.project.permit_by is None:
+        yield "未填写：有行政审批的工程须写明由谁办理，才能核验“零审批”", ("project", "permit_by")
+
+
+@check("survey-missing")
+def _survey_missing(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
+    if case.project.kind.has_works and case.timeline.surveyed is None:
+        yield "未填写：有外线工程一般要现场勘查（附件3 内部环节 2），没有时请核对", ("timeline", "surveyed")
 
 
 # --- 成本 ---------------------------------------------------------------------------------------
@@ -305,6 +370,19 @@ def _customer_cost(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable
     if cost is not None and cost > 0:
         yield (f"为 {number_text(cost)} 元：红线外工程应由供电企业出资，客户零投资",
                ("project", "customer_cost_yuan"))
+
+
+@check("cost-words")
+def _cost_words(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
+    cost = case.project.customer_cost_yuan
+    if cost:
+        return
+    stated = "写客户出资 0 元" if cost == 0 else "没有写客户出资（即零投资）"
+    for key in ("steps", "time", "cost"):
+        paid = spoken_payment(getattr(case.feedback, key))
+        if paid:
+            yield (f"中客户说“{paid}”，案例却{stated}：请核实客户是否出资，如实填写 customer_cost_yuan",
+                   ("feedback", key))
 
 
 @check("cost-utility")
@@ -358,25 +436,40 @@ def _normalise_address(address: str) -> str:
     return re.sub(r"[\s\-－—·]", "", address)
 
 
-FOLDER_RULES: tuple[tuple[str, KeyPath, str, Callable[[Case], str]], ...] = (
-    ("duplicate-account", ("customer", "account_no"), "户号", lambda c: c.customer.account_no),
-    ("one-address", ("customer", "address"), "用电地址",
-     lambda c: _normalise_address(c.customer.address)),
-)
+def _group(case_files: list[CaseFile], key: Callable[[Case], object]) -> Iterator[list[CaseFile]]:
+    groups: defaultdict[object, list[CaseFile]] = defaultdict(list)
+    for case_file in case_files:
+        groups[key(cast(Case, case_file.case))].append(case_file)  # typed cases only
+    yield from (group for group in groups.values() if len(group) > 1)
+
+
+def _others(group: list[CaseFile], case_file: CaseFile) -> str:
+    return "、".join(str(o.path) for o in group if o is not case_file)
 
 
 def check_folder(case_files: list[CaseFile]) -> list[Finding]:
-    """Rules across cases: one 户号 once, one address one customer."""
+    """Rules across cases (通知一 “一址一户”): one project one case (the same 户号, business type
+    and acceptance date); one address, one enterprise; one enterprise at one address, one
+    metering set. A 新装 and a later 增容 of one customer at one address are two true cases."""
     findings = []
-    for rule_id, key_path, what, value_of in FOLDER_RULES:
-        groups: defaultdict[str, list[CaseFile]] = defaultdict(list)
-        for case_file in case_files:
-            groups[value_of(cast(Case, case_file.case))].append(case_file)  # typed cases only
-        for value, group in groups.items():
-            if len(group) < 2:
-                continue
-            for case_file in group:
-                others = "、".join(str(o.path) for o in group if o is not case_file)
-                message = f"与 {others} 的{what}相同（{value}）"
-                findings.append(make_finding(rule_id, message, case_file, key_path))
+    for group in _group(case_files, lambda c: (c.customer.account_no, c.application.business_type,
+                                               c.timeline.accepted)):
+        for case_file in group:
+            case = cast(Case, case_file.case)
+            findings.append(make_finding("duplicate-account", f"与 {_others(group, case_file)} 是同一个项目（户号 "
+                                         f"{case.customer.account_no}、{case.application.business_type}、受理于 "
+                                         f"{case.timeline.accepted}）", case_file, ("customer", "account_no")))
+    for group in _group(case_files, lambda c: _normalise_address(c.customer.address)):
+        names = sorted({cast(Case, c.case).customer.name for c in group})
+        accounts = sorted({cast(Case, c.case).customer.account_no for c in group})
+        for case_file in group:
+            case = cast(Case, case_file.case)
+            if len(names) > 1:
+                findings.append(make_finding("one-address", f"与 {_others(group, case_file)} 的用电地址相同（"
+                                             f"{case.customer.address}），户名却不同（{'、'.join(names)}）：一个用电地址"
+                                             "应对应一个低压小微企业", case_file, ("customer", "address")))
+            elif len(accounts) > 1:
+                findings.append(make_finding("one-meter", f"与 {_others(group, case_file)} 是同一企业、同一用电地址，"
+                                             f"却有 {len(accounts)} 个户号（{'、'.join(accounts)}）：原则上只安装一套"
+                                             "计量装置", case_file, ("customer", "account_no")))
     return findings

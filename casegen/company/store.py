@@ -98,7 +98,7 @@ TABLES = ("callbacks", "changes", "evidence", "projects", "cases", "revisions", 
 # changes are flagged 须核查 (DESIGN.md §11: dates, costs, 户号, capacity, the customer's words)
 FIELDS = {
     "account": "户号", "customer": "户名", "kind": "工程类别", "business_type": "业务类型",
-    "capacity_kw": "申请容量（千瓦）", "accepted": "受理日期", "surveyed": "勘查日期", "works_started": "工程开始日期",
+    "capacity_kw": "申请容量（千瓦）", "accepted": "受理日期", "surveyed": "勘查日期", "works_started": "施工开始日期",
     "completed": "竣工日期", "energized": "装表接电日期", "working_days": "接电周期（工作日）",
     "limit_days": "时限（天）", "cost_wan": "工程费用（万元）", "customer_cost_yuan": "客户出资（元）",
     "funding": "工程资金来源", "permit_by": "行政审批办理方", "contacts": "交互次数",

@@ -25,7 +25,7 @@ from casegen.base.errors import CaseError, Finding
 from casegen.base.policy import NOTICE
 from casegen.base.templating import jinja_environment, template_problem
 from casegen.base.writing import atomic_path
-from casegen.case.derive import Facts, day_text, number_text
+from casegen.case.derive import Facts, address_text, capacity_note, day_text, number_text, use_text
 from casegen.case.model import Case
 from casegen.checks.evidence import GENERATED, MISSING, NOT_APPLICABLE, PROVIDED, Item
 
@@ -96,11 +96,12 @@ def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, phot
     return {
         "name": customer.name,
         "account_no": customer.account_no,
-        "address": customer.address,
+        "address": address_text(customer.address),
         "company": case.unit.company,
         "business_type": application.business_type,
         "capacity": number_text(application.capacity_kw),
-        "use": f"{customer.industry}、{customer.purpose}",
+        "capacity_note": capacity_note(case),
+        "use": use_text(case),
         "applied_on": day_text(application.date, with_year=True),
         "energized_on": day_text(case.timeline.energized, with_year=True),
         "kind_text": facts.kind_text,
@@ -129,7 +130,8 @@ def target_note_text(finding) -> str:
     told = re.sub(r" ?(\d{4})-(\d{2})-(\d{2}) ?",
                   lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", told)  # dates as the text writes them
     clause = finding.clause
-    return f"【核验提示】{told}（{NOTICE} {clause.section}：“{clause.words}”）"
+    cited = f"{NOTICE} {clause.section}：“{clause.words}”" if clause.quoted else clause.section
+    return f"【核验提示】{told}（{cited}）"
 
 
 def _target_note(finding):

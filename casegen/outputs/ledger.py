@@ -21,7 +21,6 @@ from casegen.base.collation import pinyin_key
 from casegen.base.errors import Finding
 from casegen.base.policy import FindingClass
 from casegen.case.calendar import WorkCalendar
-from casegen.case.derive import first_works_day
 from casegen.case.model import KINDS as KIND_NAMES
 from casegen.case.model import Timeline, as_date_range, parse_bool, parse_date, parse_number
 
@@ -188,7 +187,8 @@ def _quietly(kind: Conversion, value):
 
 
 def _spans(timeline: Timeline | None, calendar: WorkCalendar, days: str) -> tuple:
-    """全流程时长 and 配套工程时长, each from its first day (not counted) to its last (counted)."""
+    """全流程时长 (受理 to 装表送电) and 配套工程时长 (工程实施时间 to 工程竣工时间), each from its
+    first day (not counted) to its last (counted)."""
     if timeline is None:
         return None, None
 
@@ -196,8 +196,9 @@ def _spans(timeline: Timeline | None, calendar: WorkCalendar, days: str) -> tupl
         if start is None or end is None or end < start:
             return None
         return calendar.working_days(start, end) if days == "working" else (end - start).days
-    works_end = timeline.construction.end if timeline.construction else None
-    return span(timeline.accepted, timeline.energized), span(first_works_day(timeline), works_end)
+    construction = timeline.construction  # 配套工程时长 from the two columns the sheet shows
+    works = span(construction.start, construction.end) if construction else None
+    return span(timeline.accepted, timeline.energized), works
 
 
 def cells_of(case_file, calendar: WorkCalendar, *, days: str = "working") -> dict[str, Any]:

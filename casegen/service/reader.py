@@ -93,7 +93,8 @@ def read_one(document: Path, out_dir: Path, calendar: WorkCalendar) -> ReadResul
         else:
             result.findings.append(finding)
     timeline = {key[1]: value for key, value in read.values.items() if key[0] == "timeline"}
-    result.findings += claim_findings(read.claims, timeline, calendar, document)
+    words = {key[1]: value for key, value in read.values.items() if key[0] == "feedback"}
+    result.findings += claim_findings(read.claims, timeline, calendar, document, words)
     for key, value in read.guessed.items():
         result.findings.append(Finding("read-guess", f"{'.'.join(key)}（{label_of(key)}）= {brief(value.value)}："
                                        f"推测，{value.guess}；原文「{value.source}」", target))

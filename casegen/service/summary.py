@@ -50,6 +50,8 @@ def _slim(case_file, items) -> _Slim:
     return _Slim(case_file.path, SimpleNamespace(
         customer=SimpleNamespace(name=case.customer.name, account_no=case.customer.account_no,
                                  address=case.customer.address),
+        application=SimpleNamespace(business_type=case.application.business_type),
+        timeline=SimpleNamespace(accepted=case.timeline.accepted),
         evidence=SimpleNamespace(photos=[SimpleNamespace(stage=p.stage) for p in case.evidence.photos])),
         {key: case_file.line_of(key) for key in keys})
 
