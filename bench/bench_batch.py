@@ -48,7 +48,7 @@ def stage_medians(cases: Path) -> dict[str, float]:
     from casegen.checks.evidence import checklist
     from casegen.outputs.document import Picture, render_docx
     from casegen.outputs.sketch import WIDTH_MM, SketchInput, draw
-    from casegen.service.cases import output_stems, prepare
+    from casegen.service.cases import assess, output_stems
     from casegen.service.documents import marked_photos
 
     calendar = WorkCalendar()
@@ -58,7 +58,7 @@ def stage_medians(cases: Path) -> dict[str, float]:
         out = Path(name)
         for path in paths:
             t0 = time.perf_counter()
-            case_file = prepare(path, calendar)
+            case_file = assess(path, calendar)
             t1 = time.perf_counter()
             stem = output_stems([case_file])[0]
             png = draw(SketchInput.from_case(case_file.case), out / f"{stem}.png")

@@ -18,7 +18,7 @@ TARGET_ROWS_PER_S = 5_000
 def make_table(path: Path, rows: int) -> None:
     from openpyxl import Workbook
 
-    from casegen.outputs.ledger import HEADERS
+    from casegen.case.annex2 import HEADERS
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("附件2")
@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     args = parser.parse_args()
-    from casegen.outputs.ledger_import import import_table
+    from casegen.outputs.imported import import_table
 
     with tempfile.TemporaryDirectory() as folder:
         table = Path(folder) / "附件2.xlsx"

@@ -43,11 +43,10 @@ from pathlib import Path
 from casegen.base.errors import CaseError, Finding
 from casegen.base.policy import FindingClass, Product, gate
 from casegen.case.reading import CaseFile
-from casegen.outputs.summary import CaseSummary, Overview
-from casegen.service.cases import Run, open_calendar, prepare
+from casegen.service.cases import Run, assess, open_calendar
 from casegen.service.cases import validate as validate_cases
 from casegen.service.documents import Rendered, render_case
-from casegen.service.summary import summarize
+from casegen.service.summary import CaseSummary, Overview, summarize
 
 __all__ = ["CaseError", "CaseFile", "CaseSummary", "Finding", "FindingClass", "Overview", "Product", "Rendered",
            "Run", "gate", "load_case", "render_case", "summarize", "validate"]
@@ -56,7 +55,7 @@ __all__ = ["CaseError", "CaseFile", "CaseSummary", "Finding", "FindingClass", "O
 def load_case(path: Path, *, calendar_file: Path | None = None) -> CaseFile:
     """One case file read, typed, derived and checked; never raises for a bad case (its
     problems are findings). Days count in the calendar beside the case or `calendar_file`."""
-    return prepare(Path(path), open_calendar([Path(path)], calendar_file))
+    return assess(Path(path), open_calendar([Path(path)], calendar_file))
 
 
 def validate(paths: list[Path], *, calendar_file: Path | None = None) -> Run:

@@ -89,7 +89,7 @@ def write_case(folder: Path, data: dict, name: str = "case.yaml") -> Path:
 def to_pdf(docx_files: list[Path], out_dir: Path) -> list[Path]:
     """PDFs as `render --pdf` makes them: casegen's faces, through this process's kept-alive
     LibreOffice (started once for the whole test session)."""
-    from casegen.outputs.pdf import to_pdf as convert
+    from casegen.office.pdf import to_pdf as convert
 
     assert shutil.which("soffice"), "LibreOffice (soffice) is required: apt-get install libreoffice-writer-nogui"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -64,7 +64,7 @@ def test_redacted_copy_hides_personal_data_everywhere(tmp_path, examples):
 
 
 def test_redacted_sketch_draws_no_account_or_phone(examples):
-    from casegen.outputs.redact import redact
+    from casegen.case.redact import redact
     from casegen.outputs.sketch import SketchInput, draw_figure, drawn
 
     for path, account, phone in zip(example_paths(examples), ACCOUNTS, PHONES, strict=True):

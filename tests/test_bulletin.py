@@ -19,9 +19,9 @@ from openpyxl import Workbook, load_workbook
 from casegen.base.period import Period
 from casegen.cli import main
 from casegen.company import store as st
-from casegen.company.callbacks import allocation
+from casegen.company.calls import allocation
 from casegen.service.bulletin import bulletin
-from casegen.service.callbacks import callbacks_sample
+from casegen.service.calls import callbacks_sample
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 START = dt.date(2025, 3, 3)  # a Monday: two fortnights, 03-03—03-16 and 03-17—03-30

@@ -21,7 +21,7 @@ from casegen.checks.evidence import BROKEN, MISSING, NOT_APPLICABLE, PROVIDED, c
 from casegen.checks.files import inspect_file
 from casegen.cli import main
 from casegen.outputs.photos import prepare_photo
-from casegen.service.cases import prepare
+from casegen.service.cases import assess
 from casegen.service.evidence import check_evidence
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -31,7 +31,7 @@ def with_evidence(tmp_path, data: dict, files: dict[str, bytes]):
     for name, blob in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(blob)
-    return prepare(write_case(tmp_path, data), WorkCalendar())
+    return assess(write_case(tmp_path, data), WorkCalendar())
 
 
 def jpeg_bytes(size=(400, 300), colour=(120, 160, 200)) -> bytes:
@@ -53,7 +53,7 @@ def test_the_system_orders_are_named_in_the_templates_words(tmp_path):
 
 
 def test_no_works_means_no_estimate_and_no_permit(tmp_path, examples):
-    case_file = prepare(example_paths(examples)[0], WorkCalendar())
+    case_file = assess(example_paths(examples)[0], WorkCalendar())
     items = items_by_name(case_file)
     for name in ("工程概算封面", "编制说明", PERMIT):
         assert items[name].status == NOT_APPLICABLE and not items[name].required
@@ -126,7 +126,7 @@ def test_symlink_leaving_the_folder_is_a_finding(tmp_path):
     (case_dir / "evidence" / "link.pdf").symlink_to(outside)
     data = load_valid()
     data["evidence"] = {"system_orders": {"energizing": "evidence/link.pdf"}}
-    case_file = prepare(write_case(case_dir, data), WorkCalendar())
+    case_file = assess(write_case(case_dir, data), WorkCalendar())
     items, findings = check_evidence(case_file)
     broken = [f for f in findings if f.rule == "evidence-broken"]
     assert len(broken) == 1 and "案例文件夹之外" in broken[0].message
@@ -288,7 +288,7 @@ def test_a_listed_photo_is_required_evidence_so_a_broken_one_fails_check(tmp_pat
 
 
 def test_the_sketch_row_names_the_file_render_writes_and_counts_as_provided(examples):
-    case_file = prepare(example_paths(examples)[2], WorkCalendar())
+    case_file = assess(example_paths(examples)[2], WorkCalendar())
     items, _ = check_evidence(case_file)
     sketch = next(i for i in items if i.name == SKETCH)
     assert sketch.file == "重庆沙坪坝区顺达汽车维修有限公司_工程建设简图.png"

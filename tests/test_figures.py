@@ -1,4 +1,4 @@
-"""Figures a 客服中心 can sign (DESIGN.md §11): every figure of the bulletin recomputed in the test,
+"""Figures a 客服中心 can sign (company.bulletin's declarations): every figure of the bulletin recomputed in the test,
 independently of the bulletin's code — from the 附件2 rows the test wrote, from `validate --json`
 and `check --json` of the stored case files, from the receipt times and the fixed calendar — and
 the scenarios a 客服中心 official met, each with its figure worked out by hand."""
@@ -24,9 +24,9 @@ from openpyxl import Workbook, load_workbook
 
 from casegen.base.collation import pinyin_key
 from casegen.base.period import Period
+from casegen.case.annex2 import HEADERS
 from casegen.cli import main
 from casegen.company import store as stored
-from casegen.outputs.ledger import HEADERS
 from casegen.service.booklet import store_cases
 from casegen.service.bulletin import bulletin
 

@@ -22,7 +22,7 @@ from casegen.case.calendar import WorkCalendar
 from casegen.cli.texts import case_summary, text_report
 from casegen.outputs.ledger import cells_of
 from casegen.outputs.sketch import SketchInput, layout
-from casegen.service.cases import customer_name, prepare
+from casegen.service.cases import assess, customer_name
 from casegen.service.evidence import check_evidence
 
 MUTANTS = int(os.environ.get("CASEGEN_FUZZ", "2000"))
@@ -69,7 +69,7 @@ def exercise(path, calendar) -> None:
     """Everything that reads a case, as the commands do; findings are fine, exceptions are not."""
     from casegen.outputs.document import context
 
-    case_file = prepare(path, calendar)
+    case_file = assess(path, calendar)
     text_report([case_file])
     case_summary(case_file)
     if case_file.raw is not None:

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from casegen.case.annex2 import HEADERS as COLUMNS
 from casegen.cli import main
-from casegen.outputs.ledger import HEADERS as COLUMNS
 
 
 def table(tmp_path, rows, *, columns=COLUMNS, title_rows=0, merge=None):

@@ -1,6 +1,7 @@
-"""The shape of the code (DESIGN.md §7, §10), read from the imports of every module.
+"""The shape of the code (docs/ARCHITECTURE.md), read from the imports of every module.
 
-Layers, lowest first: base → case → checks → outputs → company → service → the faces (cli, web).
+Layers, lowest first: base → case → checks → inputs (readers) and office (LibreOffice) → outputs
+(writers) → company → service → the faces (cli, web). See docs/ARCHITECTURE.md.
 A module imports its own layer or lower ones; a face reaches the work only through the service
 (it may read the shared vocabulary and the case's declarations, never a check or an output);
 the web face never imports the command line. No module uses another module's private names.
@@ -15,8 +16,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "casegen"
-RANKS = {"base": 0, "case": 1, "checks": 2, "outputs": 3, "company": 4, "service": 5, "cli": 6, "web": 6}
-TOP = 7  # casegen/__init__.py, __main__.py and the public API sit over everything
+RANKS = {"base": 0, "case": 1, "checks": 2, "inputs": 3, "office": 3, "outputs": 4, "company": 5, "service": 6,
+         "cli": 7, "web": 7}
+TOP = 8  # casegen/__init__.py, __main__.py and the public API sit over everything
 FACE_MAY_IMPORT = {"base", "case", "service", "web"}  # `casegen serve` starts the web face
 LAZY_CALLS = {"lazy_import"}  # casegen.base.lazy: an import written as a call, still an import
 
@@ -127,8 +129,18 @@ def test_no_module_uses_another_modules_private_names():
     assert private_uses() == []
 
 
+def test_readers_write_nothing():
+    """inputs/ reads what someone else made; writing is the writers' (outputs/, the service)."""
+    writers = [f"{name}:{node.lineno}" for name, path in modules().items() if layer(name) == "inputs"
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if (isinstance(node, ast.ImportFrom) and node.module == "casegen.base.writing")
+               or (isinstance(node, ast.Attribute) and node.attr in ("write_text", "write_bytes", "save"))]
+    assert writers == []
+
+
 @pytest.mark.parametrize(("source", "target", "told"), [
     ("casegen.case.model", "casegen.checks.rules", "a lower layer imports a higher one"),
+    ("casegen.inputs.ledger", "casegen.outputs.ledger", "a lower layer imports a higher one"),
     ("casegen.checks.rules", "casegen.outputs.document", "a lower layer imports a higher one"),
     ("casegen.outputs.report_page", "casegen.service.summary", "a lower layer imports a higher one"),
     ("casegen.cli.render", "casegen.outputs.document", "a face reaches past the service"),

@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 from conftest import load_valid, write_case
 
+from casegen.case.annex2 import COLUMNS
 from casegen.cli import main
-from casegen.outputs.ledger import COLUMNS
 
 # 附件2 of the notice, copied from the seed
 ANNEX_2 = ("供电单位", "所在单位", "户号", "户名", "用电地址", "联系电话", "申请方式", "是否小微企业",

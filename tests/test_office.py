@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 
 from casegen.base.errors import PdfFailed
 from casegen.cli import main
-from casegen.outputs.office import uno_python
-from casegen.outputs.pdf import office_for_run, to_pdf
+from casegen.office.libreoffice import uno_python
+from casegen.office.pdf import office_for_run, to_pdf
 
 GOOD_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 

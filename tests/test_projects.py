@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from casegen.case.annex2 import HEADERS, split_works_cell, works_cell
 from casegen.case.calendar import WorkCalendar
 from casegen.case.model import Kind
 from casegen.case.project import KIND_NAMED, KIND_NO_WORKS_SHOWN, KIND_WORDS, ProjectRow, project_facts, row_kind
 from casegen.case.record import CaseRecord
 from casegen.checks.projects import check_row, duplicate_rows, match_cases
-from casegen.outputs.ledger import HEADERS, split_works_cell, works_cell
-from casegen.outputs.ledger_import import project_of, read_ledger
+from casegen.inputs.ledger import project_of, read_ledger
 
 CALENDAR = WorkCalendar()
 SHEET = Path("附件2.xlsx")

@@ -19,8 +19,8 @@ from test_rules import valid_cases
 from casegen.case.calendar import WorkCalendar
 from casegen.case.derive import address_text
 from casegen.cli import main
-from casegen.outputs.document_import import NotACase, read_document
-from casegen.service.cases import prepare
+from casegen.inputs.handmade import NotACase, read_document
+from casegen.service.cases import assess
 from casegen.service.documents import render_case
 
 CALENDAR = WorkCalendar()
@@ -31,7 +31,7 @@ CALENDAR = WorkCalendar()
 def test_every_document_casegen_renders_reads_back_to_its_facts(tmp_path_factory, data):
     folder = tmp_path_factory.mktemp("case")
     path = write_case(folder, data)
-    case_file = prepare(path, CALENDAR)
+    case_file = assess(path, CALENDAR)
     document = render_case(path, folder / "out", calendar=CALENDAR).outputs[0]
     read = read_document(document)
     got = {key: value.value for key, value in read.values.items()}

@@ -17,7 +17,7 @@ from casegen.case.derive import derive
 from casegen.case.model import build_case
 from casegen.case.reading import CaseFile
 from casegen.checks.rules import check_case
-from casegen.service.cases import gather, prepare
+from casegen.service.cases import assess, gather
 
 CALENDAR = WorkCalendar()
 
@@ -144,7 +144,7 @@ CHECKED_ELSEWHERE = {"load", "duplicate-key", "too-long", "control-char", "contr
                      "ledger-pending", "ledger-stated-days"}  # test_projects.py
 
 # The policy, written out here and not imported, so that demoting a rule or changing what it
-# stops fails this test (DESIGN.md §8). R: render, D: draw (when the sketch's data is at fault),
+# stops fails this test (the README's 核验结论). R: render, D: draw (when the sketch's data is at fault),
 # V: validate exit 1, C: check exit 1.
 POLICY = """
 load                 数据错误 RDV
@@ -305,7 +305,7 @@ def test_messages_name_the_values(tmp_path):
     data = load_valid()
     _late(data)
     path = write_case(tmp_path, data)
-    finding, = prepare(path, CALENDAR).findings
+    finding, = assess(path, CALENDAR).findings
     assert str(finding).startswith(f"{path}:")
     # by hand: Apr 30 (1), May 6–30 (19), Jun 3–30 less Dragon Boat Jun 2 (20)
     assert "从受理到接电 40 个工作日，超过有外线有掘路工程 15 天的时限 25 天（按工作日计）" in str(finding)

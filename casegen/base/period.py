@@ -40,7 +40,7 @@ FIRST_FORTNIGHT = dt.date(2019, 11, 4)  # the first Monday the notice was in for
 
 @dataclass(frozen=True)
 class Fortnights:
-    """The two-weekly reporting calendar (DESIGN.md §11): fixed periods of 14 days from `first`,
+    """The two-weekly reporting calendar (declared in company.bulletin): fixed periods of 14 days from `first`,
     whatever any query asks, so a package's on-time verdict never depends on the question."""
 
     first: dt.date = FIRST_FORTNIGHT

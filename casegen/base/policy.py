@@ -1,5 +1,5 @@
 """What every finding means, declared once: its class, severity, what it stops and the clause of
-渝电营〔2019〕32号 it applies (DESIGN.md §8).
+渝电营〔2019〕32号 it applies (the README's 核验结论).
 
 Each finding casegen makes is made through one of these declarations (`errors.Finding` looks its
 rule up here), and one function, `gate`, decides what a set of findings stops. `casegen rules`,
@@ -29,7 +29,7 @@ class Severity(StrEnum):
 
 
 class FindingClass(StrEnum):
-    """The five classes of DESIGN.md §8, in the order reports show them."""
+    """The five classes of the README's 核验结论, in the order reports show them."""
 
     DATA = "数据错误"
     SCOPE = "适用范围"
@@ -50,7 +50,7 @@ class Product(StrEnum):
 STOPS_LABELS = {Product.RENDER: "不生成文档", Product.DRAW: "不画简图（仅简图所需的数据有误时）",
                 Product.VALIDATE: "validate 退出码 1", Product.CHECK: "check 退出码 1"}
 
-# What each class stops, as DESIGN.md §8 and the issue "Verdicts an auditor can trust" set it.
+# What each class stops, as the README's 核验结论 table sets it.
 CLASS_POLICY: dict[FindingClass, tuple[Severity, frozenset[Product]]] = {
     FindingClass.DATA: (Severity.ERROR,
                         frozenset({Product.RENDER, Product.DRAW, Product.VALIDATE})),
@@ -86,7 +86,7 @@ class Clause:
         return f"{self.section}：“{self.words}”" if self.words else self.section
 
 
-CONTRACT = Clause("案例文件约定", "")  # casegen's own contract (DESIGN.md §3), not the notice
+CONTRACT = Clause("案例文件约定", "")  # casegen's own contract (the README's 案例文件的键), not the notice
 SCOPE = Clause("通知一", "本办法适用于重庆市需用容量在 160 千伏安/千瓦及以下的零星非居民客户申请新装、增容用电业务")
 VOLTAGE = Clause("通知一", "用电类别非居民，供电电压为 0.4 千伏及以下")
 CATEGORY = Clause("通知一", "用电主体非居民")

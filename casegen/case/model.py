@@ -1,4 +1,5 @@
-"""The case file contract (DESIGN.md §3): every field typed, labelled in Chinese and documented once.
+"""The case file contract (the README's 案例文件的键): every field typed, labelled in Chinese and
+documented once.
 
 Values arrive as text from `load`; the types here decide what they mean. The labels and examples
 declared with each field feed the error messages, the scaffold (`casegen new`) and the README table.

@@ -1,7 +1,7 @@
 """One case file read and typed: load (YAML with its lines) → model (the contract), and the
 case files of a folder. A case file always comes back as a `CaseFile`: its findings say what is
 wrong, and `policy.gate` decides what they stop. The checks (casegen.checks) add theirs; the
-service (`service.cases.prepare`) runs the stages in order. Nothing here prints."""
+service (`service.cases.assess`) runs the stages in order. Nothing here prints."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from casegen.base.policy import FindingClass, Severity
 from casegen.case.derive import Facts
 from casegen.case.model import CALLBACK_POINTS, Case
 
-# The service targets other than the time limit (DESIGN.md §11), by the rule that reports each
+# The service targets other than the time limit, by the rule that reports each (company.bulletin
+# declares what each counts for)
 OTHER_TARGETS = {
     "energize-same-day": "未在完工当日接电",
     "cost-customer": "客户出资",

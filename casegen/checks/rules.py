@@ -162,7 +162,7 @@ def _channel(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]:
                f"网上国网 casegen 视同掌上电力）：按{treated}申请核对实证材料", ("application", "channel"))
 
 
-# 附件3's “市-区-镇/路-门牌” is the order of the parts, hyphens or none (DESIGN.md, corrections)
+# 附件3's “市-区-镇/路-门牌” is the order of the parts, hyphens or none (the README's 口径: the notice read again)
 _ADDRESS_ORDER = re.compile(r"^.+?[市州]"  # 重庆市
                             r".*?[区县]"  # 渝中区 / 城口县 (a 自治县 too)
                             r".*?(?:镇|乡|街道|街|路|道|巷|村|社区|园|广场)"  # 民族路 / 井口镇 / 悦来街道

@@ -10,7 +10,7 @@ from pathlib import Path
 from casegen.base.errors import UsageError
 from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, period_arguments, period_of, xlsx_target
-from casegen.service.callbacks import callbacks_record, callbacks_sample, stated_of
+from casegen.service.calls import callbacks_record, callbacks_sample, stated_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,10 +17,9 @@ from casegen.cli.common import (
     print_stopped,
     print_template_problems,
 )
-from casegen.cli.pdf import pdf_ready
 from casegen.cli.texts import finding_line
 from casegen.service.batch import FAILED, RENDERED, SKIPPED, Outcome
-from casegen.service.documents import check_template, render
+from casegen.service.documents import render
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,19 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.template and not args.template.is_file():
         raise UsageError(f"找不到模板文件：{args.template}")
-    if args.template:
-        problems = check_template(args.template)
-        print_template_problems(args.template, problems)
-        if problems:
-            return EXIT_FINDINGS
     if args.jobs < 1:
         raise UsageError(f"--jobs 应为正整数，实际为 {args.jobs}")
-    if args.pdf and not pdf_ready():
-        return EXIT_FINDINGS
     progress = Progress()
     produced = render(args.paths, args.out, template=args.template, calendar_file=args.calendar, pdf=args.pdf,
                       redact=args.redact, jobs=args.jobs, force=args.force, progress=progress)
     progress.close()
+    if produced.template_problems:
+        print_template_problems(args.template, produced.template_problems)
+        return EXIT_FINDINGS
+    if produced.pdf_missing:
+        print(produced.pdf_missing, file=sys.stderr)
+        return EXIT_FINDINGS
     for outcome in produced.outcomes:
         if outcome.status == FAILED:
             print(printable(f"✗ {outcome.path}：{outcome.reason}"), file=sys.stderr)
@@ -70,7 +68,9 @@ class Progress:
         self.total, self.done = 0, 0
         self.bar = sys.stderr.isatty()
 
-    def start(self, stopped: dict, total: int) -> None:
+    def start(self, stopped: dict, total: int, notes: list[str]) -> None:
+        for note in notes:  # what the PDF's LibreOffice substitutes, or that it is slow
+            print(printable(f"! {note}"), file=sys.stderr)
         print_stopped(stopped)
         self.total = total
 

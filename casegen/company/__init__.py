@@ -1,1 +1,2 @@
-"""The company's half (DESIGN.md §9): submission packages from the units, and the store that receives them."""
+"""The company's half (notice 四（二）2–3; docs/ARCHITECTURE.md): submission packages from the
+units, and the store that receives them."""

@@ -1,6 +1,6 @@
 """The 客服中心's bulletin (定期通报, notice 四（二）2): each unit's figures for a range of days,
 read from the store, ranked by a declared order. What each figure means is declared once here,
-as DESIGN.md §11 has it; the README prints the same declarations.
+and the README's 客服中心指南 prints the same declarations.
 
 - Two streams. The projects are the rows of the units' 附件2 (every project, 全口径); the
   typical cases are the case folders of the packages. Time and cost figures are over the
@@ -291,7 +291,7 @@ class UnitFigures:
         return [f for f in self.fortnights if f.status == status]
 
     def figures(self) -> dict:
-        """The figures as `bulletin --json` prints them (DESIGN.md §11)."""
+        """The figures as `bulletin --json` prints them (the figures declared above)."""
         within, judged = self.within
         complete, cases = self.evidence
         return {"unit": self.unit, "projects": len(self.projects), "within_limit": within, "judged": judged,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from casegen.base.layout import BulletinDocument, Section, Share, Table
 from casegen.base.policy import RULES
 from casegen.company.bulletin import (
     LATE,
@@ -21,7 +22,6 @@ from casegen.company.bulletin import (
     unit_disagrees,
 )
 from casegen.company.store import CASE
-from casegen.outputs.tables import BulletinDocument, Section, Share, Table
 
 ISSUER = "国网重庆市电力公司客户服务中心"
 TITLE = "关于低压小微企业获得电力数据核查情况的通报"

@@ -1,7 +1,7 @@
 """What the store records of a package, made from what casegen read of it: each typical case
 from its summary and typed record (the same path as `validate` and `check`, never the file's
 raw text), and each project from its 附件2 row (the same reader as `casegen import`), the two
-matched by 户号 (DESIGN.md §11)."""
+matched by 户号 (company.bulletin declares what each figure counts)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from casegen.base.policy import FindingClass
 from casegen.case.calendar import WorkCalendar
 from casegen.case.project import ProjectRow, overdue, project_facts
 from casegen.case.record import CaseRecord
+from casegen.case.summary import CaseSummary
 from casegen.checks.projects import check_row, duplicate_rows, match_cases
 from casegen.company.store import CaseFacts, ProjectFacts
-from casegen.outputs.summary import CaseSummary
 
 
 def _flag(value: bool | None) -> int | None:

@@ -95,7 +95,7 @@ CREATE INDEX IF NOT EXISTS changes_revision ON changes (revision_id);
 TABLES = ("callbacks", "changes", "evidence", "projects", "cases", "revisions", "periods", "units")
 
 # the facts compared between packages: column → Chinese name; those a true history never
-# changes are flagged 须核查 (DESIGN.md §11: dates, costs, 户号, capacity, the customer's words)
+# changes are flagged 须核查 (dates, costs, 户号, capacity, the customer's words: company.bulletin)
 FIELDS = {
     "account": "户号", "customer": "户名", "kind": "工程类别", "business_type": "业务类型",
     "capacity_kw": "申请容量（千瓦）", "accepted": "受理日期", "surveyed": "勘查日期", "works_started": "施工开始日期",

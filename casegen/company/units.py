@@ -1,6 +1,6 @@
 """The 客服中心's settings: the units it expects (a YAML list, or the 供电单位 of a 附件1 roster)
 and, in the YAML form, its reporting calendar — the first day of the two-weekly periods and the
-grace days after each (the company's choices, not the notice's: DESIGN.md §11)."""
+grace days after each (the company's choices, not the notice's: company.bulletin says so in every bulletin)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 
 from casegen.base.errors import UsageError, os_reason
 from casegen.base.period import FIRST_FORTNIGHT, Fortnights
-from casegen.outputs.roster import units_from_roster
+from casegen.inputs.roster import units_from_roster
 
 GRACE_DAYS = 3  # days after a period in which its package still counts as on time (casegen's default)
 MAX_GRACE_DAYS = 13

@@ -23,11 +23,11 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from casegen.base.collation import display_width
+from casegen.base.layout import BulletinDocument, Share, Table, cell_text
 from casegen.base.writing import atomic_path, write_text
 from casegen.outputs.document import default_template
 from casegen.outputs.report_page import svg_of
 from casegen.outputs.sketch import cjk_family
-from casegen.outputs.tables import BulletinDocument, Share, Table, cell_text
 from casegen.outputs.workbooks import FORMULA_STARTS
 
 TYPE_AREA_MM = 156  # A4 less the GB/T 9704 margins (28 + 26 mm)

@@ -1,5 +1,5 @@
-"""The 监督回访 call sheet: what each sampled case states (steps, days, the customer's cost) and
-empty columns for the call's result; read back once filled.
+"""The 监督回访 call sheet: what each sampled project states (steps, days, the customer's cost)
+and empty columns for the call's result (inputs.callsheet reads it back once filled).
 
 One sheet 回访清单: the header row frozen, columns wide enough for Chinese, 是/否 offered as a
 list, A4 landscape with the header repeated on every printed page; a second sheet 说明 says
@@ -11,24 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from casegen.base.collation import display_width
 from casegen.base.writing import atomic_path
+from casegen.inputs.callsheet import HEADERS, NOTES, RESULT, SHEET, STATED
 from casegen.outputs.workbooks import FORMULA_STARTS
 
-SHEET, NOTES = "回访清单", "说明"
-STATED = ("序号", "供电单位", "户名", "户号", "联系电话", "办理环节（案例所述）", "接电周期（案例所述）",
-          "客户出资（案例所述）")
-RESULT = ("回访日期", "回访人", "认可环节（是/否）", "认可时间（是/否）", "认可成本（是/否）", "客户原话")
-HEADERS = STATED + RESULT
 WIDTHS = {"序号": 6, "供电单位": 22, "户名": 30, "户号": 13, "联系电话": 14, "办理环节（案例所述）": 40,
           "接电周期（案例所述）": 22, "客户出资（案例所述）": 18, "回访日期": 12, "回访人": 10,
           "认可环节（是/否）": 10, "认可时间（是/否）": 10, "认可成本（是/否）": 10, "客户原话": 40}
-MAX_ROWS = 5_000
 
 
 @dataclass(frozen=True)
@@ -94,34 +89,6 @@ def write_call_sheet(rows: list[CallRow], target: Path, *, notes: list[str]) -> 
     with atomic_path(target) as temporary:
         book.save(temporary)
     return target
-
-
-def read_call_sheet(path: Path) -> list[tuple[int, dict[str, object]]]:
-    """The filled rows of a call sheet: (row number, cells by header). Formulas come back as
-    their text (starting with '='), for the caller to refuse. ValueError when it is not a call
-    sheet casegen made."""
-    try:
-        book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as e:  # openpyxl's many errors for a file that is not a workbook: one refusal
-        raise ValueError(f"不是可以打开的 .xlsx 表格（{type(e).__name__}）") from None
-    try:
-        if SHEET not in book.sheetnames:
-            raise ValueError(f"没有“{SHEET}”工作表：请使用 casegen callbacks sample 生成的清单")
-        rows = book[SHEET].iter_rows(values_only=True)
-        header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
-        missing = [h for h in ("供电单位", "户号", *RESULT) if h not in header]
-        if missing:
-            raise ValueError(f"缺少列：{'、'.join(missing)}")
-        found = []
-        for number, values in enumerate(rows, start=2):
-            if number > MAX_ROWS + 1:
-                raise ValueError(f"行数超过 {MAX_ROWS}")
-            cells = {h: v for h, v in zip(header, values, strict=False) if h}
-            if any(v not in (None, "") for v in cells.values()):
-                found.append((number, cells))
-        return found
-    finally:
-        book.close()
 
 
 def stated_days(working: int | None, limit: int | None) -> str:

@@ -32,8 +32,8 @@ from casegen.base.period import Period
 from casegen.base.policy import NOTICE, FindingClass
 from casegen.base.writing import atomic_path
 from casegen.case.model import KINDS
+from casegen.case.summary import CaseSummary, Overview
 from casegen.outputs.sketch import cjk_family
-from casegen.outputs.summary import CaseSummary, Overview
 from casegen.outputs.workbooks import FORMULA_STARTS
 
 SNAPSHOT_ID = "casegen-snapshot"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -13,7 +12,9 @@ from openpyxl.utils import get_column_letter
 
 from casegen.base.collation import display_width
 from casegen.base.writing import atomic_path
-from casegen.outputs.ledger import BY_HEADER, CYCLE, HEADERS, MARK_ERROR, WORKS, LedgerRow
+from casegen.case.annex2 import BY_HEADER, CYCLE, HEADERS, WORKS
+from casegen.inputs.roster import TeamRow
+from casegen.outputs.ledger import MARK_ERROR, LedgerRow
 
 ROSTER_COLUMNS = ("序号", "供电单位", "供电所", "服务片区（行政区域）", "是否营配融合", "营销客户经理",
                   "配电项目经理")
@@ -105,16 +106,6 @@ def _ledger_book(rows: list[LedgerRow], days: str):
     ):
         note.append([line])
     return book
-
-
-@dataclass(frozen=True)
-class TeamRow:
-    company: str
-    station: str
-    area: str
-    integrated: str
-    customer_manager: str
-    project_manager: str
 
 
 def write_roster(teams: list[TeamRow], target: Path) -> Path:

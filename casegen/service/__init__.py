@@ -17,8 +17,13 @@ returns values (results, findings, paths written) and prints nothing.
     receive         service.intake.receive / reindex packages verified and kept in the store
     store           service.store.store_listing      what the store holds
     bulletin        service.bulletin.bulletin        the ranked bulletin of a period
-    callbacks       service.callbacks.callbacks_sample / callbacks_record
+    callbacks       service.calls.callbacks_sample / callbacks_record   监督回访: a sample, the filled sheet
+    booklet         service.booklet.booklet / booklet_of_store  the 典型案例汇编 (PDF and .docx)
+    read            service.reader.read_documents    hand-made 附件3 documents to case files
+    history         service.history.case_history     a case's review history and state
+    users           service.users                    the workbench's users file
 
-`service.summary.summarize` reads a folder once for the tables and the workbench; `batch` runs
-documents in worker processes.
+`service.summary.summarize` reads a folder once for the tables and the workbench (and hands on
+`CaseSummary` and `Overview`, so that no face reaches past the service); `batch` runs
+documents in worker processes. docs/ARCHITECTURE.md shows the layers and the path of a command.
 """

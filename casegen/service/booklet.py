@@ -22,13 +22,13 @@ from casegen.base.policy import Product
 from casegen.base.writing import atomic_path, safe_name
 from casegen.case.model import Kind
 from casegen.case.reading import CaseFile
+from casegen.case.redact import redact
 from casegen.checks.history import APPROVED, read_history
 from casegen.company import bulletin as figures
 from casegen.company import package as pkg
 from casegen.company.bulletin_document import ISSUER as BULLETIN_ISSUER
+from casegen.office.pdf import to_pdf
 from casegen.outputs.booklet import SUMMARY_TITLE, BookletDocument, Cover, Layout, SummaryTable, pdf_layout
-from casegen.outputs.pdf import to_pdf
-from casegen.outputs.redact import redact
 from casegen.service.cases import customer_name, gather, open_calendar, output_stems
 from casegen.service.documents import render_one
 from casegen.service.store import EVER, open_store

@@ -12,8 +12,8 @@ from casegen.company import bulletin as figures
 from casegen.company.bulletin import MISSING, Bulletin
 from casegen.company.bulletin_document import ISSUER, document
 from casegen.company.units import read_company
+from casegen.office.pdf import to_pdf
 from casegen.outputs.bulletin import write_docx, write_html, write_xlsx
-from casegen.outputs.pdf import to_pdf
 from casegen.service.store import open_store, whole_period
 
 __all__ = ["ISSUER", "MISSING", "Issued", "bulletin"]

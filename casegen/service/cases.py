@@ -12,11 +12,11 @@ from casegen.base.writing import unique_names
 from casegen.case.calendar import WorkCalendar, find_calendar_file, load_calendar
 from casegen.case.derive import derive
 from casegen.case.reading import CaseFile, find_case_files, read_case, read_raw
+from casegen.case.redact import mask_account
 from casegen.checks.rules import check_case, check_folder
-from casegen.outputs.redact import mask_account
 
 
-def prepare(path: Path, calendar: WorkCalendar, *, text: str | None = None) -> CaseFile:
+def assess(path: Path, calendar: WorkCalendar, *, text: str | None = None) -> CaseFile:
     """Read a case (or `text` as if it were the file at `path`), type it, derive its facts and
     run the rules on it. Never raises for a bad case: an unreadable file or a broken contract
     comes back as findings on a CaseFile."""
@@ -69,7 +69,7 @@ def open_calendar(paths: list[Path], calendar_file: Path | None = None) -> WorkC
 def gather(paths: list[Path], calendar: WorkCalendar, *, across: bool = True) -> Run:
     """Load, type and check every case; folder-wide rules when `across`."""
     run = Run(files=find_case_files(paths))
-    run.cases = [prepare(path, calendar) for path in run.files]
+    run.cases = [assess(path, calendar) for path in run.files]
     if across:
         by_path = {c.path: c for c in run.cases}
         for finding in check_folder(run.typed):

@@ -10,11 +10,11 @@ from casegen.base.errors import CaseError, Finding, PdfFailed, os_reason
 from casegen.base.policy import FindingClass, Product
 from casegen.case.calendar import WorkCalendar, find_calendar_file
 from casegen.case.reading import CaseFile
+from casegen.case.redact import redact
 from casegen.checks.evidence import PROVIDED, checklist
 from casegen.checks.files import IMAGE_SUFFIXES
 from casegen.checks.template import check_template as template_problems
-from casegen.outputs.document import Picture, making_stamp, render_docx, stamp_of, target_note_text
-from casegen.outputs.pdf import (
+from casegen.office.pdf import (
     FONT_PACKAGES,
     ToolMissing,
     libreoffice,
@@ -23,12 +23,12 @@ from casegen.outputs.pdf import (
     substituted_faces,
     to_pdf,
 )
+from casegen.outputs.document import Picture, making_stamp, render_docx, stamp_of, target_note_text
 from casegen.outputs.photos import photo_width_mm, prepare_photo
-from casegen.outputs.redact import redact
 from casegen.outputs.sketch import WIDTH_MM, SketchInput
 from casegen.outputs.sketch import draw as draw_sketch
 from casegen.service.batch import FAILED, RENDERED, Outcome, remove_stale_temporaries, run_jobs
-from casegen.service.cases import Run, customer_name, gather, open_calendar, output_stems, prepare
+from casegen.service.cases import Run, assess, customer_name, gather, open_calendar, output_stems
 
 
 @dataclass
@@ -164,7 +164,7 @@ def render_job(job: Job) -> Outcome:
 class Progress(Protocol):
     """What a face shows while documents are made."""
 
-    def start(self, stopped: dict[Path, list[Finding]], total: int) -> None: ...
+    def start(self, stopped: dict[Path, list[Finding]], total: int, notes: list[str]) -> None: ...
 
     def step(self, outcome: Outcome, hints: list[Finding]) -> None: ...
 
@@ -177,6 +177,14 @@ class Produced:
     run: Run
     stopped: dict[Path, list[Finding]]
     outcomes: list[Outcome] = field(default_factory=list)
+    template_problems: list[Finding] = field(default_factory=list)  # a user's template not usable: nothing made
+    pdf_missing: str | None = None  # why no PDF can be made (nothing made)
+    pdf_notes: list[str] = field(default_factory=list)  # faces LibreOffice substitutes, the slow path
+
+    @property
+    def refused(self) -> bool:
+        """Whether the action was refused before any case was read (template or PDF)."""
+        return bool(self.template_problems or self.pdf_missing)
 
     @property
     def cases(self) -> int:
@@ -211,8 +219,20 @@ def render(paths: list[Path], out_dir: Path, *, template: Path | None = None,
            progress: Progress | None = None) -> Produced:
     """`casegen render`: every case that nothing stops becomes its document (sketch, marked
     photos, .docx, and PDF with `pdf`), `jobs` at a time, skipping what is up to date unless
-    `force`. `progress` hears of the cases stopped and the number to render before the work
-    starts, then of each case as it finishes, with the hints (warnings) it carries."""
+    `force`. A user's `template` is checked first and a PDF's LibreOffice looked for: either
+    missing, nothing is made and the returned value says why. `progress` hears of the cases
+    stopped and the number to render before the work starts, then of each case as it
+    finishes, with the hints (warnings) it carries."""
+    if template is not None:
+        problems = check_template(template)
+        if problems:
+            return Produced(Run(files=[]), {}, template_problems=problems)
+    notes: list[str] = []
+    if pdf:
+        missing, substituted, slow = pdf_readiness()
+        if missing:
+            return Produced(Run(files=[]), {}, pdf_missing=missing)
+        notes = [f"PDF 字体替代：{told}" for told in substituted] + ([slow] if slow else [])
     calendar_file = calendar_file or find_calendar_file(paths)
     run = gather(paths, open_calendar(paths, calendar_file))
     remove_stale_temporaries(out_dir)
@@ -220,9 +240,9 @@ def render(paths: list[Path], out_dir: Path, *, template: Path | None = None,
     work = [Job(c, stem, out_dir, template, pdf, redact, calendar_file)
             for c, stem in zip(ready, output_stems(ready, redact=redact), strict=True)]
     hints = {c.path: [f for f in c.findings if not f.is_error] for c in ready}
-    produced = Produced(run, run.stopped(Product.RENDER))
+    produced = Produced(run, run.stopped(Product.RENDER), pdf_notes=notes)
     if progress is not None:
-        progress.start(produced.stopped, len(work))
+        progress.start(produced.stopped, len(work), notes)
     for outcome in run_jobs(work, render_job, workers=jobs, force=force, prepare=start_office if pdf else None):
         produced.outcomes.append(outcome)
         if progress is not None:
@@ -245,7 +265,7 @@ def render_case(path: Path, out_dir: Path, *, calendar_file: Path | None = None,
     """One case file to its document in `out_dir` (the workbench's download, a script's call),
     counted in `calendar` (or the one found beside the case, or `calendar_file`); with `pdf`,
     the PDF comes first among the outputs. Raises CaseError with the findings that stop it."""
-    case_file = prepare(path, calendar or open_calendar([path], calendar_file))
+    case_file = assess(path, calendar or open_calendar([path], calendar_file))
     stops = case_file.stopped(Product.RENDER)
     if stops:
         raise CaseError(stops)

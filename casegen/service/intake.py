@@ -21,14 +21,14 @@ from pathlib import Path, PurePosixPath
 from casegen import __version__
 from casegen.base.errors import CaseError, UsageError, os_reason
 from casegen.base.writing import temporary_folder
+from casegen.case.annex2 import CYCLE
 from casegen.case.calendar import WorkCalendar, load_calendar
 from casegen.company import package as pkg
 from casegen.company import store as st
 from casegen.company.facts import case_facts, project_entries
 from casegen.company.units import read_units
-from casegen.outputs.ledger import CYCLE
-from casegen.outputs.ledger_import import project_of, read_ledger
-from casegen.service.callbacks import replay_sheets
+from casegen.inputs.ledger import project_of, read_ledger
+from casegen.service.calls import replay_sheets
 from casegen.service.summary import summarize
 
 MISPLACED = ("文件名或所在文件夹不是收存库的格式"

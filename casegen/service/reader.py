@@ -16,8 +16,8 @@ from casegen.case.derive import day_text
 from casegen.case.model import label_of
 from casegen.case.scaffold import scaffold
 from casegen.checks.claims import claim_findings
-from casegen.outputs.document_import import NotACase, ReadDocument, read_document
-from casegen.service.cases import open_calendar, prepare
+from casegen.inputs.handmade import NotACase, ReadDocument, read_document
+from casegen.service.cases import assess, open_calendar
 
 # values the case file writes key by key (a section's keys each on their own line)
 SECTIONS = {("project", "transformer"), ("grid",), ("evidence", "system_orders"), ("evidence", "construction")}
@@ -84,7 +84,7 @@ def read_one(document: Path, out_dir: Path, calendar: WorkCalendar) -> ReadResul
         return result
     write_text(target, case_text(read, document))
     result.case_file = target
-    checked = prepare(target, calendar)
+    checked = assess(target, calendar)
     for finding in checked.findings:
         if finding.rule in FILE_RULES:
             continue

@@ -20,14 +20,15 @@ from casegen.base.errors import CaseError, Finding, UsageError
 from casegen.base.period import Period
 from casegen.base.policy import FindingClass
 from casegen.base.writing import TEMPORARY_PREFIX, safe_name
+from casegen.case.annex2 import CYCLE
 from casegen.case.project import project_facts
 from casegen.checks.history import APPROVED, read_history
 from casegen.checks.projects import check_row, duplicate_rows, match_cases
 from casegen.company import package as pkg
 from casegen.company.store import LEDGER_FROM_CASES, LEDGER_FROM_UNIT
 from casegen.company.units import read_company
-from casegen.outputs.ledger import CYCLE, ledger_rows
-from casegen.outputs.ledger_import import project_of, read_ledger
+from casegen.inputs.ledger import project_of, read_ledger
+from casegen.outputs.ledger import ledger_rows
 from casegen.outputs.report_page import html_report, select
 from casegen.outputs.workbooks import write_ledger
 from casegen.service.cases import open_calendar

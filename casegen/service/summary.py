@@ -21,13 +21,13 @@ from casegen.base.period import Period
 from casegen.case.calendar import WorkCalendar
 from casegen.case.reading import find_case_files
 from casegen.case.record import case_record
+from casegen.case.summary import CaseSummary, Overview
 from casegen.checks.audit import duplicate_findings, exhibits
 from casegen.checks.files import PhotoCache
 from casegen.checks.rules import check_folder
 from casegen.checks.seal import Digests, verify
 from casegen.outputs.ledger import cells_of
-from casegen.outputs.summary import CaseSummary, Overview
-from casegen.service.cases import customer_name, open_calendar, prepare
+from casegen.service.cases import assess, customer_name, open_calendar
 from casegen.service.evidence import audit_case
 
 # --- reading one case, in whichever process ----------------------------------------------------
@@ -73,7 +73,7 @@ def _raw_text(case_file, *keys) -> str:
 
 def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bool, days: str):
     """(summary, slim case, exhibits) of one case file, or None when outside the period."""
-    case_file = prepare(path, calendar)
+    case_file = assess(path, calendar)
     day = accepted(case_file)
     if not period.holds(day):
         return None
@@ -173,3 +173,6 @@ def _with(summary: CaseSummary, findings: list[Finding]) -> CaseSummary:
         return summary
 
     return replace(summary, findings=(*summary.findings, *findings))
+
+
+__all__ = ["CaseSummary", "Overview", "summarize"]

@@ -11,12 +11,12 @@ from casegen.base.period import Period
 from casegen.base.policy import FindingClass
 from casegen.base.writing import write_text
 from casegen.case.reading import find_case_files, read_case
+from casegen.inputs.roster import TeamRow, teams_from_file, teams_from_units
+from casegen.outputs.imported import ImportReport
+from casegen.outputs.imported import import_table as import_rows
 from casegen.outputs.ledger import LedgerRow, ledger_rows
-from casegen.outputs.ledger_import import ImportReport
-from casegen.outputs.ledger_import import import_table as import_rows
 from casegen.outputs.report_page import Selection, html_report, read_snapshot, select, write_workbook
-from casegen.outputs.roster import teams_from_file, teams_from_units
-from casegen.outputs.workbooks import TeamRow, write_ledger, write_roster
+from casegen.outputs.workbooks import write_ledger, write_roster
 from casegen.service.summary import summarize
 
 

@@ -25,10 +25,10 @@ from casegen.case.model import Case, submodel
 from casegen.case.reading import read_raw
 from casegen.checks import history
 from casegen.checks.files import MAGIC, PhotoCache
-from casegen.outputs.pdf import ToolMissing
+from casegen.office.pdf import ToolMissing
 from casegen.outputs.sketch import SketchInput, draw_figure
 from casegen.service.authoring import new_case
-from casegen.service.cases import customer_name, prepare
+from casegen.service.cases import assess, customer_name
 from casegen.service.documents import render_case
 from casegen.service.evidence import audit_case
 from casegen.service.tables import ledger, roster
@@ -68,7 +68,7 @@ def check_form(path: Path, data: dict, calendar: WorkCalendar, photos: PhotoCach
     """The case as the form holds it now: its findings, its evidence checklist, the photos'
     times against its timeline and its callback (as `check` says them; the cross-case checks
     need the whole folder and stay with `check`)."""
-    case_file = prepare(path, calendar, text=form_text(data))
+    case_file = assess(path, calendar, text=form_text(data))
     items = []
     if case_file.case is not None:
         items, audited = audit_case(case_file, photos)
@@ -147,7 +147,7 @@ REVIEW_ACTIONS = (history.SUBMIT, history.APPROVE, history.SEND_BACK)
 ALONE = history.ALONE
 
 
-def case_history(path: Path) -> history.History:
+def history_of(path: Path) -> history.History:
     """The case's history, for its page."""
     return history.read_history(path)
 
@@ -316,7 +316,7 @@ def inside(root: Path, path: Path) -> bool:
 
 def sketch_preview(path: Path, data: dict, calendar: WorkCalendar) -> str | None:
     """The sketch of the case as the form holds it, as SVG; None when its grid cannot be drawn."""
-    case_file = prepare(path, calendar, text=form_text(data))
+    case_file = assess(path, calendar, text=form_text(data))
     if case_file.stopped(Product.DRAW):
         return None
     return sketch_svg(case_file)

@@ -35,7 +35,7 @@ from casegen.base.terminal import printable
 from casegen.service.users import read_users
 from casegen.service.workbench import MAX_UPLOAD_BYTES, Refused, photo_cache, same_secret
 from casegen.web import views
-from casegen.web.views import TOKEN_COOKIE, WEB, Workbench, error_page
+from casegen.web.views import TOKEN_COOKIE, WEB, ServerState, error_page
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -188,7 +188,7 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
     app = Starlette(routes=ROUTES, middleware=[Middleware(HostGuard), Middleware(TokenGate), Middleware(SignIn)],
                     exception_handlers={Refused: views.refused, HTTPException: views.http_error,
                                         ClientDisconnect: views.gone, Exception: views.crashed})
-    app.state.bench = Workbench(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
+    app.state.bench = ServerState(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
                                 frozenset(LOOPBACK | {ascii_host(h) for h in hosts if h.strip()}),
                                 users_file=users_file, users=read_users(users_file) if users_file else None,
                                 users_read=views.file_identity(users_file) if users_file else (),

@@ -44,7 +44,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass
-class Workbench:
+class ServerState:
     """What the server keeps for its life: the folder, its secrets, and the photo facts (a
     photo is decoded once)."""
 
@@ -106,7 +106,7 @@ def file_identity(path: Path) -> tuple:
     return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
 
-def bench_of(request: Request) -> Workbench:
+def state_of(request: Request) -> ServerState:
     return request.app.state.bench
 
 
@@ -144,11 +144,11 @@ def allowed(request: Request, what: str) -> None:
         raise Refused(403, f"{user.name} 的角色是“{user.role}”，不能{doing}")
 
 
-def _signature(bench: Workbench, body: str) -> str:
+def _signature(bench: ServerState, body: str) -> str:
     return hmac.new(bench.session_key, body.encode(), hashlib.sha256).hexdigest()
 
 
-def session_cookie(bench: Workbench, name: str) -> str:
+def session_cookie(bench: ServerState, name: str) -> str:
     """A session of the user `name` as the users file holds him now (his version: a new
     password or role ends it)."""
     user = (bench.current_users() or {})[name]
@@ -160,7 +160,7 @@ def session_cookie(bench: Workbench, name: str) -> str:
 def session_of(request: Request) -> tuple[Session | None, str]:
     """The request's session, or None and why not (a key of TOLD): checked on every request
     against the users file as it is now."""
-    bench = bench_of(request)
+    bench = state_of(request)
     body, _, signature = request.cookies.get(SESSION_COOKIE, "").partition(".")
     if not body or signature in bench.revoked or not same_secret(signature, _signature(bench, body)):
         return None, "required"
@@ -182,7 +182,7 @@ def csrf_token(request: Request) -> str:
     """The token a form of this page sends back: the session's own when signed in, the sign-in
     form's own (bound to this browser's cookie) before that; without sign-in (one person's
     machine, or whoever holds the access token), the server's."""
-    bench = bench_of(request)
+    bench = state_of(request)
     if bench.users is None:
         return bench.csrf
     session = getattr(request.state, "session", None)
@@ -192,7 +192,7 @@ def csrf_token(request: Request) -> str:
     return _signature(bench, f"login\0{login}") if login else ""
 
 
-def _too_many(bench: Workbench, keys: list[str]) -> bool:
+def _too_many(bench: ServerState, keys: list[str]) -> bool:
     now = time.time()
     for key in keys:
         bench.failures[key] = [t for t in bench.failures.get(key, []) if now - t < FAILURE_WINDOW]
@@ -200,7 +200,7 @@ def _too_many(bench: Workbench, keys: list[str]) -> bool:
 
 
 async def login_page(request: Request) -> Response:
-    if bench_of(request).users is None:
+    if state_of(request).users is None:
         return RedirectResponse("/", status_code=303)
     known = request.cookies.get(LOGIN_COOKIE, "")
     request.state.login_nonce = known or secrets.token_urlsafe(16)
@@ -212,7 +212,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    bench = bench_of(request)
+    bench = state_of(request)
     if bench.users is None:
         return RedirectResponse("/", status_code=303)
     form = await form_of(request)
@@ -240,7 +240,7 @@ async def logout(request: Request) -> Response:
     session = getattr(request.state, "session", None)
     if session is not None:
         await form_of(request)  # the session's own token: no page elsewhere signs anyone out
-        bench_of(request).revoked.add(session.signature)
+        state_of(request).revoked.add(session.signature)
     response = RedirectResponse("/login?told=out", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -253,7 +253,7 @@ def _local(target: str) -> str:
 
 def page(request: Request, name: str, code: int = 200, *, shown_folder: bool = True, with_csrf: bool = True,
          **values) -> HTMLResponse:
-    bench = bench_of(request)
+    bench = state_of(request)
     body = PAGES.get_template(name).render(csrf=csrf_token(request) if with_csrf else "",
                                            folder=str(bench.folder) if shown_folder else "",
                                            user=getattr(request.state, "user", None), **values)
@@ -282,7 +282,7 @@ async def form_of(request: Request):
 
 async def posted_case(request: Request) -> tuple[Path, dict]:
     """The case a POST names, and the data its form holds."""
-    path = bench_of(request).case_path(request.path_params["case"])
+    path = state_of(request).case_path(request.path_params["case"])
     return path, data_of(await form_of(request))
 
 
@@ -320,7 +320,7 @@ def sent_and_removed(path: Path, folder: Path, media_type: str) -> FileResponse:
 
 
 async def home(request: Request) -> Response:
-    bench = bench_of(request)
+    bench = state_of(request)
     overview = summarize([bench.folder], calendar_file=bench.calendar_file, workers=1)
     wanted = request.query_params.get("state", "")
     rows = []
@@ -339,10 +339,10 @@ async def home(request: Request) -> Response:
 
 async def case_page(request: Request) -> Response:
     relative = request.path_params["case"]
-    path = bench_of(request).case_path(relative)
+    path = state_of(request).case_path(relative)
     raw_bytes = path.read_bytes()
     data, unloadable = workbench.form_data(path)
-    found = workbench.case_history(path)
+    found = workbench.history_of(path)
     user = getattr(request.state, "user", None)
     can = {what: user is None or user.can(what) for what in (users.EDIT, users.REVIEW)}
     return page(request, "case.html", relative=relative, link=quote(relative), form=form_html(data),
@@ -355,7 +355,7 @@ async def case_page(request: Request) -> Response:
 
 async def history_page(request: Request) -> Response:
     """The case's history as JSON (the page's conflict panel, scripts)."""
-    found = workbench.case_history(bench_of(request).case_path(request.path_params["case"]))
+    found = workbench.history_of(state_of(request).case_path(request.path_params["case"]))
     return JSONResponse({"state": found.state, "broken": found.broken, "outside": found.outside,
                          "unbound": found.unbound_text(), "entries": [entry_json(e) for e in found.entries]})
 
@@ -366,19 +366,19 @@ def entry_json(entry) -> dict:
 
 
 async def review(request: Request) -> Response:
-    path = bench_of(request).case_path(request.path_params["case"])
+    path = state_of(request).case_path(request.path_params["case"])
     form = await form_of(request)
     action = str(form.get("action") or "")
     allowed(request, users.EDIT if action == workbench.REVIEW_ACTIONS[0] else users.REVIEW)
     state = workbench.review(path, who(request), action, str(form.get("comment") or ""),
-                             self_review=bench_of(request).self_review)
+                             self_review=state_of(request).self_review)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"state": state})
-    return RedirectResponse(f"/case/{quote(bench_of(request).relative(path))}", status_code=303)
+    return RedirectResponse(f"/case/{quote(state_of(request).relative(path))}", status_code=303)
 
 
 async def check(request: Request) -> Response:
-    bench = bench_of(request)
+    bench = state_of(request)
     path, data = await posted_case(request)
     case_file, items = workbench.check_form(path, data, bench.calendar(), bench.photos)
     return JSONResponse(findings_json(case_file, items))
@@ -386,14 +386,14 @@ async def check(request: Request) -> Response:
 
 async def sketch(request: Request) -> Response:
     path, data = await posted_case(request)
-    svg = workbench.sketch_preview(path, data, bench_of(request).calendar())
+    svg = workbench.sketch_preview(path, data, state_of(request).calendar())
     if svg is None:
         return Response("", status_code=204)
     return Response(svg, media_type="image/svg+xml")
 
 
 async def save(request: Request) -> Response:
-    path = bench_of(request).case_path(request.path_params["case"])
+    path = state_of(request).case_path(request.path_params["case"])
     form = await form_of(request)
     allowed(request, users.EDIT)
     new_digest = workbench.save_form(path, data_of(form), str(form.get("digest") or ""), who(request))
@@ -401,7 +401,7 @@ async def save(request: Request) -> Response:
 
 
 async def upload_file(request: Request) -> Response:
-    bench = bench_of(request)
+    bench = state_of(request)
     path = bench.case_path(request.path_params["case"])
     form = await form_of(request)
     allowed(request, users.EDIT)
@@ -411,7 +411,7 @@ async def upload_file(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    bench = bench_of(request)
+    bench = state_of(request)
     kind = request.path_params["kind"]
     if kind not in ("docx", "pdf"):
         raise Refused(404, "只能下载 .docx 或 .pdf")
@@ -420,7 +420,7 @@ async def download(request: Request) -> Response:
 
 
 async def new_case(request: Request) -> Response:
-    bench = bench_of(request)
+    bench = state_of(request)
     form = await form_of(request)
     allowed(request, users.EDIT)
     path = workbench.create_case(bench.folder, str(form.get("name") or ""), who(request))
@@ -428,13 +428,13 @@ async def new_case(request: Request) -> Response:
 
 
 async def workbook(request: Request) -> Response:
-    made = workbench.workbook(bench_of(request).folder, request.path_params["which"])
+    made = workbench.workbook(state_of(request).folder, request.path_params["which"])
     return sent_and_removed(made, made.parent, XLSX)
 
 
 async def refused(request: Request, exc: Refused) -> Response:
     if exc.since and "application/json" in request.headers.get("accept", ""):
-        path = bench_of(request).case_path(request.path_params["case"])
+        path = state_of(request).case_path(request.path_params["case"])
         return JSONResponse({"error": exc.message, "since": [entry_json(e) for e in exc.since],
                              "digest": workbench.digest(path.read_bytes())}, status_code=exc.status)
     return error_page(request, exc.status, exc.message)

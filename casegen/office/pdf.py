@@ -16,7 +16,7 @@ from pathlib import Path
 from casegen.base.errors import PdfFailed
 from casegen.base.lazy import lazy_import
 from casegen.base.writing import atomic_path, cache_root, write_bytes, write_text
-from casegen.outputs.office import UNO_PYTHON, Office, OfficeFailed, kept_office, uno_python
+from casegen.office.libreoffice import UNO_PYTHON, Office, OfficeFailed, kept_office, uno_python
 
 ttLib = lazy_import("fontTools.ttLib")  # only the one-time extraction of the SC faces needs it
 

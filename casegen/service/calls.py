@@ -12,10 +12,11 @@ from pathlib import Path
 from casegen.base.errors import UsageError
 from casegen.base.period import Period
 from casegen.company import bulletin as figures
-from casegen.company import callbacks as calls
+from casegen.company import calls
 from casegen.company import store as st
 from casegen.company.bulletin import StoredCase, StoredProject
-from casegen.outputs.callsheet import CallRow, read_call_sheet, stated_cost, stated_days, write_call_sheet
+from casegen.inputs.callsheet import read_call_sheet
+from casegen.outputs.callsheet import CallRow, stated_cost, stated_days, write_call_sheet
 from casegen.service.store import EVER, open_store, whole_period
 
 Called = StoredCase | StoredProject

@@ -10,6 +10,7 @@ Team file (YAML):
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -18,7 +19,16 @@ from pydantic import ValidationError
 from casegen.base.errors import CaseError, Finding
 from casegen.case.load import load_raw
 from casegen.case.model import Unit, validation_findings
-from casegen.outputs.workbooks import TeamRow
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    company: str
+    station: str
+    area: str
+    integrated: str
+    customer_manager: str
+    project_manager: str
 
 
 def _row(unit: Unit) -> TeamRow:

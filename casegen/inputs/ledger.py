@@ -1,18 +1,16 @@
-"""`casegen import`: a filled 附件2 table to one case file per row.
-
-Everything the table knows is written; the rest of the contract is left as commented blanks for
-staff to fill. Rows that cannot be read are reported with their row numbers and skipped.
-"""
+"""A filled 附件2 read (the reader of `casegen import`, of a unit's 附件2 in `casegen submit
+--ledger` and of the 附件2 in every package the company's store receives): the header found in the
+first rows, merged cells filled, every row's cells converted through the 附件2 column declarations
+(case.annex2), and each problem with its row number. Rows that cannot be read are reported,
+never dropped."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-import os
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +18,12 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
-from casegen.base.errors import CaseError, Finding, os_reason
-from casegen.base.writing import safe_name, write_text
+from casegen.base.errors import CaseError, Finding
+from casegen.case.annex2 import BY_HEADER, HEADERS, WORKS_CLASS, split_works_cell
 from casegen.case.project import ProjectRow
-from casegen.case.scaffold import scaffold
-from casegen.outputs.ledger import BY_HEADER, HEADERS, WORKS_CLASS, split_works_cell
 
 REQUIRED_COLUMNS = ("户号", "户名")
 HEADER_SEARCH_ROWS = 10
-
-
-@dataclass
-class ImportReport:
-    written: list[Path] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    rows_read: int = 0
-
-    @property
-    def skipped(self) -> int:
-        return len({f.line for f in self.findings if f.is_error and f.line})
 
 
 def _normal(text: Any) -> str:
@@ -46,7 +31,7 @@ def _normal(text: Any) -> str:
     return text.replace("（", "(").replace("）", ")")
 
 
-def _problem(source: Path, row: int | None, message: str, *, error: bool = True) -> Finding:
+def problem(source: Path, row: int | None, message: str, *, error: bool = True) -> Finding:
     """A finding about a table row (its `line` is the row number); the message names the column."""
     return Finding("import" if error else "import-note", message, source, row)
 
@@ -59,12 +44,12 @@ def open_sheet(source: Path):
     """The first sheet, streamed (read-only): memory stays flat in the number of rows, and a
     sheet whose used range claims a million rows costs only the rows it has."""
     if not source.is_file():
-        raise CaseError([_problem(source, None, "文件不存在，或不是普通文件")])
+        raise CaseError([problem(source, None, "文件不存在，或不是普通文件")])
     try:
         book = load_workbook(source, data_only=True, read_only=True)
         return book.worksheets[0]
     except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
-        raise CaseError([_problem(source, None, "无法作为 Excel 工作簿（.xlsx）读取")]) from e
+        raise CaseError([problem(source, None, "无法作为 Excel 工作簿（.xlsx）读取")]) from e
 
 
 def merged_ranges(source: Path) -> list[tuple[int, int, int, int]]:
@@ -95,10 +80,10 @@ def find_header(rows, source: Path) -> tuple[int, dict[str, int], list[Finding]]
                 found[header] = column
         if all(name in found for name in REQUIRED_COLUMNS):
             missing = [c for c in HEADERS if c not in found and not BY_HEADER[c].derived]
-            notes = [_problem(source, number, f"缺少列：{'、'.join(missing)}（这些值留空）",
+            notes = [problem(source, number, f"缺少列：{'、'.join(missing)}（这些值留空）",
                               error=False)] if missing else []
             return number, found, notes
-    raise CaseError([_problem(source, None, f"前 {HEADER_SEARCH_ROWS} 行中找不到附件2 的表头"
+    raise CaseError([problem(source, None, f"前 {HEADER_SEARCH_ROWS} 行中找不到附件2 的表头"
                               f"（至少需要 {'、'.join(REQUIRED_COLUMNS)} 两列）")])
 
 
@@ -112,7 +97,7 @@ def _fill_merged(rows, ranges, header_row: int, source: Path, notes: list[Findin
     below = [r for r in ranges if r[2] > header_row]
     for min_row, min_col, max_row, max_col in below:
         where = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
-        notes.append(_problem(source, min_row, f"{where} 是合并单元格：已把其中的值填入每一格，请核对",
+        notes.append(problem(source, min_row, f"{where} 是合并单元格：已把其中的值填入每一格，请核对",
                               error=False))
     tops: dict[tuple, Any] = {}
     for number, values in rows:
@@ -139,10 +124,10 @@ def read_row(cells: dict[str, Any], source: Path, row: int) -> tuple[dict, list[
         try:
             values[header] = column.kind.from_cell(value)
         except (ValueError, TypeError, ArithmeticError):  # the contract's parsers raise ValueError
-            problems.append(_problem(source, row, f"{header}应为{column.kind.name}，实际为 \"{value}\""))
+            problems.append(problem(source, row, f"{header}应为{column.kind.name}，实际为 \"{value}\""))
     for header in REQUIRED_COLUMNS:
         if header not in values:
-            problems.append(_problem(source, row, f"缺少{header}"))
+            problems.append(problem(source, row, f"缺少{header}"))
     return values, problems
 
 
@@ -198,47 +183,11 @@ def read_ledger(source: Path, notes: list[Finding]) -> Iterator[RowRead]:
             continue
         blank_run = 0
         if read >= MAX_ROWS:
-            notes.append(_problem(source, number, f"超过 {MAX_ROWS} 行：其余的行未读取"))
+            notes.append(problem(source, number, f"超过 {MAX_ROWS} 行：其余的行未读取"))
             break
         read += 1
         converted, problems = read_row(cells, source, number)
         yield RowRead(number, cells, converted, problems)
-
-
-def import_table(source: Path, out_dir: Path) -> ImportReport:
-    """One case file per readable row; every other row reported by its number, never stopping
-    the rest."""
-    report = ImportReport()
-    for row in read_ledger(source, report.findings):
-        report.rows_read += 1
-        try:
-            _import_row(row, source, out_dir, report)
-        except CaseError as e:
-            report.findings.extend(e.findings)
-        except OSError as e:
-            report.findings.append(_problem(source, row.number, f"写案例文件失败：{os_reason(e)}"))
-    if report.written:
-        os.sync()
-    return report
-
-
-def _import_row(row: RowRead, source: Path, out_dir: Path, report: ImportReport) -> None:
-    values, number = row.values, row.number
-    if row.problems:
-        report.findings.extend(row.problems)
-        return
-    if isinstance(row.cells.get("户号"), int | float):
-        report.findings.append(_problem(source, number, f"户号是数字格式的单元格（{values['户号']}）："
-                                        "开头的 0 可能已经丢失，请与营销系统核对", error=False))
-    folder = out_dir / f"{safe_name(values['户名'])}_{safe_name(values['户号'])}"
-    target = folder / "case.yaml"
-    if target.exists():
-        report.findings.append(_problem(source, number, f"{target} 已存在，未覆盖", error=False))
-        return
-    header = f"# 由 {source.name} 第 {number} 行导入（{dt.date.today().isoformat()}）"
-    text = scaffold(values=case_values(values), note=header)  # reads back for any text (tested)
-    write_text(target, text, durable=False)  # one sync for the whole table, at its end
-    report.written.append(target)
 
 
 # the ProjectRow field each 附件2 column fills (the derived columns are read as stated, not typed)

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from casegen.base.errors import Finding
 from casegen.base.period import Period
@@ -32,7 +33,7 @@ class CaseSummary:
     evidence_provided: int
     digest: str  # SHA-256 of the case file: "changed since the last report"
     findings: tuple[Finding, ...] = ()
-    cells: dict = field(default_factory=dict)  # its 附件2 row, header → cell
+    cells: dict[str, Any] = field(default_factory=dict)  # its 附件2 row, header → cell
     record: CaseRecord | None = None  # what the typed case states (None when it failed the contract)
 
     @property

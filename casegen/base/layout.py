@@ -39,7 +39,7 @@ def cell_text(value: object) -> str:
 class Table:
     title: str
     headers: tuple[str, ...]
-    rows: list[tuple]
+    rows: list[tuple[object, ...]]
     empty: str = "没有。"  # said instead of an empty table
     keep: tuple[int, ...] = ()  # columns whose cells never wrap (a unit's name on one line)
 
