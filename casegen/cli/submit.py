@@ -93,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"! {len(done.wrong)} 个案例有数据错误或超出适用范围，照样上报（须如实上报全部案例）", file=sys.stderr)
     _print_ledger(done)
     if done.off_calendar:
-        periods = "、".join(dict.fromkeys(f"{p.start} 至 {p.end}" for p in done.off_calendar))
-        print(printable(f"! {done.period.start} 至 {done.period.end} 不是一个报送期（每两周一期，自 "
-                        f"{done.calendar_first} 起）：它落在 {periods}；通报按报送期核对是否按时"), file=sys.stderr)
+        first, last = (f"{p.start} 至 {p.end}" for p in done.off_calendar)
+        print(f"! {done.period.start} 至 {done.period.end} 不是一个报送期（每两周一期，自 {done.calendar_first} 起）："
+              f"开始日所在的报送期为 {first}，结束日所在的为 {last}；通报按报送期核对是否按时", file=sys.stderr)
     size = sum(s for _, s in done.members)
     what = (f"{len(done.cases)} 个典型案例（期间外 {done.outside} 个未列入），{len(done.members)} 个文件共 {size} 字节"
             f"，另有 manifest.json；生成时间 {done.made}")
