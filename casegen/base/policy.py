@@ -123,7 +123,6 @@ PHOTO_MARKS = Clause("附件3 五 四", "现场图片。图片上须注明工程
 PERMIT_PAPERS = Clause("附件3 五 三", "行政审批。包括行政审批表、单据或相关政府部门的意见回复等（如涉及掘路等行政审批）")
 # casegen's conventions: said as casegen's, never quoted as the notice's words
 HOLIDAYS = Clause("casegen 约定：工作日按国务院办公厅公布的放假安排（python-holidays 库）计，可由节假日文件补充", "")
-LIMIT_DAYS = Clause("casegen 约定：通知二（二）的时限只说“天”，casegen 按附件3 模板的“接电周期 XX 个工作日”计工作日", "")
 
 
 @dataclass(frozen=True)
