@@ -134,7 +134,7 @@ def test_a_flagged_change_is_shown_old_to_new_with_its_revision(world, tmp_path)
     assert change.received.date() == dt.date(2025, 3, 18) and not by_unit[B].changes
     rows = [[c.text for c in row.cells] for row in table_with(tmp_path / "通报.docx", "原值 → 新值")]
     assert rows[0][:5] == ["供电单位", "户号", "项目或案例", "改动的项", "原值 → 新值"]
-    assert rows[1][1] == "7100000001" and rows[1][3:5] == ["勘查日期", "2025-03-07 → 2025-03-08"]
+    assert rows[1][1:5] == ["7100000001", "典型案例 cases/x1", "勘查日期", "2025-03-07 → 2025-03-08"]
     assert rows[1][5] == "2025-03-03至2025-03-16 第 2 版" and rows[1][6] == "2025-03-18 10:00"
 
 

@@ -221,7 +221,7 @@ def _actions(b: Bulletin) -> list[tuple]:
 
 
 def _changes(b: Bulletin) -> Table:
-    rows = [(short(c.unit), c.account or "（未填写）", f"{c.item}：{c.place}" if c.item != CASE else c.place, c.label,
+    rows = [(short(c.unit), c.account or "（未填写）", c.place if c.item != CASE else f"{CASE} {c.place}", c.label,
              "" if c.field is None else f"{c.old or '空'} → {c.new or '空'}",
              f"{c.period.start}至{c.period.end} 第 {c.revision} 版", c.received.replace(tzinfo=None))
             for _, u in b.units for c in u.changes]

@@ -258,8 +258,8 @@ def _summary(cases: list[Chosen]) -> SummaryTable:
     unpaid = sum(c.customer_cost_yuan == 0 for c in works)
     lines = [
         f"收入典型案例 {len(cases)} 个：" + "，".join(f"{k.value} {counts[k.value]} 个" for k in kinds) + "。",
-        "时限为" + "、".join(f"{k.value} {k.limit_days} 天" for k in kinds) + "（通知二（二））；接电周期按典型案例模板的"
-        "“个工作日”计，自受理申请的次日起，至装表接电之日止。",
+        "时限为" + "、".join(f"{k.value} {k.limit_days} 天" for k in kinds)
+        + "（通知二（二））；接电周期按典型案例模板的“个工作日”计，自受理申请的次日起，至装表接电之日止。",
         f"{within} 个案例在时限内接电" + (f"，{len(cases) - within} 个超过时限" if within < len(cases) else "") + "。",
     ]
     if works:
