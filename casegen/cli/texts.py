@@ -23,11 +23,18 @@ def counts_by_class(findings: list[Finding]) -> dict[str, int]:
 
 
 def days_text(case_file) -> str:
-    facts = case_file.facts
-    if facts is None:
-        return "（未通过案例文件约定，无法计算接电周期）"
-    estimate = "（估算）" if facts.estimated_years else ""
-    return f"{facts.kind}  {facts.working_days}/{facts.limit_days} 个工作日{estimate}"
+    """未填完 (how many required fields are empty), the kind and the days, as far as the fields
+    give them: "无外线  2/4 个工作日，9 个日历日"."""
+    verdict, missing = case_file.verdict, case_file.missing
+    parts = [f"未填完（{len(missing)} 项必填未填）"] if missing else []
+    if verdict.kind is not None:
+        parts.append(str(verdict.kind))
+    if verdict.days_text:
+        parts.append(verdict.days_text)
+    elif not missing:
+        parts.append("（受理或装表接电日期有误，无法计算接电周期）" if case_file.case is None and
+                     case_file.known is not None else "（未通过案例文件约定，无法计算接电周期）")
+    return "  ".join(parts)
 
 
 def finding_line(finding: Finding) -> str:
@@ -54,24 +61,29 @@ def text_report(cases, *, strict: bool = False) -> str:
 def summary(cases, *, strict: bool = False) -> tuple[str, bool]:
     """One line, and whether the run failed."""
     failed = sum(bool(_validate_failures(c, strict)) for c in cases)
+    unfinished = sum(bool(c.missing) for c in cases)
     counts = counts_by_class([f for c in cases for f in c.findings])
     told = "，".join(f"{cls} {n} 条" for cls, n in counts.items() if n) or "没有问题"
-    line = (f"共 {len(cases)} 个案例：{len(cases) - failed} 个通过，{failed} 个未通过；{told}"
+    line = (f"共 {len(cases)} 个案例：{len(cases) - failed} 个通过，{failed} 个未通过"
+            + (f"（其中 {unfinished} 个未填完）" if unfinished else "") + f"；{told}"
             + ("（--strict：警告按错误计）" if strict else ""))
     return line, failed > 0
 
 
 def case_summary(case_file, *, strict: bool = False) -> dict:
     """What `validate --json` says of one case."""
-    facts = case_file.facts
+    facts, verdict = case_file.facts, case_file.verdict
     return {
         "file": str(case_file.path),
         "customer": case_file.case.customer.name if case_file.case else None,
-        "kind": facts.kind.value if facts else None,
-        "working_days": facts.working_days if facts else None,
-        "calendar_days": facts.calendar_days if facts else None,
-        "limit_days": facts.limit_days if facts else None,
-        "estimated_years": list(facts.estimated_years) if facts else [],
+        # as far as the fields give them: also for a case that is not whole (complete: false)
+        "kind": verdict.kind.value if verdict.kind else None,
+        "working_days": verdict.working_days,
+        "calendar_days": verdict.calendar_days,
+        "limit_days": verdict.limit_days,
+        "estimated_years": list(verdict.estimated_years),
+        "complete": not case_file.missing,
+        "missing": [f.key for f in case_file.missing],
         "passed": not _validate_failures(case_file, strict),
         "counts": counts_by_class(case_file.findings),
         "findings": [f.as_dict() for f in sort_findings(case_file.findings)],
