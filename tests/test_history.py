@@ -30,7 +30,7 @@ from test_serve import CASE_03, FormValues
 
 from casegen.cli import main
 from casegen.service.users import add_user, read_users
-from casegen.web import views
+from casegen.web import auth
 from casegen.web.app import create_app
 
 PASSWORDS = {"李填报": ("填报", "tianbao-123"), "王审核": ("审核", "shenhe-456"), "周审计": ("查看", "chakan-789")}
@@ -146,16 +146,16 @@ def test_too_many_wrong_passwords_lock_the_name_for_a_while(app):
 def test_an_expired_or_forged_session_is_not_a_session(app, monkeypatch):
     client = client_of(app)
     bench = app.state.bench
-    monkeypatch.setattr(views.time, "time", lambda: 1_000_000.0)  # eight hours from then is long past
-    client.cookies.set(views.SESSION_COOKIE, views.session_cookie(bench, "王审核"))
+    monkeypatch.setattr(auth.time, "time", lambda: 1_000_000.0)  # eight hours from then is long past
+    client.cookies.set(auth.SESSION_COOKIE, auth.session_cookie(bench, "王审核"))
     monkeypatch.undo()
     expired = client.get("/")
     assert expired.status_code == 303 and expired.headers["location"].endswith("told=expired")
     assert "登录已过期" in client.get(expired.headers["location"]).text
-    good = views.session_cookie(bench, "周审计")
+    good = auth.session_cookie(bench, "周审计")
     signature = good.partition(".")[2]
     forged = base64.urlsafe_b64encode(json.dumps(["王审核", int(time.time()) + 3600]).encode()).decode()
-    client.cookies.set(views.SESSION_COOKIE, f"{forged}.{signature}")
+    client.cookies.set(auth.SESSION_COOKIE, f"{forged}.{signature}")
     assert client.get("/").status_code == 303  # a name swapped in: the signature no longer fits
 
 
@@ -185,12 +185,12 @@ def test_each_role_does_what_it_may_and_is_told_what_it_may_not(app, folder):
     values["customer.phone"] = "023-65209999"
     assert post(clerk, f"/case/{CASE_03}/save", values, csrf).status_code == 200
     assert post(clerk, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).status_code == 403
-    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json() == {"state": "待审核"}
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json()["state"] == "待审核"
 
     reviewer = signed_in(app, "王审核")
     _, csrf = case_form(reviewer)
     assert post(reviewer, f"/case/{CASE_03}/review", {"action": "退回修改"}, csrf).status_code == 400  # no comment
-    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json() == {"state": "已审核"}
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json()["state"] == "已审核"
     page = reviewer.get("/?state=已审核").text
     assert "重庆沙坪坝区顺达汽车维修有限公司" in page and "重庆九龙便民超市有限公司" not in page
 
@@ -204,7 +204,12 @@ def test_each_role_does_what_it_may_and_is_told_what_it_may_not(app, folder):
 
     values, csrf = case_form(clerk)
     values["customer.phone"] = "023-65208888"
-    post(clerk, f"/case/{CASE_03}/save", values, csrf)  # a change after approval: a draft again
+    warned = post(clerk, f"/case/{CASE_03}/save", values, csrf)  # said before the approval is lost
+    assert warned.status_code == 409 and warned.json()["confirm"] is True
+    assert "保存修改后审核即作废" in warned.json()["error"]
+    assert "审核状态：<span class=\"state\">已审核</span>" in clerk.get(f"/case/{CASE_03}").text  # nothing written
+    values["confirmed"] = "1"
+    assert post(clerk, f"/case/{CASE_03}/save", values, csrf).status_code == 200  # confirmed: a draft again
     assert "审核状态：<span class=\"state\">草稿</span>" in clerk.get(f"/case/{CASE_03}").text
     _, csrf = case_form(reviewer)
     sent_back = post(reviewer, f"/case/{CASE_03}/review", {"action": "退回修改", "comment": "电话请核实"}, csrf)
@@ -348,9 +353,9 @@ def test_a_forged_approval_in_a_broken_record_approves_nothing(folder, capsys):
 def test_signing_out_or_being_removed_ends_the_session_at_once(app, users_file, tmp_path):
     clerk = signed_in(app, "李填报")
     _, csrf = case_form(clerk)
-    old_cookie = clerk.cookies.get(views.SESSION_COOKIE)
+    old_cookie = clerk.cookies.get(auth.SESSION_COOKIE)
     assert clerk.post("/logout", data={"csrf": csrf}).status_code == 303
-    clerk.cookies.set(views.SESSION_COOKIE, old_cookie)  # replayed after signing out
+    clerk.cookies.set(auth.SESSION_COOKIE, old_cookie)  # replayed after signing out
     assert clerk.get("/").status_code == 303
     viewer = signed_in(app, "周审计")
     private = tmp_path / "users.toml"
@@ -465,7 +470,7 @@ def test_the_token_on_the_sign_in_page_is_no_signed_in_users_token(app, folder):
     read_there = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # anyone can read this one
     clerk = signed_in(app, "李填报")
     refused = clerk.post("/new", data={"name": "借来的令牌", "csrf": read_there})
-    assert refused.status_code == 403 and "CSRF" in refused.text
+    assert refused.status_code == 403 and "防跨站校验失败" in refused.text
     assert not (folder / "借来的令牌").exists()
 
 
@@ -475,13 +480,13 @@ def test_a_csrf_token_is_one_sessions_own(app, folder):
     _, reviewers = case_form(reviewer)
     assert clerks != reviewers
     refused = post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, clerks)
-    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]
+    assert refused.status_code == 403 and "防跨站校验失败" in refused.json()["error"]
     assert clerk.post("/logout", data={"csrf": clerks}).status_code == 303
     assert sign_in(clerk, "李填报").status_code == 303
     again = post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, clerks)  # the last session's token
     assert again.status_code == 403
     _, fresh = case_form(clerk)
-    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, fresh).json() == {"state": "待审核"}
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, fresh).json()["state"] == "待审核"
 
 
 def test_a_reviewer_cannot_approve_what_he_submitted_himself(app, folder):
@@ -489,11 +494,11 @@ def test_a_reviewer_cannot_approve_what_he_submitted_himself(app, folder):
     values, csrf = case_form(reviewer)
     values["customer.phone"] = "023-65209999"
     assert post(reviewer, f"/case/{CASE_03}/save", values, csrf).status_code == 200
-    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json() == {"state": "待审核"}
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json()["state"] == "待审核"
     alone = post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf)
     assert alone.status_code == 403
     assert alone.json()["error"] == ("通过审核须由另一人：最后提交或修改这个案例的是王审核本人（两人核对）。"
-                                     "只有一人的供电所可以用 casegen serve --self-review 启动工作台")
+                                     "只有一人的供电所，请管理员在启动工作台时允许同一人审核")
     assert json.loads(reviewer.get(f"/case/{CASE_03}/history").text)["state"] == "待审核"
 
 
@@ -502,7 +507,7 @@ def test_a_one_person_station_may_approve_its_own_case_and_the_history_says_so(f
     reviewer = signed_in(app, "王审核")
     _, csrf = case_form(reviewer)
     post(reviewer, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
-    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json() == {"state": "已审核"}
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json()["state"] == "已审核"
     last = json.loads((folder / CASE_03).with_name("casegen.history.jsonl").read_text(
         encoding="utf-8").splitlines()[-1])
     assert last["user"] == "王审核" and last["alone"] is True
@@ -595,12 +600,12 @@ def test_a_file_added_after_approval_is_said_and_recorded_at_the_next_workbench_
     assert answer["state"] == "草稿" and answer["unbound"] == ["审核通过后新增，没有记录：evidence/补充.pdf"]
     clerk = signed_in(app, "李填报")
     _, csrf = case_form(clerk)
-    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json() == {"state": "待审核"}
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json()["state"] == "待审核"
     entries = json.loads(clerk.get(f"/case/{CASE_03}/history").text)["entries"]
     assert [e["action"] for e in entries[-2:]] == ["外部改动", "提交审核"]
     assert "审核通过后新增，没有记录：evidence/补充.pdf" in entries[-2]["comment"]
     _, csrf = case_form(reviewer)
-    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json() == {"state": "已审核"}
+    assert post(reviewer, f"/case/{CASE_03}/review", {"action": "通过审核"}, csrf).json()["state"] == "已审核"
 
 
 def test_an_upload_after_approval_is_an_upload_not_an_outside_change(app, approved):

@@ -108,7 +108,7 @@ def test_a_post_without_the_csrf_token_is_refused(client):
     values = form_of(client)
     del values["csrf"]  # a form posted from another site has not got it
     answer = client.post(f"/case/{CASE_03}/save", data=values)
-    assert answer.status_code == 403 and "CSRF" in answer.text and "Traceback" not in answer.text
+    assert answer.status_code == 403 and "防跨站校验失败" in answer.text and "Traceback" not in answer.text
 
 
 @pytest.mark.parametrize("path", ["/case/../../etc/passwd", "/case/%2e%2e/%2e%2e/etc/hosts",
@@ -128,7 +128,8 @@ def test_findings_come_back_with_the_field_they_belong_to(client):
     values["application.capacity_kw"] = "120"  # with the 30 kW already there: 150, within 160
     result = post(client, f"/case/{CASE_03}/check", values).json()
     assert not [f for f in result["findings"] if f["path"] == "application.capacity_kw"]
-    assert result["days"] == {"kind": "有外线有掘路", "working": 9, "limit": 15}
+    assert result["days"] == {"kind": "有外线有掘路", "working": 9, "limit": 15, "calendar": 16,
+                              "text": "9/15 个工作日，16 个日历日"}
     assert {i["status"] for i in result["items"]} >= {"已提供"}
 
 
@@ -234,8 +235,13 @@ def test_values_the_form_does_not_hold_survive_a_save(client, folder):
     text = text.replace("feedback:", "feedbak: {steps: 拼错的节}\nfeedback:", 1)
     path.write_text(text, encoding="utf-8")
     assert post(client, f"/case/{CASE_03}/save", form_of(client)).status_code == 200
+    assert path.read_text(encoding="utf-8") == text  # nothing changed: nothing written
+    values = form_of(client)
+    values["customer.phone"] = "023-60000009"
+    assert post(client, f"/case/{CASE_03}/save", values).status_code == 200
     # the value kept (ruamel writes YAML's own spelling of a boolean), everything else as it was
-    assert path.read_text(encoding="utf-8") == text.replace("integrated: False", "integrated: false")
+    assert path.read_text(encoding="utf-8") == text.replace("integrated: False", "integrated: false").replace(
+        '"023-65201188"', '"023-60000009"')
 
 
 @pytest.mark.parametrize(("where", "value"), [("token", "é"), ("csrf", "中"), ("digest", "中")])

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -784,8 +785,10 @@ def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any]:
 def _section(info: Any) -> type[Section] | None:
     """The section a field holds directly (not in a list, not a date range)."""
     annotation = info.annotation
-    options = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
-    inner = options[0] if len(options) == 1 else None
+    if get_origin(annotation) in (Union, UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = options[0] if len(options) == 1 else None
+    inner = annotation
     if isinstance(inner, type) and issubclass(inner, Section) and inner is not DateRange:
         return inner
     return None

@@ -438,8 +438,8 @@ def _feedback(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]
 
 # --- 跨案例 ---------------------------------------------------------------------------------------
 
-def _normalise_address(address: str) -> str:
-    return re.sub(r"[\s\-－—·]", "", address)
+def _normalise_address(address: str | None) -> str | None:
+    return re.sub(r"[\s\-－—·]", "", address) if address else None
 
 
 def _typed(case_file: CaseFile) -> Case:

@@ -22,6 +22,7 @@ from casegen.base.policy import FindingClass
 from casegen.base.writing import TEMPORARY_PREFIX, safe_name
 from casegen.case.annex2 import CYCLE
 from casegen.case.project import project_facts
+from casegen.case.scaffold import EVIDENCE_GUIDE_NAME
 from casegen.checks.history import APPROVED, read_history
 from casegen.checks.projects import check_row, duplicate_rows, match_cases
 from casegen.company import package as pkg
@@ -37,7 +38,8 @@ from casegen.service.summary import summarize
 
 __all__ = ["LEDGER_FROM_CASES", "LEDGER_FROM_UNIT", "LedgerCheck", "Submission", "submit"]
 
-SKIPPED_NAMES = {"Thumbs.db", "desktop.ini"}
+# the desktop's thumbnails, and the guide `casegen new` puts in evidence/ (casegen's words, not the case's)
+SKIPPED_NAMES = {"Thumbs.db", "desktop.ini", EVIDENCE_GUIDE_NAME}
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args, get_origin
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from casegen.case.model import ELEMENT_KINDS, Case, DateRange, parse_bool, submodel
+from casegen.case.model import VALUE_LABELS, Case, DateRange, parse_bool, submodel
 
 PLACEHOLDER = "__N{depth}__"  # the index of a group being added, replaced by the script
 
@@ -75,7 +75,8 @@ def widget_of(info) -> Widget:
 
 
 def _label(value) -> str:
-    return f"{value}（{ELEMENT_KINDS[value]}）" if value in ELEMENT_KINDS else str(value)
+    """An option as a clerk reads it: the Chinese name of an English value of the contract."""
+    return VALUE_LABELS.get(value, str(value))
 
 
 def _shown(value) -> str:
@@ -133,8 +134,8 @@ def _field(key: str, info, value, path: tuple, depth: int) -> str:
     if widget.kind == "list":
         return _list(info, value, path, depth, label, help_text)
     example = (info.json_schema_extra or {}).get("example")
-    placeholder = escape(f"例：{_shown(example)}") if example not in (None, [], {}) and not isinstance(
-        example, dict | list) else ""
+    placeholder = escape(f"例：{_label(_shown(example))}") if example not in (None, [], {}) and not isinstance(
+        example, dict | list | bool) else ""
     control = _control(widget, name, value, placeholder, required)
     return (f'<div class="field" data-path="{name}"><label for="f-{name}">{label}{star}</label>'
             f'{control}<small class="help">{help_text}</small><div class="findings"></div></div>')
@@ -147,7 +148,7 @@ def _control(widget: Widget, name: str, value, placeholder, required: bool) -> s
         shown = _shown(_as_bool(value)) if widget.kind == "bool" else _shown(value)
         items = ['<option value="">（未填）</option>']
         for option in options:
-            text = {"true": "是（true）", "false": "否（false）"}.get(option, _label(option))
+            text = {"true": "是", "false": "否"}.get(option, _label(option))
             selected = " selected" if _shown(option) == shown else ""
             items.append(f'<option value="{escape(option)}"{selected}>{escape(text)}</option>')
         return f'<select {attrs}>{"".join(items)}</select>'
