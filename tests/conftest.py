@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -123,3 +124,14 @@ def table_with(path: Path, header: str) -> list:
         if header in [cell.text for cell in table.rows[0].cells]:
             return list(table.rows)
     raise AssertionError(f"no table with the header {header!r} in {path}")
+
+
+# The English a workbench page may show: names of programs and file types a clerk knows. Codes
+# with digits (cable specs such as YJV22-4×35, SG186, 400kVA) and file names (申请书.pdf) are not
+# words. (Issue 32: "no English to decode".)
+ALLOWED_ENGLISH = {"PDF", "Word", "Excel", "WPS"}
+ENGLISH_WORD = re.compile(r"(?<![A-Za-z0-9._\-])[A-Za-z]{2,}(?![A-Za-z0-9._\-])")
+
+
+def english_words(*texts: str) -> set[str]:
+    return {word for text in texts for word in ENGLISH_WORD.findall(text)} - ALLOWED_ENGLISH

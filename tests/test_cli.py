@@ -196,7 +196,7 @@ def test_render_tells_what_the_document_carries_in_red(tmp_path, capsys):
     assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "! 文档中标红：客户反馈 1 处“待补充”（时间）" in out
-    assert "! 文档中标红：实证材料缺失或有问题" in out  # the valid case brings no evidence files
+    assert "! 文档中标红：实证材料问题 " in out  # the valid case brings no evidence files
     assert "提示 [feedback-missing]" in out
     assert "1 个文档带有红色标记，发布前请补齐或核对" in out
 

@@ -761,3 +761,181 @@ def test_connections_beyond_the_cap_are_refused_at_once_in_chinese(monkeypatch, 
 def test_a_trusted_proxy_must_be_an_address(folder, capsys):
     assert main(["serve", str(folder), "--trusted-proxy", "nginx.local"]) == 2
     assert "--trusted-proxy 应为代理服务器的 IP 地址（如 127.0.0.1），实际为 'nginx.local'" in capsys.readouterr().err
+
+
+# --- a review that talks (issue 32.7) -----------------------------------------------------------
+
+def test_a_case_sent_back_reads_returned_with_the_comment_until_it_is_submitted_again(app, folder):
+    clerk, reviewer = signed_in(app, "李填报"), signed_in(app, "王审核")
+    values, csrf = case_form(clerk)
+    values["customer.phone"] = "023-65209999"
+    assert post(clerk, f"/case/{CASE_03}/save", values, csrf).status_code == 200
+    submitted = post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json()
+    assert submitted == {"state": "待审核", "done": "已提交审核：等待审核人通过或退回。"}
+    _, csrf = case_form(reviewer)
+    sent = post(reviewer, f"/case/{CASE_03}/review", {"action": "退回修改", "comment": "施工后照片请重拍"}, csrf)
+    assert sent.json()["state"] == "已退回"
+
+    listed = clerk.get("/").text
+    row = listed[listed.index("重庆沙坪坝区顺达汽车维修有限公司"):]
+    row = row[:row.index("</tr>")]
+    assert "已退回" in row and "意见：施工后照片请重拍" in row
+    page = clerk.get(f"/case/{CASE_03}").text
+    banner = page[page.index('id="returned"'):page.index('<div class="layout">')]
+    assert "已退回" in banner and "王审核" in banner and "意见：施工后照片请重拍" in banner
+    assert page.index('id="returned"') < page.index('id="case-form"')  # at the top, not under the history
+
+    values, csrf = case_form(clerk)  # fixing it keeps it 已退回, with the comment in view
+    values["customer.phone"] = "023-65208888"
+    assert post(clerk, f"/case/{CASE_03}/save", values, csrf).json()["state"] == "已退回"
+    assert "意见：施工后照片请重拍" in clerk.get(f"/case/{CASE_03}").text
+    assert post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf).json()["state"] == "待审核"
+    assert 'id="returned"' not in clerk.get(f"/case/{CASE_03}").text
+    assert [e["action"] for e in json.loads(clerk.get(f"/case/{CASE_03}/history").text)["entries"]] == \
+        ["保存", "提交审核", "退回修改", "保存", "提交审核"]
+
+
+def test_sending_back_without_a_comment_shows_the_case_page_again_with_why(app, folder):
+    clerk, reviewer = signed_in(app, "李填报"), signed_in(app, "王审核")
+    values, csrf = case_form(clerk)
+    values["customer.phone"] = "023-65209999"
+    post(clerk, f"/case/{CASE_03}/save", values, csrf)
+    post(clerk, f"/case/{CASE_03}/review", {"action": "提交审核"}, csrf)
+    _, csrf = case_form(reviewer)
+    # the form without the page's script: the case page again, the reason at the top, not an error page
+    page = reviewer.post(f"/case/{CASE_03}/review", data={"action": "退回修改", "comment": "  ", "csrf": csrf})
+    assert page.status_code == 400
+    assert 'id="told"' in page.text and "退回修改须写明意见" in page.text and 'id="case-form"' in page.text
+    assert "回到案例列表" not in page.text
+    refused = post(reviewer, f"/case/{CASE_03}/review", {"action": "退回修改"}, csrf)  # the page's script
+    assert refused.status_code == 400 and "退回修改须写明意见" in refused.json()["error"]
+    # a refused approval keeps the comment the reviewer typed
+    _, csrf = case_form(clerk)
+    page = clerk.post(f"/case/{CASE_03}/review", data={"action": "提交审核", "comment": "已核对电话", "csrf": csrf})
+    assert page.status_code == 409 and "已核对电话</textarea>" in page.text
+
+
+def test_submitting_says_so_at_the_top_of_the_page(app, folder):
+    clerk = signed_in(app, "李填报")
+    values, csrf = case_form(clerk)
+    values["customer.phone"] = "023-65209999"
+    post(clerk, f"/case/{CASE_03}/save", values, csrf)
+    done = clerk.post(f"/case/{CASE_03}/review", data={"action": "提交审核", "csrf": csrf})
+    assert done.status_code == 303
+    page = clerk.get(done.headers["location"]).text
+    assert 'id="done"' in page and "已提交审核：等待审核人通过或退回。" in page
+
+
+def test_approving_a_case_with_evidence_problems_shows_them_and_asks(app, folder):
+    """APPROVE_WITH_PROBLEMS: example 02 lacks its 编制说明 and its 施工前 photo."""
+    case_02 = "02-有外线无掘路-九龙便民超市/case.yaml"
+    clerk, reviewer = signed_in(app, "李填报"), signed_in(app, "王审核")
+    csrf = case_form(clerk)[1]
+    assert post(clerk, f"/case/{case_02}/review", {"action": "提交审核"}, csrf).json()["state"] == "待审核"
+    csrf = case_form(reviewer)[1]
+    asked = post(reviewer, f"/case/{case_02}/review", {"action": "通过审核"}, csrf)
+    assert asked.status_code == 409 and asked.json()["confirm"] is True
+    problems = asked.json()["problems"]
+    assert len(problems) == 2 and any("编制说明" in p for p in problems) and any("施工前" in p for p in problems)
+    assert "实证材料还有 2 项问题" in asked.json()["error"]
+    assert json.loads(reviewer.get(f"/case/{case_02}/history").text)["state"] == "待审核"  # nothing recorded
+    approved = post(reviewer, f"/case/{case_02}/review", {"action": "通过审核", "confirmed": "1"}, csrf)
+    assert approved.json()["state"] == "已审核"
+    last = json.loads(reviewer.get(f"/case/{case_02}/history").text)["entries"][-1]
+    assert last["action"] == "通过审核" and "审核时实证材料问题 2 项，审核人已确认" in last["comment"]
+
+
+def test_the_history_on_the_page_says_fields_by_name_and_values_in_words(app, folder):
+    clerk = signed_in(app, "李填报")
+    values, csrf = case_form(clerk)
+    values["customer.phone"] = "023-65209999"
+    values["customer.small_micro"] = "false"
+    assert post(clerk, f"/case/{CASE_03}/save", values, csrf).status_code == 200
+    page = clerk.get(f"/case/{CASE_03}").text
+    history = page[page.index('id="history"'):]
+    assert "客户·联系电话：023-65201188 → 023-65209999" in history
+    assert "客户·是否小微企业：是 → 否" in history
+    assert "customer.phone" not in history and "true" not in history and "false" not in history
+    assert "<title>重庆沙坪坝区顺达汽车维修有限公司 · 典型案例工作台</title>" in page
+    assert "<h1>重庆沙坪坝区顺达汽车维修有限公司</h1>" in page
+
+
+# --- the save path (issue 35.3) ------------------------------------------------------------------
+
+def test_one_save_reads_hashes_and_parses_the_case_file_once_and_its_history_once(app, folder, monkeypatch):
+    from pathlib import Path
+
+    from ruamel.yaml import YAML
+
+    from casegen.checks import history
+    from casegen.service import workbench
+
+    clerk = signed_in(app, "李填报")
+    values, csrf = case_form(clerk)  # the page shown: its loader's verdict is known
+    values["customer.phone"] = "023-65209999"
+    case_file = (folder / CASE_03).resolve()
+    counted = {"read": 0, "hash": 0, "parse": 0, "loader": 0, "history": 0}
+    read_bytes, digest, file_digest = Path.read_bytes, workbench.digest, history.file_digest
+
+    def reading(self):
+        counted["read"] += self.resolve() == case_file
+        return read_bytes(self)
+
+    def hashing(data):
+        counted["hash"] += 1
+        return digest(data)
+
+    def hashing_file(path):
+        counted["hash"] += 1
+        return file_digest(path)
+
+    def parsing(self, stream):
+        counted["parse"] += 1
+        return load(self, stream)
+
+    def loader(*args, **kwargs):
+        counted["loader"] += 1
+        return load_raw(*args, **kwargs)
+
+    def reading_history(*args, **kwargs):
+        counted["history"] += 1
+        return read_history(*args, **kwargs)
+
+    load, load_raw, read_history = YAML.load, workbench.load_raw, history.read_history
+    monkeypatch.setattr(Path, "read_bytes", reading)
+    monkeypatch.setattr(workbench, "digest", hashing)
+    monkeypatch.setattr(history, "file_digest", hashing_file)
+    monkeypatch.setattr(YAML, "load", parsing)
+    monkeypatch.setattr(workbench, "load_raw", loader)
+    monkeypatch.setattr(history, "read_history", reading_history)
+    for phone in ("023-65209999", "023-65208888"):  # the second save from the same page, too
+        values["customer.phone"] = phone
+        for key in counted:
+            counted[key] = 0
+        saved = post(clerk, f"/case/{CASE_03}/save", values, csrf)
+        assert saved.status_code == 200
+        values["digest"] = saved.json()["digest"]
+        # one read and one hash of the case file, one parse, one history (the second hash is of
+        # the bytes written: the digest the page is given back)
+        assert counted == {"read": 1, "hash": 2, "parse": 1, "loader": 0, "history": 1}, counted
+    entries = json.loads(clerk.get(f"/case/{CASE_03}/history").text)["entries"]
+    assert [e["changes"] for e in entries] == [[["customer.phone", "023-65201188", "023-65209999"]],
+                                               [["customer.phone", "023-65209999", "023-65208888"]]]
+
+
+def test_the_role_is_checked_before_a_posted_body_is_read(app, folder, monkeypatch):
+    viewer = signed_in(app, "周审计")
+    values, csrf = case_form(viewer)
+    read = []
+    form = auth.form_of
+
+    async def reading(request):
+        read.append(request.url.path)
+        return await form(request)
+
+    monkeypatch.setattr(auth, "form_of", reading)
+    for path, data in ((f"/case/{CASE_03}/save", values), (f"/case/{CASE_03}/upload", {}),
+                       (f"/case/{CASE_03}/review", {"action": "提交审核"}), ("/new", {"name": "新客户"})):
+        refused = post(viewer, path, data, csrf)
+        assert refused.status_code == 403 and "周审计 的角色是“查看”" in refused.json()["error"], path
+    assert read == []

@@ -289,6 +289,17 @@ def gate(findings: Iterable[Finding], product: Product, *, strict: bool = False)
     return stopping
 
 
+def evidence_problems(findings: Iterable[Finding]) -> list[Finding]:
+    """实证材料问题: the evidence findings that fail `check` (a warning, such as a photo without a
+    shooting time, is a 提醒 and not one of them). The one count check, render and submit say,
+    and say the same way (`evidence_count_text`)."""
+    return gate(findings, Product.CHECK)
+
+
+def evidence_count_text(count: int) -> str:
+    return f"实证材料问题 {count} 项"
+
+
 def _strict_applies(declared: Rule, product: Product) -> bool:
     """--strict counts the warnings of the command's own subject: evidence for check, the rest
     for validate."""

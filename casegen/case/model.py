@@ -264,7 +264,8 @@ Number = Annotated[float, BeforeValidator(parse_number)]
 Date = Annotated[dt.date, BeforeValidator(parse_date)]
 Ratio = Annotated[float, BeforeValidator(_parse_ratio)]
 Voltage = Annotated[str, BeforeValidator(_parse_voltage)]
-RelPath = Annotated[str, BeforeValidator(_parse_relpath)]
+RELATIVE_PATH = BeforeValidator(_parse_relpath)
+RelPath = Annotated[str, RELATIVE_PATH]
 Exclusion = Annotated[int, BeforeValidator(_parse_exclusion)]
 
 
@@ -354,7 +355,7 @@ class Customer(Section):
 
 
 class Application(Section):
-    date: Date = field("申请日期", "申请签约 = 业务受理时间，YYYY-MM-DD", "2019-11-04")
+    date: Date = field("申请日期", "申请签约 = 业务受理时间", "2019-11-04")
     channel: Text = field("申请方式", " | ".join(CHANNELS) + "（通知列举“等”，其他渠道也可写）",
                           "网上国网")
     business_type: Literal["新装", "增容"] = field("业务类型", "新装 或 增容", "新装")
@@ -481,7 +482,7 @@ class Confirmation(Section):
 
 
 class Callback(Section):
-    date: Date = field("回访日期", "客服中心回访客户的日期（接电之后），YYYY-MM-DD", "2019-11-20")
+    date: Date = field("回访日期", "客服中心回访客户的日期（接电之后）", "2019-11-20")
     channel: Literal["电话", "上门"] = field("回访方式", "电话 或 上门", "电话")
     by: Text = field("回访人", "回访人员姓名", "王某")
     steps: Confirmation | None = optional(

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 
 from casegen.base.errors import Finding, sort_findings
-from casegen.base.policy import FindingClass, Product, gate
+from casegen.base.policy import FindingClass, Product, evidence_count_text, evidence_problems, gate
 from casegen.base.terminal import printable
 from casegen.base.writing import SEAL_NAME
 from casegen.case.record import case_record
@@ -38,7 +38,9 @@ def days_text(case_file) -> str:
 
 
 def finding_line(finding: Finding) -> str:
-    return f"  {finding.cls.value} [{finding.rule}] {finding.in_file}"
+    said = f"{finding.cls.value}（提醒）" if finding.cls is FindingClass.EVIDENCE and not finding.is_error \
+        else finding.cls.value
+    return f"  {said} [{finding.rule}] {finding.in_file}"
 
 
 def _validate_failures(case_file, strict: bool) -> list[Finding]:
@@ -120,9 +122,12 @@ def evidence_text(results, unreadable: dict) -> str:
             blocks.append(f"✓ {case_file.path}（{name}）实证材料齐全、核查无误："
                           f"{sum(i.applicable for i in items)} 项")
         else:
-            problems = len(gate(checked.findings, Product.CHECK))
-            blocks.append(f"✗ {case_file.path}（{name}）实证材料缺失或有问题 {problems} 项：")
-        blocks.extend(finding_line(f) for f in checked.findings)
+            problems = evidence_problems(checked.findings)
+            reminders = len(checked.findings) - len(problems)
+            also = f"（另有提醒 {reminders} 条，不计入）" if reminders else ""
+            blocks.append(f"✗ {case_file.path}（{name}）{evidence_count_text(len(problems))}{also}：")
+        # the problems counted first, then the reminders, each said for what it is
+        blocks.extend(finding_line(f) for f in sort_findings(checked.findings))
         if (seal := _seal_line(checked)) is not None:
             blocks.append(seal)
     for path, findings in unreadable.items():

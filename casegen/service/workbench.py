@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import re
 import shutil
 import tempfile
 from collections import OrderedDict
@@ -22,7 +23,7 @@ from casegen.base.policy import Product
 from casegen.base.writing import safe_name, write_bytes
 from casegen.case.calendar import WorkCalendar
 from casegen.case.load import decode, load_raw, scalar_problem
-from casegen.case.model import VALUE_LABELS, Case, label_of, spoken_path, submodel
+from casegen.case.model import VALUE_LABELS, Case, blank, label_of, spoken_path, submodel
 from casegen.case.reading import read_raw
 from casegen.case.scaffold import EVIDENCE_GUIDE_NAME
 from casegen.checks import history
@@ -114,7 +115,16 @@ def _drawn(drawing) -> str:
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "casegen"}):
         draw_figure(drawing).savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    # nothing on the page but the drawing: matplotlib's metadata and its one style rule (which
+    # a page's text, as a screen reader or a copy reads it, would carry) as the root's attributes
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    style = re.search(r"\s*<defs>\s*<style[^>]*>\*\{stroke-linejoin: (\w+); stroke-linecap: (\w+)\}</style>\s*</defs>",
+                      text)
+    if style:
+        text = text[:style.start()] + text[style.end():]
+        text = text.replace("<svg ", f'<svg stroke-linejoin="{style[1]}" stroke-linecap="{style[2]}" ', 1)
+    return text
 
 
 def _round_trip() -> YAML:
@@ -142,12 +152,13 @@ APPROVED_EDIT = ("这个案例已通过审核：保存修改后审核即作废�
                  "确定要保存吗？")
 
 
-def save_form(path: Path, data: dict, opened_digest: str, user: str = "", *, confirmed: bool = False) -> str:
+def save_form(path: Path, data: dict, opened_digest: str, user: str = "", *,
+              confirmed: bool = False) -> tuple[str, str]:
     """Write the form into the case file: comments and key order kept (ruamel.yaml round
     trip), atomically; refused when the file changed on disk since the page was opened (with
     the changes recorded since). The save is recorded in the case's history: who, when, and
     each field's old and new value. A real change of an approved case is refused until
-    `confirmed` (its approval is lost). Returns the new digest.
+    `confirmed` (its approval is lost). Returns the new digest and the case's review state.
 
     Under the case's lock the file is read once, hashed once and parsed once (by the round
     trip; the loader's verdict on it is the one its page was shown with), and the history is
@@ -171,7 +182,7 @@ def save_form(path: Path, data: dict, opened_digest: str, user: str = "", *, con
         changes: list[list] = []
         merged = _merge(document, data, Case, (), changes)
         if not changes:
-            return now  # nothing changed: the file is left as it is
+            return now, found.state  # nothing changed: the file is left as it is
         if found.state == history.APPROVED and not confirmed:
             raise Refused(409, APPROVED_EDIT, confirm=True)
         note_outside_change(path, user, found)
@@ -182,7 +193,7 @@ def save_form(path: Path, data: dict, opened_digest: str, user: str = "", *, con
         new = digest(written)
         history.record(path, user, "保存", changes=changes, history=found, digest=new)
         _shown(new, _clean(data))
-        return new
+        return new, found.state
 
 
 def _refuse_unloadable(path: Path, blob: bytes, digest_: str) -> None:
@@ -341,7 +352,8 @@ def _text(value) -> str:
 
 
 def _empty(value) -> bool:
-    return value is None or (isinstance(value, list | dict | str) and not value)
+    """Nothing written: also a section whose keys are all empty (a new case's 回访, 实证材料)."""
+    return blank(value) or (isinstance(value, list | dict | str) and not value)
 
 
 def _styled(value, sibling):

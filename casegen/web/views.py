@@ -129,7 +129,7 @@ def findings_json(case_file, items) -> dict:
                  "calendar": verdict.calendar_days, "limit": verdict.limit_days,
                  "text": verdict.days_text},
         "missing": [spoken_path(f.key_path) if f.key_path else f.message for f in case_file.missing],
-        "stops": [for_clerk(f.text) for f in gate(case_file.findings, Product.RENDER)],
+        "stops": [finding_json(f)["text"] for f in gate(case_file.findings, Product.RENDER)],
         "items": [{"group": i.group, "name": i.name, "status": i.status, "file": i.file,
                    "required": i.required} for i in items],
     }
@@ -264,9 +264,9 @@ async def save(request: Request) -> Response:
     path = state_of(request).case_path(request.path_params["case"])
     auth.allowed(request, users.EDIT)  # before the body (up to 40 MB) is read
     form = await auth.form_of(request)
-    new_digest = workbench.save_form(path, data_of(form), str(form.get("digest") or ""), auth.who(request),
-                                     confirmed=form.get("confirmed") == "1")
-    return JSONResponse({"saved": True, "digest": new_digest, "state": workbench.review_state(path)})
+    new_digest, state = workbench.save_form(path, data_of(form), str(form.get("digest") or ""), auth.who(request),
+                                            confirmed=form.get("confirmed") == "1")
+    return JSONResponse({"saved": True, "digest": new_digest, "state": state})
 
 
 async def upload_file(request: Request) -> Response:

@@ -56,6 +56,12 @@ if (form) {
       }
       const box = place ? place.querySelector(":scope > .findings") : other;
       const line = document.createElement("div");
+      if (finding.rule === "required") {  // not yet filled: the list at the top counts them, no alarm here
+        line.className = "finding 未填";
+        line.textContent = "必填，尚未填写";
+        (place ? place.querySelector(":scope > .findings") || other : other).appendChild(line);
+        continue;
+      }
       line.className = "finding " + finding.class;
       // beside its own field the field is known: the words alone; elsewhere, which key
       const exact = place && place.dataset.path === finding.path;
@@ -100,7 +106,7 @@ if (form) {
       if (ticket !== running) return;
       const sketch = document.getElementById("sketch");
       if (drawn.status === 200) sketch.innerHTML = await drawn.text();
-      else sketch.textContent = "（接入简图的数据有误，改正后重新绘制）";
+      else sketch.textContent = "（简图还不能绘制：请填写电源等必填项，并改正接入简图中标出的问题）";
     }, 250);
   };
   form.addEventListener("input", refresh);
@@ -263,7 +269,7 @@ if (form) {
     options.textContent = "";
     for (const name of result.files) {
       const option = document.createElement("option");
-      option.value = name;
+      option.value = name.replace(/^evidence\//, "");
       options.appendChild(option);
     }
     say(`已上传：${result.stored.join("、")}`, "ok");
