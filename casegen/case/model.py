@@ -608,6 +608,13 @@ def spoken_path(key_path: KeyPath) -> str:
     return said or label
 
 
+def said(finding: Finding) -> str:
+    """A finding as a person reads it away from the case file: the field by its Chinese name, then
+    what is wrong (客户申请缺少 …; 联系电话格式不对 …); the key names are for where YAML is edited."""
+    where = spoken_path(finding.key_path) if finding.key_path else ""
+    return f"{where}{finding.message}" if where and not finding.message.startswith(where) else finding.message
+
+
 @cache
 def _children(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
     """Each field of a model and the model it holds, if any (asked thousands of times a run)."""

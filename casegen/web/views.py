@@ -19,7 +19,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 
 from casegen.base.policy import FindingClass, Product, gate
 from casegen.base.terminal import printable
-from casegen.case.model import spoken_path
+from casegen.case.model import said, spoken_path
 from casegen.service import users, workbench
 from casegen.service.summary import summarize
 from casegen.service.workbench import Refused
@@ -116,7 +116,7 @@ def data_of(form) -> dict:
 def finding_json(f) -> dict:
     where = spoken_path(f.key_path) if f.key_path else ""
     return {"path": ".".join(map(str, f.key_path)) if f.key_path else "",
-            "where": where, "text": for_clerk(f"{where}{f.message}" if where else f.message),
+            "where": where, "text": for_clerk(said(f)),
             "message": for_clerk(f.message), "class": f.cls.value, "severity": f.severity.value, "rule": f.rule,
             "clause": for_clerk(f.clause.short), "line": f.line}
 
@@ -230,7 +230,7 @@ async def review(request: Request) -> Response:
     problems = []
     if action == workbench.REVIEW_ACTIONS[1]:
         case_file, _ = workbench.check_file(path, bench.calendar(), bench.photos)
-        problems = [for_clerk(f.text) for f in gate(case_file.findings, Product.CHECK)]
+        problems = [for_clerk(said(f)) for f in gate(case_file.findings, Product.CHECK)]
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
         state = workbench.review(path, auth.who(request), action, comment, self_review=bench.self_review,
