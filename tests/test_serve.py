@@ -419,3 +419,12 @@ def test_a_new_case_is_empty_and_reads_unfinished_with_what_its_fields_give(clie
     [length] = [f for f in result["findings"] if f["path"] == "grid.route.0.length_m"]
     assert length["message"] == "接入路径第 1 项（电缆）须填写长度（米）"
     assert result["days"]["working"] == 3  # the route's problem hides nothing else
+
+
+def test_a_document_of_an_unfinished_case_is_refused_saying_what_is_missing(client, folder):
+    client.post("/new", data={"name": "小王便利店", "csrf": csrf_of(client)})
+    page = client.get("/case/小王便利店/case.yaml/document.docx")
+    assert page.status_code == 422
+    told = visible(page.text)
+    assert "案例还未填完（25 项必填未填），不生成文档：供电单位、所在单位、户名" in told
+    assert not english_words(told)

@@ -131,7 +131,9 @@ def evidence_text(results, unreadable: dict) -> str:
         if (seal := _seal_line(checked)) is not None:
             blocks.append(seal)
     for path, findings in unreadable.items():
-        blocks.append(f"✗ {path} 案例文件无法读取：")
+        missing = sum(f.rule == "required" for f in findings)
+        blocks.append(f"✗ {path} 未填完（{missing} 项必填未填），填完后核查实证材料：" if missing else
+                      f"✗ {path} 案例文件无法读取：")
         blocks.extend(finding_line(f) for f in findings)
     complete = sum(checked.complete for checked in results)
     total = len(results) + len(unreadable)

@@ -23,7 +23,7 @@ from casegen.base.policy import Product
 from casegen.base.writing import safe_name, write_bytes
 from casegen.case.calendar import WorkCalendar
 from casegen.case.load import decode, load_raw, scalar_problem
-from casegen.case.model import VALUE_LABELS, Case, blank, label_of, spoken_path, submodel
+from casegen.case.model import VALUE_LABELS, Case, blank, label_of, said, spoken_path, submodel
 from casegen.case.reading import read_raw
 from casegen.case.scaffold import EVIDENCE_GUIDE_NAME
 from casegen.checks import history
@@ -486,7 +486,12 @@ def document(path: Path, kind: str, calendar: WorkCalendar) -> Path:
         return render_case(path, out, calendar=calendar, pdf=kind == "pdf").outputs[0]
     except CaseError as e:
         shutil.rmtree(out, ignore_errors=True)
-        told = "；".join(f.text for f in e.findings[:5])
+        missing = [f for f in e.findings if f.rule == "required"]
+        if missing:
+            named = "、".join(spoken_path(f.key_path) for f in missing[:10] if f.key_path)
+            raise Refused(422, f"案例还未填完（{len(missing)} 项必填未填），不生成文档：{named}"
+                               + ("等" if len(missing) > 10 else "")) from None
+        told = "；".join(said(f) for f in e.findings[:5])
         raise Refused(422, f"数据有错误或超出适用范围，不生成文档：{told}") from None
     except ToolMissing as e:
         shutil.rmtree(out, ignore_errors=True)
