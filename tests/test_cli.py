@@ -278,3 +278,12 @@ def test_a_python_without_casegens_libraries_is_told_how_to_set_up(tmp_path, exa
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "没有安装 casegen 需要的库 matplotlib" in result.stderr and ".venv/bin/casegen" in result.stderr
+
+
+def test_a_wrong_command_line_is_told_in_chinese(capsys):
+    assert main(["serve", ".", "-p", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "用法错误：不认识的参数：-p 1" in err and "用法：casegen" in err
+    assert "unrecognized" not in err and "usage:" not in err
+    assert main(["validate"]) == 2
+    assert "用法错误：缺少参数：paths" in capsys.readouterr().err
