@@ -86,7 +86,8 @@ def setup_styles(doc) -> None:
     paragraph_style(doc, "CaseSubtitle", font=SUBHEADING_FONT, indent=False,
                     align=WD_ALIGN_PARAGRAPH.CENTER)
     paragraph_style(doc, "CaseHeading1", font=HEADING_FONT, outline=1)
-    paragraph_style(doc, "CaseHeading2", font=SUBHEADING_FONT, outline=2)
+    # left-aligned: a line ended by a break (客户环节's second step on a line of its own) is not spread out
+    paragraph_style(doc, "CaseHeading2", font=SUBHEADING_FONT, outline=2, align=WD_ALIGN_PARAGRAPH.LEFT)
     figure_title = paragraph_style(doc, "CaseFigureTitle", font=HEADING_FONT, indent=False,
                                    align=WD_ALIGN_PARAGRAPH.CENTER)
     figure_title.paragraph_format.keep_with_next = True  # never a title alone above a page break
@@ -107,6 +108,9 @@ def setup_styles(doc) -> None:
     caption.paragraph_format.space_after = Pt(12)
     paragraph_style(doc, "CaseTableText", size=10.5, indent=False, exact=False,
                     align=WD_ALIGN_PARAGRAPH.LEFT)
+    # the case's own evidence table in 四号, beside the body's 三号 (the booklet's and the bulletin's
+    # many-column tables keep CaseTableText's 五号)
+    paragraph_style(doc, "CaseEvidenceText", size=14, indent=False, exact=False, align=WD_ALIGN_PARAGRAPH.LEFT)
     paragraph_style(doc, "CasePageNumber", font=PAGE_NUMBER_FONT, size=14, indent=False,
                     exact=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
 
@@ -157,7 +161,7 @@ def evidence_table(doc) -> None:
     """实证材料: one row per item, grouped by 类别 (merged down its rows: docxtpl's {% vm %}
     restarts the merge at each group's first item); the file column names the file, not a path."""
     headers = ("类别", "材料", "状态", "文件")
-    widths = (Mm(27), Mm(47), Mm(19), Mm(63))  # 156 mm: the type area; a file name on one line
+    widths = (Mm(24), Mm(50), Mm(24), Mm(58))  # 156 mm: the type area
     table = doc.add_table(rows=6, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -170,7 +174,7 @@ def evidence_table(doc) -> None:
     for row, values in zip(table.rows, rows, strict=True):
         for cell, value, width in zip(row.cells, values, widths, strict=True):
             cell.width = width
-            cell.paragraphs[0].style = "CaseTableText"
+            cell.paragraphs[0].style = "CaseEvidenceText"
             run = cell.paragraphs[0].add_run(value)
             run.bold = values is headers
     table.autofit = False
@@ -223,11 +227,12 @@ def build(out: Path = OUT) -> Path:
     add(doc, "CaseHeading1", "一、项目简介")
     add(doc, "CaseBody", "{{ name }}（户号：{{ account_no }}）位于{{ address }}，于{{ applied_on }}"
         "向{{ company }}提出{{ business_type }}用电申请，申请容量 {{ capacity }} 千瓦{{ capacity_note }}，"
-        "用于{{ use }}。{{ energized_on }}完成送电。")
+        "用于{{ use }}。{{ energized_on }}完成送电。{% if not has_works %}详细情况请见下图。{% endif %}")
+    # the lead-in ends the paragraph before the figure (a line of its own, kept with the figure,
+    # took the figure to page 2 with it and left page 1 half empty); the title keeps with the figure
     add(doc, "CaseBody", "{%p if has_works %}")
-    add(doc, "CaseBody", "{{ works_text }}")
+    add(doc, "CaseBody", "{{ works_text }}详细情况请见下图。")
     add(doc, "CaseBody", "{%p endif %}")
-    add(doc, "CaseLeadIn", "详细情况请见下图。")  # kept with the figure below it
     add(doc, "CaseFigureTitle", "附：工程建设简图")
     add(doc, "CaseFigure", "{{ sketch }}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -123,3 +124,21 @@ def table_with(path: Path, header: str) -> list:
         if header in [cell.text for cell in table.rows[0].cells]:
             return list(table.rows)
     raise AssertionError(f"no table with the header {header!r} in {path}")
+
+
+# The English a workbench page may show: names of programs and file types a clerk knows. Codes
+# with digits (cable specs such as YJV22-4×35, SG186, 400kVA) and a file's extension (申请书.pdf)
+# are not words; a key path (evidence.system_orders), a folder (evidence/) or a format
+# (YYYY-MM-DD) is. (Issue 32: "no English to decode".)
+ALLOWED_ENGLISH = {"PDF", "Word", "Excel", "WPS"}
+_TOKEN = re.compile(r"[A-Za-z0-9._\-/×]+")
+
+
+def english_words(*texts: str) -> set[str]:
+    found = set()
+    for text in texts:
+        for token in _TOKEN.findall(text):
+            if re.search(r"\d", token) or re.fullmatch(r"\.[A-Za-z]+", token):
+                continue  # a code or a number with its unit; a file's extension
+            found.update(word for word in re.findall(r"[A-Za-z]{2,}", token))
+    return found - ALLOWED_ENGLISH

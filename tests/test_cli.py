@@ -8,22 +8,56 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from conftest import example_paths, load_valid, write_case
 
 from casegen.cli import COMMANDS, main, parser_for
 
 
-def test_new_writes_a_scaffold_that_validates(tmp_path, capsys):
-    path = tmp_path / "新案例.yaml"
+def test_new_writes_an_empty_case_with_examples_only_in_comments(tmp_path, capsys):
+    path = tmp_path / "新案例" / "case.yaml"
     assert main(["new", str(path)]) == 0
     text = path.read_text(encoding="utf-8")
     for label in ("户名", "户号", "用电地址", "工程类别", "装表接电", "客户反馈"):
         assert label in text
+    data = yaml.safe_load(text)
+    assert all(value is None for section in data.values() for value in section.values()
+               if not isinstance(value, dict)), "a new case holds no sample value to clear"
+    assert "  name:  # 户名：客户名称（营业执照上的名称）；例：重庆某某餐饮管理有限公司" in text
+    assert "    # - {kind: overhead, length_m: 120" in text  # a list's example, commented
     capsys.readouterr()
-    assert main(["validate", str(path)]) == 0
+    assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "1 个通过，0 个未通过；提示 3 条" in out
-    assert "feedback-missing" in out  # the customer's words are never invented
+    first = out.splitlines()[0]
+    assert first.endswith("未填完（25 项必填未填）"), first  # never read as a case
+    assert "customer.industry（行业分类）必须填写" in out  # field by field
+    assert "（其中 1 个未填完）" in out
+
+
+def test_an_empty_new_case_never_collides_with_another(tmp_path, capsys, examples):
+    new = examples / "新案例" / "case.yaml"
+    assert main(["new", str(new)]) == 0
+    capsys.readouterr()
+    main(["validate", str(examples)])
+    out = capsys.readouterr().out
+    assert "one-address" not in out and "duplicate-account" not in out and "one-meter" not in out
+    assert out.count("未填完") == 2  # its line and the summary
+
+
+def test_a_missing_field_hides_nothing_else(tmp_path, capsys, examples):
+    """Partial verdicts: kind, days and every finding whose fields are whole, beside what is missing."""
+    path = example_paths(examples)[0]
+    text = path.read_text(encoding="utf-8").replace("  industry: 餐饮业\n", "")
+    path.write_text(text.replace("contacts: 2", "contacts: 3"), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].endswith("未填完（1 项必填未填）  无外线  2/4 个工作日，9 个日历日")
+    assert "customer.industry（行业分类）必须填写" in out
+    assert "[contacts-limit]" in out and "[time-limit-calendar]" in out
+    assert main(["validate", str(path), "--json"]) == 1
+    case = json.loads(capsys.readouterr().out)["cases"][0]
+    assert (case["kind"], case["working_days"], case["calendar_days"], case["complete"], case["missing"]) == \
+        ("无外线", 2, 9, False, ["customer.industry"])
 
 
 def test_new_never_overwrites(tmp_path, capsys):
@@ -162,7 +196,7 @@ def test_render_tells_what_the_document_carries_in_red(tmp_path, capsys):
     assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "! 文档中标红：客户反馈 1 处“待补充”（时间）" in out
-    assert "! 文档中标红：实证材料缺失或有问题" in out  # the valid case brings no evidence files
+    assert "! 文档中标红：实证材料问题 " in out  # the valid case brings no evidence files
     assert "提示 [feedback-missing]" in out
     assert "1 个文档带有红色标记，发布前请补齐或核对" in out
 
@@ -244,3 +278,12 @@ def test_a_python_without_casegens_libraries_is_told_how_to_set_up(tmp_path, exa
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "没有安装 casegen 需要的库 matplotlib" in result.stderr and ".venv/bin/casegen" in result.stderr
+
+
+def test_a_wrong_command_line_is_told_in_chinese(capsys):
+    assert main(["serve", ".", "-p", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "用法错误：不认识的参数：-p 1" in err and "用法：casegen" in err
+    assert "unrecognized" not in err and "usage:" not in err
+    assert main(["validate"]) == 2
+    assert "用法错误：缺少参数：paths" in capsys.readouterr().err

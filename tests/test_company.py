@@ -356,3 +356,37 @@ def test_a_units_own_callback_that_says_false_is_a_disagreement(cases, tmp_path,
     [callback] = [json.loads(c["callback"]) for c in dump(store)["cases"]
                   if c["folder"].startswith("cases/01")]
     assert callback["points"]["成本"] == {"confirmed": False, "words": "我们出了两千块。"}
+
+
+def test_the_guide_casegen_new_puts_in_evidence_stays_out_of_the_package(cases, tmp_path, capsys):
+    """Issue 32.9: 放在这里的材料.txt is casegen's words, not the case's evidence."""
+    from casegen.case.scaffold import EVIDENCE_GUIDE_NAME, evidence_guide
+
+    guide = cases / "01-无外线-山城味道餐饮" / "evidence" / EVIDENCE_GUIDE_NAME
+    guide.write_text(evidence_guide(), encoding="utf-8")
+    with zipfile.ZipFile(submit(cases, tmp_path / "p.zip")) as package:
+        names = package.namelist()
+    assert any(n.endswith("01-无外线-山城味道餐饮/evidence/申请书.pdf") for n in names)
+    assert not [n for n in names if n.endswith(EVIDENCE_GUIDE_NAME)]
+
+
+def test_check_render_and_submit_count_evidence_problems_one_way(cases, tmp_path, capsys):
+    """Issue 32.8: one thing counted, said the same way: 实证材料问题 N 项 (a reminder, such as a
+    photo without a shooting time, is not one of them and is said as a 提醒)."""
+    from PIL import Image
+
+    case_02 = cases / "02-有外线无掘路-九龙便民超市" / "case.yaml"
+    photo = case_02.parent / "evidence" / "施工后.jpg"
+    Image.open(photo).convert("RGB").save(photo, "JPEG")  # its shooting time gone
+    capsys.readouterr()
+    assert main(["check", str(case_02)]) == 1
+    checked = capsys.readouterr().out
+    assert "（重庆九龙便民超市有限公司）实证材料问题 2 项（另有提醒 1 条，不计入）：" in checked
+    assert "实证材料（提醒） [photo-undated]" in checked
+    assert main(["render", str(case_02), "-o", str(tmp_path / "out")]) == 0
+    rendered = capsys.readouterr().out
+    assert "! 文档中标红：实证材料问题 2 项：缺少 工程建设内容·编制说明；缺少 现场图片·施工前图片" in rendered
+    submit(cases, tmp_path / "p.zip")
+    submitted = capsys.readouterr().out
+    line = next(ln for ln in submitted.splitlines() if "九龙便民超市" in ln)
+    assert line.endswith("实证材料问题 2 项") and "实证材料 3" not in line

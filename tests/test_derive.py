@@ -73,12 +73,25 @@ def test_absent_steps_keep_the_templates_numbers_and_read_not_applicable(tmp_pat
 def test_every_step_form_in_words(tmp_path, valid_data):
     timeline = valid_data["timeline"]
     timeline["permit"] = "2025-05-09"  # a single date is one day
-    timeline["construction"] = ["2025-12-30", "2026-01-02"]  # across the year
-    timeline["energized"] = "2026-01-02"
     steps = {s.key: s.when for s in facts_of(tmp_path, valid_data).steps}
     assert steps == {"accepted": "4月29日", "surveyed": "4月29日", "designed": "4月30日",
                      "preparation": "4月30日—5月6日", "permit": "5月9日",
-                     "construction": "2025年12月30日—2026年1月2日", "energized": "1月2日"}
+                     "construction": "5月12日—5月14日", "energized": "5月14日"}
+    assert facts_of(tmp_path, valid_data).customer_steps == "申请签约（4月29日），装表接电（5月14日）"
+
+
+def test_a_process_across_a_year_gives_every_date_its_year(tmp_path, valid_data):
+    """A manager signing the page cannot tell 12月30日 from 1月4日 of which year otherwise."""
+    timeline = valid_data["timeline"]
+    timeline["permit"] = "2025-05-09"
+    timeline["construction"] = ["2025-12-30", "2026-01-02"]
+    timeline["energized"] = "2026-01-02"
+    facts = facts_of(tmp_path, valid_data)
+    assert {s.key: s.when for s in facts.steps} == {
+        "accepted": "2025年4月29日", "surveyed": "2025年4月29日", "designed": "2025年4月30日",
+        "preparation": "2025年4月30日—2025年5月6日", "permit": "2025年5月9日",
+        "construction": "2025年12月30日—2026年1月2日", "energized": "2026年1月2日"}
+    assert facts.customer_steps == "申请签约（2025年4月29日），装表接电（2026年1月2日）"
 
 
 def test_description_given_by_the_user_wins(tmp_path, valid_data):

@@ -19,7 +19,7 @@ MALFORMED = {
     "broken-yaml.yaml": (10, "方括号 [ ] 没有闭合"),  # the line the bracket opens
     "tab-indent.yaml": (4, "制表符（Tab）"),
     "wrong-type-number.yaml": (24, 'application.capacity_kw（申请容量）应为数字，实际为 "一百"'),
-    "wrong-type-bool.yaml": (14, "customer.small_micro（是否小微企业）应为 true/false"),
+    "wrong-type-bool.yaml": (14, "customer.small_micro（是否小微企业）应为 是 或 否（true/false）"),
     "wrong-type-mapping.yaml": (31, "project.transformer（供电配变）应为“键: 值”形式"),
     "missing-required.yaml": (9, "customer.address（用电地址）必须填写"),
     "missing-section.yaml": (1, "timeline（办理时间）必须填写"),
@@ -31,7 +31,7 @@ MALFORMED = {
     "bad-voltage.yaml": (25, '供电电压）应为电压，如 220V、380V 或 0.4kV，实际为 "三百八十伏"'),
     "enormous-string.yaml": (16, "customer.purpose（电力用途）内容过长（6000 字"),
     "range-three-dates.yaml": (56, "应为 [开始日期, 结束日期] 两个日期，实际有 3 个"),
-    "line-without-length.yaml": (48, "须填写 length_m"),
+    "line-without-length.yaml": (48, "grid.route[3].length_m（长度）接入路径第 3 项（电缆）须填写长度（米）"),
     "path-leaves-folder.yaml": (64, "路径不能离开案例所在文件夹"),
     "top-level-list.yaml": (1, "最外层应为“键: 值”形式"),
     "not-utf8.yaml": (1, "不是 UTF-8 编码"),
@@ -152,7 +152,7 @@ def test_the_eight_exclusions_by_number_or_words(tmp_path, written, number):
     (("application", "capacity_kw"), "1000001", "application.capacity_kw（申请容量）不能大于 1e+06"),
     (("grid", "source", "capacity_kva"), "1000001", "不能大于 1e+06"),
     (("project", "customer_cost_yuan"), "10000000001", "不能大于 1e+10"),
-    (("customer", "small_micro"), "也许", "应为 true/false（是/否）"),
+    (("customer", "small_micro"), "也许", "应为 是 或 否（true/false）"),
     (("grid", "route"), [{"kind": "pole", "new": False}] * 9, "最多 8 项，实际 9 项"),
     (("evidence",), {"permits": ["a/../b/../../c.pdf"]}, "路径不能离开案例所在文件夹"),
 ])

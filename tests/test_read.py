@@ -233,6 +233,10 @@ def test_the_examples_read_back_whole_and_consistent(tmp_path, capsys, examples)
     out = capsys.readouterr().out
     assert "有错误或不一致的 0 个" in out and "[claim-" not in out
     assert "附件3 中没有、案例文件须按实际补填" in out  # unit.station and the like: for staff
+    # every document's kind and days from its own dates, though its case file is not whole yet
+    for said in ("无外线  2/4 个工作日，9 个日历日", "有外线无掘路  7/10 个工作日，9 个日历日",
+                 "有外线有掘路  9/15 个工作日，16 个日历日"):
+        assert f"按文中的日期：{said}" in out
 
 
 HEAD = ["附件3", "国网重庆电力小微企业典型案例", "——重庆渝北区鑫源五金经营部"]

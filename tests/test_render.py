@@ -7,7 +7,7 @@ import re
 import zipfile
 
 import pytest
-from conftest import copy_examples, docx_text, example_paths, load_valid, pdf_text, to_pdf, write_case
+from conftest import copy_examples, docx_text, example_paths, load_valid, pdf_text, table_with, to_pdf, write_case
 
 from casegen.case.reading import read_case
 from casegen.cli import main
@@ -267,14 +267,17 @@ def test_the_sketch_is_300_ppi_and_the_two_photos_share_a_page(rendered):
     assert len(photos) == 2 and photos[0]["page"] == photos[1]["page"]
 
 
-def test_no_drafting_instruction_is_printed_and_the_lead_in_keeps_with_its_figure(rendered):
+def test_no_drafting_instruction_is_printed_and_the_lead_in_ends_the_text_before_its_figure(rendered):
     import docx
 
     docx_path, pdf = rendered[EXPECTED["03-有外线有掘路-顺达汽修"]["name"]]
     for text in (docx_text(docx_path), pdf_text(pdf)):
         assert "以黑色线条标明既有设备" not in text and "以红线虚框标明" not in text
-    lead_in = next(p for p in docx.Document(str(docx_path)).paragraphs if p.text == "详细情况请见下图。")
-    assert lead_in.style.paragraph_format.keep_with_next
+    paragraphs = docx.Document(str(docx_path)).paragraphs
+    title = next(n for n, p in enumerate(paragraphs) if p.text == "附：工程建设简图")
+    # the last words before the figure, not a line of their own that took the figure to page 2
+    assert paragraphs[title - 1].text.endswith("均由供电企业出资（红线外投资）。详细情况请见下图。")
+    assert paragraphs[title].style.paragraph_format.keep_with_next  # the title never alone above a break
 
 
 def test_pictures_are_stored_not_deflated_again(rendered, recwarn):
@@ -347,3 +350,86 @@ def test_template_code_is_reused_across_processes_and_a_damaged_cache_ignored(tm
         data = path.read_bytes()
         assert hashlib.sha256(data[32:]).digest() == data[:32]
     render.jinja_environment.cache_clear()
+
+
+# --- pages a manager signs as they are (issue 32.9) ------------------------------------------------
+
+def _year_case(tmp_path, examples, *, undated: bool = False):
+    """Example 01 as a convenience store over New Year 2026, with no route (the browser try's)."""
+    path = example_paths(examples)[0]
+    text = path.read_text(encoding="utf-8")
+    text = text[:text.index("  route:\n")] + text[text.index("  meter_box:"):]
+    for old, new in (("2024-09-29", "2025-12-30"), ("2024-09-30", "2025-12-31"), ("2024-10-08", "2026-01-05"),
+                     ("2024-10-15", "2026-01-12"), ("重庆山城味道餐饮管理有限公司", "重庆渝北区小王便利店")):
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    if undated:  # photos as many phone apps send them: no EXIF
+        from PIL import Image
+
+        for photo in (path.parent / "evidence").glob("*.jpg"):
+            Image.open(photo).convert("RGB").save(photo, "JPEG")
+    return path
+
+
+def test_a_process_across_a_year_gives_its_dates_years_and_no_date_breaks_across_lines(tmp_path, examples):
+    path = _year_case(tmp_path, examples, undated=True)
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
+    document = tmp_path / "out" / "重庆渝北区小王便利店.docx"
+    text = docx_text(document)
+    # the two steps on two lines when they do not fit on one: never "（2026" at a line's end
+    assert "（一）客户环节：申请签约（2025年12月30日），\n装表接电（2026年1月5日）" in text
+    assert "1.受理申请并签约：2025年12月30日" in text and "7.装表接电：2026年1月5日" in text
+    assert "于2025年12月30日向" in text and "2026年1月5日完成送电" in text
+    pdf = to_pdf([document], tmp_path / "pdf")[0]
+    lines = pdf_text(pdf).splitlines()
+    step_line = next(n for n, line in enumerate(lines) if "客户环节" in line)
+    assert re.sub(r"\s+", "", lines[step_line]).endswith("申请签约（2025年12月30日），")
+    assert re.sub(r"\s+", "", lines[step_line + 1]) == "装表接电（2026年1月5日）"
+
+
+def test_a_short_case_keeps_its_sketch_on_page_one_scaled_no_smaller_than_readable(tmp_path, examples):
+    from casegen.outputs.document import READABLE_PT, SKETCH_LABEL_PT
+    from casegen.outputs.sketch import WIDTH_MM
+
+    path = _year_case(tmp_path, examples)
+    assert main(["render", str(path), str(example_paths(examples)[2]), "-o", str(tmp_path / "out")]) == 0
+    short = tmp_path / "out" / "重庆渝北区小王便利店.docx"
+    long = tmp_path / "out" / f"{EXPECTED['03-有外线有掘路-顺达汽修']['name']}.docx"
+
+    def sketch_mm(document):
+        with zipfile.ZipFile(document) as package:
+            xml = package.read("word/document.xml").decode("utf-8")
+        return int(re.search(r'<wp:extent cx="(\d+)"', xml).group(1)) / 36000
+
+    assert WIDTH_MM * READABLE_PT / SKETCH_LABEL_PT <= sketch_mm(short) < WIDTH_MM
+    assert sketch_mm(long) == pytest.approx(WIDTH_MM)  # a long text: the sketch at its size on page 2
+    pdfs = to_pdf([short, long], tmp_path / "pdf")
+    sketch_pages = [max(_pdf_images(pdf), key=lambda i: i["width"])["page"] for pdf in pdfs]
+    assert sketch_pages == [1, 2]
+    assert "附：工程建设简图" in pdf_text(pdfs[0]).split("\f")[0]
+
+
+def test_the_evidence_table_is_set_in_sihao_and_notes_a_photo_without_a_date(tmp_path, examples):
+    import docx
+
+    path = _year_case(tmp_path, examples, undated=True)
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
+    document = docx.Document(str(tmp_path / "out" / "重庆渝北区小王便利店.docx"))
+    assert document.styles["CaseEvidenceText"].font.size.pt == 14  # 四号: near the body's 三号, not 五号
+    assert document.tables[0].rows[1].cells[1].paragraphs[0].style.name == "CaseEvidenceText"
+    rows = table_with(tmp_path / "out" / "重庆渝北区小王便利店.docx", "状态")
+    photos = [row for row in rows if row.cells[0].text == "现场图片"]
+    assert len(photos) == 2
+    assert all(row.cells[2].text == "已提供（无拍摄时间，未能与办理时间核对）" for row in photos)
+    screenshot = next(row for row in rows if row.cells[1].text.startswith("受理申请工单"))
+    assert screenshot.cells[2].text == "已提供"  # a screenshot has no shooting time to miss
+
+
+def test_a_photo_of_no_stage_is_captioned_by_its_words_alone(tmp_path, examples):
+    path = example_paths(examples)[0]
+    text = path.read_text(encoding="utf-8").replace("      stage: 施工前\n", "      stage: 其他\n", 1)
+    path.write_text(text, encoding="utf-8")
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
+    captions = [line for line in docx_text(next((tmp_path / "out").glob("*.docx"))).splitlines()
+                if line.startswith("图 ")]
+    assert captions == ["图 1　民族路168号外墙，拟装表箱的位置", "图 2　施工后：三相计量表箱安装在民族路168号外墙"]

@@ -84,7 +84,8 @@ def test_the_page_counts_what_the_folder_holds(tmp_path):
     assert f"（{len(expected['missed'])} 项）" in missed
     assert all(name in missed for name in expected["missed"])
     data = section(page, "数据错误与适用范围问题")
-    assert all(name in data for name in expected["broken"]) and "project.kind" in data
+    assert all(name in data for name in expected["broken"]) and "工程类别应为 无外线/有外线无掘路/有外线有掘路" in data
+    assert "project.kind" not in data  # the field by its name, as a manager reads it (issue 32.5)
     assert len(snapshot_of(page)["cases"]) == total
     assert page.count("<svg") == 5
 
@@ -201,3 +202,18 @@ def test_check_csv_lists_a_case_file_that_cannot_be_read(tmp_path, capsys):
     assert main(["check", str(tmp_path), "--csv"]) == 1
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out.removeprefix("\ufeff"))))
     assert [row[5] for row in rows[1:]] == ["无法读取"] and rows[1][0].endswith("bad/case.yaml")
+
+
+def test_the_problem_tables_name_fields_in_chinese_and_an_empty_chart_says_so(tmp_path, examples):
+    """Issue 32.5: no key path in the tables a manager reads; 0% everywhere is not an empty frame."""
+    from casegen.outputs.report_page import figure_evidence
+    from casegen.service.summary import summarize
+
+    html = report(examples, tmp_path / "统计.html")  # evidence problems do not fail the report
+    table = section(html, "实证材料有问题的案例")
+    table = table[:table.index("</table>")]
+    assert "编制说明缺少 工程建设内容·编制说明" in table and "evidence." not in table
+    overview = summarize([examples / "02-有外线无掘路-九龙便民超市"])
+    figure = figure_evidence(overview.summaries)
+    said = [t.get_text() for t in figure.axes[0].texts]
+    assert any("各供电单位均为 0%" in t for t in said), said

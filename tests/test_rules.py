@@ -128,7 +128,7 @@ BREAKERS = {
     "transformer-capacity": _spare_too_small,
     "feedback-missing": _delete("feedback.time"),
 }
-CHECKED_ELSEWHERE = {"load", "duplicate-key", "too-long", "control-char", "contract",
+CHECKED_ELSEWHERE = {"load", "duplicate-key", "too-long", "control-char", "contract", "required",
                      "unknown-key",  # test_load.py
                      "calendar",  # test_calendar.py
                      "template", "font",  # test_render.py, test_sketch.py
@@ -152,6 +152,7 @@ duplicate-key        数据错误 RDV
 too-long             数据错误 RDV
 control-char         数据错误 RDV
 contract             数据错误 RDV
+required             数据错误 RDV
 unknown-key          提示     -
 calendar             数据错误 RDV
 template             数据错误 RDV

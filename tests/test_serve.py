@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 import re
 import shutil
 from html.parser import HTMLParser
 
 import pytest
-from conftest import copy_examples
+from conftest import copy_examples, english_words
 from starlette.testclient import TestClient
 
 from casegen.cli import main
@@ -108,7 +109,7 @@ def test_a_post_without_the_csrf_token_is_refused(client):
     values = form_of(client)
     del values["csrf"]  # a form posted from another site has not got it
     answer = client.post(f"/case/{CASE_03}/save", data=values)
-    assert answer.status_code == 403 and "CSRF" in answer.text and "Traceback" not in answer.text
+    assert answer.status_code == 403 and "防跨站校验失败" in answer.text and "Traceback" not in answer.text
 
 
 @pytest.mark.parametrize("path", ["/case/../../etc/passwd", "/case/%2e%2e/%2e%2e/etc/hosts",
@@ -128,7 +129,8 @@ def test_findings_come_back_with_the_field_they_belong_to(client):
     values["application.capacity_kw"] = "120"  # with the 30 kW already there: 150, within 160
     result = post(client, f"/case/{CASE_03}/check", values).json()
     assert not [f for f in result["findings"] if f["path"] == "application.capacity_kw"]
-    assert result["days"] == {"kind": "有外线有掘路", "working": 9, "limit": 15}
+    assert result["days"] == {"kind": "有外线有掘路", "working": 9, "limit": 15, "calendar": 16,
+                              "text": "9/15 个工作日，16 个日历日"}
     assert {i["status"] for i in result["items"]} >= {"已提供"}
 
 
@@ -234,8 +236,13 @@ def test_values_the_form_does_not_hold_survive_a_save(client, folder):
     text = text.replace("feedback:", "feedbak: {steps: 拼错的节}\nfeedback:", 1)
     path.write_text(text, encoding="utf-8")
     assert post(client, f"/case/{CASE_03}/save", form_of(client)).status_code == 200
+    assert path.read_text(encoding="utf-8") == text  # nothing changed: nothing written
+    values = form_of(client)
+    values["customer.phone"] = "023-60000009"
+    assert post(client, f"/case/{CASE_03}/save", values).status_code == 200
     # the value kept (ruamel writes YAML's own spelling of a boolean), everything else as it was
-    assert path.read_text(encoding="utf-8") == text.replace("integrated: False", "integrated: false")
+    assert path.read_text(encoding="utf-8") == text.replace("integrated: False", "integrated: false").replace(
+        '"023-65201188"', '"023-60000009"')
 
 
 @pytest.mark.parametrize(("where", "value"), [("token", "é"), ("csrf", "中"), ("digest", "中")])
@@ -305,3 +312,119 @@ def test_the_form_is_checked_for_photo_times_and_the_callback_too(client):
     rules = {f["rule"]: f for f in result["findings"]}
     assert rules["callback-date"]["path"] == "callback.date"
     assert rules["photo-time"]["path"] == "evidence.photos.0" and "2025-05-14" in rules["photo-time"]["text"]
+
+
+# --- Chinese wherever a clerk looks (issue 32.5) -----------------------------------------------------
+
+
+
+class VisibleText(HTMLParser):
+    """What a browser shows of a page: its text (not scripts, styles, templates or the list of
+    files offered for a field), its title, placeholders and buttons' words. The served folder's
+    path in the header is the user's own name for it (as a customer's name is), not the page's."""
+
+    HIDDEN = frozenset({"script", "style", "template", "datalist"})
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.parts, self.stack = 0, [], []
+
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                      "wbr"})
+
+    def handle_starttag(self, tag, attrs):
+        if not self.hidden:
+            self.parts += [value for name, value in attrs if name == "placeholder" and value]
+        if tag in self.VOID:
+            return
+        self.stack.append(tag in self.HIDDEN or (tag == "span" and ("class", "folder") in attrs))
+        self.hidden += self.stack[-1]
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.hidden -= self.stack.pop()
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def visible(html: str) -> str:
+    parser = VisibleText()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+def checked_texts(result: dict) -> list[str]:
+    """What the page's script writes from a check: findings, the summary, the checklist."""
+    texts = [f["text"] for f in result["findings"]] + [f["message"] for f in result["findings"]]
+    texts += [f["clause"] for f in result["findings"]] + result["missing"] + result["stops"]
+    texts += [result["days"]["text"] or "", result["days"]["kind"] or ""]
+    texts += [f"{i['group']} {i['name']} {i['status']} {(i['file'] or '').removeprefix('evidence/')}"
+              for i in result["items"]]
+    return texts
+
+
+def test_no_workbench_page_shows_an_english_word(client, folder, users_file_for_serve):
+    new = client.post("/new", data={"name": "小王便利店", "csrf": csrf_of(client)}, follow_redirects=False)
+    assert new.status_code == 303
+    pages = {"/": client.get("/").text, "/?state=已退回": client.get("/?state=已退回").text,
+             "404": client.get("/case/没有这个.yaml").text}
+    for relative in sorted(p.relative_to(folder).as_posix() for p in folder.glob("*/case.yaml")):
+        page = client.get(f"/case/{relative}")
+        assert page.status_code == 200
+        pages[relative] = page.text
+        result = post(client, f"/case/{relative}/check", form_of(client, relative)).json()
+        assert not english_words(*checked_texts(result)), (relative, english_words(*checked_texts(result)))
+    signed = TestClient(create_app(folder, users_file=users_file_for_serve), base_url="http://localhost")
+    pages["/login"] = signed.get("/login").text
+    me = getpass.getuser()  # who made the new case, in its history: a person's name is theirs, not the page's
+    for name, html in pages.items():
+        shown = visible(html).replace(f"{me}（本机，未登录）", "")
+        assert not english_words(shown), (name, english_words(shown))
+    new_case = pages["小王便利店/case.yaml"]
+    assert "<title>小王便利店（新案例，户名未填） · 典型案例工作台</title>" in new_case
+    for shown in ("<option value=\"true\">是</option>", "<option value=\"cable\">电缆</option>",
+                  "<option value=\"arrow\">箭头</option>"):
+        assert shown in new_case
+
+
+@pytest.fixture
+def users_file_for_serve(tmp_path):
+    from casegen.service.users import add_user
+
+    path = tmp_path / "users.toml"
+    add_user(path, "李填报", "填报", "tianbao-123")
+    return path
+
+
+def test_a_new_case_is_empty_and_reads_unfinished_with_what_its_fields_give(client, folder):
+    client.post("/new", data={"name": "小王便利店", "csrf": csrf_of(client)})
+    relative = "小王便利店/case.yaml"
+    values = form_of(client, relative)
+    filled = {k: v for k, v in values.items() if v and k not in ("csrf", "digest")}
+    assert filled == {}, filled  # no sample value to clear
+    home = client.get("/").text
+    row = home[home.index("小王便利店（新案例"):] if "小王便利店（新案例" in home else home[home.index("小王便利店"):]
+    assert "未填完" in row[:row.index("</tr>")]
+    result = post(client, f"/case/{relative}/check", values).json()
+    assert result["days"]["kind"] is None and len(result["missing"]) == 25 and "行业分类" in result["missing"]
+    assert not [f for f in result["findings"] if f["rule"] in ("one-address", "duplicate-account")]
+    values |= {"project.kind": "无外线", "timeline.accepted": "2025-12-30", "timeline.energized": "2026-01-05"}
+    result = post(client, f"/case/{relative}/check", values).json()
+    assert result["days"] == {"kind": "无外线", "working": 3, "calendar": 6, "limit": 4,
+                              "text": "3/4 个工作日，6 个日历日"}
+    values["grid.route.0.kind"], values["grid.route.0.new"] = "cable", "true"
+    result = post(client, f"/case/{relative}/check", values).json()
+    [length] = [f for f in result["findings"] if f["path"] == "grid.route.0.length_m"]
+    assert length["message"] == "接入路径第 1 项（电缆）须填写长度（米）"
+    assert result["days"]["working"] == 3  # the route's problem hides nothing else
+
+
+def test_a_document_of_an_unfinished_case_is_refused_saying_what_is_missing(client, folder):
+    client.post("/new", data={"name": "小王便利店", "csrf": csrf_of(client)})
+    page = client.get("/case/小王便利店/case.yaml/document.docx")
+    assert page.status_code == 422
+    told = visible(page.text)
+    assert "案例还未填完（25 项必填未填），不生成文档：供电单位、所在单位、户名" in told
+    assert not english_words(told)

@@ -389,3 +389,21 @@ def test_names_as_long_as_the_contract_allows_stay_on_the_picture(tmp_path, fiel
     inside = red_box.get_window_extent(renderer)
     name = customer.get_window_extent(renderer)
     assert inside.x0 <= name.x0 and name.x1 <= inside.x1 and inside.y0 <= name.y0
+
+
+def test_a_case_without_a_route_draws_its_source_meter_box_and_red_line(tmp_path, examples):
+    """无外线 with the meter box on the existing supply: no route to invent (DESIGN's corrections)."""
+    path = example_paths(examples)[0]
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  route:\n")
+    end = text.index("  meter_box:")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    figure, case, facts = figure_of(path)
+    assert case.grid.route == [] and facts.kind.value == "无外线"
+    gids = {artist.get_gid() for artist in figure.artists}
+    assert {"transformer-existing", "meter_box-new", "boundary"} <= gids, gids
+    texts = [t.get_text() for t in drawn(figure, "texts")]
+    assert any("解放碑3号公用配变" in t for t in texts) and any("三相计量表箱" in t for t in texts)
+    assert main(["draw", str(path), "-o", str(tmp_path / "out")]) == 0
+    assert next((tmp_path / "out").glob("*_工程建设简图.png")).stat().st_size > 10_000

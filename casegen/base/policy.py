@@ -164,7 +164,8 @@ declare("load", D, "文件可读、UTF-8 编码、YAML 格式正确、非空", C
 declare("duplicate-key", D, "同一层没有重复的键", CONTRACT)
 declare("too-long", D, "单个值不超过 2000 字", CONTRACT)
 declare("control-char", D, "值中没有不可见的控制字符", CONTRACT)
-declare("contract", D, "每个字段类型、格式、取值符合案例文件约定；必填项已填", CONTRACT)
+declare("contract", D, "每个字段类型、格式、取值符合案例文件约定", CONTRACT)
+declare("required", D, "必填项已填（有必填项未填的案例为未填完：其余能算的照样核验，只是不生成文档）", CONTRACT)
 declare("unknown-key", H, "没有约定之外的键（多为拼写错误）", CONTRACT)
 declare("calendar", D, "节假日文件格式正确", HOLIDAYS)
 declare("template", D, "模板可用：标记完整", CONTRACT)
@@ -285,6 +286,17 @@ def gate(findings: Iterable[Finding], product: Product, *, strict: bool = False)
                 Product.VALIDATE, Product.CHECK) and _strict_applies(declared, product):
             stopping.append(finding)
     return stopping
+
+
+def evidence_problems(findings: Iterable[Finding]) -> list[Finding]:
+    """实证材料问题: the evidence findings that fail `check` (a warning, such as a photo without a
+    shooting time, is a 提醒 and not one of them). The one count check, render and submit say,
+    and say the same way (`evidence_count_text`)."""
+    return gate(findings, Product.CHECK)
+
+
+def evidence_count_text(count: int) -> str:
+    return f"实证材料问题 {count} 项"
 
 
 def _strict_applies(declared: Rule, product: Product) -> bool:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 from casegen.case.calendar import WorkCalendar
-from casegen.case.model import ELEMENT_KINDS, LINE_KINDS, Case, DateRange, Element, Kind, phases
+from casegen.case.model import (
+    ELEMENT_KINDS,
+    LINE_KINDS,
+    Case,
+    DateRange,
+    Element,
+    Holed,
+    Incomplete,
+    Kind,
+    phases,
+)
 
 STEP_LABELS = {
     "accepted": "受理申请并签约",
@@ -67,12 +77,12 @@ def day_text(day: dt.date, *, with_year: bool = False) -> str:
     return f"{day.year}年{month_day}" if with_year else month_day
 
 
-def span_text(span: DateRange | dt.date) -> str:
+def span_text(span: DateRange | dt.date, *, with_year: bool = False) -> str:
     if isinstance(span, dt.date):
-        return day_text(span)
+        return day_text(span, with_year=with_year)
     if span.start == span.end:
-        return day_text(span.start)
-    cross_year = span.start.year != span.end.year
+        return day_text(span.start, with_year=with_year)
+    cross_year = with_year or span.start.year != span.end.year
     return f"{day_text(span.start, with_year=cross_year)}—{day_text(span.end, with_year=cross_year)}"
 
 
@@ -83,11 +93,11 @@ def number_text(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
-def new_lines(case: Case) -> list[Element]:
+def new_lines(case: Case | Holed) -> list[Element]:
     return [e for e in case.grid.route if e.new and e.kind in LINE_KINDS]
 
 
-def new_equipment(case: Case) -> list[str]:
+def new_equipment(case: Case | Holed) -> list[str]:
     """What the utility builds or replaces on the grid for this case (the meter box aside: a
     meter installed directly is the 无外线 case itself)."""
     built = [e.label for e in case.grid.route if e.new]
@@ -96,38 +106,135 @@ def new_equipment(case: Case) -> list[str]:
     return built
 
 
-def kind_from_grid(case: Case) -> Kind:
+def kind_from_grid(case: Case | Holed) -> Kind:
     """通知二（二）: 无外线 means "具备直接装表条件": any new or replaced grid equipment is works."""
     digging = any(e.excavation_m for e in new_lines(case))
     return Kind.of(works=bool(new_equipment(case)), digging=digging)
 
 
+class Known:
+    """The facts of a case as far as its fields go: each computed when read, from the fields it
+    needs, so a case whose contract is not whole (a `Holed` case) still gives its kind, its
+    working and calendar days and what the rules can check; a fact that needs a missing field
+    raises Incomplete. A whole case's `Facts` are these, computed at once (`derive`)."""
+
+    def __init__(self, case: Case | Holed, calendar: WorkCalendar):
+        self.case, self.calendar = case, calendar
+
+    @property
+    def kind(self) -> Kind:
+        return cast(Kind, self.case.project.kind)
+
+    @property
+    def working_days(self) -> int:
+        timeline = self.case.timeline
+        return self.calendar.working_days(timeline.accepted, timeline.energized)
+
+    @property
+    def calendar_days(self) -> int:
+        timeline = self.case.timeline
+        return (timeline.energized - timeline.accepted).days
+
+    @property
+    def estimated_years(self) -> tuple[int, ...]:
+        timeline = self.case.timeline
+        return tuple(self.calendar.estimated_years(timeline.accepted, timeline.energized))
+
+    @property
+    def new_line_m(self) -> float:
+        return sum(cast(float, e.length_m) for e in new_lines(self.case))  # a line's length is required
+
+    @property
+    def excavation_m(self) -> float:
+        return sum(e.excavation_m or 0 for e in new_lines(self.case))
+
+    @property
+    def cost_wan(self) -> float:
+        return round((self.case.project.cost_yuan or 0) / 10_000, 2)
+
+    @property
+    def kind_text(self) -> str:
+        return f"{self.kind}工程"
+
+    @property
+    def has_works(self) -> bool:
+        return self.kind.has_works
+
+    @property
+    def limit_days(self) -> int:
+        return self.kind.limit_days
+
+    @property
+    def over_limit(self) -> int:
+        return max(self.working_days - self.limit_days, 0)
+
+    def verdict(self) -> Verdict:
+        """What can be said of the case's kind and days, each None when its fields are not whole."""
+        return Verdict(_or_none(lambda: self.kind), _or_none(lambda: self.working_days),
+                       _or_none(lambda: self.calendar_days), _or_none(lambda: self.estimated_years) or ())
+
+
+T = TypeVar("T")
+
+
+def _or_none(read: Callable[[], T]) -> T | None:
+    try:
+        return read()
+    except Incomplete:
+        return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A case's kind and days as far as its fields give them (the line `validate` prints, the
+    workbench's summary and list): each None when the fields it needs are missing or wrong."""
+
+    kind: Kind | None
+    working_days: int | None
+    calendar_days: int | None
+    estimated_years: tuple[int, ...] = ()
+
+    @property
+    def limit_days(self) -> int | None:
+        return self.kind.limit_days if self.kind is not None else None
+
+    @property
+    def days_text(self) -> str:
+        """"2/4 个工作日，5 个日历日"; as much of it as is known."""
+        if self.working_days is None:
+            return ""
+        estimate = "（估算）" if self.estimated_years else ""
+        limit = f"/{self.limit_days}" if self.limit_days is not None else ""
+        return f"{self.working_days}{limit} 个工作日{estimate}，{self.calendar_days} 个日历日"
+
+
 def derive(case: Case, calendar: WorkCalendar) -> Facts:
-    timeline = case.timeline
-    lines = new_lines(case)
+    known = Known(case, calendar)
+    crosses = case.timeline.accepted.year != case.timeline.energized.year
     return Facts(
-        kind=case.project.kind,
-        working_days=calendar.working_days(timeline.accepted, timeline.energized),
-        calendar_days=(timeline.energized - timeline.accepted).days,
-        estimated_years=tuple(calendar.estimated_years(timeline.accepted, timeline.energized)),
-        new_line_m=sum(cast(float, e.length_m) for e in lines),  # a line's length is required
-        excavation_m=sum(e.excavation_m or 0 for e in lines),
-        cost_wan=round((case.project.cost_yuan or 0) / 10_000, 2),
-        steps=tuple(_steps(case)),
-        customer_steps=(f"申请签约（{day_text(case.application.date)}），"
-                        f"装表接电（{day_text(timeline.energized)}）"),
+        kind=known.kind,
+        working_days=known.working_days,
+        calendar_days=known.calendar_days,
+        estimated_years=known.estimated_years,
+        new_line_m=known.new_line_m,
+        excavation_m=known.excavation_m,
+        cost_wan=known.cost_wan,
+        steps=tuple(_steps(case, with_year=crosses)),
+        customer_steps=(f"申请签约（{day_text(case.application.date, with_year=crosses)}），"
+                        f"装表接电（{day_text(case.timeline.energized, with_year=crosses)}）"),
         works_text=case.project.description or works_text(case),
     )
 
 
-def _steps(case: Case) -> Iterator[Step]:
+def _steps(case: Case, *, with_year: bool = False) -> Iterator[Step]:
     """The seven internal steps with the template's numbers (the 客服中心 compares cases by them:
-    5 is 行政审批 in every case); a step the case does not have reads 不涉及."""
+    5 is 行政审批 in every case); a step the case does not have reads 不涉及. Every date carries
+    its year when the process crosses a year."""
     for number, (key, label) in enumerate(STEP_LABELS.items(), start=1):
         value = getattr(case.timeline, key)
         if key == "preparation" and case.timeline.permit is None:
             label = PREPARATION_WITHOUT_PERMIT
-        yield Step(number, key, label, NOT_APPLICABLE if value is None else span_text(value))
+        yield Step(number, key, label, NOT_APPLICABLE if value is None else span_text(value, with_year=with_year))
 
 
 def _element_text(element: Element) -> str:

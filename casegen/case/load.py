@@ -91,7 +91,11 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
 
 def read_text(path: Path) -> str:
     """The file as text, or a CaseError saying in Chinese why it cannot be read."""
-    blob = read_bytes(path)
+    return decode(read_bytes(path), path)
+
+
+def decode(blob: bytes, path: Path) -> str:
+    """A case file's bytes (already read) as text, or a CaseError saying why they are not."""
     if blob.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(blob) > 3 and blob[1:4:2] == b"\x00\x00"):
         raise _fail(path, 1, "文件是 UTF-16 编码：请在编辑器中以 UTF-8 编码另存")
     try:
@@ -283,6 +287,14 @@ def _convert_mapping(node: yaml.MappingNode, key_path: KeyPath, raw: RawCase, pr
         raw.lines[child_path] = line
         mapping[key] = _convert(value_node, child_path, raw, problems, walk)
     return mapping
+
+
+def scalar_problem(value: str) -> str | None:
+    """Why the loader would not take this value as it is (too long, an invisible control
+    character), or None: what a value typed into the workbench's form is held to."""
+    if len(value) > MAX_SCALAR_CHARS:
+        return "too-long"
+    return "control-char" if _CONTROL.search(value) else None
 
 
 def _convert_scalar(node: yaml.ScalarNode, key_path: KeyPath, raw: RawCase,

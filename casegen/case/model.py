@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -23,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -94,6 +96,10 @@ ELEMENT_KINDS = {
     "switch": "开关",
     "cabinet": "低压柜",
 }
+# what a person sees for the contract's English values (the form's options, messages); the case
+# file keeps the keys
+SHAPES = {"arrow": "箭头", "box": "方框"}
+VALUE_LABELS = {**ELEMENT_KINDS, **SHAPES}
 if get_args(ElementKind) != tuple(ELEMENT_KINDS):  # mypy reads the Literal; users read the labels
     raise TypeError("ElementKind and ELEMENT_KINDS must list the same kinds, in the same order")
 LINE_KINDS = ("overhead", "cable")
@@ -102,6 +108,12 @@ MAX_ROUTE = 8
 
 def _err(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
+
+
+def _at(key: str, message: str) -> PydanticCustomError:
+    """An error of a list item's field found by the item's own validator: its finding is placed at
+    that field and begins with the item's place (接入路径第 2 项（电缆）须填写长度（米））."""
+    return PydanticCustomError("item_field", message, {"field": key})
 
 
 # --- value types: text in, typed value out, Chinese messages on failure -----------------------
@@ -114,7 +126,7 @@ def parse_bool(value: Any) -> Any:
         return True
     if text in ("false", "no", "否", "无", "n"):
         return False
-    raise _err("bool", f"应为 true/false（是/否），实际为 \"{value}\"")
+    raise _err("bool", f"应为 是 或 否（true/false），实际为 \"{value}\"")
 
 
 def parse_number(value: Any) -> Any:
@@ -252,7 +264,8 @@ Number = Annotated[float, BeforeValidator(parse_number)]
 Date = Annotated[dt.date, BeforeValidator(parse_date)]
 Ratio = Annotated[float, BeforeValidator(_parse_ratio)]
 Voltage = Annotated[str, BeforeValidator(_parse_voltage)]
-RelPath = Annotated[str, BeforeValidator(_parse_relpath)]
+RELATIVE_PATH = BeforeValidator(_parse_relpath)
+RelPath = Annotated[str, RELATIVE_PATH]
 Exclusion = Annotated[int, BeforeValidator(_parse_exclusion)]
 
 
@@ -273,10 +286,29 @@ class Section(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _blank_means_absent(cls, data: Any) -> Any:
-        """`key:` left empty is as if it were left out: defaults apply, required keys are named."""
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
+        """`key:` left empty (or a section all of whose keys are) is as if it were left out:
+        defaults apply, required keys are named."""
+        return filled(cls, data)
+
+
+def filled(model: type[BaseModel], data: Any) -> Any:
+    """A section's data without what was left empty: an optional section left all empty is
+    absent; a required one is kept empty, so that each of its required keys is named."""
+    if not isinstance(data, dict):
         return data
+    kept = {}
+    for key, value in data.items():
+        info = model.model_fields.get(key)
+        if value is None or (blank(value) and (info is None or not info.is_required())):
+            continue
+        kept[key] = value
+    return kept
+
+
+def blank(value: Any) -> bool:
+    """Nothing written: an empty value, or a section whose keys are all left empty (a new case's
+    callback: 回访日期、回访方式、回访人 waiting for the 客服中心)."""
+    return value is None or (isinstance(value, dict) and all(blank(v) for v in value.values()))
 
 
 class DateRange(Section):
@@ -310,10 +342,11 @@ class Customer(Section):
     name: Text = field("户名", "客户名称（营业执照上的名称）", "重庆某某餐饮管理有限公司")
     account_no: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z-]{4,20}$")] = field(
         "户号", "营销系统户号，按文字保存（保留开头的 0）", "5012345678")
-    address: Text = field("用电地址", "依次写 市、区/县、镇/街道/路、门牌号", "重庆市渝中区民族路168号")
+    address: Text = field("用电地址", "依次写 市、区/县、镇/街道/路、门牌号，不用“-”分隔",
+        "重庆市渝北区龙溪街道金山路18号")
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{5,20}$")] | None = optional(
         "联系电话", "可省略；按文字保存（保留开头的 0）", "13800000000")
-    small_micro: Bool = field("是否小微企业", "true 或 false", True)
+    small_micro: Bool = field("是否小微企业", "是 或 否", True)
     industry: Text = field("行业分类", "如 餐饮业、零售业", "餐饮业")
     purpose: Text = field("电力用途", "如 火锅店经营用电", "火锅店经营用电")
     electricity_category: Text = field("用电类别", "如 一般工商业（居民不适用）", "一般工商业")
@@ -322,7 +355,7 @@ class Customer(Section):
 
 
 class Application(Section):
-    date: Date = field("申请日期", "申请签约 = 业务受理时间，YYYY-MM-DD", "2019-11-04")
+    date: Date = field("申请日期", "申请签约 = 业务受理时间", "2019-11-04")
     channel: Text = field("申请方式", " | ".join(CHANNELS) + "（通知列举“等”，其他渠道也可写）",
                           "网上国网")
     business_type: Literal["新装", "增容"] = field("业务类型", "新装 或 增容", "新装")
@@ -333,7 +366,7 @@ class Application(Section):
     contacts: Annotated[int, BeforeValidator(parse_number)] | None = optional(
         "交互次数", "业务办理全程与客户的交互次数（通知：不超过 2 次）", 2, ge=0, le=1000)
     exclusions: Annotated[list[Exclusion], BeforeValidator(_listify)] = field(
-        "不适用情形", "八种投资界面不适用情形，写序号或名称；没有则写 []", [], default_factory=list)
+        "不适用情形", "八种投资界面不适用情形，写序号或名称；没有则留空", None, default_factory=list)
 
 
 class Transformer(Section):
@@ -346,7 +379,7 @@ class Transformer(Section):
 
 
 class Project(Section):
-    kind: Kind = field("工程类别", " | ".join(KINDS) + "（与 grid 核对）", "有外线有掘路")
+    kind: Kind = field("工程类别", " | ".join(KINDS) + "（与接入简图核对）", "有外线有掘路")
     connection: Literal["架空线", "电缆"] | None = optional(
         "接入方式", "架空线 或 电缆（仅有外线工程时）", "电缆")
     transformer: Transformer = field("供电配变", "为客户供电的公用配变")
@@ -361,13 +394,13 @@ class Project(Section):
     works_class: Text | None = optional("配套工程情况", "附件2“配套工程情况（6 类）”，可省略",
                                      "低压架空/电缆线路延伸")
     description: LongText | None = optional(
-        "工程描述", "可省略：省略时由 grid 生成", None)
+        "工程描述", "可省略：省略时由接入简图生成", None)
 
 
 class Element(Section):
     kind: ElementKind = field(
-        "设备类型", " | ".join(ELEMENT_KINDS), "cable")
-    new: Bool = field("是否新建", "true：本次新建（蓝色）；false：现状（黑色）", True)
+        "设备类型", "、".join(ELEMENT_KINDS.values()), "cable")
+    new: Bool = field("是否新建", "是：本次新建（蓝色）；否：现状（黑色）", True)
     name: Text | None = optional("名称", "可省略", None)
     length_m: Number | None = optional("长度", "线路长度（米），线路必填", None, gt=0, le=1e5)
     spec: Text | None = optional("型号", "线路型号，如 YJV22-4×35", None)
@@ -378,12 +411,16 @@ class Element(Section):
 
     @model_validator(mode="after")
     def _line_fields(self) -> Element:
+        # said at the field it is about, with the item's place (see validation_findings)
+        what = ELEMENT_KINDS[self.kind]
         if self.kind in LINE_KINDS and self.length_m is None:
-            raise _err("line", "线路（overhead/cable）须填写 length_m（长度，米）")
+            raise _at("length_m", f"（{what}）须填写长度（米）")
         if self.kind not in LINE_KINDS and (self.length_m or self.excavation_m):
-            raise _err("line", f"{self.kind} 不是线路，不应填写 length_m / excavation_m")
+            wrong = "length_m" if self.length_m else "excavation_m"
+            raise _at(wrong, f"（{what}）不是线路，不应填写长度或掘路长度")
         if self.excavation_m and self.length_m and self.excavation_m > self.length_m:
-            raise _err("line", f"掘路长度 {self.excavation_m:g} 米超过线路长度 {self.length_m:g} 米")
+            raise _at("excavation_m", f"（{what}）的掘路长度 {self.excavation_m:g} 米超过线路长度 "
+                                      f"{self.length_m:g} 米")
         return self
 
     @property
@@ -392,11 +429,10 @@ class Element(Section):
 
 
 class Source(Section):
-    kind: Literal["transformer"] = field("电源类型", "transformer（公用配变）", "transformer",
-                                         default="transformer")
+    kind: Literal["transformer"] = field("电源类型", "公用配变", None, default="transformer")
     name: Text = field("电源名称", "供电的公用配变名称", "解放碑3号公用配变")
     capacity_kva: Number | None = optional("配变容量", "千伏安", 400, gt=0, le=1e6)
-    new: Bool = field("是否新建", "新增或更换的配变为 true（蓝色）", False, default=False)
+    new: Bool = field("是否新建", "新增或更换的配变选 是（蓝色）", False, default=False)
     owner: Literal["供电公司", "客户专变", "转供电"] | None = optional(
         "电源产权", "供电公司（通知：电源由供电公司产权的供配电设施提供）、客户专变 或 转供电", "供电公司")
 
@@ -416,8 +452,8 @@ ROUTE_EXAMPLE = [
 class Grid(Section):
     source: Source = field("电源", "为客户供电的公用配变")
     route: Annotated[list[Element], BeforeValidator(_listify)] = field(
-        "接入路径", f"从电源到表箱依次列出（最多 {MAX_ROUTE} 项）", ROUTE_EXAMPLE,
-        max_length=MAX_ROUTE)
+        "接入路径", f"从电源到表箱依次列出（最多 {MAX_ROUTE} 项）；无外线工程在现有线路上直接装表时不填",
+        ROUTE_EXAMPLE, max_length=MAX_ROUTE, default_factory=list)
     meter_box: MeterBox = field("计量表箱", "客户外墙上的表箱", default_factory=MeterBox)
 
 
@@ -441,12 +477,12 @@ class Feedback(Section):
 
 
 class Confirmation(Section):
-    confirmed: Bool = field("客户是否认可", "true：客户确认案例所写属实；false：客户不认可（写明原话）", True)
+    confirmed: Bool = field("客户是否认可", "是：客户确认案例所写属实；否：客户不认可（写明原话）", True)
     words: LongText | None = optional("客户原话", "回访时客户的原话，不可编造", None)
 
 
 class Callback(Section):
-    date: Date = field("回访日期", "客服中心回访客户的日期（接电之后），YYYY-MM-DD", "2019-11-20")
+    date: Date = field("回访日期", "客服中心回访客户的日期（接电之后）", "2019-11-20")
     channel: Literal["电话", "上门"] = field("回访方式", "电话 或 上门", "电话")
     by: Text = field("回访人", "回访人员姓名", "王某")
     steps: Confirmation | None = optional(
@@ -478,7 +514,7 @@ class Mark(Section):
     at: Annotated[list[Annotated[float, BeforeValidator(parse_number), Field(ge=0, le=1)]],
                   Field(min_length=2, max_length=2)] = field(
         "标注位置", "[横, 纵]，0–1 为图片宽高的比例", [0.62, 0.40])
-    shape: Literal["arrow", "box"] = field("标注形状", "arrow 或 box", "arrow", default="arrow")
+    shape: Literal["arrow", "box"] = field("标注形状", "箭头 或 方框", "arrow", default="arrow")
 
 
 class Photo(Section):
@@ -498,7 +534,7 @@ PHOTO_EXAMPLE = [
 
 class Evidence(Section):
     system_orders: SystemOrders = field("系统工单", "四张系统工单", default_factory=SystemOrders)
-    construction: ConstructionDocs = field("工程建设内容", "工程简图由 casegen 生成",
+    construction: ConstructionDocs = field("工程建设内容", "工程简图自动生成",
                                            default_factory=ConstructionDocs)
     permits: Annotated[list[RelPath], BeforeValidator(_listify)] = field(
         "行政审批", "掘路审批材料", ["evidence/掘路许可.pdf"], default_factory=list)
@@ -549,6 +585,34 @@ def label_of(key_path: KeyPath) -> str | None:
         label = info.title
         model = submodel(info.annotation)
     return label
+
+
+def spoken_path(key_path: KeyPath) -> str:
+    """A key path as a person says it: 联系电话, 接入路径第 2 项, 接入路径第 2 项的长度,
+    现场图片第 1 项标注第 2 项的标注文字 (the key names stay where a person edits YAML)."""
+    model: type[BaseModel] | None = Case
+    said, label = "", ""
+    for key in key_path:
+        if isinstance(key, int):
+            said += f"{label}第 {key + 1} 项"
+            label = ""
+            continue
+        info = model.model_fields.get(key) if model is not None else None
+        if info is None:
+            label = str(key)
+            break
+        label = info.title or key
+        model = submodel(info.annotation)
+    if said and label:
+        return f"{said}的{label}"
+    return said or label
+
+
+def said(finding: Finding) -> str:
+    """A finding as a person reads it away from the case file: the field by its Chinese name, then
+    what is wrong (客户申请缺少 …; 联系电话格式不对 …); the key names are for where YAML is edited."""
+    where = spoken_path(finding.key_path) if finding.key_path else ""
+    return f"{where}{finding.message}" if where and not finding.message.startswith(where) else finding.message
 
 
 @cache
@@ -623,7 +687,7 @@ def _message(error: ErrorDetails) -> str:
         case "float_parsing" | "float_type":
             return f"应为数字，实际为 {shown}"
         case "bool_parsing" | "bool_type":
-            return f"应为 true/false（是/否），实际为 {shown}"
+            return f"应为 是 或 否（true/false），实际为 {shown}"
     message = error["msg"]
     if message.isascii():  # one of pydantic's own English messages: never shown as it is
         return f"不符合案例文件约定（{kind}），实际为 {shown}"
@@ -663,6 +727,113 @@ def validation_findings(error: ValidationError, where: Callable[[KeyPath], int |
     for item in error.errors(include_url=False):
         loc = tuple(k for k in item["loc"] if not str(k).startswith("function-"))
         key_path = (*prefix, *loc)
-        findings.append(Finding("contract", _message(item), path, where(loc), key_path or None,
-                                label_of(key_path)))
+        message = _message(item)
+        if item["type"] == "item_field":  # an item's own validator: at the field, the item named
+            message = spoken_path(key_path) + message
+            key_path, loc = (*key_path, (item.get("ctx") or {})["field"]), (*loc, (item.get("ctx") or {})["field"])
+        rule = "required" if item["type"] == "missing" else "contract"
+        findings.append(Finding(rule, message, path, where(loc), key_path or None, label_of(key_path)))
     return findings
+
+
+# --- a case whose contract is not whole: what can be typed, typed ----------------------------
+
+class Incomplete(Exception):
+    """What a computation needs is missing or wrong in the case file (its key path)."""
+
+    def __init__(self, key_path: KeyPath):
+        super().__init__(key_path)
+        self.key_path = key_path
+
+
+class Holed:
+    """A section of a case that does not pass the contract whole: the fields that passed, typed as
+    in a whole case (sections inside it whole or holed in turn); reading a field that did not
+    pass, or is missing, raises Incomplete with its key path. Rules and facts read it as they
+    read a Case, and what needs a hole is left out (the partial verdict)."""
+
+    def __init__(self, model: type[BaseModel], values: dict[str, Any], holes: dict[str, KeyPath]):
+        self.__dict__.update(_model=model, _values=values, _holes=holes)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self._holes:
+            raise Incomplete(self._holes[name])
+        if name in self._values:
+            return self._values[name]
+        attribute = getattr(self._model, name, None)
+        if isinstance(attribute, property) and attribute.fget is not None:
+            return attribute.fget(self)
+        raise AttributeError(name)
+
+    @property
+    def holes(self) -> list[KeyPath]:
+        """Every key path that did not pass, nested sections' too."""
+        found = list(self._holes.values())
+        for value in self._values.values():
+            if isinstance(value, Holed):
+                found += value.holes
+        return found
+
+
+class _Hole(Exception):
+    """A section that fails as a whole though each field passes (its own validator refused it)."""
+
+
+@cache
+def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any]:
+    info = model.model_fields[key]
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = Annotated[(annotation, *info.metadata)]
+    return TypeAdapter(annotation)
+
+
+def _section(info: Any) -> type[Section] | None:
+    """The section a field holds directly (not in a list, not a date range)."""
+    annotation = info.annotation
+    if get_origin(annotation) in (Union, UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = options[0] if len(options) == 1 else None
+    inner = annotation
+    if isinstance(inner, type) and issubclass(inner, Section) and inner is not DateRange:
+        return inner
+    return None
+
+
+def partial_case(data: dict[str, Any]) -> Case | Holed:
+    """The case as far as it passes the contract: a Case when whole, else a Holed case."""
+    try:
+        return cast(Case | Holed, _partial(Case, data, ()))
+    except _Hole:
+        return Holed(Case, {}, {key: (key,) for key in Case.model_fields})
+
+
+def _partial(model: type[Section], data: Any, prefix: KeyPath) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        pass
+    if not isinstance(data, dict):
+        raise _Hole
+    data = filled(model, data)
+    values: dict[str, Any] = {}
+    holes: dict[str, KeyPath] = {}
+    for key, info in model.model_fields.items():
+        path = (*prefix, key)
+        if key not in data:
+            if info.is_required():
+                holes[key] = path
+            else:
+                values[key] = info.get_default(call_default_factory=True)
+            continue
+        child = _section(info)
+        try:
+            values[key] = _partial(child, data[key], path) if child is not None else \
+                _adapter(model, key).validate_python(data[key])
+        except (ValidationError, _Hole):
+            holes[key] = path
+    if not holes and not any(isinstance(v, Holed) for v in values.values()):
+        raise _Hole  # every field passed: the section's own validator refused the whole
+    return Holed(model, values, holes)

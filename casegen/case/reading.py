@@ -11,9 +11,9 @@ from pathlib import Path
 from casegen.base.errors import CaseError, Finding, UsageError
 from casegen.base.policy import Product, gate
 from casegen.case.calendar import CALENDAR_FILE
-from casegen.case.derive import Facts
+from casegen.case.derive import Facts, Known, Verdict
 from casegen.case.load import KeyPath, RawCase, load_raw, nearest_line
-from casegen.case.model import Case, build_case, label_of
+from casegen.case.model import Case, Holed, build_case, label_of
 
 CASE_SUFFIXES = (".yaml", ".yml")
 
@@ -29,6 +29,18 @@ class CaseFile:
     findings: list[Finding] = field(default_factory=list)
     facts: Facts | None = None
     raw: RawCase | None = None
+    partial: Holed | None = None  # a case that failed the contract: as far as it is typed
+    known: Known | None = None  # its facts as far as its fields go (a whole case's too)
+
+    @property
+    def verdict(self) -> Verdict:
+        """Kind, working and calendar days as far as the fields give them."""
+        return self.known.verdict() if self.known is not None else Verdict(None, None, None)
+
+    @property
+    def missing(self) -> list[Finding]:
+        """The required fields left empty: a case with any is 未填完."""
+        return [f for f in self.findings if f.rule == "required"]
 
     def line_of(self, key_path: KeyPath) -> int | None:
         return nearest_line(self.lines, key_path)

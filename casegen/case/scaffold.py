@@ -9,19 +9,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from casegen.base.writing import write_text
-from casegen.case.model import Case, submodel
+from casegen.case.model import VALUE_LABELS, Case, DateRange, submodel
 
 HEADER = """\
 # 国网重庆电力 低压小微企业典型案例（附件3）案例文件
-# 每个“键: 值”后的注释是中文名称和填写说明。日期写 YYYY-MM-DD；区间写 [开始, 结束]。
-# 没有的环节（如无掘路时的行政审批）整行删除。客户反馈须为客户原话，不可编造。
-# 填好后运行：casegen validate 本文件    生成文档：casegen render 本文件 -o output/
+# 每个键后的注释是中文名称、填写说明和示例（“例：”后面的值只是示例，照实际填写）。
+# 日期写 YYYY-MM-DD；区间写 [开始, 结束]；是/否 写 是 或 否。没有的环节（如无掘路时的行政审批）留空。
+# 客户反馈须为客户原话，不可编造。填好后运行：casegen validate 本文件    生成文档：casegen render 本文件 -o output/
 """
 
 _PLAIN = re.compile(r"^[\u4e00-\u9fffA-Za-z][^:#\[\]{},&*!|>'\"%@`\n\r\t\x00-\x1f\x7f-\x9f]*$")
@@ -65,7 +65,19 @@ def _flow(value: Any) -> str:
 
 def _comment(info: FieldInfo) -> str:
     doc = f"：{info.description}" if info.description else ""
-    return f"  # {info.title}{doc}"
+    return f"  # {info.title}{doc}{_choices(info)}"
+
+
+def _choices(info: FieldInfo) -> str:
+    """The values a YAML editor writes where the contract's values are English keys (the form
+    shows their Chinese names instead)."""
+    options = [o for a in get_args(info.annotation) for o in get_args(a)] + list(get_args(info.annotation))
+    keys = [o for o in dict.fromkeys(options) if isinstance(o, str) and o in VALUE_LABELS]
+    return f"；写 {'、'.join(f'{k}（{VALUE_LABELS[k]}）' for k in keys)}" if keys else ""
+
+
+def _example_text(example: Any) -> str:
+    return _flow(example) if not isinstance(example, bool) else ("是" if example else "否")
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ def _plan(model: type[BaseModel] = Case, indent: int = 0, prefix: tuple[str, ...
     for key, info in model.model_fields.items():
         path = (*prefix, key)
         child = submodel(info.annotation)
-        nested = child is not None and "list" not in str(info.annotation)
+        nested = child is not None and child is not DateRange and "list" not in str(info.annotation)
         entries.append(_Entry(" " * indent, key, path, _comment(info),
                               # model.field() always gives a dict here, never a function
                               cast(dict[str, Any], info.json_schema_extra or {}).get("example"),
@@ -103,8 +115,9 @@ def _lines(entries: tuple[_Entry, ...], values: dict[tuple[str, ...], Any] | Non
         if entry.path in omit:
             yield f"{entry.pad}# {entry.key}:{entry.comment}"
             continue
-        value = entry.example if values is None else values.get(entry.path)
+        value = (values or {}).get(entry.path)
         comment = entry.comment + (f"  〔{remarks[entry.path]}〕" if entry.path in remarks else "")
+        example = entry.example
         if isinstance(value, list) and value and isinstance(value[0], dict):
             yield f"{entry.pad}{entry.key}:{comment}"
             for item in value:
@@ -112,15 +125,23 @@ def _lines(entries: tuple[_Entry, ...], values: dict[tuple[str, ...], Any] | Non
         elif entry.children and value is None:
             yield f"{entry.pad}{entry.key}:{comment}"
             yield from _lines(entry.children, values, remarks, omit)
-        elif value is None:
+        elif value is None and isinstance(example, list) and example and isinstance(example[0], dict):
+            # a list of sections: empty, its example as comments to copy
             yield f"{entry.pad}{entry.key}:{comment}"
+            yield f"{entry.pad}  # 例："
+            for item in example:
+                yield f"{entry.pad}  # - {_flow(item)}"
+        elif value is None:
+            shown = f"；例：{_example_text(example)}" if example not in (None, [], {}) else ""
+            yield f"{entry.pad}{entry.key}:{comment}{shown}"
         else:
             yield f"{entry.pad}{entry.key}: {_flow(value)}{comment}"
 
 
 def scaffold(values: dict[tuple[str, ...], Any] | None = None, note: str = "",
              remarks: dict[tuple[str, ...], str] | None = None, omit: frozenset[tuple[str, ...]] = frozenset()) -> str:
-    """The text of a case file: every key with its Chinese label, and an example value, or the
+    """The text of a case file: every key with its Chinese label, left blank with an example in
+    its comment (a new case is empty: nothing to clear, nothing to mistake for a case), or the
     value given in `values` (key path → value) with the other keys left blank for staff; a
     key's remark in `remarks` (where its value came from) is added to its comment, and the keys
     in `omit` are written as comments."""

@@ -12,6 +12,7 @@ from typing import Any
 from casegen.base.errors import Finding
 from casegen.base.period import Period
 from casegen.base.policy import FindingClass, Product, Severity, gate
+from casegen.case.derive import Verdict
 from casegen.case.record import CaseRecord
 
 
@@ -35,6 +36,14 @@ class CaseSummary:
     findings: tuple[Finding, ...] = ()
     cells: dict[str, Any] = field(default_factory=dict)  # its 附件2 row, header → cell
     record: CaseRecord | None = None  # what the typed case states (None when it failed the contract)
+    # kind and days as far as the fields give them, also for a case that failed the contract
+    # (the figures above stay None for it: a case that is not whole is never counted as one)
+    verdict: Verdict = field(default_factory=lambda: Verdict(None, None, None))
+    missing: int = 0  # required fields left empty: 未填完 when any
+
+    @property
+    def unfinished(self) -> bool:
+        return self.missing > 0
 
     @property
     def ledger_problems(self) -> list[Finding]:

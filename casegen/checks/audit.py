@@ -84,9 +84,8 @@ def photo_time_findings(case_file: CaseFile, items: list[Item]) -> list[Finding]
             continue
         taken = item.photo.taken
         if taken is None:
-            findings.append(_finding("photo-undated", f"{item.file} 没有可读的拍摄时间（EXIF 中没有 "
-                                     "DateTimeOriginal/DateTime 或其值无法识别，多为应用压缩时去掉），"
-                                     "无法与办理时间核对", case_file, item.key))
+            findings.append(_finding("photo-undated", f"{item.file} 没有可读的拍摄时间（照片文件中没有记下拍摄时间，"
+                                     "或记下的无法识别，多为应用压缩时去掉），无法与办理时间核对", case_file, item.key))
             continue
         shot = taken.date()
         shot_text = taken.strftime("%Y-%m-%d %H:%M")

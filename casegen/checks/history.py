@@ -10,9 +10,10 @@ an approval also has "bound" (every file of the case folder → its SHA-256) and
 approver also submitted or changed the case (a one-person station), "alone": true. Entries
 without these keys are sealed as they were written before the keys existed.
 
-The review state of a case (草稿 → 待审核 → 已审核, or back with a comment) is read from the
-same log: it is what the last review entry says, as long as the case file is still the one that
-entry saw, and, for an approval, every file of the case folder is still the one it bound.
+The review state of a case (草稿 → 待审核 → 已审核, or 已退回 with the reviewer's comment until it
+is submitted again) is read from the same log: it is what the last review entry says, as long as
+the case file is still the one that entry saw, and, for an approval, every file of the case
+folder is still the one it bound. A case sent back stays 已退回 while it is being fixed.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from casegen.base.writing import cache_root
 from casegen.checks.seal import Digests, folder_digests, sha256_of
 
 HISTORY_NAME = "casegen.history.jsonl"
-DRAFT, PENDING, APPROVED = "草稿", "待审核", "已审核"
+DRAFT, PENDING, APPROVED, RETURNED = "草稿", "待审核", "已审核", "已退回"
 SUBMIT, APPROVE, SEND_BACK = "提交审核", "通过审核", "退回修改"
-REVIEW_STATES = {SUBMIT: PENDING, APPROVE: APPROVED, SEND_BACK: DRAFT}
+REVIEW_STATES = {SUBMIT: PENDING, APPROVE: APPROVED, SEND_BACK: RETURNED}
 CHANGES = ("新建", "保存", "上传", "外部改动")  # what makes a reviewed case a draft again
 ALONE = "同一人提交并审核：单人供电所，serve --self-review"  # said beside an approval by its submitter
 OPTIONAL = {"alone": False, "bound": {}}  # written (and sealed) only when not these
@@ -94,17 +95,26 @@ class History:
 
     @property
     def state(self) -> str:
-        """草稿, 待审核 or 已审核: the last review entry's, when nothing changed the case after it
-        (a save, an upload, an outside change, a file of the folder an approval bound) and the
-        record is whole; else 草稿."""
-        if self.broken or self.outside or self.unbound or self.old_approval:
+        """草稿, 待审核, 已审核 or 已退回: the last review entry's, when nothing changed the case
+        after it (a save, an upload, an outside change, a file of the folder an approval bound)
+        and the record is whole; else 草稿. A case sent back stays 已退回 while it is fixed."""
+        if self.broken or self.old_approval:
             return DRAFT
+        changed = self.outside or bool(self.unbound)
         for entry in reversed(self.entries):
+            if entry.action == SEND_BACK:
+                return RETURNED
             if entry.action in REVIEW_STATES:
-                return REVIEW_STATES[entry.action]
+                return DRAFT if changed else REVIEW_STATES[entry.action]
             if entry.action in CHANGES:
-                return DRAFT
+                changed = True
         return DRAFT
+
+    def sent_back(self) -> Entry | None:
+        """The entry that sent the case back, while it is 已退回 (its comment is shown at the top)."""
+        if self.state != RETURNED:
+            return None
+        return next(e for e in reversed(self.entries) if e.action == SEND_BACK)
 
     def last_author(self) -> str | None:
         """Who last submitted or changed the case (the one an approval must not come from)."""
@@ -195,7 +205,9 @@ def file_digest(case_path: Path) -> str:
         return ""
 
 
-def read_history(case_path: Path) -> History:
+def read_history(case_path: Path, *, digest: str | None = None) -> History:
+    """The case's log as read now; `digest`: the case file's SHA-256 when the caller has just
+    read it (a save reads the file once)."""
     path = history_path(case_path)
     entries: list[Entry] = []
     broken: list[str] = []
@@ -204,7 +216,7 @@ def read_history(case_path: Path) -> History:
     except FileNotFoundError:
         lines = []
     except (OSError, UnicodeDecodeError) as e:
-        return History([], [f"无法读取 {HISTORY_NAME}：{type(e).__name__}"], file_digest(case_path))
+        return History([], [f"无法读取 {HISTORY_NAME}：{type(e).__name__}"], digest or file_digest(case_path))
     previous = ""
     for number, line in enumerate(lines, start=1):
         try:
@@ -225,7 +237,7 @@ def read_history(case_path: Path) -> History:
             broken.append(f"第 {number} 行的内容与它的散列不符（这条记录被改动过）")
         previous = entry.hash
         entries.append(entry)
-    return History(entries, broken, file_digest(case_path), _unbound(entries, case_path))
+    return History(entries, broken, digest or file_digest(case_path), _unbound(entries, case_path))
 
 
 @contextmanager
@@ -246,9 +258,14 @@ def locked(case_path: Path) -> Iterator[None]:
 
 def record(case_path: Path, user: str, action: str, *, changes: list[list[Any]] | None = None,
            files: list[str] | None = None, comment: str = "", alone: bool = False,
-           bound: dict[str, str] | None = None) -> Entry:
-    """Append one entry (the caller holds `locked`); flushed to the disk before it returns."""
-    history = read_history(case_path)
+           bound: dict[str, str] | None = None, history: History | None = None,
+           digest: str | None = None) -> Entry:
+    """Append one entry (the caller holds `locked`); flushed to the disk before it returns.
+    `history`: the log as the caller read it under the lock (not read again; the entry is added
+    to it), `digest`: the case file's SHA-256 now, when the caller knows it."""
+    history = history if history is not None else read_history(case_path, digest=digest)
+    if digest is not None:
+        history.file_digest = digest
     last = history.entries[-1] if history.entries else None
     entry = Entry(seq=len(history.entries) + 1,
                   time=dt.datetime.now().astimezone().isoformat(timespec="seconds"), user=user, action=action,
@@ -259,6 +276,7 @@ def record(case_path: Path, user: str, action: str, *, changes: list[list[Any]] 
         handle.write(json.dumps(entry.written(), ensure_ascii=False, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+    history.entries.append(entry)
     return entry
 
 

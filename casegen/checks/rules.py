@@ -19,7 +19,7 @@ from casegen.base.policy import RULES
 from casegen.case.calendar import WorkCalendar
 from casegen.case.derive import STEP_LABELS, Facts, kind_from_grid, new_equipment, number_text
 from casegen.case.load import KeyPath
-from casegen.case.model import CHANNELS, EXCLUSIONS, Case, is_online, label_of, volts
+from casegen.case.model import CHANNELS, EXCLUSIONS, Case, Incomplete, is_online, label_of, volts
 from casegen.checks.claims import spoken_payment
 
 if TYPE_CHECKING:
@@ -48,12 +48,18 @@ def check(rule_id: str) -> Callable[[Check], Check]:
 
 
 def check_case(case_file: CaseFile, calendar: WorkCalendar) -> list[Finding]:
-    """Every per-case rule on one case file."""
+    """Every per-case rule on one case file: a typed case with its facts, or a case that failed
+    the contract as far as it is typed (`partial`, its facts `known`), where a rule that needs a
+    missing field stops there (Incomplete) and the others are said: the partial verdict."""
+    case = cast(Case, case_file.case if case_file.case is not None else case_file.partial)
+    facts = cast(Facts, case_file.facts if case_file.facts is not None else case_file.known)
     findings = []
     for rule_id, function in CHECKS.items():
-        # only typed cases, with their facts, are checked
-        for message, key_path in function(cast(Case, case_file.case), cast(Facts, case_file.facts), calendar):
-            findings.append(make_finding(rule_id, message, case_file, key_path))
+        try:
+            for message, key_path in function(case, facts, calendar):
+                findings.append(make_finding(rule_id, message, case_file, key_path))
+        except Incomplete:
+            continue  # its inputs are not whole: the contract's findings say which
     return findings
 
 
@@ -432,15 +438,37 @@ def _feedback(case: Case, facts: Facts, calendar: WorkCalendar) -> Iterable[Hit]
 
 # --- 跨案例 ---------------------------------------------------------------------------------------
 
-def _normalise_address(address: str) -> str:
-    return re.sub(r"[\s\-－—·]", "", address)
+def _normalise_address(address: str | None) -> str | None:
+    return re.sub(r"[\s\-－—·]", "", address) if address else None
 
 
-def _group(case_files: list[CaseFile], key: Callable[[Case], object]) -> Iterator[list[CaseFile]]:
+def _typed(case_file: CaseFile) -> Case:
+    """The case as far as it is typed (a case that failed the contract: its `partial`)."""
+    return cast(Case, case_file.case if case_file.case is not None else case_file.partial)
+
+
+def _group(case_files: list[CaseFile], key: Callable[[Case], tuple[object, ...]]) -> Iterator[list[CaseFile]]:
+    """Cases whose key is the same; a case whose key has an empty or missing part is in no group
+    (a new case left empty collides with nothing)."""
     groups: defaultdict[object, list[CaseFile]] = defaultdict(list)
     for case_file in case_files:
-        groups[key(cast(Case, case_file.case))].append(case_file)  # typed cases only
+        if case_file.case is None and case_file.partial is None:
+            continue
+        try:
+            value = key(_typed(case_file))
+        except Incomplete:
+            continue
+        if all(part not in (None, "") for part in value):
+            groups[value].append(case_file)
     yield from (group for group in groups.values() if len(group) > 1)
+
+
+def _or_empty(case_file: CaseFile, key: str) -> str:
+    """A customer field as far as it is typed ("" where missing or wrong)."""
+    try:
+        return str(getattr(_typed(case_file).customer, key) or "")
+    except Incomplete:
+        return ""
 
 
 def _others(group: list[CaseFile], case_file: CaseFile) -> str:
@@ -455,15 +483,15 @@ def check_folder(case_files: list[CaseFile]) -> list[Finding]:
     for group in _group(case_files, lambda c: (c.customer.account_no, c.application.business_type,
                                                c.timeline.accepted)):
         for case_file in group:
-            case = cast(Case, case_file.case)
+            case = _typed(case_file)
             findings.append(make_finding("duplicate-account", f"与 {_others(group, case_file)} 是同一个项目（户号 "
                                          f"{case.customer.account_no}、{case.application.business_type}、受理于 "
                                          f"{case.timeline.accepted}）", case_file, ("customer", "account_no")))
-    for group in _group(case_files, lambda c: _normalise_address(c.customer.address)):
-        names = sorted({cast(Case, c.case).customer.name for c in group})
-        accounts = sorted({cast(Case, c.case).customer.account_no for c in group})
+    for group in _group(case_files, lambda c: (_normalise_address(c.customer.address),)):
+        names = sorted(n for n in {_or_empty(c, "name") for c in group} if n)
+        accounts = sorted(a for a in {_or_empty(c, "account_no") for c in group} if a)
         for case_file in group:
-            case = cast(Case, case_file.case)
+            case = _typed(case_file)
             if len(names) > 1:
                 findings.append(make_finding("one-address", f"与 {_others(group, case_file)} 的用电地址相同（"
                                              f"{case.customer.address}），户名却不同（{'、'.join(names)}）：一个用电地址"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -18,9 +19,33 @@ CALENDAR_HELP = "节假日文件（默认：案例旁或上级文件夹中的 ca
 PATHS_HELP = "案例文件（.yaml），或含案例文件的文件夹（逐层查找）；可给多个"
 
 
+# argparse's own messages, as a clerk reads them (the option names stay: they are what is typed)
+_ARGPARSE = [
+    (re.compile(r"^unrecognized arguments: (.*)$"), "不认识的参数：{0}"),
+    (re.compile(r"^the following arguments are required: (.*)$"), "缺少参数：{0}"),
+    (re.compile(r"^argument (\S+): invalid choice: (.*?) \(choose from (.*)\)$"),
+     "参数 {0} 的值 {1} 不在可选范围内（可选：{2}）"),
+    (re.compile(r"^argument (\S+): expected one argument$"), "参数 {0} 后面要跟一个值"),
+    (re.compile(r"^argument (\S+): expected at least one argument$"), "参数 {0} 后面至少要跟一个值"),
+    (re.compile(r"^argument (\S+): invalid (?:int|float) value: (.*)$"), "参数 {0} 应为数字，实际为 {1}"),
+    (re.compile(r"^argument (\S+): not allowed with argument (\S+)$"), "参数 {0} 不能与 {1} 同时使用"),
+    (re.compile(r"^argument (\S+): ignored explicit argument (.*)$"), "参数 {0} 不带值，实际给了 {1}"),
+    (re.compile(r"^argument (\S+): (.*)$"), "参数 {0}：{1}"),
+]
+
+
+def said_in_chinese(message: str) -> str:
+    for pattern, told in _ARGPARSE:
+        found = pattern.match(message)
+        if found:
+            return told.format(*found.groups())
+    return message
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse exits 2 with its own text; ours says it in Chinese
-        raise UsageError(f"用法错误：{message}\n{self.format_usage().strip()}")
+        usage = self.format_usage().strip().replace("usage: ", "用法：", 1)
+        raise UsageError(f"用法错误：{said_in_chinese(message)}\n{usage}")
 
 
 def paths_argument(parser: argparse.ArgumentParser) -> None:

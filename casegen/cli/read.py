@@ -45,6 +45,10 @@ def _print(result) -> None:
         missing = f"（{'、'.join('.'.join(k) for k in read.missing)}）" if read.missing else ""
         print(printable(f"  读出 {len(read.values) - len(guessed)} 项，推测 {len(guessed)} 项，"
                         f"未找到 {len(read.missing)} 项{missing}"))
+    verdict = result.verdict
+    if verdict is not None and (verdict.kind or verdict.working_days is not None):
+        said = "  ".join(part for part in (str(verdict.kind or "工程类别未读出"), verdict.days_text) if part)
+        print(printable(f"  按文中的日期：{said}"))
     for finding in result.findings:
         print(finding_line(finding))
     if result.to_fill:
@@ -65,6 +69,9 @@ def _as_dict(result) -> dict:
         "claims": {name: shown(getattr(read.claims, name).value) for name in
                    ("working_days", "calendar_days", "kind", "energized")
                    if read and getattr(read.claims, name) is not None},
+        "kind": str(result.verdict.kind) if result.verdict and result.verdict.kind else None,
+        "working_days": result.verdict.working_days if result.verdict else None,
+        "calendar_days": result.verdict.calendar_days if result.verdict else None,
         "failed": result.failed,
         "findings": [f.as_dict() for f in result.findings],
     }

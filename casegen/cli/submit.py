@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from casegen.base.policy import FindingClass, evidence_count_text
 from casegen.base.terminal import printable
 from casegen.cli.common import EXIT_FINDINGS, EXIT_OK, calendar_argument, date_argument, period_of
 from casegen.service.submission import LEDGER_FROM_CASES, LEDGER_FROM_UNIT, submit
@@ -78,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
                   calendar_file=args.calendar, made=args.made, reviewed_only=args.reviewed_only, ledger=args.ledger,
                   units_file=args.units)
     for case in done.cases:
-        problems = "，".join(f"{name} {n}" for name, n in case.counts.items() if n)
+        problems = "，".join([f"{name} {n} 条" for name, n in case.counts.items()
+                              if n and name not in (FindingClass.EVIDENCE.value, FindingClass.HINT.value)]
+                             + ([evidence_count_text(case.evidence_problems)] if case.evidence_problems else []))
         mark = "✗" if case.wrong else "·"
         print(printable(f"{mark} {case.folder}（{case.customer}，户号 {case.account or '未填写'}）"
                         f"{problems or '无问题'}"))

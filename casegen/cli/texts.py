@@ -11,7 +11,7 @@ import json
 from collections import Counter
 
 from casegen.base.errors import Finding, sort_findings
-from casegen.base.policy import FindingClass, Product, gate
+from casegen.base.policy import FindingClass, Product, evidence_count_text, evidence_problems, gate
 from casegen.base.terminal import printable
 from casegen.base.writing import SEAL_NAME
 from casegen.case.record import case_record
@@ -23,15 +23,24 @@ def counts_by_class(findings: list[Finding]) -> dict[str, int]:
 
 
 def days_text(case_file) -> str:
-    facts = case_file.facts
-    if facts is None:
-        return "（未通过案例文件约定，无法计算接电周期）"
-    estimate = "（估算）" if facts.estimated_years else ""
-    return f"{facts.kind}  {facts.working_days}/{facts.limit_days} 个工作日{estimate}"
+    """未填完 (how many required fields are empty), the kind and the days, as far as the fields
+    give them: "无外线  2/4 个工作日，9 个日历日"."""
+    verdict, missing = case_file.verdict, case_file.missing
+    parts = [f"未填完（{len(missing)} 项必填未填）"] if missing else []
+    if verdict.kind is not None:
+        parts.append(str(verdict.kind))
+    if verdict.days_text:
+        parts.append(verdict.days_text)
+    elif not missing:
+        parts.append("（受理或装表接电日期有误，无法计算接电周期）" if case_file.case is None and
+                     case_file.known is not None else "（未通过案例文件约定，无法计算接电周期）")
+    return "  ".join(parts)
 
 
 def finding_line(finding: Finding) -> str:
-    return f"  {finding.cls.value} [{finding.rule}] {finding.in_file}"
+    said = f"{finding.cls.value}（提醒）" if finding.cls is FindingClass.EVIDENCE and not finding.is_error \
+        else finding.cls.value
+    return f"  {said} [{finding.rule}] {finding.in_file}"
 
 
 def _validate_failures(case_file, strict: bool) -> list[Finding]:
@@ -54,24 +63,29 @@ def text_report(cases, *, strict: bool = False) -> str:
 def summary(cases, *, strict: bool = False) -> tuple[str, bool]:
     """One line, and whether the run failed."""
     failed = sum(bool(_validate_failures(c, strict)) for c in cases)
+    unfinished = sum(bool(c.missing) for c in cases)
     counts = counts_by_class([f for c in cases for f in c.findings])
     told = "，".join(f"{cls} {n} 条" for cls, n in counts.items() if n) or "没有问题"
-    line = (f"共 {len(cases)} 个案例：{len(cases) - failed} 个通过，{failed} 个未通过；{told}"
+    line = (f"共 {len(cases)} 个案例：{len(cases) - failed} 个通过，{failed} 个未通过"
+            + (f"（其中 {unfinished} 个未填完）" if unfinished else "") + f"；{told}"
             + ("（--strict：警告按错误计）" if strict else ""))
     return line, failed > 0
 
 
 def case_summary(case_file, *, strict: bool = False) -> dict:
     """What `validate --json` says of one case."""
-    facts = case_file.facts
+    facts, verdict = case_file.facts, case_file.verdict
     return {
         "file": str(case_file.path),
         "customer": case_file.case.customer.name if case_file.case else None,
-        "kind": facts.kind.value if facts else None,
-        "working_days": facts.working_days if facts else None,
-        "calendar_days": facts.calendar_days if facts else None,
-        "limit_days": facts.limit_days if facts else None,
-        "estimated_years": list(facts.estimated_years) if facts else [],
+        # as far as the fields give them: also for a case that is not whole (complete: false)
+        "kind": verdict.kind.value if verdict.kind else None,
+        "working_days": verdict.working_days,
+        "calendar_days": verdict.calendar_days,
+        "limit_days": verdict.limit_days,
+        "estimated_years": list(verdict.estimated_years),
+        "complete": not case_file.missing,
+        "missing": [f.key for f in case_file.missing],
         "passed": not _validate_failures(case_file, strict),
         "counts": counts_by_class(case_file.findings),
         "findings": [f.as_dict() for f in sort_findings(case_file.findings)],
@@ -108,13 +122,18 @@ def evidence_text(results, unreadable: dict) -> str:
             blocks.append(f"✓ {case_file.path}（{name}）实证材料齐全、核查无误："
                           f"{sum(i.applicable for i in items)} 项")
         else:
-            problems = len(gate(checked.findings, Product.CHECK))
-            blocks.append(f"✗ {case_file.path}（{name}）实证材料缺失或有问题 {problems} 项：")
-        blocks.extend(finding_line(f) for f in checked.findings)
+            problems = evidence_problems(checked.findings)
+            reminders = len(checked.findings) - len(problems)
+            also = f"（另有提醒 {reminders} 条，不计入）" if reminders else ""
+            blocks.append(f"✗ {case_file.path}（{name}）{evidence_count_text(len(problems))}{also}：")
+        # the problems counted first, then the reminders, each said for what it is
+        blocks.extend(finding_line(f) for f in sort_findings(checked.findings))
         if (seal := _seal_line(checked)) is not None:
             blocks.append(seal)
     for path, findings in unreadable.items():
-        blocks.append(f"✗ {path} 案例文件无法读取：")
+        missing = sum(f.rule == "required" for f in findings)
+        blocks.append(f"✗ {path} 未填完（{missing} 项必填未填），填完后核查实证材料：" if missing else
+                      f"✗ {path} 案例文件无法读取：")
         blocks.extend(finding_line(f) for f in findings)
     complete = sum(checked.complete for checked in results)
     total = len(results) + len(unreadable)

@@ -73,6 +73,63 @@ def default_template() -> Path:
     raise FileNotFoundError("casegen 安装不完整：找不到 case_template.docx")
 
 
+def photo_caption(photo) -> str:
+    """A photo's caption: its stage and its words (施工前：…); a photo of no stage (其他) is its
+    words alone, never "其他：…"."""
+    stage = "" if photo.stage == "其他" else photo.stage
+    if photo.caption:
+        return f"{stage}：{photo.caption}" if stage else photo.caption
+    return stage or "现场图片"
+
+
+# --- the sketch on page 1 when it fits there, scaled no smaller than a label can be read ---------
+
+TYPE_AREA_MM = 225.0  # GB/T 9704: 297 mm less 37 mm and 35 mm of margins
+LINE_MM = 28.95 * 25.4 / 72  # the template's line pitch: 22 lines in the type area
+LINE_UNITS = 56  # half-widths in a line of 三号 (28 characters across 156 mm)
+SKETCH_LABEL_PT = 9.0  # the sketch's labels at its natural width (outputs.sketch.FONT_PT)
+READABLE_PT = 6.5  # 小六, the smallest size print uses for words to be read: the scale's floor
+TITLE_LINES = 6.0  # 附件3, a blank line, the title (二号), the subtitle, a blank line, 一、项目简介 (measured)
+AFTER_TEXT_LINES = 1  # 附：工程建设简图 (kept with the picture)
+LEAD_IN = "详细情况请见下图。"  # the template ends the paragraph before the figure with it
+
+
+def _lines(text: str, indent: int = 4) -> int:
+    """The lines a body paragraph takes (its first line indented two characters)."""
+    return max(1, -(-(display_width(text) + indent) // LINE_UNITS))
+
+
+def sketch_width_mm(case: Case, facts: Facts, notes: list, size: tuple[int, int],
+                    natural_mm: float = 150.0) -> float:
+    """The sketch's width in the document: its natural width, or less when that keeps it on page 1
+    beside a short case's text (it would otherwise move to page 2 with its lead-in and leave page 1
+    half empty), but never smaller than READABLE_PT for its labels. An estimate of the default
+    template's first page: the paragraphs before the sketch, counted in lines."""
+    customer, application = case.customer, case.application
+    opening = (f"{customer.name}为低压供电非居民客户，属于{facts.kind_text}项目。客户已送电，"
+               f"接电周期 {facts.working_days} 个工作日（{facts.calendar_days} 个日历日）。")
+    introduction = (f"{customer.name}（户号：{customer.account_no}）位于{address_text(customer.address)}，"
+                    f"于XXXX年XX月XX日向{case.unit.company}提出{application.business_type}用电申请，申请容量 "
+                    f"{number_text(application.capacity_kw)} 千瓦{capacity_note(case)}，用于{use_text(case)}。"
+                    "XXXX年XX月XX日完成送电。" + ("" if facts.has_works else LEAD_IN))
+    text_lines = (TITLE_LINES + _lines(f"——{customer.name}", 0) - 1 + _lines(opening)
+                  + sum(_lines(target_note_text(f)) for f in notes) + _lines(introduction)
+                  + (_lines(facts.works_text + LEAD_IN) if facts.has_works else 0) + AFTER_TEXT_LINES)
+    room = TYPE_AREA_MM - text_lines * LINE_MM - LINE_MM / 4  # a quarter line below the picture
+    height = natural_mm * size[1] / size[0]
+    if height <= room:
+        return natural_mm
+    scale = room / height
+    return round(natural_mm * scale, 1) if scale >= READABLE_PT / SKETCH_LABEL_PT else natural_mm
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header."""
+    with open(path, "rb") as handle:
+        head = handle.read(24)
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
 @dataclass(frozen=True)
 class Picture:
     """A picture to place in the document: its file and its width on the page."""
@@ -111,7 +168,7 @@ def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, phot
         "has_works": facts.has_works,
         "works_text": facts.works_text,
         "sketch": sketch,
-        "customer_steps": facts.customer_steps,
+        "customer_steps": customer_steps_line(facts.customer_steps),
         "steps": facts.steps,
         "feedback": _feedback(case),
         "evidence": [_evidence_row(item) for item in evidence],
@@ -120,6 +177,24 @@ def context(case: Case, facts: Facts, evidence: list[Item], *, sketch=None, phot
         "photos": list(photos),
         "target_notes": [_target_note(f) for f in notes],
     }
+
+
+HEADING_UNITS = 52  # half-widths on a 三号 line after the two-character indent
+_SCRIPT_CHANGE = re.compile(r"(?<=[0-9A-Za-z])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[0-9A-Za-z])")
+
+
+def customer_steps_line(steps: str) -> str:
+    """（一）客户环节's two steps: on one line when they fit, else the second on a line of its own
+    (申请签约（…），⏎装表接电（…）), so that no date is broken across two lines ("装表接电（10" at
+    a line's end, "月14日）" below: LibreOffice breaks where the script changes, whatever joiner
+    stands there). The width counts the quarter-em the word processor puts between a digit and a
+    Chinese character."""
+    line = f"（一）客户环节：{steps}"
+    width = display_width(line) + len(_SCRIPT_CHANGE.findall(line)) / 2
+    if width <= HEADING_UNITS or "，" not in steps:
+        return steps
+    first, second = steps.split("，", 1)
+    return f"{first}，\n{second}"
 
 
 def target_note_text(finding) -> str:
@@ -154,12 +229,14 @@ def _feedback(case: Case) -> list[dict]:
 def _evidence_row(item: Item) -> dict:
     status = RichText(item.status, color=STATUS_COLOURS.get(item.status, "C00000"),
                       bold=item.is_gap)
+    if item.group == "现场图片" and item.usable and item.photo is not None and item.photo.taken is None:
+        status.add("（无拍摄时间，未能与办理时间核对）", color="808080")  # as check reminds
     return {"group": item.group, "name": item.name,
             "required": "是" if item.required else "否",
             "status": status, "file": _file_name(item.file)}
 
 
-FILE_COLUMN_WIDTH = 34  # half-widths: the template's 文件 column (3937 twips) holds 17 五号 characters
+FILE_COLUMN_WIDTH = 21  # half-widths: the template's 文件 column (58 mm) holds 10½ 四号 characters
 
 
 def _file_name(file: str | None) -> str:

@@ -31,7 +31,7 @@ from casegen.base.errors import os_reason
 from casegen.base.period import Period
 from casegen.base.policy import NOTICE, FindingClass
 from casegen.base.writing import atomic_path
-from casegen.case.model import KINDS
+from casegen.case.model import KINDS, said
 from casegen.case.summary import CaseSummary, Overview
 from casegen.outputs.sketch import cjk_family
 from casegen.outputs.workbooks import FORMULA_STARTS
@@ -165,6 +165,9 @@ def figure_evidence(cases: list[CaseSummary]):
         axes.text(share, y, f" {share:.0%}", va="center", fontsize=8)
     axes.set_xlim(0, 1.1)
     axes.set_xlabel("实证材料齐全、核查无误的案例占比")
+    if not any(shares):  # bars of no length: said, not an empty frame
+        axes.text(0.55, (len(units) - 1) / 2, "各供电单位均为 0%：\n还没有实证材料齐全、核查无误的案例",
+                  ha="center", va="center", fontsize=10, color=MISSED)
     _cjk(axes)
     return figure
 
@@ -227,13 +230,13 @@ def missed_rows(cases: list[CaseSummary]) -> list[dict]:
 
 def data_rows(cases: list[CaseSummary]) -> list[dict]:
     return [{"customer": c.customer, "file": str(c.path), "class": f.cls.value, "line": f.line or "",
-             "what": f.text, "clause": f.clause.short}
+             "what": said(f), "clause": f.clause.short}
             for c in cases for f in c.of_class(FindingClass.DATA, FindingClass.SCOPE)]
 
 
 def evidence_rows(cases: list[CaseSummary]) -> list[dict]:
     return [{"customer": c.customer, "unit": _short(c.company), "count": len(problems),
-             "what": [f.text for f in problems]}
+             "what": [said(f) for f in problems]}
             for c in cases if c.kind and (problems := c.of_class(FindingClass.EVIDENCE))]
 
 

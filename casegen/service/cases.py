@@ -10,7 +10,8 @@ from casegen.base.errors import CaseError, Finding
 from casegen.base.policy import Product
 from casegen.base.writing import unique_names
 from casegen.case.calendar import WorkCalendar, find_calendar_file, load_calendar
-from casegen.case.derive import derive
+from casegen.case.derive import Known, derive
+from casegen.case.model import Holed, partial_case
 from casegen.case.reading import CaseFile, find_case_files, read_case, read_raw
 from casegen.case.redact import mask_account
 from casegen.checks.rules import check_case, check_folder
@@ -29,9 +30,16 @@ def assess(path: Path, calendar: WorkCalendar, *, text: str | None = None) -> Ca
     except CaseError as e:
         reported = {f.key_path for f in raw.problems}  # said once, by the loader
         findings = raw.problems + [f for f in e.findings if f.key_path not in reported]
-        return CaseFile(path=path, case=None, lines=raw.lines, findings=findings, raw=raw)
+        case_file = CaseFile(path=path, case=None, lines=raw.lines, findings=findings, raw=raw)
+        # the partial verdict: what the fields that passed give, and every rule whose inputs are whole
+        partial = partial_case(raw.data)
+        if isinstance(partial, Holed):
+            case_file.partial, case_file.known = partial, Known(partial, calendar)
+            case_file.findings.extend(check_case(case_file, calendar))
+        return case_file
     case_file.findings[:0] = raw.problems
     case_file.facts = derive(case_file.case, calendar)
+    case_file.known = Known(case_file.case, calendar)
     case_file.findings.extend(check_case(case_file, calendar))
     return case_file
 
@@ -72,7 +80,7 @@ def gather(paths: list[Path], calendar: WorkCalendar, *, across: bool = True) ->
     run.cases = [assess(path, calendar) for path in run.files]
     if across:
         by_path = {c.path: c for c in run.cases}
-        for finding in check_folder(run.typed):
+        for finding in check_folder([c for c in run.cases if c.case is not None or c.partial is not None]):
             by_path[finding.file].findings.append(finding)
     return run
 

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Protocol
 
 from casegen.base.errors import CaseError, Finding, PdfFailed, os_reason
-from casegen.base.policy import FindingClass, Product
+from casegen.base.policy import FindingClass, Product, evidence_count_text, evidence_problems
 from casegen.case.calendar import WorkCalendar, find_calendar_file
 from casegen.case.reading import CaseFile
 from casegen.case.redact import redact
-from casegen.checks.evidence import PROVIDED, checklist
-from casegen.checks.files import IMAGE_SUFFIXES
+from casegen.checks.evidence import PROVIDED
+from casegen.checks.files import IMAGE_SUFFIXES, PhotoCache
+from casegen.checks.seal import Digests, verify
 from casegen.checks.template import check_template as template_problems
 from casegen.office.pdf import (
     FONT_PACKAGES,
@@ -23,12 +24,22 @@ from casegen.office.pdf import (
     substituted_faces,
     to_pdf,
 )
-from casegen.outputs.document import Picture, making_stamp, render_docx, stamp_of, target_note_text
+from casegen.outputs.document import (
+    Picture,
+    making_stamp,
+    photo_caption,
+    png_size,
+    render_docx,
+    sketch_width_mm,
+    stamp_of,
+    target_note_text,
+)
 from casegen.outputs.photos import photo_width_mm, prepare_photo
-from casegen.outputs.sketch import WIDTH_MM, SketchInput
+from casegen.outputs.sketch import SketchInput
 from casegen.outputs.sketch import draw as draw_sketch
 from casegen.service.batch import FAILED, RENDERED, Outcome, remove_stale_temporaries, run_jobs
 from casegen.service.cases import Run, assess, customer_name, gather, open_calendar, output_stems
+from casegen.service.evidence import audit_case
 
 
 @dataclass
@@ -39,15 +50,16 @@ class Rendered:
     marks: list[str] = field(default_factory=list)
 
 
-def red_marks(case_file: CaseFile, evidence) -> list[str]:
-    """The red marks of a document: pending customer words, evidence gaps, missed targets."""
+def red_marks(case_file: CaseFile, audited: list[Finding]) -> list[str]:
+    """The red marks of a document: pending customer words, evidence problems (counted as
+    `check` counts them, each said, "；" between), missed targets."""
     marks = []
     pending = [f.label for f in case_file.findings if f.rule == "feedback-missing"]
     if pending:
         marks.append(f"客户反馈 {len(pending)} 处“待补充”（{'、'.join(pending)}）")
-    gaps = [item.name for item in evidence if item.is_gap]
-    if gaps:
-        marks.append(f"实证材料缺失或有问题 {len(gaps)} 项（{'、'.join(gaps)}）")
+    problems = evidence_problems(audited)
+    if problems:
+        marks.append(f"{evidence_count_text(len(problems))}：{'；'.join(f.message for f in problems)}")
     marks += [target_note_text(f) for f in case_file.findings if f.cls is FindingClass.TARGET]
     return marks
 
@@ -57,15 +69,18 @@ def render_one(case_file: CaseFile, out_dir: Path, stem: str, *,
     """The sketch and the document of one prepared case; returns what was written."""
     facts = case_file.facts
     png = draw_one(case_file, out_dir, stem, svg=False)[0]
-    evidence = checklist(case_file.case, case_file.path.parent, has_works=facts.has_works,
-                         sketch_file=png.name)
+    # the checklist as `check` makes it (photo times read, so an undated photo is noted), and
+    # the same problems it counts (the seal too; photos and files across cases are check's)
+    evidence, audited = audit_case(case_file, PhotoCache.open(), sketch_file=png.name)
+    audited += verify(case_file, Digests()).findings
     photos = marked_photos(case_file, evidence, out_dir / f"{stem}_现场图片")
     target = out_dir / f"{stem}{'_公开版' if redact else ''}.docx"
     targets_missed = [f for f in case_file.findings if f.cls is FindingClass.TARGET]
+    width = sketch_width_mm(case_file.case, facts, targets_missed, png_size(png))
     render_docx(case_file.case, facts, evidence, target, template=template,
-                sketch=Picture(png, WIDTH_MM), photos=photos, clear_metadata=redact,
+                sketch=Picture(png, width), photos=photos, clear_metadata=redact,
                 notes=targets_missed)
-    return Rendered([target, png, *(p.path for p in photos)], red_marks(case_file, evidence))
+    return Rendered([target, png, *(p.path for p in photos)], red_marks(case_file, audited))
 
 
 def marked_photos(case_file: CaseFile, evidence, folder: Path) -> list:
@@ -77,7 +92,7 @@ def marked_photos(case_file: CaseFile, evidence, folder: Path) -> list:
             continue
         target = folder / f"{number:02d}.jpg"
         size = prepare_photo(case_file.path.parent / photo.file, target, photo.marks)
-        caption = f"{photo.stage}：{photo.caption}" if photo.caption else photo.stage
+        caption = photo_caption(photo)
         pictures.append(Picture(target, photo_width_mm(size), caption))
     return pictures
 

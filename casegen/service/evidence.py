@@ -18,19 +18,19 @@ from casegen.checks.seal import INTACT, SEALED, Digests, other_case_files, verif
 from casegen.service.cases import gather, open_calendar
 
 
-def check_evidence(case_file: CaseFile, photos=None):
+def check_evidence(case_file: CaseFile, photos=None, *, sketch_file: str | None = None):
     """The checklist of one case and its gaps as findings (with `photos`, a `files.PhotoCache`,
-    the photos' shooting times and hashes too)."""
+    the photos' shooting times and hashes too; `sketch_file`: the name render gave the sketch)."""
     items = checklist(case_file.case, case_file.path.parent, has_works=case_file.facts.has_works,
-                      photos=photos)
+                      photos=photos, sketch_file=sketch_file)
     return items, evidence_findings(items, case_file)
 
 
-def audit_case(case_file: CaseFile, photos):
+def audit_case(case_file: CaseFile, photos, *, sketch_file: str | None = None):
     """One case's evidence as `check` judges it on its own: the checklist's gaps, the photos'
     shooting times against the timeline and the callback (`photos`: a `files.PhotoCache`).
     The seal and the cross-case checks are the caller's: they need the folder."""
-    items, findings = check_evidence(case_file, photos)
+    items, findings = check_evidence(case_file, photos, sketch_file=sketch_file)
     return items, (findings + photo_time_findings(case_file, items) + callback_findings(case_file)
                    + history_findings(case_file.path))
 

@@ -12,7 +12,7 @@ from typing import Any
 from casegen.base.errors import Finding, UsageError
 from casegen.base.writing import safe_name, write_text
 from casegen.case.calendar import WorkCalendar
-from casegen.case.derive import day_text
+from casegen.case.derive import Verdict, day_text
 from casegen.case.model import label_of
 from casegen.case.scaffold import scaffold
 from casegen.checks.claims import claim_findings
@@ -38,6 +38,7 @@ class ReadResult:
     read: ReadDocument | None = None
     findings: list[Finding] = field(default_factory=list)
     to_fill: list[str] = field(default_factory=list)  # keys a 附件3 does not give: for staff to fill
+    verdict: Verdict | None = None  # the kind and the days its own dates give (also with keys to fill)
 
     @property
     def failed(self) -> bool:
@@ -85,11 +86,15 @@ def read_one(document: Path, out_dir: Path, calendar: WorkCalendar) -> ReadResul
     write_text(target, case_text(read, document))
     result.case_file = target
     checked = assess(target, calendar)
+    result.verdict = checked.verdict  # what the document's own dates and kind give, whole or not
     for finding in checked.findings:
         if finding.rule in FILE_RULES:
             continue
-        if finding.rule == "contract" and finding.key_path and not _read_from_document(finding.key_path, read):
-            result.to_fill.append(finding.key or "")  # blank: the document does not say it
+        if finding.key_path and not _read_from_document(finding.key_path, read):
+            # the document does not say it: for staff to fill, not a fault of the document (a
+            # rule on a value only a case file has, like 工程资金来源, is this too)
+            if finding.is_error and (finding.key or "") not in result.to_fill:
+                result.to_fill.append(finding.key or "")
         else:
             result.findings.append(finding)
     timeline = {key[1]: value for key, value in read.values.items() if key[0] == "timeline"}

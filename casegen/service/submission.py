@@ -18,10 +18,11 @@ from pathlib import Path
 from casegen import __version__
 from casegen.base.errors import CaseError, Finding, UsageError
 from casegen.base.period import Period
-from casegen.base.policy import FindingClass
+from casegen.base.policy import FindingClass, evidence_problems
 from casegen.base.writing import TEMPORARY_PREFIX, safe_name
 from casegen.case.annex2 import CYCLE
 from casegen.case.project import project_facts
+from casegen.case.scaffold import EVIDENCE_GUIDE_NAME
 from casegen.checks.history import APPROVED, read_history
 from casegen.checks.projects import check_row, duplicate_rows, match_cases
 from casegen.company import package as pkg
@@ -37,7 +38,8 @@ from casegen.service.summary import summarize
 
 __all__ = ["LEDGER_FROM_CASES", "LEDGER_FROM_UNIT", "LedgerCheck", "Submission", "submit"]
 
-SKIPPED_NAMES = {"Thumbs.db", "desktop.ini"}
+# the desktop's thumbnails, and the guide `casegen new` puts in evidence/ (casegen's words, not the case's)
+SKIPPED_NAMES = {"Thumbs.db", "desktop.ini", EVIDENCE_GUIDE_NAME}
 
 
 @dataclass
@@ -48,6 +50,7 @@ class SubmittedCase:
     customer: str
     counts: dict[str, int]
     company: str = ""  # the case file's own 供电单位
+    evidence_problems: int = 0  # 实证材料问题: as check and render count them
 
     @property
     def wrong(self) -> bool:
@@ -200,7 +203,7 @@ def submit(folder: Path, unit: str, period: Period, *, target: Path | None = Non
         for path in found:
             files[f"{name}/{path.relative_to(case_dir).as_posix()}"] = path
         cases.append(SubmittedCase(name, f"{name}/{summary.path.name}", summary.account, summary.customer,
-                                   summary.counts, summary.company))
+                                   summary.counts, summary.company, len(evidence_problems(summary.findings))))
     refused = [problem for name in files if (problem := pkg.name_problem(name))]
     if refused:  # the 客服中心 would refuse the package for them: said now, every one
         raise UsageError("这些文件的名字收存时会被拒收，请改名后再打包：\n" + "\n".join(refused))

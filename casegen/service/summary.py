@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from casegen.base.errors import Finding
 from casegen.base.period import Period
 from casegen.case.calendar import WorkCalendar
+from casegen.case.model import Incomplete
 from casegen.case.reading import find_case_files
 from casegen.case.record import case_record
 from casegen.case.summary import CaseSummary, Overview
@@ -44,15 +45,25 @@ class _Slim:
         return self.lines.get(tuple(key_path))
 
 
+def _known(read):
+    """A value of a case as far as it is typed; None where its field is missing or wrong."""
+    try:
+        return read()
+    except Incomplete:
+        return None
+
+
 def _slim(case_file, items) -> _Slim:
-    case = case_file.case
+    case = case_file.case if case_file.case is not None else case_file.partial
     keys = [("customer", "account_no"), ("customer", "address"), *(item.key for item in items)]
     return _Slim(case_file.path, SimpleNamespace(
-        customer=SimpleNamespace(name=case.customer.name, account_no=case.customer.account_no,
-                                 address=case.customer.address),
-        application=SimpleNamespace(business_type=case.application.business_type),
-        timeline=SimpleNamespace(accepted=case.timeline.accepted),
-        evidence=SimpleNamespace(photos=[SimpleNamespace(stage=p.stage) for p in case.evidence.photos])),
+        customer=SimpleNamespace(name=_known(lambda: case.customer.name),
+                                 account_no=_known(lambda: case.customer.account_no),
+                                 address=_known(lambda: case.customer.address)),
+        application=SimpleNamespace(business_type=_known(lambda: case.application.business_type)),
+        timeline=SimpleNamespace(accepted=_known(lambda: case.timeline.accepted)),
+        evidence=SimpleNamespace(photos=_known(lambda: [SimpleNamespace(stage=p.stage) for p in case.evidence.photos])
+                                 or [])),
         {key: case_file.line_of(key) for key in keys})
 
 
@@ -88,8 +99,9 @@ def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bo
         summary = CaseSummary(path, customer_name(case_file), _raw_text(case_file, "customer", "account_no") or None,
                               _raw_text(case_file, "unit", "company") or "（未填写）",
                               _raw_text(case_file, "unit", "station") or "（未填写）", None, None, None,
-                              day, None, 0, 0, digest, tuple(findings), cells)
-        return summary, None, []
+                              day, None, 0, 0, digest, tuple(findings), cells,
+                              verdict=case_file.verdict, missing=len(case_file.missing))
+        return summary, (_slim(case_file, []) if case_file.partial is not None else None), []
     items = []
     if evidence:
         items, audited = audit_case(case_file, photos)
@@ -100,7 +112,7 @@ def _read(path: Path, calendar, period: Period, photos, digests, *, evidence: bo
         str(facts.kind), facts.limit_days, facts.working_days, day,
         facts.cost_wan if facts.has_works else 0.0, len(applicable),
         sum(i.status in ("已提供", "自动生成") for i in applicable), digest, tuple(findings), cells,
-        case_record(case, facts, findings))
+        case_record(case, facts, findings), verdict=case_file.verdict)
     slim = _slim(case_file, items)
     found = [exhibit.__class__(slim, exhibit.item, exhibit.sha256)
              for exhibit in exhibits(case_file, items, digests)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import re
 import shutil
 import tempfile
 from collections import OrderedDict
@@ -19,10 +20,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from casegen.base.errors import CaseError, PdfFailed
 from casegen.base.policy import Product
-from casegen.base.writing import safe_name, write_bytes, write_text
+from casegen.base.writing import safe_name, write_bytes
 from casegen.case.calendar import WorkCalendar
-from casegen.case.model import Case, submodel
+from casegen.case.load import decode, load_raw, scalar_problem
+from casegen.case.model import VALUE_LABELS, Case, blank, label_of, said, spoken_path, submodel
 from casegen.case.reading import read_raw
+from casegen.case.scaffold import EVIDENCE_GUIDE_NAME
 from casegen.checks import history
 from casegen.checks.files import MAGIC, PhotoCache
 from casegen.office.pdf import ToolMissing
@@ -42,11 +45,14 @@ class Refused(Exception):
     """A request casegen will not do, with the Chinese reason and the HTTP status (and, for a
     conflict, the others' changes since the page was opened)."""
 
-    def __init__(self, status: int, message: str, since: list | None = None):
+    def __init__(self, status: int, message: str, since: list | None = None, *, confirm: bool = False,
+                 problems: list[str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.since = since or []
+        self.confirm = confirm  # the same request again, confirmed, is done
+        self.problems = problems or []
 
 
 def digest(data: bytes) -> str:
@@ -68,7 +74,16 @@ def check_form(path: Path, data: dict, calendar: WorkCalendar, photos: PhotoCach
     """The case as the form holds it now: its findings, its evidence checklist, the photos'
     times against its timeline and its callback (as `check` says them; the cross-case checks
     need the whole folder and stay with `check`)."""
-    case_file = assess(path, calendar, text=form_text(data))
+    return _audited(assess(path, calendar, text=form_text(data)), photos)
+
+
+def check_file(path: Path, calendar: WorkCalendar, photos: PhotoCache):
+    """The case as its file holds it now, checked as `check_form` checks a form (what a
+    reviewer approves)."""
+    return _audited(assess(path, calendar), photos)
+
+
+def _audited(case_file, photos: PhotoCache):
     items = []
     if case_file.case is not None:
         items, audited = audit_case(case_file, photos)
@@ -100,51 +115,114 @@ def _drawn(drawing) -> str:
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "casegen"}):
         draw_figure(drawing).savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    # nothing on the page but the drawing: matplotlib's metadata and its one style rule (which
+    # a page's text, as a screen reader or a copy reads it, would carry) as the root's attributes
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    style = re.search(r"\s*<defs>\s*<style[^>]*>\*\{stroke-linejoin: (\w+); stroke-linecap: (\w+)\}</style>\s*</defs>",
+                      text)
+    if style:
+        text = text[:style.start()] + text[style.end():]
+        text = text.replace("<svg ", f'<svg stroke-linejoin="{style[1]}" stroke-linecap="{style[2]}" ', 1)
+    return text
 
 
-def save_form(path: Path, data: dict, opened_digest: str, user: str = "") -> str:
+def _round_trip() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)  # "  - item", as casegen new and the examples write
+    return yaml
+
+
+# The case files this server has shown in a form, by SHA-256 → whether the loader read them whole.
+# A save holds the file it overwrites to the one its page showed (the same digest), so it needs
+# no second parse to know the form could show it; a file never shown here is read by the loader.
+_SHOWN: OrderedDict[str, bool] = OrderedDict()
+
+
+def _shown(digest_: str, whole: bool) -> None:
+    _SHOWN[digest_] = whole
+    _SHOWN.move_to_end(digest_)
+    while len(_SHOWN) > 256:
+        _SHOWN.popitem(last=False)
+
+
+APPROVED_EDIT = ("这个案例已通过审核：保存修改后审核即作废，案例回到草稿，须重新提交审核。"
+                 "确定要保存吗？")
+
+
+def save_form(path: Path, data: dict, opened_digest: str, user: str = "", *,
+              confirmed: bool = False) -> tuple[str, str]:
     """Write the form into the case file: comments and key order kept (ruamel.yaml round
     trip), atomically; refused when the file changed on disk since the page was opened (with
     the changes recorded since). The save is recorded in the case's history: who, when, and
-    each field's old and new value. Returns the new digest."""
+    each field's old and new value. A real change of an approved case is refused until
+    `confirmed` (its approval is lost). Returns the new digest and the case's review state.
+
+    Under the case's lock the file is read once, hashed once and parsed once (by the round
+    trip; the loader's verdict on it is the one its page was shown with), and the history is
+    read once; the changes come from the merge itself, not from reading the file back."""
     with history.locked(path):
         current = path.read_bytes()
-        if not same_secret(opened_digest, digest(current)):
-            since = history.read_history(path).since(str(opened_digest))
+        now = digest(current)
+        found = history.read_history(path, digest=now)
+        if not same_secret(opened_digest, now):
             raise Refused(409, "文件在你打开之后被改过（可能是别人或另一个窗口）：为免覆盖，没有保存。"
-                               "下面是别人的改动；你填写的内容仍在页面上。", since=since)
+                               "下面是别人的改动；你填写的内容仍在页面上。", since=found.since(str(opened_digest)))
+        if not _SHOWN.get(now, False):
+            _refuse_unloadable(path, current, now)
         try:
-            before = read_raw(path).data  # anything the loader refuses could not be shown in the form: never saved over
-        except CaseError as e:
-            told = "；".join(f.in_file for f in e.findings[:3])
-            raise Refused(422, f"这个文件有格式问题，工作台不能完整显示它，为免丢失内容不在这里保存：{told}。"
-                               "请先用文本编辑器改正。") from None
-        yaml = YAML()
-        yaml.preserve_quotes = True
-        yaml.width = 4096
-        yaml.indent(mapping=2, sequence=4, offset=2)  # "  - item", as casegen new and the examples write
-        try:
-            document = yaml.load(current.decode("utf-8-sig"))
+            document = _round_trip().load(current.decode("utf-8-sig"))
         except Exception:  # ruamel's many kinds of error: one refusal, in Chinese
             raise Refused(422, "这个文件的 YAML 格式工作台无法保留，为免丢失内容不在这里保存："
                                "请先用文本编辑器改正。") from None
         if not isinstance(document, dict):
             raise Refused(422, "这个文件最外层不是“键: 值”形式，不在工作台保存：请先用文本编辑器改正。")
-        note_outside_change(path, user)
-        merged = _merge(document, data, Case)
+        changes: list[list] = []
+        merged = _merge(document, data, Case, (), changes)
+        if not changes:
+            return now, found.state  # nothing changed: the file is left as it is
+        if found.state == history.APPROVED and not confirmed:
+            raise Refused(409, APPROVED_EDIT, confirm=True)
+        note_outside_change(path, user, found)
         buffer = io.StringIO()
-        yaml.dump(merged, buffer)
-        write_text(path, buffer.getvalue())
-        changes = history.changes_between(before, read_raw(path, lenient=True).data)
-        if changes:
-            history.record(path, user, "保存", changes=changes)
-        return digest(path.read_bytes())
+        _round_trip().dump(merged, buffer)
+        written = buffer.getvalue().encode("utf-8")
+        write_bytes(path, written)
+        new = digest(written)
+        history.record(path, user, "保存", changes=changes, history=found, digest=new)
+        _shown(new, _clean(data))
+        return new, found.state
 
 
-REVIEW_STATES = (history.DRAFT, history.PENDING, history.APPROVED)
+def _refuse_unloadable(path: Path, blob: bytes, digest_: str) -> None:
+    """Refuse to save over a file the form could not show whole (it would be saved empty)."""
+    try:
+        load_raw(path, text=decode(blob, path))
+    except CaseError as e:  # anything the loader refuses could not be shown in the form: never saved over
+        told = "；".join(f.in_file for f in e.findings[:3])
+        raise Refused(422, f"这个文件有格式问题，工作台不能完整显示它，为免丢失内容不在这里保存：{told}。"
+                           "请先用文本编辑器改正。") from None
+    _shown(digest_, True)
+
+
+def _clean(data) -> bool:
+    """Whether every value of the form is one the loader takes as it is (so the file written
+    from it is one the form can show again)."""
+    if isinstance(data, dict):
+        return all(_clean(v) for v in data.values())
+    if isinstance(data, list):
+        return all(_clean(v) for v in data)
+    return not isinstance(data, str) or scalar_problem(data) is None
+
+
+REVIEW_STATES = (history.DRAFT, history.PENDING, history.RETURNED, history.APPROVED)
 REVIEW_ACTIONS = (history.SUBMIT, history.APPROVE, history.SEND_BACK)
 ALONE = history.ALONE
+# Declared rule of the review (README 审核状态): a case with open evidence problems is approved
+# only once the reviewer has seen them and confirmed; the approval's entry says how many there were.
+APPROVE_WITH_PROBLEMS = "实证材料有问题的案例，审核人看过问题并确认后才能通过审核；审核记录写明当时有几项问题"
 
 
 def history_of(path: Path) -> history.History:
@@ -156,39 +234,47 @@ def review_state(path: Path) -> str:
     return history.read_history(path).state
 
 
-def note_outside_change(path: Path, user: str) -> None:
+def note_outside_change(path: Path, user: str, found: history.History | None = None) -> None:
     """A case changed since its last entry, outside the workbench: said in the history before
     anything else is recorded (what changed in the case file is not known; the files an
-    approval bound are named)."""
-    found = history.read_history(path)
+    approval bound are named). `found`: the history as the caller read it under the lock."""
+    found = found if found is not None else history.read_history(path)
     if found.outside or found.unbound:
         told = ["案例文件在工作台之外被改过，改动内容不明"] if found.outside else []
-        history.record(path, user, "外部改动", comment="；".join(told + found.unbound_text()) + "（由下一次操作发现）")
+        history.record(path, user, "外部改动", comment="；".join(told + found.unbound_text()) + "（由下一次操作发现）",
+                       history=found)
 
 
-def review(path: Path, user: str, action: str, comment: str = "", *, self_review: bool = False) -> str:
+def review(path: Path, user: str, action: str, comment: str = "", *, self_review: bool = False,
+           confirmed: bool = False, problems: list[str] | None = None) -> str:
     """A review step (提交审核, 通过审核, 退回修改) recorded in the history; the new state. An
     approval needs a second person: not the one who last submitted or changed the case, unless
-    `self_review` (a one-person station), which its entry then says."""
+    `self_review` (a one-person station), which its entry then says. An approval of a case with
+    evidence `problems` is refused until `confirmed` (APPROVE_WITH_PROBLEMS)."""
     comment = comment.strip()
     with history.locked(path):
         found = history.read_history(path)
         state = found.state
-        allowed = {history.SUBMIT: (history.DRAFT,), history.APPROVE: (history.PENDING,),
+        allowed = {history.SUBMIT: (history.DRAFT, history.RETURNED), history.APPROVE: (history.PENDING,),
                    history.SEND_BACK: (history.PENDING, history.APPROVED)}
         if action not in allowed:
             raise Refused(400, f"不认识的审核操作：{action[:20]}")
         if state not in allowed[action]:
             raise Refused(409, f"案例现在是“{state}”，不能{action}")
         if action == history.SEND_BACK and not comment:
-            raise Refused(400, "退回修改须写明意见")
+            raise Refused(400, "退回修改须写明意见：请在意见框中写明要改什么，再点“退回修改”")
         alone = action == history.APPROVE and found.last_author() == user
         if alone and not self_review:
             raise Refused(403, f"通过审核须由另一人：最后提交或修改这个案例的是{user}本人（两人核对）。"
-                               "只有一人的供电所可以用 casegen serve --self-review 启动工作台")
-        note_outside_change(path, user)
+                               "只有一人的供电所，请管理员在启动工作台时允许同一人审核")
+        if action == history.APPROVE and problems and not confirmed:
+            raise Refused(409, f"实证材料还有 {len(problems)} 项问题（见下）。{APPROVE_WITH_PROBLEMS}。"
+                               "确认仍要通过吗？", confirm=True, problems=problems)
+        if action == history.APPROVE and problems:
+            comment = (comment + "；" if comment else "") + f"审核时实证材料问题 {len(problems)} 项，审核人已确认"
+        note_outside_change(path, user, found)
         bound = _bound(path) if action == history.APPROVE else None
-        history.record(path, user, action, comment=comment[:2000], alone=alone, bound=bound)
+        history.record(path, user, action, comment=comment[:2000], alone=alone, bound=bound, history=found)
         return history.REVIEW_STATES[action]
 
 
@@ -200,26 +286,35 @@ def _bound(path: Path) -> dict[str, str]:
         raise Refused(409, f"案例文件夹中有文件无法读取，审核不能为它们作证：{e}") from None
 
 
-def _merge(target, new, model=None):
+def _merge(target, new, model, path: tuple, changes: list[list]):
     """`new` written into the loaded document: values replaced in place, keys the form left
     empty kept but emptied (their comments stay), new keys added at the end. Keys the contract
-    does not know (the form cannot show them) are left exactly as they are."""
+    does not know (the form cannot show them) are left exactly as they are. Each value changed
+    is added to `changes` as [dotted key, old, new] (plain values), as the history records it."""
     if isinstance(new, dict) and isinstance(target, CommentedMap) and model is not None:
         fields = model.model_fields
         for key in list(target):
             if key in fields and key not in new and not _empty(target[key]):
+                _changed(changes, (*path, key), target[key], None)
                 target[key] = None
         for key, value in new.items():
             child = submodel(fields[key].annotation) if key in fields else None
-            target[key] = _merge(target[key], value, child) if key in target else _styled(value, target)
+            if key in target:
+                target[key] = _merge(target[key], value, child, (*path, key), changes)
+            else:
+                _changed(changes, (*path, key), None, value)
+                target[key] = _styled(value, target)
         return target
     if isinstance(new, list) and isinstance(target, CommentedSeq):
         flow = target.fa.flow_style()
         for index, value in enumerate(new):
             if index < len(target):
-                target[index] = _merge(target[index], value, model)
+                target[index] = _merge(target[index], value, model, (*path, index), changes)
             else:
+                _changed(changes, (*path, index), None, value)
                 target.append(_styled(value, target))
+        for index in range(len(new), len(target)):
+            _changed(changes, (*path, index), target[index], None)
         del target[len(new):]
         if flow:
             target.fa.set_flow_style()
@@ -229,11 +324,36 @@ def _merge(target, new, model=None):
             return target  # False stays False, not false
     elif not isinstance(new, dict | list) and target == new:
         return target  # the same value: kept as the file writes it (0.40 stays 0.40)
+    _changed(changes, path, target, new)
     return _styled(new, None)
 
 
+def _changed(changes: list[list], path: tuple, old, new) -> None:
+    old, new = _plain(old), _plain(new)
+    if _text(old) != _text(new):  # "100" quoted and 100 plain are one value to the loader
+        changes.append([".".join(map(str, path)), old, new])
+
+
+def _plain(value):
+    """A value of the round-trip document or of the form as JSON holds it (dates as text)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return int(value) if float(value).is_integer() else float(value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _text(value) -> str:
+    return "" if value is None or value == "" else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _empty(value) -> bool:
-    return value is None or (isinstance(value, list | dict | str) and not value)
+    """Nothing written: also a section whose keys are all empty (a new case's 回访, 实证材料)."""
+    return blank(value) or (isinstance(value, list | dict | str) and not value)
 
 
 def _styled(value, sibling):
@@ -301,7 +421,8 @@ def evidence_files(path: Path) -> list[str]:
     folder = path.parent / "evidence"
     if not folder.is_dir():
         return []
-    return sorted(f"evidence/{p.name}" for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(f"evidence/{p.name}" for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.name != EVIDENCE_GUIDE_NAME)
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -322,12 +443,18 @@ def sketch_preview(path: Path, data: dict, calendar: WorkCalendar) -> str | None
     return sketch_svg(case_file)
 
 
-def form_data(path: Path) -> tuple[dict, str]:
-    """The case file's data for the form, and why the form cannot show it whole (empty: it can)."""
+def form_data(path: Path) -> tuple[dict, str, str]:
+    """The case file's data for the form, why the form cannot show it whole (empty: it can), and
+    the digest of the bytes it was read from (the save holds the page to them)."""
+    blob = path.read_bytes()
+    shown = digest(blob)
     try:
-        return read_raw(path).data, ""
+        data = read_raw(path, text=decode(blob, path)).data
     except CaseError as e:  # the form could not show it: said, and saving is refused
-        return {}, "；".join(f.in_file for f in e.findings[:5])
+        _shown(shown, False)
+        return {}, "；".join(f.in_file for f in e.findings[:5]), shown
+    _shown(shown, True)
+    return data, "", shown
 
 
 def create_case(root: Path, name: str, user: str = "") -> Path:
@@ -359,7 +486,12 @@ def document(path: Path, kind: str, calendar: WorkCalendar) -> Path:
         return render_case(path, out, calendar=calendar, pdf=kind == "pdf").outputs[0]
     except CaseError as e:
         shutil.rmtree(out, ignore_errors=True)
-        told = "；".join(f.text for f in e.findings[:5])
+        missing = [f for f in e.findings if f.rule == "required"]
+        if missing:
+            named = "、".join(spoken_path(f.key_path) for f in missing[:10] if f.key_path)
+            raise Refused(422, f"案例还未填完（{len(missing)} 项必填未填），不生成文档：{named}"
+                               + ("等" if len(missing) > 10 else "")) from None
+        told = "；".join(said(f) for f in e.findings[:5])
         raise Refused(422, f"数据有错误或超出适用范围，不生成文档：{told}") from None
     except ToolMissing as e:
         shutil.rmtree(out, ignore_errors=True)
@@ -384,3 +516,27 @@ def workbook(root: Path, which: str) -> Path:
 def photo_cache() -> PhotoCache:
     """The photo facts the workbench keeps in memory for its life (a photo is decoded once)."""
     return PhotoCache(None)
+
+
+# --- the history as a clerk reads it -------------------------------------------------------------
+
+def readable_change(key: str, old, new) -> tuple[str, str, str]:
+    """A recorded change as the page says it: the field's Chinese name (联系电话, 接入路径第 2 项
+    的长度) and each value in words (是/否, 电缆, 回访人：王某，…; （空） for nothing)."""
+    path = tuple(int(part) if part.isascii() and part.isdigit() else part for part in key.split("."))
+    said = spoken_path(path) or key
+    if len(path) > 1 and label_of(path[:1]):  # 客户·联系电话: the section says which 环节 it is
+        said = f"{label_of(path[:1])}·{said}"
+    return said, readable_value(path, old), readable_value(path, new)
+
+
+def readable_value(path: tuple, value) -> str:
+    if value is None or value == "" or value == []:
+        return "（空）"
+    if isinstance(value, bool) or (isinstance(value, str) and value.lower() in ("true", "false")):
+        return "是" if str(value).lower() == "true" else "否"
+    if isinstance(value, dict):
+        return "，".join(f"{label_of((*path, k)) or k}：{readable_value((*path, k), v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "；".join(readable_value((*path, n), v) for n, v in enumerate(value))
+    return VALUE_LABELS.get(str(value), str(value))

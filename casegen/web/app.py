@@ -2,7 +2,8 @@
 
 The YAML files stay the single source of truth: the views (casegen.web.views) read and write
 them through the service, as the command line does, and only turn results into pages. This
-module assembles the application: its state, the token gate, the error pages and the routes.
+module assembles the application: its state, the gates (the host here; the token and the
+sign-in in `auth`), the error pages and the routes.
 Safety: loopback by default, a token for any other address, a CSRF token on every POST, uploads
 limited in size, checked by content and kept in the case's evidence/ folder, no path from a
 request outside the served folder, and every error a page in Chinese. The server itself reads
@@ -16,7 +17,6 @@ import ipaddress
 import re
 import secrets
 from pathlib import Path
-from urllib.parse import quote
 
 import h11
 import uvicorn
@@ -25,7 +25,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import ClientDisconnect
-from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -33,9 +32,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from casegen.base.errors import UsageError
 from casegen.base.terminal import printable
 from casegen.service.users import read_users
-from casegen.service.workbench import MAX_UPLOAD_BYTES, Refused, photo_cache, same_secret
+from casegen.service.workbench import MAX_UPLOAD_BYTES, Refused, photo_cache
 from casegen.web import views
-from casegen.web.views import TOKEN_COOKIE, WEB, ServerState, error_page
+from casegen.web.auth import SignIn, TokenGate
+from casegen.web.state import ServerState, file_identity
+from casegen.web.views import WEB, error_page
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -120,44 +121,6 @@ class HostGuard(BaseHTTPMiddleware):
         return await call_next(request)
 
 
-class TokenGate(BaseHTTPMiddleware):
-    """With a token, every request must carry it (in the address once, then in a cookie)."""
-
-    async def dispatch(self, request, call_next):
-        bench = request.app.state.bench
-        if bench.token is None:
-            return await call_next(request)
-        given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
-        if not same_secret(given, bench.token):
-            return error_page(request, 403, "需要访问口令：请使用启动时显示的完整地址（带 ?token=…）",
-                              shown_folder=False)
-        response = await call_next(request)
-        response.set_cookie(TOKEN_COOKIE, bench.token, httponly=True, samesite="strict")
-        return response
-
-
-class SignIn(BaseHTTPMiddleware):
-    """With a users file, every page but the sign-in page needs a signed session cookie
-    (HttpOnly, SameSite=Strict, 8 hours) whose user is still in the users file with the same
-    password and role; the user and the session ride on the request."""
-
-    async def dispatch(self, request, call_next):
-        bench = request.app.state.bench
-        request.state.user = request.state.session = None
-        if bench.users is None:
-            return await call_next(request)
-        session, why = views.session_of(request)
-        if session is not None:
-            request.state.user, request.state.session = session.user, session
-        if request.url.path in ("/login", "/logout") or request.url.path.startswith("/static/"):
-            return await call_next(request)
-        if session is None:
-            if "application/json" in request.headers.get("accept", "") or request.method != "GET":
-                return error_page(request, 401, views.TOLD[why], shown_folder=False)
-            return RedirectResponse(f"/login?next={quote(request.url.path)}&told={why}", status_code=303)
-        return await call_next(request)
-
-
 ROUTES = [
     Route("/", views.home),
     Route("/login", views.login_page),
@@ -185,13 +148,14 @@ def create_app(folder: Path, *, token: str | None = None, calendar_file: Path | 
     `self_review`: a one-person station, where the submitter may approve."""
     if token is not None and not token:
         raise ValueError("an empty token would let everyone in")
-    app = Starlette(routes=ROUTES, middleware=[Middleware(HostGuard), Middleware(TokenGate), Middleware(SignIn)],
+    app = Starlette(routes=ROUTES, middleware=[Middleware(HostGuard), Middleware(TokenGate, refuse=error_page),
+                                               Middleware(SignIn, refuse=error_page)],
                     exception_handlers={Refused: views.refused, HTTPException: views.http_error,
                                         ClientDisconnect: views.gone, Exception: views.crashed})
     app.state.bench = ServerState(Path(folder), token, secrets.token_urlsafe(24), calendar_file, photo_cache(),
                                 frozenset(LOOPBACK | {ascii_host(h) for h in hosts if h.strip()}),
                                 users_file=users_file, users=read_users(users_file) if users_file else None,
-                                users_read=views.file_identity(users_file) if users_file else (),
+                                users_read=file_identity(users_file) if users_file else (),
                                 self_review=self_review)
     return app
 

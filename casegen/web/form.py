@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args, get_origin
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from casegen.case.model import ELEMENT_KINDS, Case, DateRange, parse_bool, submodel
+from casegen.case.model import RELATIVE_PATH, VALUE_LABELS, Case, DateRange, parse_bool, submodel
 
 PLACEHOLDER = "__N{depth}__"  # the index of a group being added, replaced by the script
 
@@ -74,8 +74,39 @@ def widget_of(info) -> Widget:
     return Widget("text")
 
 
+EVIDENCE = "evidence/"  # the case's evidence folder: its files are named without it in the form
+
+
+def is_path(info) -> bool:
+    """A field holding a path relative to the case file (an evidence file, or a list of them)."""
+    stack = [info.annotation, *info.metadata]
+    while stack:
+        current = stack.pop()
+        if current is RELATIVE_PATH:
+            return True
+        stack.extend(get_args(current) if not isinstance(current, type | str) else ())
+        stack.extend(getattr(current, "__metadata__", ()))
+    return False
+
+
+def file_shown(path: str) -> str:
+    """An evidence path as the form shows it: 申请书.pdf (a file of the case folder itself: ./申请书.pdf)."""
+    if path.startswith(EVIDENCE) and "/" not in path[len(EVIDENCE):]:
+        return path[len(EVIDENCE):]
+    return path if "/" in path else f"./{path}"
+
+
+def file_path(shown: str) -> str:
+    """What the form's file name means in the case file: evidence/申请书.pdf."""
+    shown = shown.strip()
+    if shown.startswith("./"):
+        return shown[2:]
+    return shown if "/" in shown or "\\" in shown else EVIDENCE + shown
+
+
 def _label(value) -> str:
-    return f"{value}（{ELEMENT_KINDS[value]}）" if value in ELEMENT_KINDS else str(value)
+    """An option as a clerk reads it: the Chinese name of an English value of the contract."""
+    return VALUE_LABELS.get(value, str(value))
 
 
 def _shown(value) -> str:
@@ -133,8 +164,13 @@ def _field(key: str, info, value, path: tuple, depth: int) -> str:
     if widget.kind == "list":
         return _list(info, value, path, depth, label, help_text)
     example = (info.json_schema_extra or {}).get("example")
-    placeholder = escape(f"例：{_shown(example)}") if example not in (None, [], {}) and not isinstance(
-        example, dict | list) else ""
+    placeholder = escape(f"例：{_label(_shown(example))}") if example not in (None, [], {}) and not isinstance(
+        example, dict | list | bool) else ""
+    if is_path(info):  # evidence files by their names: the folder is the form's business
+        value = [file_shown(v) for v in value] if isinstance(value, list) else \
+            file_shown(value) if isinstance(value, str) and value else value
+        placeholder = escape(f"例：{file_shown(str(example))}") if isinstance(example, str) else \
+            escape("每行一个文件，如 掘路许可.pdf")
     control = _control(widget, name, value, placeholder, required)
     return (f'<div class="field" data-path="{name}"><label for="f-{name}">{label}{star}</label>'
             f'{control}<small class="help">{help_text}</small><div class="findings"></div></div>')
@@ -147,7 +183,7 @@ def _control(widget: Widget, name: str, value, placeholder, required: bool) -> s
         shown = _shown(_as_bool(value)) if widget.kind == "bool" else _shown(value)
         items = ['<option value="">（未填）</option>']
         for option in options:
-            text = {"true": "是（true）", "false": "否（false）"}.get(option, _label(option))
+            text = {"true": "是", "false": "否"}.get(option, _label(option))
             selected = " selected" if _shown(option) == shown else ""
             items.append(f'<option value="{escape(option)}"{selected}>{escape(text)}</option>')
         return f'<select {attrs}>{"".join(items)}</select>'
@@ -167,7 +203,7 @@ def _control(widget: Widget, name: str, value, placeholder, required: bool) -> s
                 f'name="{name}.1" value="{escape(second)}" placeholder="纵"></span>')
     if widget.kind == "lines":
         text = "\n".join(_shown(v) for v in value) if isinstance(value, list) else _shown(value)
-        return f'<textarea {attrs} rows="2" placeholder="每行一项">{escape(text)}</textarea>'
+        return f'<textarea {attrs} rows="2" placeholder="{placeholder or "每行一项"}">{escape(text)}</textarea>'
     if widget.kind == "long":
         return f'<textarea {attrs} rows="2">{escape(_shown(value))}</textarea>'
     listed = ' list="evidence-files"' if name.startswith("evidence") else ""
@@ -221,6 +257,8 @@ def _typed(model: type[BaseModel], node: dict) -> dict:
         converted = _convert(widget, info, value)
         if converted not in (None, "", [], {}):
             result[key] = converted
+        elif widget.kind == "group" and info.is_required():
+            result[key] = {}  # a required section left empty: each of its required fields is named
     return result
 
 
@@ -251,13 +289,16 @@ def _convert(widget: Widget, info, value) -> Any:
     if not text:
         return None
     if widget.kind == "lines":
-        return [line.strip() for line in text.splitlines() if line.strip()]
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return [file_path(line) for line in lines] if is_path(info) else lines
     if widget.kind == "date":
         return _date(text)
     if widget.kind == "number":
         return _number(text)
     if widget.kind == "bool":
         return {"true": True, "false": False}.get(text, text)
+    if is_path(info):
+        return file_path(text)
     return value if widget.kind == "long" else text
 
 

@@ -1,20 +1,13 @@
 """The workbench's views: each parses its request, calls the service, and renders a template
 from casegen/web/templates (or answers JSON for the page's script). No view holds a rule or
-builds a document."""
+builds a document; who may do what is `auth`'s, checked before a posted body is read."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import getpass
-import hashlib
-import hmac
-import json
 import secrets
 import shutil
-import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,188 +19,39 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 
 from casegen.base.policy import FindingClass, Product, gate
 from casegen.base.terminal import printable
-from casegen.case.calendar import WorkCalendar
-from casegen.case.reading import CASE_SUFFIXES
+from casegen.case.model import said, spoken_path
 from casegen.service import users, workbench
-from casegen.service.cases import open_calendar
 from casegen.service.summary import summarize
-from casegen.service.workbench import MAX_UPLOAD_BYTES, Refused, same_secret
+from casegen.service.workbench import Refused
+from casegen.web import auth
 from casegen.web.form import data_from_form, form_html
+from casegen.web.state import state_of
 
 WEB = Path(__file__).parent
-TOKEN_COOKIE = "casegen_token"
 SHOWN_CLASSES = (FindingClass.DATA, FindingClass.SCOPE, FindingClass.TARGET, FindingClass.EVIDENCE)
 PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
                            undefined=jinja2.StrictUndefined)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BRAND = "典型案例工作台"
 
 
-@dataclass
-class ServerState:
-    """What the server keeps for its life: the folder, its secrets, and the photo facts (a
-    photo is decoded once)."""
-
-    folder: Path
-    token: str | None  # None on loopback
-    csrf: str
-    calendar_file: Path | None = None
-    photos: object = None  # the service's photo cache
-    hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})  # the Host names answered
-    users_file: Path | None = None
-    users: dict | None = None  # name → User; None: no sign-in (loopback or token)
-    session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))  # sessions end with the server
-    failures: dict = field(default_factory=dict)  # a name or an address → the times of its failed sign-ins
-    revoked: set = field(default_factory=set)  # sessions signed out before their time
-    users_read: tuple = ()  # the users file's identity (inode, size, time) when it was read
-    self_review: bool = False  # a one-person station: an approval may come from the case's submitter
-
-    def current_users(self) -> dict | None:
-        """The users, read again when the file changed (a user removed is out at once)."""
-        if self.users_file is None:
-            return self.users
-        try:
-            changed = file_identity(self.users_file)
-        except OSError:
-            return {}  # the file gone: nobody
-        if changed != self.users_read:
-            self.users, self.users_read = users.read_users(self.users_file), changed
-        return self.users
-
-    def case_path(self, relative: str) -> Path:
-        """The case file a request names; never a path outside the folder."""
-        root = self.folder.resolve()
-        try:
-            path = (root / relative).resolve()
-            inside = root in path.parents and path.suffix in CASE_SUFFIXES
-            exists = inside and path.is_file()
-        except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, a link loop
-            raise Refused(404, "不是本文件夹中的案例文件") from None
-        if not inside:
-            raise Refused(404, f"不是本文件夹中的案例文件：{relative[:200]}")
-        if not exists:
-            raise Refused(404, f"案例文件不存在：{relative[:200]}")
-        return path
-
-    def inside(self, path: Path) -> bool:
-        return workbench.inside(self.folder, path)
-
-    def relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.folder.resolve()).as_posix()
-
-    def calendar(self) -> WorkCalendar:
-        return open_calendar([self.folder], self.calendar_file)
-
-
-def file_identity(path: Path) -> tuple:
-    """What tells a rewritten file from the one read before, even within one clock tick
-    (`casegen users` replaces the file: a new inode)."""
-    status = path.stat()
-    return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
-
-
-def state_of(request: Request) -> ServerState:
-    return request.app.state.bench
-
-
-# --- who is asking ----------------------------------------------------------------------------
-
-SESSION_COOKIE = "casegen_session"
-LOGIN_COOKIE = "casegen_login"  # the sign-in form's own token, before there is a session
-TOLD = {"required": "请先登录", "expired": "登录已过期，请重新登录", "changed": "口令或角色已更改，请重新登录",
-        "out": "已退出"}  # the sign-in page's only words
-SESSION_SECONDS = 8 * 3600
-MAX_FAILURES, FAILURE_WINDOW = 5, 600  # sign-in attempts per name and per address, per 10 minutes
-
-
-@dataclass(frozen=True)
-class Session:
-    """A signed-in browser: its user as the users file says now, and the session's own number
-    (its CSRF token is derived from it)."""
-
-    user: users.User
-    nonce: str
-    signature: str
-
-
-def who(request: Request) -> str:
-    """The name the history records: the signed-in user, else this machine's user."""
-    user = getattr(request.state, "user", None)
-    return user.name if user is not None else f"{getpass.getuser()}（本机，未登录）"
-
-
-def allowed(request: Request, what: str) -> None:
-    """Refuse what the signed-in user's role does not allow (without sign-in, all is allowed)."""
-    user = getattr(request.state, "user", None)
-    if user is not None and not user.can(what):
-        doing = "审核（通过或退回）" if what == users.REVIEW else "修改案例、上传文件或提交审核"
-        raise Refused(403, f"{user.name} 的角色是“{user.role}”，不能{doing}")
-
-
-def _signature(bench: ServerState, body: str) -> str:
-    return hmac.new(bench.session_key, body.encode(), hashlib.sha256).hexdigest()
-
-
-def session_cookie(bench: ServerState, name: str) -> str:
-    """A session of the user `name` as the users file holds him now (his version: a new
-    password or role ends it)."""
-    user = (bench.current_users() or {})[name]
-    body = json.dumps([name, int(time.time()) + SESSION_SECONDS, user.version, secrets.token_urlsafe(16)])
-    body = base64.urlsafe_b64encode(body.encode()).decode()
-    return f"{body}.{_signature(bench, body)}"
-
-
-def session_of(request: Request) -> tuple[Session | None, str]:
-    """The request's session, or None and why not (a key of TOLD): checked on every request
-    against the users file as it is now."""
-    bench = state_of(request)
-    body, _, signature = request.cookies.get(SESSION_COOKIE, "").partition(".")
-    if not body or signature in bench.revoked or not same_secret(signature, _signature(bench, body)):
-        return None, "required"
-    try:
-        name, expires, version, nonce = json.loads(base64.urlsafe_b64decode(body.encode()))
-    except (ValueError, TypeError):
-        return None, "required"
-    if expires < time.time():
-        return None, "expired"
-    user = (bench.current_users() or {}).get(name)
-    if user is None:
-        return None, "required"  # removed
-    if not same_secret(version, user.version):
-        return None, "changed"
-    return Session(user, str(nonce), signature), ""
-
-
-def csrf_token(request: Request) -> str:
-    """The token a form of this page sends back: the session's own when signed in, the sign-in
-    form's own (bound to this browser's cookie) before that; without sign-in (one person's
-    machine, or whoever holds the access token), the server's."""
-    bench = state_of(request)
-    if bench.users is None:
-        return bench.csrf
-    session = getattr(request.state, "session", None)
-    if session is not None:
-        return _signature(bench, f"csrf\0{session.nonce}")
-    login = getattr(request.state, "login_nonce", "") or request.cookies.get(LOGIN_COOKIE, "")
-    return _signature(bench, f"login\0{login}") if login else ""
-
-
-def _too_many(bench: ServerState, keys: list[str]) -> bool:
-    now = time.time()
-    for key in keys:
-        bench.failures[key] = [t for t in bench.failures.get(key, []) if now - t < FAILURE_WINDOW]
-    return any(len(bench.failures[key]) >= MAX_FAILURES for key in keys)
+def for_clerk(text: str) -> str:
+    """A message as the workbench says it: the tool's name is the workbench's (a clerk never
+    needs to know it), every word Chinese."""
+    return printable(text).replace("casegen 约定", "本系统约定").replace("casegen", "本系统")
 
 
 async def login_page(request: Request) -> Response:
     if state_of(request).users is None:
         return RedirectResponse("/", status_code=303)
-    known = request.cookies.get(LOGIN_COOKIE, "")
+    known = request.cookies.get(auth.LOGIN_COOKIE, "")
     request.state.login_nonce = known or secrets.token_urlsafe(16)
-    shown = page(request, "login.html", shown_folder=False, told=TOLD.get(request.query_params.get("told", ""), ""),
+    told = auth.TOLD.get(request.query_params.get("told", ""), "")
+    shown = page(request, "login.html", shown_folder=False, told=told,
                  next=_local(request.query_params.get("next", "/")))
     if not known:
-        shown.set_cookie(LOGIN_COOKIE, request.state.login_nonce, httponly=True, samesite="strict")
+        shown.set_cookie(auth.LOGIN_COOKIE, request.state.login_nonce, httponly=True, samesite="strict")
     return shown
 
 
@@ -215,34 +59,23 @@ async def login(request: Request) -> Response:
     bench = state_of(request)
     if bench.users is None:
         return RedirectResponse("/", status_code=303)
-    form = await form_of(request)
+    form = await auth.form_of(request)
     name, password = str(form.get("name") or "")[:100], str(form.get("password") or "")[:1000]
-    keys = [f"name:{name}", f"from:{request.client.host if request.client else ''}"]
-    if _too_many(bench, keys):
-        return page(request, "login.html", 429, shown_folder=False, next=_local(str(form.get("next") or "/")),
-                    told=f"登录失败次数过多，请 {FAILURE_WINDOW // 60} 分钟后再试")
-    user = (bench.current_users() or {}).get(name)
-    # an unknown name costs the same scrypt as a known one: the time says nothing of who exists
-    if not users.password_matches(user or users.nobody(), password) or user is None:
-        for key in keys:
-            bench.failures.setdefault(key, []).append(time.time())
-        return page(request, "login.html", 401, shown_folder=False, next=_local(str(form.get("next") or "/")),
-                    told="用户名或口令不对")
-    for key in keys:
-        bench.failures.pop(key, None)
+    cookie, told, status = auth.sign_in(request, name, password)
+    if cookie is None:
+        return page(request, "login.html", status, shown_folder=False, next=_local(str(form.get("next") or "/")),
+                    told=told)
     response = RedirectResponse(_local(str(form.get("next") or "/")), status_code=303)
-    response.set_cookie(SESSION_COOKIE, session_cookie(bench, name), max_age=SESSION_SECONDS, httponly=True,
-                        samesite="strict")
+    response.set_cookie(auth.SESSION_COOKIE, cookie, max_age=auth.SESSION_SECONDS, httponly=True, samesite="strict")
     return response
 
 
 async def logout(request: Request) -> Response:
-    session = getattr(request.state, "session", None)
-    if session is not None:
-        await form_of(request)  # the session's own token: no page elsewhere signs anyone out
-        state_of(request).revoked.add(session.signature)
+    if getattr(request.state, "session", None) is not None:
+        await auth.form_of(request)  # the session's own token: no page elsewhere signs anyone out
+        auth.sign_out(request)
     response = RedirectResponse("/login?told=out", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(auth.SESSION_COOKIE)
     return response
 
 
@@ -254,53 +87,49 @@ def _local(target: str) -> str:
 def page(request: Request, name: str, code: int = 200, *, shown_folder: bool = True, with_csrf: bool = True,
          **values) -> HTMLResponse:
     bench = state_of(request)
-    body = PAGES.get_template(name).render(csrf=csrf_token(request) if with_csrf else "",
-                                           folder=str(bench.folder) if shown_folder else "",
+    body = PAGES.get_template(name).render(csrf=auth.csrf_token(request) if with_csrf else "",
+                                           folder=str(bench.folder) if shown_folder else "", brand=BRAND,
                                            user=getattr(request.state, "user", None), **values)
     return HTMLResponse(body, status_code=code)
 
 
 def error_page(request: Request, status: int, message: str, *, shown_folder: bool = True) -> Response:
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({"error": message}, status_code=status)  # for the page's script
+        return JSONResponse({"error": for_clerk(message)}, status_code=status)  # for the page's script
     signed_in = getattr(request.state, "user", None) is not None  # an error page needs no token but to sign out
     return page(request, "error.html", status, shown_folder=shown_folder, with_csrf=signed_in or shown_folder,
-                status=status, message=message)
-
-
-async def form_of(request: Request):
-    """The posted form, its size limited and its CSRF token checked."""
-    if int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES * 2:
-        raise Refused(413, f"提交的内容过大（上限 {MAX_UPLOAD_BYTES * 2 // 1_000_000} MB）")
-    form = await request.form(max_files=20, max_fields=5000, max_part_size=MAX_UPLOAD_BYTES + 1)
-    given = request.headers.get("x-csrf-token") or form.get("csrf") or ""
-    expected = csrf_token(request)
-    if not expected or not same_secret(given, expected):
-        raise Refused(403, "表单已过期或来源不明（CSRF 校验失败）：请刷新页面后重试")
-    return form
+                status=status, message=for_clerk(message))
 
 
 async def posted_case(request: Request) -> tuple[Path, dict]:
     """The case a POST names, and the data its form holds."""
     path = state_of(request).case_path(request.path_params["case"])
-    return path, data_of(await form_of(request))
+    return path, data_of(await auth.form_of(request))
 
 
 def data_of(form) -> dict:
     """The case data a posted form holds (its own fields, not the page's tokens)."""
-    return data_from_form([(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in ("csrf", "digest")])
+    return data_from_form([(k, v) for k, v in form.multi_items()
+                           if isinstance(v, str) and k not in ("csrf", "digest", "confirmed")])
+
+
+def finding_json(f) -> dict:
+    where = spoken_path(f.key_path) if f.key_path else ""
+    return {"path": ".".join(map(str, f.key_path)) if f.key_path else "",
+            "where": where, "text": for_clerk(said(f)),
+            "message": for_clerk(f.message), "class": f.cls.value, "severity": f.severity.value, "rule": f.rule,
+            "clause": for_clerk(f.clause.short), "line": f.line}
 
 
 def findings_json(case_file, items) -> dict:
-    facts = case_file.facts
+    verdict = case_file.verdict
     return {
-        "findings": [{"path": ".".join(map(str, f.key_path)) if f.key_path else "",
-                      "text": f.text, "message": printable(f.message), "class": f.cls.value,
-                      "severity": f.severity.value, "rule": f.rule, "clause": f.clause.short, "line": f.line}
-                     for f in case_file.findings],
-        "days": None if facts is None else {"kind": str(facts.kind), "working": facts.working_days,
-                                            "limit": facts.limit_days},
-        "stops": [f.text for f in gate(case_file.findings, Product.RENDER)],
+        "findings": [finding_json(f) for f in case_file.findings],
+        "days": {"kind": str(verdict.kind) if verdict.kind else None, "working": verdict.working_days,
+                 "calendar": verdict.calendar_days, "limit": verdict.limit_days,
+                 "text": verdict.days_text},
+        "missing": [spoken_path(f.key_path) if f.key_path else f.message for f in case_file.missing],
+        "stops": [finding_json(f)["text"] for f in gate(case_file.findings, Product.RENDER)],
         "items": [{"group": i.group, "name": i.name, "status": i.status, "file": i.file,
                    "required": i.required} for i in items],
     }
@@ -327,30 +156,49 @@ async def home(request: Request) -> Response:
     for summary in overview.summaries:
         if not bench.inside(summary.path):
             continue  # a link to a case outside the folder: not this folder's case
-        state = workbench.review_state(summary.path)
+        found = workbench.history_of(summary.path)
+        state = found.state
         if wanted and state != wanted:
             continue
         counts = {cls.value: len(summary.of_class(cls)) for cls in SHOWN_CLASSES}
+        returned = found.sent_back()
         rows.append({"summary": summary, "link": quote(bench.relative(summary.path)), "state": state,
-                     "counts": counts, "changed": modified(summary.path)})
+                     "counts": counts, "changed": modified(summary.path), "verdict": summary.verdict,
+                     "comment": for_clerk(returned.comment) if returned else ""})
     return page(request, "home.html", rows=rows, count=len(rows), classes=[c.value for c in SHOWN_CLASSES],
                 states=workbench.REVIEW_STATES, wanted=wanted)
 
 
-async def case_page(request: Request) -> Response:
-    relative = request.path_params["case"]
-    path = state_of(request).case_path(relative)
-    raw_bytes = path.read_bytes()
-    data, unloadable = workbench.form_data(path)
+def _customer(data: dict, path: Path) -> str:
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    name = customer.get("name") if isinstance(customer, dict) else None
+    return name.strip() if isinstance(name, str) and name.strip() else f"{path.parent.name}（新案例，户名未填）"
+
+
+def history_json(entry) -> dict:
+    return {"seq": entry.seq, "time": entry.time.replace("T", " ")[:16], "user": entry.user, "action": entry.action,
+            "changes": [list(workbench.readable_change(*change)) for change in entry.changes],
+            "files": [f.replace("evidence/", "", 1).replace("SHA-256 ", "校验码 ") for f in entry.files],
+            "comment": for_clerk(entry.comment), "alone": entry.alone}
+
+
+def _case_page(request: Request, path: Path, code: int = 200, *, told: str = "", comment: str = "") -> Response:
+    relative = state_of(request).relative(path)
+    data, unloadable, digest = workbench.form_data(path)
     found = workbench.history_of(path)
-    user = getattr(request.state, "user", None)
-    can = {what: user is None or user.can(what) for what in (users.EDIT, users.REVIEW)}
-    return page(request, "case.html", relative=relative, link=quote(relative), form=form_html(data),
-                can_edit=can[users.EDIT], can_review=can[users.REVIEW],
-                digest=workbench.digest(raw_bytes), files=workbench.evidence_files(path), unloadable=unloadable,
-                history=list(reversed(found.entries)), state=found.state, broken=found.broken,
+    returned = found.sent_back()
+    return page(request, "case.html", code, relative=relative, link=quote(relative), form=form_html(data),
+                title=_customer(data, path), can_edit=auth.can(request, users.EDIT),
+                can_review=auth.can(request, users.REVIEW), digest=digest, files=workbench.evidence_files(path),
+                unloadable=unloadable, history=[history_json(e) for e in reversed(found.entries)],
+                state=found.state, returned=history_json(returned) if returned else None, broken=found.broken,
                 outside=found.outside, unbound=found.unbound_text(), actions=workbench.REVIEW_ACTIONS,
-                alone=workbench.ALONE)
+                alone=for_clerk(workbench.ALONE), told=for_clerk(told), comment=comment,
+                done=DONE.get(request.query_params.get("done", ""), ""))
+
+
+async def case_page(request: Request) -> Response:
+    return _case_page(request, state_of(request).case_path(request.path_params["case"]))
 
 
 async def history_page(request: Request) -> Response:
@@ -362,19 +210,39 @@ async def history_page(request: Request) -> Response:
 
 def entry_json(entry) -> dict:
     return {"seq": entry.seq, "time": entry.time, "user": entry.user, "action": entry.action,
-            "changes": entry.changes, "files": entry.files, "comment": entry.comment, "alone": entry.alone}
+            "changes": entry.changes, "files": entry.files, "comment": entry.comment, "alone": entry.alone,
+            "readable": history_json(entry)["changes"]}
+
+
+DONE = {workbench.REVIEW_ACTIONS[0]: "已提交审核：等待审核人通过或退回。",
+        workbench.REVIEW_ACTIONS[1]: "已通过审核。",
+        workbench.REVIEW_ACTIONS[2]: "已退回修改，填报人打开案例时会看到你的意见。"}
 
 
 async def review(request: Request) -> Response:
-    path = state_of(request).case_path(request.path_params["case"])
-    form = await form_of(request)
+    bench = state_of(request)
+    path = bench.case_path(request.path_params["case"])
+    auth.allowed(request, users.EDIT, users.REVIEW)  # before the body: a role that may do neither reads nothing
+    form = await auth.form_of(request)
     action = str(form.get("action") or "")
-    allowed(request, users.EDIT if action == workbench.REVIEW_ACTIONS[0] else users.REVIEW)
-    state = workbench.review(path, who(request), action, str(form.get("comment") or ""),
-                             self_review=state_of(request).self_review)
-    if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({"state": state})
-    return RedirectResponse(f"/case/{quote(state_of(request).relative(path))}", status_code=303)
+    comment = str(form.get("comment") or "")
+    auth.allowed(request, users.EDIT if action == workbench.REVIEW_ACTIONS[0] else users.REVIEW)
+    problems = []
+    if action == workbench.REVIEW_ACTIONS[1]:
+        case_file, _ = workbench.check_file(path, bench.calendar(), bench.photos)
+        problems = [for_clerk(said(f)) for f in gate(case_file.findings, Product.CHECK)]
+    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        state = workbench.review(path, auth.who(request), action, comment, self_review=bench.self_review,
+                                 confirmed=form.get("confirmed") == "1", problems=problems)
+    except Refused as refused:
+        if wants_json:
+            raise
+        # the page again, with why and what was typed (never a page whose only link is the list)
+        return _case_page(request, path, refused.status, told=refused.message, comment=comment)
+    if wants_json:
+        return JSONResponse({"state": state, "done": DONE.get(action, "")})
+    return RedirectResponse(f"/case/{quote(bench.relative(path))}?done={quote(action)}", status_code=303)
 
 
 async def check(request: Request) -> Response:
@@ -394,19 +262,20 @@ async def sketch(request: Request) -> Response:
 
 async def save(request: Request) -> Response:
     path = state_of(request).case_path(request.path_params["case"])
-    form = await form_of(request)
-    allowed(request, users.EDIT)
-    new_digest = workbench.save_form(path, data_of(form), str(form.get("digest") or ""), who(request))
-    return JSONResponse({"saved": True, "digest": new_digest})
+    auth.allowed(request, users.EDIT)  # before the body (up to 40 MB) is read
+    form = await auth.form_of(request)
+    new_digest, state = workbench.save_form(path, data_of(form), str(form.get("digest") or ""), auth.who(request),
+                                            confirmed=form.get("confirmed") == "1")
+    return JSONResponse({"saved": True, "digest": new_digest, "state": state})
 
 
 async def upload_file(request: Request) -> Response:
     bench = state_of(request)
     path = bench.case_path(request.path_params["case"])
-    form = await form_of(request)
-    allowed(request, users.EDIT)
+    auth.allowed(request, users.EDIT)
+    form = await auth.form_of(request)
     files = [(item.filename or "file", await item.read()) for _, item in form.multi_items() if hasattr(item, "read")]
-    return JSONResponse({"stored": workbench.upload(bench.folder, path, files, who(request)),
+    return JSONResponse({"stored": workbench.upload(bench.folder, path, files, auth.who(request)),
                          "files": workbench.evidence_files(path)})
 
 
@@ -421,9 +290,9 @@ async def download(request: Request) -> Response:
 
 async def new_case(request: Request) -> Response:
     bench = state_of(request)
-    form = await form_of(request)
-    allowed(request, users.EDIT)
-    path = workbench.create_case(bench.folder, str(form.get("name") or ""), who(request))
+    auth.allowed(request, users.EDIT)
+    form = await auth.form_of(request)
+    path = workbench.create_case(bench.folder, str(form.get("name") or ""), auth.who(request))
     return RedirectResponse(f"/case/{quote(bench.relative(path))}", status_code=303)
 
 
@@ -433,10 +302,13 @@ async def workbook(request: Request) -> Response:
 
 
 async def refused(request: Request, exc: Refused) -> Response:
-    if exc.since and "application/json" in request.headers.get("accept", ""):
-        path = state_of(request).case_path(request.path_params["case"])
-        return JSONResponse({"error": exc.message, "since": [entry_json(e) for e in exc.since],
-                             "digest": workbench.digest(path.read_bytes())}, status_code=exc.status)
+    if "application/json" in request.headers.get("accept", "") and (exc.since or exc.confirm):
+        answer = {"error": for_clerk(exc.message), "confirm": exc.confirm, "problems": exc.problems}
+        if exc.since:
+            path = state_of(request).case_path(request.path_params["case"])
+            answer |= {"since": [entry_json(e) for e in exc.since],
+                       "digest": workbench.digest(path.read_bytes())}
+        return JSONResponse(answer, status_code=exc.status)
     return error_page(request, exc.status, exc.message)
 
 
@@ -454,4 +326,4 @@ async def gone(request: Request, exc: ClientDisconnect) -> Response:
 async def crashed(request: Request, exc: Exception) -> Response:
     traceback.print_exception(exc)  # for the maintainer, in the terminal; the page stays Chinese
     return error_page(request, 500, "程序内部错误：请把这一页和操作步骤告诉维护人员"
-                                    "（详细信息已记录在启动 casegen serve 的终端中）")
+                                    "（详细信息已记录在启动工作台的终端中）")

@@ -56,6 +56,12 @@ if (form) {
       }
       const box = place ? place.querySelector(":scope > .findings") : other;
       const line = document.createElement("div");
+      if (finding.rule === "required") {  // not yet filled: the list at the top counts them, no alarm here
+        line.className = "finding 未填";
+        line.textContent = "必填，尚未填写";
+        (place ? place.querySelector(":scope > .findings") || other : other).appendChild(line);
+        continue;
+      }
       line.className = "finding " + finding.class;
       // beside its own field the field is known: the words alone; elsewhere, which key
       const exact = place && place.dataset.path === finding.path;
@@ -63,17 +69,27 @@ if (form) {
       (box || other).appendChild(line);
       if (place) place.classList.add("has-finding");
     }
+    // the partial verdict: whatever the fields give, and what is still missing, field by field
     const summary = document.getElementById("summary");
-    summary.textContent = result.days
-      ? `${result.days.kind}　${result.days.working}/${result.days.limit} 个工作日` +
-        (result.stops.length ? `　不能生成文档：${result.stops.length} 个问题` : "　可以生成文档")
-      : "案例还不完整：按下面的提示填写";
+    const days = result.days;
+    const parts = [];
+    if (result.missing.length) parts.push(`未填完：还有 ${result.missing.length} 项必填`);
+    if (days.kind) parts.push(days.kind);
+    if (days.text) parts.push(days.text);
+    if (!result.missing.length) {
+      parts.push(result.stops.length ? `不能生成文档：${result.stops.length} 个问题` : "可以生成文档");
+    }
+    summary.textContent = parts.join("　");
+    summary.className = result.missing.length || result.stops.length ? "unfinished" : "ok";
+    const missing = document.getElementById("missing");
+    missing.textContent = result.missing.length ? `未填：${result.missing.join("、")}` : "";
     const list = document.getElementById("checklist");
     list.textContent = "";
     for (const item of result.items) {
       const li = document.createElement("li");
       li.className = item.status;
-      li.textContent = `${item.group} · ${item.name}：${item.status}${item.file ? "（" + item.file + "）" : ""}`;
+      const file = item.file ? item.file.replace(/^evidence\//, "") : "";
+      li.textContent = `${item.group} · ${item.name}：${item.status}${file ? "（" + file + "）" : ""}`;
       list.appendChild(li);
     }
   };
@@ -90,7 +106,7 @@ if (form) {
       if (ticket !== running) return;
       const sketch = document.getElementById("sketch");
       if (drawn.status === 200) sketch.innerHTML = await drawn.text();
-      else sketch.textContent = "（接入简图的数据有误，改正后重新绘制）";
+      else sketch.textContent = "（简图还不能绘制：请填写电源等必填项，并改正接入简图中标出的问题）";
     }, 250);
   };
   form.addEventListener("input", refresh);
@@ -120,30 +136,125 @@ if (form) {
     list.textContent = "";
     for (const entry of result.since) {
       const item = document.createElement("li");
-      const changes = entry.changes.map(([key, old, now]) => `${key}：${old ?? "（空）"} → ${now ?? "（空）"}`);
+      const changes = entry.readable.map(([label, old, now]) => `${label}：${old} → ${now}`);
       item.textContent = `${entry.time.slice(0, 16).replace("T", " ")} ${entry.user} ${entry.action}` +
         (changes.length ? `：${changes.join("；")}` : "") + (entry.comment ? `（${entry.comment}）` : "");
       list.appendChild(item);
     }
     conflict.dataset.digest = result.digest;
   };
-  const save = async () => {
+  const saveConfirm = document.getElementById("save-confirm");
+  const save = async (confirmed) => {
     say("正在保存……");
-    const response = await post("/save");
+    const body = new FormData(form);
+    if (confirmed === true) body.set("confirmed", "1");
+    const response = await post("/save", body);
     const result = await response.json();
     if (response.ok) {
       form.querySelector('input[name="digest"]').value = result.digest;
       conflict.hidden = true;
+      saveConfirm.hidden = true;
       say("已保存", "ok");
+      const shown = document.querySelector("aside .state");
+      if (shown && result.state) shown.textContent = result.state;
+    } else if (response.status === 409 && result.confirm) {
+      // an approved case: said before anything is written, and saved only when confirmed
+      saveConfirm.hidden = false;
+      saveConfirm.querySelector("p").textContent = result.error;
+      say("尚未保存", "error");
     } else {
       if (response.status === 409 && result.since) showConflict(result);
       say(result.error || "保存失败", "error");
     }
   };
-  document.getElementById("save").addEventListener("click", save);
+  document.getElementById("save").addEventListener("click", () => save(false));
+  document.getElementById("save-anyway").addEventListener("click", () => save(true));
+  saveConfirm.querySelector(".cancel").addEventListener("click", () => {
+    saveConfirm.hidden = true;
+    say("没有保存：你填写的内容仍在页面上");
+  });
+
+  // a review that talks: refusals said beside the buttons with what was typed kept; an approval
+  // with open evidence problems shows them and asks again; done, the page says so at the top
+  const review = document.getElementById("review");
+  if (review) {
+    const told = document.getElementById("review-status");
+    const confirmBox = document.getElementById("review-confirm");
+    const send = async (action, confirmed) => {
+      const body = new FormData(review);
+      body.set("action", action);
+      if (confirmed) body.set("confirmed", "1");
+      told.textContent = "正在提交……";
+      told.className = "";
+      const response = await fetch(base + "/review", {
+        method: "POST", body, headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+      });
+      const result = await response.json();
+      if (response.ok) {
+        window.location.href = base + "?done=" + encodeURIComponent(action);
+        return;
+      }
+      told.textContent = result.error || "没能完成";
+      told.className = "error";
+      if (result.confirm && result.problems) {
+        confirmBox.hidden = false;
+        const list = confirmBox.querySelector("ul");
+        list.textContent = "";
+        for (const problem of result.problems) {
+          const item = document.createElement("li");
+          item.textContent = problem;
+          list.appendChild(item);
+        }
+        confirmBox.dataset.action = action;
+      }
+    };
+    review.addEventListener("submit", (event) => {
+      event.preventDefault();
+      send(event.submitter ? event.submitter.value : "", false);
+    });
+    document.getElementById("approve-anyway").addEventListener("click", () => send(confirmBox.dataset.action, true));
+    confirmBox.querySelector(".cancel").addEventListener("click", () => {
+      confirmBox.hidden = true;
+      told.textContent = "没有通过审核";
+    });
+  }
+
+  // the first PDF starts the office program (some seconds): said while it works, then downloaded
+  document.getElementById("pdf").addEventListener("click", async (event) => {
+    event.preventDefault();
+    const address = event.currentTarget.href;
+    const started = Date.now();
+    const tick = () => say("正在生成 PDF（第一次要先启动办公软件，约需 10 秒）……已用 " +
+                           `${Math.round((Date.now() - started) / 1000)} 秒`, "busy");
+    tick();
+    const timer = setInterval(tick, 1000);
+    try {
+      const response = await fetch(address, { headers: { "Accept": "application/pdf, application/json" } });
+      if (!response.ok) {
+        const result = await response.json().catch(() => ({}));
+        say(result.error || "没能生成 PDF", "error");
+        return;
+      }
+      const blob = await response.blob();
+      const disposition = response.headers.get("content-disposition") || "";
+      const name = decodeURIComponent(disposition.split("''")[1] || "案例.pdf");
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = name;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      say("PDF 已生成", "ok");
+    } catch (error) {
+      say("没能生成 PDF：连接中断", "error");
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   document.getElementById("overwrite").addEventListener("click", () => {
     form.querySelector('input[name="digest"]').value = conflict.dataset.digest;
-    save();
+    save(false);
   });
 
   const upload = document.getElementById("upload");  // not there for a role that only reads
@@ -158,7 +269,7 @@ if (form) {
     options.textContent = "";
     for (const name of result.files) {
       const option = document.createElement("option");
-      option.value = name;
+      option.value = name.replace(/^evidence\//, "");
       options.appendChild(option);
     }
     say(`已上传：${result.stored.join("、")}`, "ok");
